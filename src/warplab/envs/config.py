@@ -1,0 +1,157 @@
+"""Configuration of an RL environment: plain dataclasses, one dict of terms per manager.
+
+A task is a factory function returning an ``RlEnvCfg``; a variant edits a copy
+(``dataclasses.replace`` or ``copy.deepcopy``). Terms are plain functions ``f(env, **params)``, or
+classes built once as ``cls(cfg, env)`` and then called like functions (for terms that keep state or
+resolve names once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Literal
+
+import mujoco
+
+from warplab.sim import SimCfg
+
+
+@dataclasses.dataclass
+class NoiseCfg:
+    """Additive noise on an observation term (applied when the group is corrupted)."""
+
+    kind: Literal["uniform", "gaussian"] = "uniform"
+    """``uniform`` draws from [-scale, scale]; ``gaussian`` has standard deviation ``scale``."""
+    scale: float = 0.0
+    """Half-width (uniform) or standard deviation (gaussian), in the term's own unit."""
+
+
+@dataclasses.dataclass
+class ObservationTermCfg:
+    """One observation term: ``func(env, **params) -> [num_envs, ...]``."""
+
+    func: Callable[..., Any]
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    noise: NoiseCfg | None = None
+    """Noise added before clipping and scaling, when the group is corrupted."""
+    clip: tuple[float, float] | None = None
+    """Clip the noisy value to [low, high]."""
+    scale: float = 1.0
+    """Multiply after clipping."""
+    history_length: int = 0
+    """Stack this many past values (0: only the current one), oldest first, flattened."""
+
+
+@dataclasses.dataclass
+class ObservationGroupCfg:
+    """A named observation vector (``policy``, ``critic``...): its terms concatenated in order."""
+
+    terms: dict[str, ObservationTermCfg]
+    enable_corruption: bool = False
+    """Add the terms' noise (off for privileged critic observations and play mode)."""
+    history_length: int | None = None
+    """Overrides every term's history length when set."""
+
+
+@dataclasses.dataclass
+class ActionTermCfg:
+    """One action term: a class ``cls(cfg, env)`` that maps its slice of the action to controls."""
+
+    func: type
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class RewardTermCfg:
+    """One reward term: ``weight * func(env, **params)`` (``[num_envs]``), per policy step."""
+
+    func: Callable[..., Any]
+    weight: float = 1.0
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class TerminationTermCfg:
+    """One end-of-episode condition: ``func(env, **params) -> [num_envs] bool``."""
+
+    func: Callable[..., Any]
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    time_out: bool = False
+    """A time-out truncates (the learner bootstraps from the value) rather than terminates."""
+
+
+@dataclasses.dataclass
+class EventTermCfg:
+    """An event: ``func(env, mask [num_envs] bool, **params)`` acting on the masked worlds."""
+
+    func: Callable[..., Any]
+    mode: Literal["startup", "reset", "interval"] = "reset"
+    """``startup``: once, on all worlds; ``reset``: on worlds being reset; ``interval``: on a timer."""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    interval_range_s: tuple[float, float] = (10.0, 15.0)
+    """For ``interval`` events: each world waits a time drawn uniformly from this range, s."""
+
+
+@dataclasses.dataclass
+class CommandTermCfg:
+    """A command generator: a class ``cls(cfg, env)`` with ``command [num_envs, dim]``."""
+
+    func: type
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    resampling_time_range_s: tuple[float, float] = (10.0, 10.0)
+    """Each world draws a new command after a time drawn from this range, s."""
+
+
+@dataclasses.dataclass
+class CurriculumTermCfg:
+    """A curriculum: ``func(env, mask [num_envs] bool, **params) -> Tensor | float | None``, on reset."""
+
+    func: Callable[..., Any]
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ViewerCfg:
+    """How videos frame the scene."""
+
+    track_body: str | None = None
+    """Body the camera follows (None: a fixed camera)."""
+    distance: float = 4.0
+    """Camera distance from the tracked point, m."""
+    elevation: float = -20.0
+    """Camera elevation, degrees."""
+    azimuth: float = 90.0
+    """Camera azimuth, degrees."""
+
+
+@dataclasses.dataclass
+class RlEnvCfg:
+    """Everything that defines an RL environment."""
+
+    scene: Callable[[], mujoco.MjSpec | mujoco.MjModel]
+    """Builds the model of one world."""
+    observations: dict[str, ObservationGroupCfg]
+    actions: dict[str, ActionTermCfg]
+    rewards: dict[str, RewardTermCfg]
+    terminations: dict[str, TerminationTermCfg]
+    events: dict[str, EventTermCfg] = dataclasses.field(default_factory=dict)
+    commands: dict[str, CommandTermCfg] = dataclasses.field(default_factory=dict)
+    curriculum: dict[str, CurriculumTermCfg] = dataclasses.field(default_factory=dict)
+    decimation: int = 4
+    """Physics substeps per policy step: ``policy_dt = decimation * timestep``."""
+    episode_length_s: float = 20.0
+    """Episodes are truncated after this long, s."""
+    timestep: float | None = None
+    """Physics time step, s (None: the model's own)."""
+    scale_rewards_by_dt: bool = True
+    """Multiply each weighted reward term by ``policy_dt`` (rates become per-step amounts)."""
+    num_envs: int = 1
+    device: str = "auto"
+    seed: int = 0
+    sim: SimCfg = dataclasses.field(default_factory=SimCfg)
+    viewer: ViewerCfg = dataclasses.field(default_factory=ViewerCfg)
+    debug: bool = False
+    """Raise on NaN or inf actions (syncs with the host every step) instead of zeroing and counting them."""
+    final_observation: bool = True
+    """Compute the terminal observation of finished worlds (``info["final_obs"]``) for bootstrapping."""

@@ -1,0 +1,121 @@
+"""Observation groups: terms computed, corrupted, clipped, scaled, stacked in history, concatenated."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg
+from warplab.envs.managers.term import ConfigError, bind_term
+
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+
+
+class _History:
+    """A ring of the last ``length`` values of one term, allocated once; oldest first when read."""
+
+    def __init__(self, length: int, like: torch.Tensor):
+        self.buffer = like.unsqueeze(1).repeat(1, length, *([1] * (like.ndim - 1))).clone()
+        self._fresh = torch.ones(like.shape[0], dtype=torch.bool, device=like.device)
+
+    def push(self, value: torch.Tensor, fresh_only: bool = False) -> torch.Tensor:
+        """Appends ``value``; a world that just reset fills its whole history with its first value.
+
+        With ``fresh_only`` the other worlds keep their history as it is (used for the observation
+        computed again after a reset, when only the reset worlds have a new state).
+        """
+        fresh = self._fresh.view(-1, *([1] * value.ndim))
+        if fresh_only:
+            kept = self.buffer
+        else:
+            kept = torch.roll(self.buffer, shifts=-1, dims=1)
+            kept[:, -1] = value
+        filled = value.unsqueeze(1).expand_as(self.buffer)
+        self.buffer.copy_(torch.where(fresh, filled, kept))
+        self._fresh.zero_()
+        return self.buffer.flatten(1)
+
+    def reset(self, mask: torch.Tensor) -> None:
+        self._fresh |= mask
+
+
+class ObservationManager:
+    """Computes every observation group. ``compute()`` returns ``{group: [num_envs, dim]}``."""
+
+    def __init__(self, groups: dict[str, ObservationGroupCfg], env: RlEnv):
+        if "policy" not in groups:
+            raise ConfigError(f"observations must have a 'policy' group; it has {sorted(groups)}")
+        self._env = env
+        self._groups: dict[str, list[tuple[str, ObservationTermCfg, object]]] = {}
+        self._histories: dict[tuple[str, str], _History] = {}
+        self._corrupt = {g: cfg.enable_corruption for g, cfg in groups.items()}
+        self._group_history = {g: cfg.history_length for g, cfg in groups.items()}
+        for g, gcfg in groups.items():
+            if not gcfg.terms:
+                raise ConfigError(f"observations.{g}.terms is empty")
+            bound = []
+            for name, tcfg in gcfg.terms.items():
+                where = f"observations.{g}.terms.{name}"
+                if tcfg.noise is not None and tcfg.noise.kind not in ("uniform", "gaussian"):
+                    raise ConfigError(f"{where}.noise.kind must be 'uniform' or 'gaussian', got {tcfg.noise.kind!r}")
+                if tcfg.history_length < 0:
+                    raise ConfigError(f"{where}.history_length must be >= 0, got {tcfg.history_length}")
+                bound.append((name, tcfg, bind_term(where, tcfg.func, tcfg, env)))
+            self._groups[g] = bound
+        self.term_dims: dict[str, dict[str, int]] = {}
+
+    def _history_length(self, group: str, tcfg: ObservationTermCfg) -> int:
+        override = self._group_history[group]
+        return tcfg.history_length if override is None else override
+
+    def compute(self, after_reset: bool = False) -> dict[str, torch.Tensor]:
+        """All groups, ``{group: [num_envs, dim]}`` float32.
+
+        ``after_reset``: the second computation of a step, after some worlds were reset; histories
+        then change only for those worlds.
+        """
+        out = {}
+        for g, terms in self._groups.items():
+            parts = []
+            dims = {}
+            for name, tcfg, fn in terms:
+                value = self._term(g, name, tcfg, fn, after_reset)
+                parts.append(value)
+                dims[name] = value.shape[1]
+            self.term_dims[g] = dims
+            out[g] = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+        return out
+
+    def _term(self, group, name, tcfg, fn, after_reset) -> torch.Tensor:
+        env = self._env
+        value = fn(env, **tcfg.params).float()
+        if value.ndim == 1:
+            value = value.unsqueeze(1)
+        value = value.reshape(value.shape[0], -1)
+        if self._corrupt[group] and tcfg.noise is not None and tcfg.noise.scale > 0:
+            if tcfg.noise.kind == "uniform":
+                noise = (2.0 * torch.rand(value.shape, generator=env.rng, device=env.device) - 1.0) * tcfg.noise.scale
+            else:
+                noise = torch.randn(value.shape, generator=env.rng, device=env.device) * tcfg.noise.scale
+            value = value + noise
+        if tcfg.clip is not None:
+            value = value.clamp(tcfg.clip[0], tcfg.clip[1])
+        if tcfg.scale != 1.0:
+            value = value * tcfg.scale
+        length = self._history_length(group, tcfg)
+        if length > 0:
+            key = (group, name)
+            hist = self._histories.get(key)
+            if hist is None:
+                hist = self._histories[key] = _History(length, value)
+            value = hist.push(value, fresh_only=after_reset)
+        return value
+
+    def reset(self, mask: torch.Tensor) -> None:
+        for hist in self._histories.values():
+            hist.reset(mask)
+
+    def active_terms(self) -> dict[str, list[str]]:
+        return {g: [name for name, _, _ in terms] for g, terms in self._groups.items()}

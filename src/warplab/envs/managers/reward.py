@@ -1,0 +1,50 @@
+"""Rewards: weighted terms summed per step, with each term's episode sum kept for logging."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from warplab.envs.config import RewardTermCfg
+from warplab.envs.managers.term import ConfigError, bind_term
+
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+
+
+class RewardManager:
+    """``compute()`` returns ``[num_envs]``: the sum of ``weight * term`` (times ``policy_dt`` if scaled)."""
+
+    def __init__(self, terms: dict[str, RewardTermCfg], env: RlEnv):
+        self._env = env
+        self._terms = []
+        for name, cfg in terms.items():
+            if not isinstance(cfg.weight, (int, float)):
+                raise ConfigError(f"rewards.{name}.weight must be a number, got {cfg.weight!r}")
+            self._terms.append((name, cfg, bind_term(f"rewards.{name}", cfg.func, cfg, env)))
+        self.names = [n for n, _, _ in self._terms]
+        n = env.num_envs
+        self.reward = torch.zeros(n, device=env.device)
+        self.episode_sums = torch.zeros(n, len(self._terms), device=env.device)
+        """Each term's weighted sum over the current episode ``[num_envs, num_terms]``."""
+        self.step_terms = torch.zeros(n, len(self._terms), device=env.device)
+        """Each term's weighted value in the last step ``[num_envs, num_terms]``."""
+
+    def compute(self) -> torch.Tensor:
+        env = self._env
+        scale = env.policy_dt if env.cfg.scale_rewards_by_dt else 1.0
+        for i, (_, cfg, fn) in enumerate(self._terms):
+            if cfg.weight == 0.0:
+                continue
+            self.step_terms[:, i] = fn(env, **cfg.params) * (cfg.weight * scale)
+        torch.sum(self.step_terms, dim=1, out=self.reward)
+        self.episode_sums += self.step_terms
+        return self.reward
+
+    def reset(self, mask: torch.Tensor) -> None:
+        self.episode_sums.mul_(~mask[:, None])
+        # Term classes that keep per-world state (the last position, a contact timer) reset it here.
+        for _, _, fn in self._terms:
+            if hasattr(fn, "reset"):
+                fn.reset(self._env, mask)

@@ -1,0 +1,62 @@
+"""Shared reads of the floating base and joints, in the frames terms need."""
+
+from __future__ import annotations
+
+import torch
+
+from warplab.envs.mdp.math import quat_rotate_inverse
+
+
+def _root(env):
+    root = env.index.root_joint
+    if root is None:
+        raise ValueError("this term needs a floating base (a free joint), and the model has none")
+    m = env.mj_model
+    return int(m.jnt_qposadr[root]), int(m.jnt_dofadr[root])
+
+
+def root_pos_w(env) -> torch.Tensor:
+    """``[num_envs, 3]`` position of the floating base in the world frame, m."""
+    q, _ = _root(env)
+    return env.sim.qpos[:, q : q + 3]
+
+
+def root_quat_w(env) -> torch.Tensor:
+    """``[num_envs, 4]`` orientation (w, x, y, z) of the floating base in the world frame."""
+    q, _ = _root(env)
+    return env.sim.qpos[:, q + 3 : q + 7]
+
+
+def root_lin_vel_w(env) -> torch.Tensor:
+    """``[num_envs, 3]`` linear velocity of the base origin in the world frame, m/s (MuJoCo's free-joint qvel)."""
+    _, v = _root(env)
+    return env.sim.qvel[:, v : v + 3]
+
+
+def root_ang_vel_b(env) -> torch.Tensor:
+    """``[num_envs, 3]`` angular velocity of the base in its own frame, rad/s (MuJoCo's free-joint qvel)."""
+    _, v = _root(env)
+    return env.sim.qvel[:, v + 3 : v + 6]
+
+
+def root_lin_vel_b(env) -> torch.Tensor:
+    """``[num_envs, 3]`` linear velocity of the base in its own frame, m/s."""
+    return quat_rotate_inverse(root_quat_w(env), root_lin_vel_w(env))
+
+
+def gravity_b(env) -> torch.Tensor:
+    """``[num_envs, 3]`` unit gravity direction in the base frame ((0, 0, -1) when upright)."""
+    quat = root_quat_w(env)
+    down = torch.tensor([0.0, 0.0, -1.0], device=quat.device).expand(quat.shape[0], 3)
+    return quat_rotate_inverse(quat, down)
+
+
+def default_joint_pos(env, joints=None) -> torch.Tensor:
+    """``[num_joints]`` default positions (the reset pose) of hinge/slide joints ``joints``."""
+    return env.sim.init_qpos[env.index.joint_qpos_ids(joints)]
+
+
+def body_contact_force(env, bodies) -> torch.Tensor:
+    """``[num_envs, num_bodies]`` magnitude of the external (mostly contact) force on each body, N."""
+    ids = env.index.tensor("body", bodies)
+    return torch.linalg.vector_norm(env.sim.cfrc_ext[:, ids, 3:6], dim=-1)

@@ -1,0 +1,214 @@
+"""The RL environment: ``num_envs`` worlds stepped together, built from an ``RlEnvCfg``.
+
+One call to ``step``:
+
+1. validate the action, hand it to the action terms, write controls;
+2. ``decimation`` physics substeps (one CUDA graph), then the divergence guard;
+3. terminations (``terminated`` and ``truncated`` apart) and rewards;
+4. commands and interval events advance;
+5. observations of every world: for finished worlds these are the terminal observations;
+6. finished worlds reset (curriculum, state, reset events, managers), by mask;
+7. observations again, taken for the reset worlds only.
+
+Everything stays on the device; nothing in ``step`` reads a value back to the host.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import mujoco
+import torch
+
+from warplab.envs.config import RlEnvCfg
+from warplab.envs.episode_stats import EpisodeStats
+from warplab.envs.managers import (
+    ActionManager,
+    CommandManager,
+    CurriculumManager,
+    EventManager,
+    ObservationManager,
+    RewardManager,
+    TerminationManager,
+)
+from warplab.envs.managers.term import ConfigError
+from warplab.envs.scene_index import SceneIndex
+from warplab.sim import Simulation
+
+
+def _build_model(cfg: RlEnvCfg) -> mujoco.MjModel:
+    model = cfg.scene()
+    if isinstance(model, mujoco.MjSpec):
+        if cfg.timestep is not None:
+            model.option.timestep = cfg.timestep
+        return model.compile()
+    if isinstance(model, mujoco.MjModel):
+        if cfg.timestep is not None:
+            model.opt.timestep = cfg.timestep
+        return model
+    raise ConfigError(f"RlEnvCfg.scene must return a mujoco.MjSpec or MjModel, got {type(model).__name__}")
+
+
+def validate_cfg(cfg: RlEnvCfg) -> None:
+    """Raises ``ConfigError`` naming the first invalid field of ``cfg``."""
+    if not isinstance(cfg.num_envs, int) or cfg.num_envs < 1:
+        raise ConfigError(f"RlEnvCfg.num_envs must be a positive integer, got {cfg.num_envs!r}")
+    if not isinstance(cfg.decimation, int) or cfg.decimation < 1:
+        raise ConfigError(f"RlEnvCfg.decimation must be a positive integer, got {cfg.decimation!r}")
+    if not cfg.episode_length_s > 0:
+        raise ConfigError(f"RlEnvCfg.episode_length_s must be > 0 s, got {cfg.episode_length_s!r}")
+    if cfg.timestep is not None and not cfg.timestep > 0:
+        raise ConfigError(f"RlEnvCfg.timestep must be > 0 s or None, got {cfg.timestep!r}")
+    if not callable(cfg.scene):
+        raise ConfigError("RlEnvCfg.scene must be a function returning a mujoco.MjSpec or MjModel")
+
+
+class RlEnv:
+    """A batch of ``num_envs`` environments on one device (see the module docstring for one step).
+
+    Attributes:
+      num_envs: number of worlds.
+      device: torch device of every tensor.
+      action_dim: size of the action vector.
+      observation_shapes: ``{group: shape}`` of each observation group.
+      policy_dt: time between policy steps, s.
+      max_episode_length: policy steps after which an episode is truncated.
+      sim: the ``Simulation``.
+      rng: the ``torch.Generator`` every random draw of the env uses (seeded by ``cfg.seed``).
+    """
+
+    def __init__(self, cfg: RlEnvCfg):
+        validate_cfg(cfg)
+        self.cfg = copy.copy(cfg)
+        self.sim = Simulation(_build_model(cfg), cfg.num_envs, cfg.device, cfg.sim)
+        self.mj_model = self.sim.mj_model
+        self.num_envs = cfg.num_envs
+        self.device = self.sim.device
+        self.index = SceneIndex(self.mj_model, self.device)
+        self.rng = torch.Generator(device=self.device)
+        self.rng.manual_seed(cfg.seed)
+        self.physics_dt = self.sim.timestep
+        self.policy_dt = cfg.decimation * self.physics_dt
+        self.max_episode_length = math.ceil(cfg.episode_length_s / self.policy_dt)
+        n = self.num_envs
+        self.episode_length_buf = torch.zeros(n, dtype=torch.long, device=self.device)
+        """Policy steps taken in each world's current episode ``[num_envs]``."""
+        self.common_step_counter = 0
+        """Policy steps taken since construction (same for all worlds; a Python int)."""
+        self.reset_buf = torch.zeros(n, dtype=torch.bool, device=self.device)
+
+        # Managers, in the order their terms may depend on each other.
+        self.command_manager = CommandManager(cfg.commands, self)
+        self.action_manager = ActionManager(cfg.actions, self)
+        self.event_manager = EventManager(cfg.events, self)
+        self.curriculum_manager = CurriculumManager(cfg.curriculum, self)
+        self.reward_manager = RewardManager(cfg.rewards, self)
+        self.termination_manager = TerminationManager(cfg.terminations, self)
+        self.observation_manager = ObservationManager(cfg.observations, self)
+        self.action_dim = self.action_manager.action_dim
+        self.stats = EpisodeStats(self)
+        self._substep_actions = any(getattr(t, "per_substep", False) for t in self.action_manager.terms.values())
+
+        if self.event_manager.has("startup"):
+            self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
+        self._obs = self._reset_all()
+        self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
+
+    # ------------------------------------------------------------------ public API
+    def reset(self, seed: int | None = None) -> tuple[dict[str, torch.Tensor], dict]:
+        """Resets every world. ``seed`` reseeds the env's generator first.
+
+        Returns:
+          obs: ``{group: [num_envs, dim]}``; info: ``{}``.
+        """
+        if seed is not None:
+            self.rng.manual_seed(int(seed))
+        self._obs = self._reset_all()
+        return self._obs, {}
+
+    def step(self, action: torch.Tensor):
+        """Advances every world by one policy step.
+
+        Args:
+          action: ``[num_envs, action_dim]`` floating-point tensor.
+
+        Returns:
+          obs ``{group: [num_envs, dim]}`` (for finished worlds, the first observation of the next
+          episode), reward ``[num_envs]`` float32, terminated ``[num_envs]`` bool, truncated
+          ``[num_envs]`` bool, info with ``final_obs`` (``{group: [num_envs, dim]}``: the terminal
+          observation where a world finished, else equal to ``obs``).
+        """
+        self.action_manager.process(action)
+        if self._substep_actions:
+            for _ in range(self.cfg.decimation):
+                self.action_manager.apply()
+                self.sim.step(1)
+        else:
+            self.action_manager.apply()
+            self.sim.step(self.cfg.decimation)
+        self.episode_length_buf += 1
+        self.common_step_counter += 1
+
+        terminated, truncated = self.termination_manager.compute()
+        # A diverged world's reward may be NaN: it ends with no reward for the step.
+        reward = torch.nan_to_num(self.reward_manager.compute(), nan=0.0, posinf=0.0, neginf=0.0)
+        reward = torch.where(self.sim.diverged, torch.zeros_like(reward), reward)
+        done = terminated | truncated
+        self.reset_buf.copy_(done)
+
+        self.command_manager.step(self.policy_dt)
+        self.event_manager.step_interval(self.policy_dt)
+        obs_before_reset = self.observation_manager.compute()
+        self.stats.record(reward, done)
+        self._reset_worlds(done)
+        obs_after_reset = self.observation_manager.compute(after_reset=True)
+        rows = done[:, None]
+        obs = {}
+        final_obs = {}
+        for g, before in obs_before_reset.items():
+            before = torch.nan_to_num(before, nan=0.0, posinf=0.0, neginf=0.0)
+            obs[g] = torch.where(rows, obs_after_reset[g], before)
+            final_obs[g] = before
+        self._obs = obs
+        info = {"final_obs": final_obs} if self.cfg.final_observation else {}
+        return obs, reward, terminated, truncated, info
+
+    def pop_episode_stats(self) -> dict[str, float]:
+        """Means over episodes finished since the last call (one host sync; once per iteration).
+
+        Also raises ``CapacityError`` if the physics dropped contacts or constraints.
+        """
+        self.sim.check_capacity()
+        return self.stats.pop()
+
+    @property
+    def observations(self) -> dict[str, torch.Tensor]:
+        """The latest observations ``{group: [num_envs, dim]}``."""
+        return self._obs
+
+    def command(self, name: str) -> torch.Tensor:
+        """Current command ``[num_envs, dim]`` of the command term ``name``."""
+        return self.command_manager.get(name)
+
+    def close(self) -> None:
+        """Releases nothing yet; present so adapters can call it."""
+
+    # ------------------------------------------------------------------ resets
+    def _reset_all(self) -> dict[str, torch.Tensor]:
+        mask = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
+        self._reset_worlds(mask)
+        return self.observation_manager.compute(after_reset=True)
+
+    def _reset_worlds(self, mask: torch.Tensor) -> None:
+        """Resets the masked worlds: curriculum, physics state, reset events, then every manager."""
+        self.curriculum_manager.apply(mask)
+        self.sim.reset(mask, forward=False)
+        self.event_manager.apply("reset", mask)
+        self.sim.forward()
+        self.action_manager.reset(mask)
+        self.reward_manager.reset(mask)
+        self.observation_manager.reset(mask)
+        self.command_manager.reset(mask)
+        self.event_manager.reset(mask)
+        self.episode_length_buf.mul_(~mask)

@@ -1,0 +1,110 @@
+"""Names to indices: bodies, joints, actuators and sensors of a compiled model, as device tensors.
+
+Terms name what they act on (``"torso"``, ``".*_knee"``); this resolves names once, with regular
+expressions, and caches the index tensors so that the step does no string work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import mujoco
+import numpy as np
+import torch
+
+_OBJ = {
+    "body": (mujoco.mjtObj.mjOBJ_BODY, "nbody"),
+    "joint": (mujoco.mjtObj.mjOBJ_JOINT, "njnt"),
+    "actuator": (mujoco.mjtObj.mjOBJ_ACTUATOR, "nu"),
+    "geom": (mujoco.mjtObj.mjOBJ_GEOM, "ngeom"),
+    "sensor": (mujoco.mjtObj.mjOBJ_SENSOR, "nsensor"),
+    "site": (mujoco.mjtObj.mjOBJ_SITE, "nsite"),
+}
+
+Names = str | Sequence[str] | None
+
+
+class SceneIndex:
+    """Looks up model elements by name or regular expression (full match)."""
+
+    def __init__(self, mjm: mujoco.MjModel, device: torch.device):
+        self.mjm = mjm
+        self.device = device
+        self._cache: dict[tuple, torch.Tensor] = {}
+        self.names = {
+            kind: [mujoco.mj_id2name(mjm, obj, i) or "" for i in range(getattr(mjm, count))]
+            for kind, (obj, count) in _OBJ.items()
+        }
+        free = np.flatnonzero(mjm.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
+        self.root_joint: int | None = int(free[0]) if len(free) else None
+        """The first free joint (the floating base), or None for a fixed base."""
+        hinge_slide = (mjm.jnt_type == mujoco.mjtJoint.mjJNT_HINGE) | (mjm.jnt_type == mujoco.mjtJoint.mjJNT_SLIDE)
+        self.scalar_joints = np.flatnonzero(hinge_slide)
+        """Hinge and slide joints, in model order."""
+
+    def ids(self, kind: str, names: Names = None) -> list[int]:
+        """Indices of elements of ``kind`` whose names fully match any of ``names`` (in model order).
+
+        ``None`` means all (for joints: all hinge and slide joints).
+        """
+        if kind not in self.names:
+            raise ValueError(f"unknown element kind {kind!r}; known: {sorted(self.names)}")
+        all_names = self.names[kind]
+        if names is None:
+            if kind == "joint":
+                return [int(i) for i in self.scalar_joints]
+            return list(range(len(all_names)))
+        patterns = [names] if isinstance(names, str) else list(names)
+        found: list[int] = []
+        for pattern in patterns:
+            rx = re.compile(pattern)
+            hits = [i for i, n in enumerate(all_names) if rx.fullmatch(n)]
+            if not hits:
+                shown = [n for n in all_names if n][:40]
+                raise KeyError(f"no {kind} named {pattern!r} in the model; its {kind}s are: {shown}")
+            found.extend(h for h in hits if h not in found)
+        return sorted(found)
+
+    def tensor(self, kind: str, names: Names = None, field: str | None = None) -> torch.Tensor:
+        """Cached long tensor of ids, or of a per-element model field (``"qposadr"``, ``"dofadr"``)."""
+        key = (kind, names if names is None or isinstance(names, str) else tuple(names), field)
+        t = self._cache.get(key)
+        if t is None:
+            ids = self.ids(kind, names)
+            if field is not None:
+                values = getattr(self.mjm, f"{'jnt' if kind == 'joint' else kind}_{field}")
+                ids = [int(values[i]) for i in ids]
+            t = torch.as_tensor(ids, dtype=torch.long, device=self.device)
+            self._cache[key] = t
+        return t
+
+    def joint_qpos_ids(self, names: Names = None) -> torch.Tensor:
+        """qpos columns of hinge/slide joints ``names``."""
+        self._check_scalar(names)
+        return self.tensor("joint", names, "qposadr")
+
+    def joint_dof_ids(self, names: Names = None) -> torch.Tensor:
+        """qvel columns of hinge/slide joints ``names``."""
+        self._check_scalar(names)
+        return self.tensor("joint", names, "dofadr")
+
+    def _check_scalar(self, names: Names) -> None:
+        bad = [self.names["joint"][i] for i in self.ids("joint", names) if i not in set(self.scalar_joints)]
+        if bad:
+            raise ValueError(f"joints {bad} are not hinge or slide joints (one coordinate each)")
+
+    def actuator_joint_ids(self, actuators: Names = None) -> list[int]:
+        """For each actuator (by name), the joint it drives; raises for tendon or site actuators."""
+        out = []
+        for a in self.ids("actuator", actuators):
+            if self.mjm.actuator_trntype[a] not in (mujoco.mjtTrn.mjTRN_JOINT, mujoco.mjtTrn.mjTRN_JOINTINPARENT):
+                raise ValueError(f"actuator {self.names['actuator'][a]!r} does not drive a joint")
+            out.append(int(self.mjm.actuator_trnid[a, 0]))
+        return out
+
+    def sensor_slice(self, name: str) -> slice:
+        """Columns of ``sensordata`` that belong to sensor ``name``."""
+        (i,) = self.ids("sensor", name)[:1]
+        adr, dim = int(self.mjm.sensor_adr[i]), int(self.mjm.sensor_dim[i])
+        return slice(adr, adr + dim)

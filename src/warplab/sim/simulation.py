@@ -1,0 +1,358 @@
+"""The batched simulation: one MuJoCo model, ``num_worlds`` independent copies on the device.
+
+The model is compiled by MuJoCo's C engine on the CPU (from an ``MjModel`` or an ``MjSpec``) and
+put on the device with MuJoCo Warp. Every state and output array is exposed as a torch tensor that
+shares memory with the Warp array (no copy, ever), with the world as the leading dimension.
+
+On CUDA the physics substeps of one call to ``step`` are captured once into a CUDA graph and
+replayed. A change that swaps a Warp array of the model (making a field per-world) drops the
+captured graphs, and the next step captures again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import mujoco
+import mujoco_warp as mjw
+import torch
+import warp as wp
+
+from warplab.sim.capacity import Capacity, size_buffers
+from warplab.sim.device import resolve_device, torch_device
+from warplab.sim.errors import CapacityError, SimulationError
+from warplab.sim.model_fields import PerWorldFields
+
+# Overflow bits that mean lost contacts or constraints. The solver's iteration limits also set
+# bits in ``d.overflow``; those are normal and not errors.
+_CAPACITY_BITS = int(
+    mjw.OverflowType.NEFC
+    | mjw.OverflowType.NJMAX_NNZ
+    | mjw.OverflowType.BROADPHASE
+    | mjw.OverflowType.NARROWPHASE
+    | mjw.OverflowType.CCD
+    | mjw.OverflowType.HFIELD
+    | mjw.OverflowType.NVMAX
+    | mjw.OverflowType.EPA_HORIZON
+)
+
+
+@dataclasses.dataclass
+class SimCfg:
+    """Settings of the batched simulation."""
+
+    nconmax: int | None = None
+    """Contacts per world. None sizes it from the model (a probe on MuJoCo's C engine, with headroom)."""
+    njmax: int | None = None
+    """Constraint rows per world. None sizes it from the model."""
+    capacity_headroom: float = 2.0
+    """Factor over the most contacts and constraint rows the probe saw."""
+    use_cuda_graph: bool = True
+    """Capture the physics substeps in a CUDA graph (CUDA only)."""
+    max_abs_qvel: float = 1e4
+    """A world whose joint speed exceeds this (m/s or rad/s) counts as diverged and is reset."""
+    max_abs_qacc: float = 1e7
+    """A world whose joint acceleration exceeds this counts as diverged and is reset."""
+
+
+def _compile(model: mujoco.MjModel | mujoco.MjSpec) -> mujoco.MjModel:
+    if isinstance(model, mujoco.MjModel):
+        return model
+    if isinstance(model, mujoco.MjSpec):
+        return model.compile()
+    raise TypeError(f"Simulation needs a mujoco.MjModel or mujoco.MjSpec, got {type(model).__name__}")
+
+
+class ContactView:
+    """Zero-copy views of the contacts of all worlds (MuJoCo Warp keeps them in one list).
+
+    Only the first ``count`` entries are valid; ``worldid`` says which world each belongs to.
+    Shapes: ``dist [naconmax]`` (m, negative in penetration), ``pos [naconmax, 3]`` (world frame, m),
+    ``frame [naconmax, 3, 3]`` (rows: normal, then two tangents), ``geom [naconmax, 2]``,
+    ``worldid [naconmax]``, ``count [1]``.
+    """
+
+    def __init__(self, d: mjw.Data):
+        self.dist = wp.to_torch(d.contact.dist)
+        self.pos = wp.to_torch(d.contact.pos)
+        self.frame = wp.to_torch(d.contact.frame)
+        self.geom = wp.to_torch(d.contact.geom)
+        self.worldid = wp.to_torch(d.contact.worldid)
+        self.count = wp.to_torch(d.nacon)
+
+
+class Simulation:
+    """``num_worlds`` copies of one MuJoCo model stepping together on one device.
+
+    Args:
+      model: the robot and scene, as a compiled ``MjModel`` or an ``MjSpec`` (compiled here).
+      num_worlds: how many independent worlds to simulate.
+      device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+      cfg: buffer sizes, CUDA graph and divergence settings.
+
+    Attributes (torch views shaped ``[num_worlds, ...]``, sharing memory with the device arrays):
+      qpos [N, nq], qvel [N, nv], qacc [N, nv], ctrl [N, nu], act [N, na], xpos [N, nbody, 3] (world
+      frame, m), xquat [N, nbody, 4] (w, x, y, z), xmat [N, nbody, 3, 3], cvel [N, nbody, 6] (rot:lin,
+      at the subtree centre of mass), subtree_com [N, nbody, 3], sensordata [N, nsensordata],
+      qfrc_actuator [N, nv], cfrc_ext [N, nbody, 6] (rot:lin, contact and external forces on each
+      body, computed after the constraint solve), actuator_force [N, nu], time [N] (s), and
+      ``contact`` (a ``ContactView``).
+    """
+
+    def __init__(
+        self,
+        model: mujoco.MjModel | mujoco.MjSpec,
+        num_worlds: int,
+        device: str = "auto",
+        cfg: SimCfg | None = None,
+    ):
+        if not isinstance(num_worlds, int) or num_worlds < 1:
+            raise ValueError(f"num_worlds must be a positive integer, got {num_worlds!r}")
+        self.cfg = cfg or SimCfg()
+        self.mj_model: mujoco.MjModel = _compile(model)
+        self.num_worlds = num_worlds
+        self.wp_device = resolve_device(device)
+        self.device = torch_device(self.wp_device)
+        self.capacity: Capacity = size_buffers(
+            self.mj_model, self.cfg.nconmax, self.cfg.njmax, self.cfg.capacity_headroom
+        )
+        with wp.ScopedDevice(self.wp_device):
+            self.model = mjw.put_model(self.mj_model)
+            # Contact forces on bodies (cfrc_ext) are computed only when asked for; rewards such as
+            # Humanoid-v5's contact cost and contact sensing need them.
+            self.model.opt.run_rne_postconstraint = True
+            # The solver's iteration limits are not errors; capacity overflows are raised by us.
+            self.model.opt.warn_overflow = 0
+            self.data = mjw.make_data(
+                self.mj_model, nworld=num_worlds, nconmax=self.capacity.nconmax, njmax=self.capacity.njmax
+            )
+        self.fields = PerWorldFields(self)
+        self._graphs: dict[int, wp.Graph] = {}
+        self._bind_views()
+        # Buffers used by reset and the divergence guard, allocated once.
+        self._reset_mask = torch.zeros(num_worlds, dtype=torch.bool, device=self.device)
+        self._reset_mask_wp = wp.from_torch(self._reset_mask, dtype=wp.bool)
+        self.diverged = torch.zeros(num_worlds, dtype=torch.bool, device=self.device)
+        self.diverged_count = torch.zeros((), dtype=torch.int64, device=self.device)
+        self.init_qpos = torch.as_tensor(self.mj_model.qpos0, dtype=torch.float32, device=self.device)
+        """State that ``reset`` restores ``[nq]``: the model's ``qpos0`` unless changed (e.g. a keyframe)."""
+        self.init_qvel = torch.zeros(self.mj_model.nv, dtype=torch.float32, device=self.device)
+        """Joint velocities that ``reset`` restores ``[nv]``."""
+        self.reset()
+
+    # ------------------------------------------------------------------ views
+    def _bind_views(self) -> None:
+        d = self.data
+        t = wp.to_torch
+        self.qpos, self.qvel, self.qacc = t(d.qpos), t(d.qvel), t(d.qacc)
+        self.ctrl, self.act = t(d.ctrl), t(d.act)
+        self.xpos, self.xquat, self.xmat = t(d.xpos), t(d.xquat), t(d.xmat)
+        self.cvel, self.subtree_com, self.cinert = t(d.cvel), t(d.subtree_com), t(d.cinert)
+        self.xipos = t(d.xipos)
+        self.sensordata = t(d.sensordata)
+        self.qfrc_actuator, self.actuator_force = t(d.qfrc_actuator), t(d.actuator_force)
+        self.cfrc_ext = t(d.cfrc_ext)
+        self.time = t(d.time)
+        self.overflow = t(d.overflow)
+        self.contact = ContactView(d)
+
+    @property
+    def timestep(self) -> float:
+        """Physics time step, s (shared by all worlds)."""
+        return float(self.mj_model.opt.timestep)
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, substeps: int = 1) -> None:
+        """Advances every world by ``substeps`` physics steps, then flags diverged worlds.
+
+        On CUDA the substeps are captured once into a graph and replayed (no host sync). After the
+        step, ``diverged [N]`` is true for worlds whose state is not finite or exploded.
+        """
+        if substeps < 1:
+            raise ValueError(f"substeps must be >= 1, got {substeps}")
+        with wp.ScopedDevice(self.wp_device):
+            if self._graph_enabled():
+                graph = self._graphs.get(substeps)
+                if graph is None:
+                    graph = self._capture(lambda: self._substeps(substeps))
+                    self._graphs[substeps] = graph
+                wp.capture_launch(graph)
+            else:
+                self._substeps(substeps)
+        self._flag_diverged()
+
+    def _substeps(self, substeps: int) -> None:
+        for _ in range(substeps):
+            mjw.step(self.model, self.data)
+
+    def _graph_enabled(self) -> bool:
+        return self.cfg.use_cuda_graph and self.wp_device.startswith("cuda")
+
+    def _capture(self, fn: Callable[[], None]) -> wp.Graph:
+        # Kernels must be compiled and loaded before capture: run once eagerly on a saved state,
+        # then restore it, so that capture leaves the worlds where they were.
+        saved = self._save_state()
+        fn()
+        self._load_state(saved)
+        with wp.ScopedCapture() as capture:
+            fn()
+        return capture.graph
+
+    def _save_state(self) -> dict[str, torch.Tensor]:
+        names = ("qpos", "qvel", "act", "ctrl", "time", "qacc_warmstart", "xfrc_applied")
+        return {n: wp.to_torch(getattr(self.data, n)).clone() for n in names}
+
+    def _load_state(self, saved: dict[str, torch.Tensor]) -> None:
+        for n, v in saved.items():
+            wp.to_torch(getattr(self.data, n)).copy_(v)
+        mjw.forward(self.model, self.data)
+
+    def invalidate_graphs(self) -> None:
+        """Drops captured CUDA graphs: needed after a model array is replaced."""
+        self._graphs.clear()
+
+    def forward(self) -> None:
+        """Recomputes positions, velocities, forces and sensors from qpos, qvel, ctrl (all worlds)."""
+        with wp.ScopedDevice(self.wp_device):
+            mjw.forward(self.model, self.data)
+
+    # ------------------------------------------------------------------ divergence guard
+    def _flag_diverged(self) -> None:
+        finite = (
+            torch.isfinite(self.qpos).all(dim=1)
+            & torch.isfinite(self.qvel).all(dim=1)
+            & torch.isfinite(self.qacc).all(dim=1)
+        )
+        bounded = (self.qvel.abs().amax(dim=1) <= self.cfg.max_abs_qvel) & (
+            self.qacc.abs().amax(dim=1) <= self.cfg.max_abs_qacc
+        )
+        torch.logical_not(finite & bounded, out=self.diverged)
+        self.diverged_count += self.diverged.sum()
+
+    # ------------------------------------------------------------------ state
+    def reset(self, worlds: torch.Tensor | None = None, forward: bool = True) -> None:
+        """Resets worlds to the initial state (``init_qpos``, ``init_qvel``, zero controls, time 0).
+
+        Args:
+          worlds: a bool mask ``[N]`` or a tensor of world indices; ``None`` resets every world.
+            No host sync either way.
+          forward: recompute derived quantities afterwards. Pass False when more state is written
+            before a single ``forward()``.
+        """
+        mask = self._as_mask(worlds)
+        self._reset_mask.copy_(mask)
+        with wp.ScopedDevice(self.wp_device):
+            mjw.reset_data(self.model, self.data, reset=self._reset_mask_wp)
+        rows = mask[:, None]
+        self.qpos.copy_(torch.where(rows, self.init_qpos, self.qpos))
+        self.qvel.copy_(torch.where(rows, self.init_qvel, self.qvel))
+        # A world reset from a diverged state must not be flagged again before it steps.
+        self.diverged &= ~mask
+        if forward:
+            self.forward()
+
+    def set_state(
+        self,
+        qpos: torch.Tensor | None = None,
+        qvel: torch.Tensor | None = None,
+        worlds: torch.Tensor | None = None,
+        forward: bool = True,
+    ) -> None:
+        """Writes joint positions and velocities of some worlds, then recomputes kinematics.
+
+        Args:
+          qpos: ``[N, nq]`` for all worlds, or ``[len(worlds), nq]`` with world indices, or ``[N, nq]``
+            with a bool mask (only masked rows are written).
+          qvel: likewise with ``nv`` columns.
+          worlds: ``None`` (all), a bool mask ``[N]``, or a tensor of world indices.
+          forward: recompute derived quantities (kinematics, contacts, sensors) afterwards.
+        """
+        for value, target, name in ((qpos, self.qpos, "qpos"), (qvel, self.qvel, "qvel")):
+            if value is None:
+                continue
+            value = torch.as_tensor(value, dtype=torch.float32, device=self.device)
+            _write_rows(target, value, worlds, name)
+        if forward:
+            self.forward()
+
+    def _as_mask(self, worlds: torch.Tensor | None) -> torch.Tensor:
+        if worlds is None:
+            return torch.ones(self.num_worlds, dtype=torch.bool, device=self.device)
+        worlds = torch.as_tensor(worlds, device=self.device)
+        if worlds.dtype == torch.bool:
+            if worlds.shape != (self.num_worlds,):
+                raise ValueError(f"a world mask must have shape [{self.num_worlds}], got {list(worlds.shape)}")
+            return worlds
+        mask = torch.zeros(self.num_worlds, dtype=torch.bool, device=self.device)
+        mask[worlds.long()] = True
+        return mask
+
+    # ------------------------------------------------------------------ model fields
+    def model_field(self, name: str) -> torch.Tensor:
+        """A writable per-world view ``[N, ...]`` of a model field (``"geom_friction"``, ``"opt.gravity"``...).
+
+        The field becomes per-world on first use (each world starts with the model's value); other
+        fields stay shared. Fields derived from masses and inertias need ``set_const`` after a write.
+        """
+        return self.fields.get(name)
+
+    def set_const(self) -> None:
+        """Recomputes model constants derived from masses, inertias, armature and qpos0, per world."""
+        with wp.ScopedDevice(self.wp_device):
+            mjw.set_const(self.model, self.data)
+
+    # ------------------------------------------------------------------ health
+    def check_capacity(self) -> None:
+        """Raises ``CapacityError`` if any world lost contacts or constraints since the last reset.
+
+        Reads one small array from the device: call it once per iteration, not every step.
+        """
+        bits = int((self.overflow & _CAPACITY_BITS).amax().item()) if self.num_worlds else 0
+        if bits:
+            raise CapacityError(_overflow_message(bits, self.capacity, self.num_worlds))
+
+    def check_finite(self) -> None:
+        """Raises ``SimulationError`` if the state of any world is not finite (a debugging aid)."""
+        if not bool(torch.isfinite(self.qpos).all()) or not bool(torch.isfinite(self.qvel).all()):
+            raise SimulationError("non-finite qpos or qvel in at least one world")
+
+
+def _write_rows(target: torch.Tensor, value: torch.Tensor, worlds: torch.Tensor | None, name: str) -> None:
+    n, width = target.shape
+    if worlds is None:
+        if value.shape != target.shape:
+            raise ValueError(f"{name} must have shape [{n}, {width}], got {list(value.shape)}")
+        target.copy_(value)
+        return
+    worlds = torch.as_tensor(worlds, device=target.device)
+    if worlds.dtype == torch.bool:
+        if value.shape != target.shape:
+            raise ValueError(f"{name} with a world mask must have shape [{n}, {width}], got {list(value.shape)}")
+        target.copy_(torch.where(worlds[:, None], value, target))
+        return
+    if value.shape != (worlds.numel(), width):
+        raise ValueError(f"{name} for {worlds.numel()} worlds must have shape [{worlds.numel()}, {width}], got {list(value.shape)}")
+    target.index_copy_(0, worlds.long(), value)
+
+
+def _overflow_message(bits: int, capacity: Capacity, num_worlds: int) -> str:
+    what = []
+    if bits & int(mjw.OverflowType.NEFC | mjw.OverflowType.NJMAX_NNZ):
+        what.append(
+            f"constraint rows overflowed njmax={capacity.njmax} per world: raise SimCfg.njmax "
+            f"(e.g. --env.sim.njmax {2 * capacity.njmax})"
+        )
+    if bits & int(mjw.OverflowType.BROADPHASE | mjw.OverflowType.NARROWPHASE | mjw.OverflowType.CCD):
+        what.append(
+            f"contacts overflowed nconmax={capacity.nconmax} per world ({capacity.nconmax * num_worlds} in all): "
+            f"raise SimCfg.nconmax (e.g. --env.sim.nconmax {2 * capacity.nconmax})"
+        )
+    if bits & int(mjw.OverflowType.HFIELD):
+        what.append("a height field produced more contacts than MuJoCo Warp allows: lower its resolution")
+    if bits & int(mjw.OverflowType.NVMAX | mjw.OverflowType.EPA_HORIZON):
+        what.append(f"an internal buffer overflowed (bits {bits:#x}): raise SimCfg.nconmax and SimCfg.njmax")
+    return "MuJoCo Warp dropped contacts or constraints in this step, so the physics is wrong: " + "; ".join(what)
+
+
+__all__ = ["Simulation", "SimCfg", "ContactView"]

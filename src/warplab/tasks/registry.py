@@ -1,0 +1,127 @@
+"""The task registry: names to config factories, and ``make`` to build an environment by name."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+from warplab.envs.config import RlEnvCfg
+from warplab.envs.managers.term import ConfigError
+
+
+class UnknownTaskError(KeyError):
+    """No task is registered under that name."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; this one reads as a sentence.
+        return str(self.args[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """A registered task."""
+
+    name: str
+    env_cfg_factory: Callable[..., RlEnvCfg]
+    """Returns a fresh ``RlEnvCfg`` (accepts ``play: bool`` when the task has a play mode)."""
+    agent_cfg_factory: Callable[[], Any] | None
+    """Returns the learner's config for this task (``warplab.rl.RunnerCfg``), or None."""
+    description: str = ""
+
+
+_TASKS: dict[str, TaskSpec] = {}
+
+
+def register_task(
+    name: str,
+    env_cfg_factory: Callable[..., RlEnvCfg],
+    agent_cfg_factory: Callable[[], Any] | None = None,
+    description: str = "",
+) -> None:
+    """Registers a task under ``name``. Registering a name twice is an error."""
+    if name in _TASKS:
+        raise ValueError(f"a task named {name!r} is already registered")
+    _TASKS[name] = TaskSpec(name, env_cfg_factory, agent_cfg_factory, description)
+
+
+def list_tasks() -> list[str]:
+    """Names of the registered tasks, sorted."""
+    _load_builtin()
+    return sorted(_TASKS)
+
+
+def get_task(name: str) -> TaskSpec:
+    """The registered task ``name``; an unknown name lists the known ones."""
+    _load_builtin()
+    spec = _TASKS.get(name)
+    if spec is None:
+        close = difflib.get_close_matches(name, list(_TASKS), n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownTaskError(f"unknown task {name!r}.{hint} Registered tasks: {', '.join(sorted(_TASKS))}")
+    return spec
+
+
+def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "RlEnvCfg") -> Any:
+    """Sets fields of a (nested) dataclass from ``{"a.b": value}`` keys, checking each name."""
+    for key, value in overrides.items():
+        target = cfg
+        parts = key.split(".")
+        for i, part in enumerate(parts):
+            path = ".".join(parts[: i + 1])
+            if isinstance(target, dict):
+                if part not in target:
+                    raise ConfigError(f"{where}.{path}: no such entry; it has {sorted(target)}")
+                if i == len(parts) - 1:
+                    target[part] = value
+                else:
+                    target = target[part]
+                continue
+            if not dataclasses.is_dataclass(target) or part not in {f.name for f in dataclasses.fields(target)}:
+                known = [f.name for f in dataclasses.fields(target)] if dataclasses.is_dataclass(target) else []
+                raise ConfigError(f"{where}.{path}: no such field; valid fields are {known}")
+            if i == len(parts) - 1:
+                setattr(target, part, value)
+            else:
+                target = getattr(target, part)
+    return cfg
+
+
+def make_env_cfg(task: str, play: bool = False, **overrides: Any) -> RlEnvCfg:
+    """A fresh config of ``task`` with ``overrides`` applied (``"sim.njmax": 200`` for nested fields)."""
+    spec = get_task(task)
+    try:
+        cfg = spec.env_cfg_factory(play=play)
+    except TypeError:
+        cfg = spec.env_cfg_factory()
+    return apply_overrides(cfg, {k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def make(task: str, num_envs: int, device: str = "auto", seed: int = 0, play: bool = False, **overrides: Any):
+    """Builds the environment of a registered task.
+
+    Args:
+      task: a registered name (see ``warplab.list_tasks()``).
+      num_envs: number of worlds.
+      device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+      seed: seeds every random draw of the env.
+      play: the task's play mode (no observation noise, no pushes) where it has one.
+      overrides: fields of the task's ``RlEnvCfg`` to change, e.g. ``episode_length_s=10`` or
+        ``**{"sim.njmax": 200}``.
+    """
+    from warplab.envs.rl_env import RlEnv
+
+    cfg = make_env_cfg(task, play=play, **overrides)
+    cfg.num_envs, cfg.device, cfg.seed = num_envs, device, seed
+    return RlEnv(cfg)
+
+
+_loaded = False
+
+
+def _load_builtin() -> None:
+    # Importing the task modules registers them; done lazily so importing warplab stays light.
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import warplab.tasks.builtin  # noqa: F401

@@ -54,9 +54,9 @@ class EpisodeStats:
         if finished:
             out["Episode/return"] = float(self._sum_return.item()) / finished
             out["Episode/length"] = float(self._sum_length.item()) / finished
-            for name, s in zip(env.reward_manager.names, self._sum_terms.tolist()):
+            for name, s in zip(env.reward_manager.names, self._sum_terms.tolist(), strict=True):
                 out[f"Episode_Reward/{name}"] = s / finished
-            for name, c in zip(env.termination_manager.names, self._sum_causes.tolist()):
+            for name, c in zip(env.termination_manager.names, self._sum_causes.tolist(), strict=True):
                 out[f"Episode_Termination/{name}"] = c / finished
             out["Episode/count"] = float(finished)
         self._finished.zero_()

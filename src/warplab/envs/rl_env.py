@@ -90,7 +90,8 @@ class RlEnv:
         self.rng.manual_seed(cfg.seed)
         self.physics_dt = self.sim.timestep
         self.policy_dt = cfg.decimation * self.physics_dt
-        self.max_episode_length = math.ceil(cfg.episode_length_s / self.policy_dt)
+        # Rounded first so that float error (0.14 / 0.02 = 7.000000000000001) adds no extra step.
+        self.max_episode_length = math.ceil(round(cfg.episode_length_s / self.policy_dt, 6))
         n = self.num_envs
         self.episode_length_buf = torch.zeros(n, dtype=torch.long, device=self.device)
         """Policy steps taken in each world's current episode ``[num_envs]``."""
@@ -108,7 +109,9 @@ class RlEnv:
         self.observation_manager = ObservationManager(cfg.observations, self)
         self.action_dim = self.action_manager.action_dim
         self.stats = EpisodeStats(self)
-        self._substep_actions = any(getattr(t, "per_substep", False) for t in self.action_manager.terms.values())
+        self._substep_actions = any(
+            getattr(t, "per_substep", False) for t in self.action_manager.terms.values()
+        )
 
         if self.event_manager.has("startup"):
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))

@@ -39,7 +39,9 @@ class SceneIndex:
         free = np.flatnonzero(mjm.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
         self.root_joint: int | None = int(free[0]) if len(free) else None
         """The first free joint (the floating base), or None for a fixed base."""
-        hinge_slide = (mjm.jnt_type == mujoco.mjtJoint.mjJNT_HINGE) | (mjm.jnt_type == mujoco.mjtJoint.mjJNT_SLIDE)
+        hinge_slide = (mjm.jnt_type == mujoco.mjtJoint.mjJNT_HINGE) | (
+            mjm.jnt_type == mujoco.mjtJoint.mjJNT_SLIDE
+        )
         self.scalar_joints = np.flatnonzero(hinge_slide)
         """Hinge and slide joints, in model order."""
 
@@ -98,7 +100,11 @@ class SceneIndex:
         """For each actuator (by name), the joint it drives; raises for tendon or site actuators."""
         out = []
         for a in self.ids("actuator", actuators):
-            if self.mjm.actuator_trntype[a] not in (mujoco.mjtTrn.mjTRN_JOINT, mujoco.mjtTrn.mjTRN_JOINTINPARENT):
+            # int(): a numpy integer is never `in` a tuple of MuJoCo enums (the enum's == rejects it).
+            if int(self.mjm.actuator_trntype[a]) not in (
+                mujoco.mjtTrn.mjTRN_JOINT,
+                mujoco.mjtTrn.mjTRN_JOINTINPARENT,
+            ):
                 raise ValueError(f"actuator {self.names['actuator'][a]!r} does not drive a joint")
             out.append(int(self.mjm.actuator_trnid[a, 0]))
         return out

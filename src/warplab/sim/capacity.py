@@ -94,7 +94,9 @@ def size_buffers(
     """
     for name, value in (("nconmax", nconmax), ("njmax", njmax)):
         if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValueError(f"SimCfg.{name} must be a positive integer or None (sized from the model), got {value!r}")
+            raise ValueError(
+                f"SimCfg.{name} must be a positive integer or None (sized from the model), got {value!r}"
+            )
     if headroom < 1.0:
         raise ValueError(f"SimCfg.capacity_headroom must be >= 1, got {headroom}")
     ncon, nefc = probe_contacts(mjm)

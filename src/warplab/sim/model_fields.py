@@ -46,6 +46,27 @@ RANDOMIZABLE_FIELDS: dict[str, str] = {
     "opt.wind": "",
 }
 
+# What MuJoCo Warp's ``set_const`` writes. It computes each of these for as many worlds as the
+# array holds, so one left shared would keep world 0's value while its source (a mass, say) differs
+# per world. They become per-world with the first field that needs ``set_const``.
+SET_CONST_OUTPUTS = (
+    "body_subtreemass",
+    "body_invweight0",
+    "dof_invweight0",
+    "tendon_invweight0",
+    "tendon_length0",
+    "actuator_acc0",
+    "eq_data",
+    "geom_aabb",
+    "geom_rbound",
+    "cam_pos0",
+    "cam_poscom0",
+    "cam_mat0",
+    "light_pos0",
+    "light_poscom0",
+    "light_dir0",
+)
+
 
 def _batched_fields(cls: type) -> set[str]:
     names = set()
@@ -76,21 +97,29 @@ class PerWorldFields:
         if view is not None:
             return view
         owner, attr = self._owner(name)
-        current: wp.array = getattr(owner, attr)
-        n = self._sim.num_worlds
-        self._defaults[name] = wp.to_torch(current)[0].clone()
-        if current.shape[0] != n:
-            with wp.ScopedDevice(self._sim.wp_device):
-                shared = wp.to_torch(current)
-                tiled = shared.repeat((n,) + (1,) * (shared.ndim - 1)).contiguous()
-                expanded = wp.from_torch(tiled, dtype=current.dtype)
-            setattr(owner, attr, expanded)
-            # The captured graphs hold the old array's address.
-            self._sim.invalidate_graphs()
-            current = expanded
-        view = wp.to_torch(current)
+        self._defaults[name] = wp.to_torch(getattr(owner, attr))[0].clone()
+        if RANDOMIZABLE_FIELDS.get(name) == "set_const":
+            for derived in SET_CONST_OUTPUTS:
+                if derived in self._batchable["model"]:
+                    self._expand(self._sim.model, derived)
+        view = wp.to_torch(self._expand(owner, attr))
         self._views[name] = view
         return view
+
+    def _expand(self, owner, attr: str) -> wp.array:
+        """Gives field ``attr`` of ``owner`` a leading dimension of ``num_worlds`` (a copy per world)."""
+        current: wp.array = getattr(owner, attr)
+        n = self._sim.num_worlds
+        if current.shape[0] == n:
+            return current
+        with wp.ScopedDevice(self._sim.wp_device):
+            shared = wp.to_torch(current)
+            tiled = shared.repeat((n,) + (1,) * (shared.ndim - 1)).contiguous()
+            expanded = wp.from_torch(tiled, dtype=current.dtype)
+        setattr(owner, attr, expanded)
+        # The captured graphs hold the old array's address.
+        self._sim.invalidate_graphs()
+        return expanded
 
     def default(self, name: str) -> torch.Tensor:
         """The model's own value of field ``name`` (as compiled, one world's shape), for randomization
@@ -113,6 +142,7 @@ class PerWorldFields:
             hint = [k for k in known if name.split("_")[0] in k][:12]
             raise KeyError(
                 f"model field {name!r} cannot be made per-world (not a batched MuJoCo Warp field). "
-                f"Fields randomization uses: {sorted(RANDOMIZABLE_FIELDS)}" + (f"; similar: {hint}" if hint else "")
+                f"Fields randomization uses: {sorted(RANDOMIZABLE_FIELDS)}"
+                + (f"; similar: {hint}" if hint else "")
             )
         return model, name

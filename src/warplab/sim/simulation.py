@@ -127,8 +127,12 @@ class Simulation:
             self.data = mjw.make_data(
                 self.mj_model, nworld=num_worlds, nconmax=self.capacity.nconmax, njmax=self.capacity.njmax
             )
+        if self.wp_device.startswith("cuda"):
+            # Torch ops on the views and Warp kernels must run in order: put torch on Warp's stream
+            # (a capturable, non-default stream), so one queue orders them without host syncs.
+            torch.cuda.set_stream(wp.stream_to_torch(wp.get_stream(self.wp_device)))
         self.fields = PerWorldFields(self)
-        self._graphs: dict[int, wp.Graph] = {}
+        self._graphs: dict[int | str, wp.Graph] = {}
         self._bind_views()
         # Buffers used by reset and the divergence guard, allocated once.
         self._reset_mask = torch.zeros(num_worlds, dtype=torch.bool, device=self.device)
@@ -213,9 +217,20 @@ class Simulation:
         self._graphs.clear()
 
     def forward(self) -> None:
-        """Recomputes positions, velocities, forces and sensors from qpos, qvel, ctrl (all worlds)."""
+        """Recomputes positions, velocities, forces and sensors from qpos, qvel, ctrl (all worlds).
+
+        On CUDA this replays a captured graph, like ``step``.
+        """
         with wp.ScopedDevice(self.wp_device):
-            mjw.forward(self.model, self.data)
+            if self._graph_enabled():
+                graph = self._graphs.get("forward")
+                if graph is None:
+                    graph = self._graphs["forward"] = self._capture(
+                        lambda: mjw.forward(self.model, self.data)
+                    )
+                wp.capture_launch(graph)
+            else:
+                mjw.forward(self.model, self.data)
 
     # ------------------------------------------------------------------ divergence guard
     def _flag_diverged(self) -> None:
@@ -282,7 +297,9 @@ class Simulation:
         worlds = torch.as_tensor(worlds, device=self.device)
         if worlds.dtype == torch.bool:
             if worlds.shape != (self.num_worlds,):
-                raise ValueError(f"a world mask must have shape [{self.num_worlds}], got {list(worlds.shape)}")
+                raise ValueError(
+                    f"a world mask must have shape [{self.num_worlds}], got {list(worlds.shape)}"
+                )
             return worlds
         mask = torch.zeros(self.num_worlds, dtype=torch.bool, device=self.device)
         mask[worlds.long()] = True
@@ -327,12 +344,18 @@ def _write_rows(target: torch.Tensor, value: torch.Tensor, worlds: torch.Tensor 
         return
     worlds = torch.as_tensor(worlds, device=target.device)
     if worlds.dtype == torch.bool:
+        if worlds.shape != (n,):
+            raise ValueError(f"a world mask must have shape [{n}], got {list(worlds.shape)}")
         if value.shape != target.shape:
-            raise ValueError(f"{name} with a world mask must have shape [{n}, {width}], got {list(value.shape)}")
+            raise ValueError(
+                f"{name} with a world mask must have shape [{n}, {width}], got {list(value.shape)}"
+            )
         target.copy_(torch.where(worlds[:, None], value, target))
         return
     if value.shape != (worlds.numel(), width):
-        raise ValueError(f"{name} for {worlds.numel()} worlds must have shape [{worlds.numel()}, {width}], got {list(value.shape)}")
+        raise ValueError(
+            f"{name} for {worlds.numel()} worlds must have shape [{worlds.numel()}, {width}], got {list(value.shape)}"
+        )
     target.index_copy_(0, worlds.long(), value)
 
 
@@ -352,7 +375,9 @@ def _overflow_message(bits: int, capacity: Capacity, num_worlds: int) -> str:
         what.append("a height field produced more contacts than MuJoCo Warp allows: lower its resolution")
     if bits & int(mjw.OverflowType.NVMAX | mjw.OverflowType.EPA_HORIZON):
         what.append(f"an internal buffer overflowed (bits {bits:#x}): raise SimCfg.nconmax and SimCfg.njmax")
-    return "MuJoCo Warp dropped contacts or constraints in this step, so the physics is wrong: " + "; ".join(what)
+    return "MuJoCo Warp dropped contacts or constraints in this step, so the physics is wrong: " + "; ".join(
+        what
+    )
 
 
 __all__ = ["Simulation", "SimCfg", "ContactView"]

@@ -12,6 +12,7 @@ import os
 import mujoco
 import torch
 
+from warplab.envs import mdp
 from warplab.envs.config import (
     ActionTermCfg,
     EventTermCfg,
@@ -22,7 +23,6 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
-from warplab.envs import mdp
 from warplab.tasks.registry import register_task
 
 HEALTHY_Z = (1.0, 2.0)
@@ -121,8 +121,14 @@ def reset_with_uniform_noise(env, mask: torch.Tensor, scale: float = 1e-2) -> No
     """Initial qpos and qvel plus uniform noise in [-scale, scale] on every entry (Gymnasium's reset)."""
     sim = env.sim
     n = env.num_envs
-    qpos = sim.init_qpos + (2.0 * torch.rand(n, sim.qpos.shape[1], generator=env.rng, device=env.device) - 1.0) * scale
-    qvel = sim.init_qvel + (2.0 * torch.rand(n, sim.qvel.shape[1], generator=env.rng, device=env.device) - 1.0) * scale
+    qpos = (
+        sim.init_qpos
+        + (2.0 * torch.rand(n, sim.qpos.shape[1], generator=env.rng, device=env.device) - 1.0) * scale
+    )
+    qvel = (
+        sim.init_qvel
+        + (2.0 * torch.rand(n, sim.qvel.shape[1], generator=env.rng, device=env.device) - 1.0) * scale
+    )
     sim.qpos.copy_(torch.where(mask[:, None], qpos, sim.qpos))
     sim.qvel.copy_(torch.where(mask[:, None], qvel, sim.qvel))
 
@@ -156,7 +162,9 @@ def make_humanoid_v5_env_cfg(play: bool = False) -> RlEnvCfg:
             "time_out": TerminationTermCfg(func=mdp.time_out, time_out=True),
             "unhealthy": TerminationTermCfg(func=unhealthy),
         },
-        events={"reset_noise": EventTermCfg(func=reset_with_uniform_noise, mode="reset", params={"scale": 1e-2})},
+        events={
+            "reset_noise": EventTermCfg(func=reset_with_uniform_noise, mode="reset", params={"scale": 1e-2})
+        },
         viewer=ViewerCfg(track_body="torso", distance=4.0, elevation=-15.0, azimuth=90.0),
     )
 
@@ -168,8 +176,12 @@ def make_humanoid_v5_agent_cfg():
     return RunnerCfg(
         experiment_name="Humanoid-v5",
         max_iterations=1000,
-        ppo=PpoCfg(num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99),
-        policy=PolicyCfg(actor_hidden_dims=[256, 256, 128], critic_hidden_dims=[256, 256, 128], init_noise_std=0.5),
+        ppo=PpoCfg(
+            num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99
+        ),
+        policy=PolicyCfg(
+            actor_hidden_dims=[256, 256, 128], critic_hidden_dims=[256, 256, 128], init_noise_std=0.5
+        ),
     )
 
 

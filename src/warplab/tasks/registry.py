@@ -28,6 +28,10 @@ class TaskSpec:
     agent_cfg_factory: Callable[[], Any] | None
     """Returns the learner's config for this task (``warplab.rl.RunnerCfg``), or None."""
     description: str = ""
+    num_envs_gpu: int = 4096
+    """Worlds ``warplab train`` uses on a GPU unless told otherwise."""
+    num_envs_cpu: int = 16
+    """Worlds ``warplab train`` uses on a CPU unless told otherwise."""
 
 
 _TASKS: dict[str, TaskSpec] = {}
@@ -38,11 +42,20 @@ def register_task(
     env_cfg_factory: Callable[..., RlEnvCfg],
     agent_cfg_factory: Callable[[], Any] | None = None,
     description: str = "",
+    num_envs_gpu: int = 4096,
+    num_envs_cpu: int = 16,
 ) -> None:
-    """Registers a task under ``name``. Registering a name twice is an error."""
+    """Registers a task under ``name``. Registering a name twice is an error.
+
+    Args:
+      env_cfg_factory: returns a fresh ``RlEnvCfg``; may take ``play: bool``.
+      agent_cfg_factory: returns the PPO runner config (``warplab.rl.RunnerCfg``) for this task.
+      description: one line for ``warplab list``.
+      num_envs_gpu, num_envs_cpu: default world counts for training on each kind of device.
+    """
     if name in _TASKS:
         raise ValueError(f"a task named {name!r} is already registered")
-    _TASKS[name] = TaskSpec(name, env_cfg_factory, agent_cfg_factory, description)
+    _TASKS[name] = TaskSpec(name, env_cfg_factory, agent_cfg_factory, description, num_envs_gpu, num_envs_cpu)
 
 
 def list_tasks() -> list[str]:
@@ -77,8 +90,12 @@ def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "RlEnvCfg"
                 else:
                     target = target[part]
                 continue
-            if not dataclasses.is_dataclass(target) or part not in {f.name for f in dataclasses.fields(target)}:
-                known = [f.name for f in dataclasses.fields(target)] if dataclasses.is_dataclass(target) else []
+            if not dataclasses.is_dataclass(target) or part not in {
+                f.name for f in dataclasses.fields(target)
+            }:
+                known = (
+                    [f.name for f in dataclasses.fields(target)] if dataclasses.is_dataclass(target) else []
+                )
                 raise ConfigError(f"{where}.{path}: no such field; valid fields are {known}")
             if i == len(parts) - 1:
                 setattr(target, part, value)

@@ -42,7 +42,9 @@ class ActionManager:
         """Validates a policy action and stores it; the controls are written by ``apply``."""
         env = self._env
         if not isinstance(action, torch.Tensor):
-            raise TypeError(f"action must be a torch.Tensor of shape [{env.num_envs}, {self.action_dim}], got {type(action).__name__}")
+            raise TypeError(
+                f"action must be a torch.Tensor of shape [{env.num_envs}, {self.action_dim}], got {type(action).__name__}"
+            )
         if action.shape != (env.num_envs, self.action_dim):
             raise ValueError(
                 f"action has shape {list(action.shape)}, expected [num_envs={env.num_envs}, action_dim={self.action_dim}]"
@@ -53,7 +55,9 @@ class ActionManager:
         finite = torch.isfinite(action).all(dim=1)
         if env.cfg.debug and not bool(finite.all()):
             bad = torch.nonzero(~finite).flatten()[:8].tolist()
-            raise ValueError(f"action has NaN or inf entries in worlds {bad} (debug mode raises; otherwise they are zeroed)")
+            raise ValueError(
+                f"action has NaN or inf entries in worlds {bad} (debug mode raises; otherwise they are zeroed)"
+            )
         self.nonfinite_count += (~finite).sum()
         self.prev_action.copy_(self.action)
         self.action.copy_(torch.where(finite[:, None], action, torch.zeros_like(action)))

@@ -24,7 +24,9 @@ class CommandManager:
         for name, cfg in terms.items():
             lo, hi = cfg.resampling_time_range_s
             if not 0 < lo <= hi:
-                raise ConfigError(f"commands.{name}.resampling_time_range_s must satisfy 0 < low <= high, got {(lo, hi)}")
+                raise ConfigError(
+                    f"commands.{name}.resampling_time_range_s must satisfy 0 < low <= high, got {(lo, hi)}"
+                )
             self._terms[name] = bind_term(f"commands.{name}", cfg.func, cfg, env)
             self._timers[name] = torch.zeros(env.num_envs, device=env.device)
 

@@ -18,7 +18,9 @@ class CurriculumManager:
 
     def __init__(self, terms: dict[str, CurriculumTermCfg], env: RlEnv):
         self._env = env
-        self._terms = [(name, cfg, bind_term(f"curriculum.{name}", cfg.func, cfg, env)) for name, cfg in terms.items()]
+        self._terms = [
+            (name, cfg, bind_term(f"curriculum.{name}", cfg.func, cfg, env)) for name, cfg in terms.items()
+        ]
         self.state: dict[str, torch.Tensor] = {}
         """The latest value each term returned (a level, a range...), for logging."""
 

@@ -29,7 +29,9 @@ class EventManager:
             if cfg.mode == "interval":
                 lo, hi = cfg.interval_range_s
                 if not 0 < lo <= hi:
-                    raise ConfigError(f"{where}.interval_range_s must satisfy 0 < low <= high, got {cfg.interval_range_s}")
+                    raise ConfigError(
+                        f"{where}.interval_range_s must satisfy 0 < low <= high, got {cfg.interval_range_s}"
+                    )
                 self._timers[name] = torch.zeros(env.num_envs, device=env.device)
             self._by_mode[cfg.mode].append((name, cfg, bind_term(where, cfg.func, cfg, env)))
 

@@ -59,7 +59,9 @@ class ObservationManager:
             for name, tcfg in gcfg.terms.items():
                 where = f"observations.{g}.terms.{name}"
                 if tcfg.noise is not None and tcfg.noise.kind not in ("uniform", "gaussian"):
-                    raise ConfigError(f"{where}.noise.kind must be 'uniform' or 'gaussian', got {tcfg.noise.kind!r}")
+                    raise ConfigError(
+                        f"{where}.noise.kind must be 'uniform' or 'gaussian', got {tcfg.noise.kind!r}"
+                    )
                 if tcfg.history_length < 0:
                     raise ConfigError(f"{where}.history_length must be >= 0, got {tcfg.history_length}")
                 bound.append((name, tcfg, bind_term(where, tcfg.func, tcfg, env)))
@@ -85,7 +87,9 @@ class ObservationManager:
                 parts.append(value)
                 dims[name] = value.shape[1]
             self.term_dims[g] = dims
-            out[g] = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+            # Always a new tensor: a lone term may be a view of live state (a slice of qpos, a history
+            # ring) that the reset or the next step overwrites, which would corrupt ``final_obs``.
+            out[g] = torch.cat(parts, dim=1)
         return out
 
     def _term(self, group, name, tcfg, fn, after_reset) -> torch.Tensor:
@@ -96,7 +100,9 @@ class ObservationManager:
         value = value.reshape(value.shape[0], -1)
         if self._corrupt[group] and tcfg.noise is not None and tcfg.noise.scale > 0:
             if tcfg.noise.kind == "uniform":
-                noise = (2.0 * torch.rand(value.shape, generator=env.rng, device=env.device) - 1.0) * tcfg.noise.scale
+                noise = (
+                    2.0 * torch.rand(value.shape, generator=env.rng, device=env.device) - 1.0
+                ) * tcfg.noise.scale
             else:
                 noise = torch.randn(value.shape, generator=env.rng, device=env.device) * tcfg.noise.scale
             value = value + noise

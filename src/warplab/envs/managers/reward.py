@@ -38,12 +38,23 @@ class RewardManager:
             if cfg.weight == 0.0:
                 continue
             self.step_terms[:, i] = fn(env, **cfg.params) * (cfg.weight * scale)
+        # A diverged world earns nothing (as in ``RlEnv.step``); a NaN kept here would stay in its
+        # episode sums and in the logged means for good.
+        torch.nan_to_num_(self.step_terms, nan=0.0, posinf=0.0, neginf=0.0)
+        self.step_terms.masked_fill_(env.sim.diverged[:, None], 0.0)
         torch.sum(self.step_terms, dim=1, out=self.reward)
         self.episode_sums += self.step_terms
         return self.reward
 
+    def term(self, name: str):
+        """The bound term ``name``: its function, or the instance of its term class (to read or set its state)."""
+        for term_name, _, fn in self._terms:
+            if term_name == name:
+                return fn
+        raise KeyError(f"no reward term named {name!r}; this task's reward terms are {self.names}")
+
     def reset(self, mask: torch.Tensor) -> None:
-        self.episode_sums.mul_(~mask[:, None])
+        self.episode_sums.masked_fill_(mask[:, None], 0.0)
         # Term classes that keep per-world state (the last position, a contact timer) reset it here.
         for _, _, fn in self._terms:
             if hasattr(fn, "reset"):

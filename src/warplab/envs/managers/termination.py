@@ -22,7 +22,9 @@ class TerminationManager:
 
     def __init__(self, terms: dict[str, TerminationTermCfg], env: RlEnv):
         self._env = env
-        self._terms = [(name, cfg, bind_term(f"terminations.{name}", cfg.func, cfg, env)) for name, cfg in terms.items()]
+        self._terms = [
+            (name, cfg, bind_term(f"terminations.{name}", cfg.func, cfg, env)) for name, cfg in terms.items()
+        ]
         self.names = [n for n, _, _ in self._terms] + ["nan"]
         n = env.num_envs
         self.terminated = torch.zeros(n, dtype=torch.bool, device=env.device)

@@ -16,7 +16,9 @@ class _ActuatorAction:
         self.actuator_ids = env.index.tensor("actuator", p.get("actuators"))
         self.action_dim = len(self.actuator_ids)
         scale = p.get("scale", 1.0)
-        self.scale = torch.as_tensor(scale, dtype=torch.float32, device=env.device).expand(self.action_dim).clone()
+        self.scale = (
+            torch.as_tensor(scale, dtype=torch.float32, device=env.device).expand(self.action_dim).clone()
+        )
         self.clip = p.get("clip")
         self.offset = torch.zeros(self.action_dim, device=env.device)
         self.target = torch.zeros(env.num_envs, self.action_dim, device=env.device)
@@ -41,7 +43,9 @@ class JointPositionAction(_ActuatorAction):
     def __init__(self, cfg, env):
         super().__init__(cfg, env)
         if cfg.params.get("use_default_offset", True):
-            joints = env.index.actuator_joint_ids([env.index.names["actuator"][i] for i in self.actuator_ids.tolist()])
+            joints = env.index.actuator_joint_ids(
+                [env.index.names["actuator"][i] for i in self.actuator_ids.tolist()]
+            )
             qadr = torch.as_tensor(env.mj_model.jnt_qposadr[joints], dtype=torch.long, device=env.device)
             self.offset = env.sim.init_qpos[qadr].clone()
 

@@ -18,7 +18,7 @@ class UniformVelocityCommand:
         p = cfg.params
         self._env = env
         self.ranges = [tuple(p.get(k, (0.0, 0.0))) for k in ("lin_vel_x", "lin_vel_y", "ang_vel_z")]
-        for k, (lo, hi) in zip(("lin_vel_x", "lin_vel_y", "ang_vel_z"), self.ranges):
+        for k, (lo, hi) in zip(("lin_vel_x", "lin_vel_y", "ang_vel_z"), self.ranges, strict=True):
             if lo > hi:
                 raise ValueError(f"range {k} must have low <= high, got {(lo, hi)}")
         self.rel_standing_envs = float(p.get("rel_standing_envs", 0.0))

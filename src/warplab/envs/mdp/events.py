@@ -25,7 +25,9 @@ def _rows(mask: torch.Tensor, value: torch.Tensor, current: torch.Tensor) -> tor
     return torch.where(mask.view(-1, *([1] * (current.ndim - 1))), value, current)
 
 
-def reset_joints_by_offset(env, mask, position_range: Range = (0.0, 0.0), velocity_range: Range = (0.0, 0.0), joints=None):
+def reset_joints_by_offset(
+    env, mask, position_range: Range = (0.0, 0.0), velocity_range: Range = (0.0, 0.0), joints=None
+):
     """Sets hinge/slide joints to their default position plus a uniform offset (rad or m), and their
     velocity to a uniform draw (rad/s or m/s)."""
     qids, vids = env.index.joint_qpos_ids(joints), env.index.joint_dof_ids(joints)
@@ -37,7 +39,9 @@ def reset_joints_by_offset(env, mask, position_range: Range = (0.0, 0.0), veloci
     sim.qvel[:, vids] = _rows(mask, vel, sim.qvel[:, vids])
 
 
-def reset_joints_by_scale(env, mask, position_range: Range = (1.0, 1.0), velocity_range: Range = (0.0, 0.0), joints=None):
+def reset_joints_by_scale(
+    env, mask, position_range: Range = (1.0, 1.0), velocity_range: Range = (0.0, 0.0), joints=None
+):
     """Sets hinge/slide joints to their default position times a uniform factor, velocities uniform."""
     qids, vids = env.index.joint_qpos_ids(joints), env.index.joint_dof_ids(joints)
     n = env.num_envs
@@ -51,7 +55,9 @@ def reset_joints_by_scale(env, mask, position_range: Range = (1.0, 1.0), velocit
 _POSE_KEYS = ("x", "y", "z", "roll", "pitch", "yaw")
 
 
-def reset_root_state_uniform(env, mask, pose_range: dict[str, Range] | None = None, velocity_range: dict[str, Range] | None = None):
+def reset_root_state_uniform(
+    env, mask, pose_range: dict[str, Range] | None = None, velocity_range: dict[str, Range] | None = None
+):
     """Places the floating base at its default pose plus uniform offsets, with a uniform velocity.
 
     Args:

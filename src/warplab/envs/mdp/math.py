@@ -50,6 +50,8 @@ def yaw_from_quat(q: torch.Tensor) -> torch.Tensor:
     return torch.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
 
 
-def uniform(low: float, high: float, shape: tuple[int, ...], generator: torch.Generator, device) -> torch.Tensor:
+def uniform(
+    low: float, high: float, shape: tuple[int, ...], generator: torch.Generator, device
+) -> torch.Tensor:
     """Uniform samples in [low, high) drawn from ``generator``."""
     return low + (high - low) * torch.rand(shape, generator=generator, device=device)

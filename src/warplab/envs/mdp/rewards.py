@@ -19,7 +19,9 @@ def is_terminated(env) -> torch.Tensor:
 
 def track_lin_vel_xy_exp(env, std: float, command_name: str) -> torch.Tensor:
     """``exp(-|v_cmd_xy - v_b_xy|^2 / std^2)``: commanded (x, y) velocity in the base frame, std in m/s."""
-    error = torch.sum(torch.square(env.command(command_name)[:, :2] - _state.root_lin_vel_b(env)[:, :2]), dim=1)
+    error = torch.sum(
+        torch.square(env.command(command_name)[:, :2] - _state.root_lin_vel_b(env)[:, :2]), dim=1
+    )
     return torch.exp(-error / std**2)
 
 

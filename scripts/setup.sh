@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up warplab in ./.venv on a fresh machine: PyTorch first (so pip never swaps it for another
+# build), then warplab with its test tools, then the OSMesa library videos need on a CPU machine.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null
+# torch 2.13.0: on a CPU machine this is the CPU build; on a GPU machine pip's default CUDA build.
+python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
+python -m pip install -q -e ".[dev]"
+# Offscreen rendering on a machine without a GPU uses OSMesa (Debian/Ubuntu package libosmesa6).
+if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq libosmesa6) >/dev/null 2>&1 \
+      || echo "setup: could not install libosmesa6; videos need it on a machine without a GPU" >&2
+  else
+    echo "setup: install OSMesa for videos on a CPU machine (sudo apt-get install libosmesa6)" >&2
+  fi
+fi

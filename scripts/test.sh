@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up and runs the test suite on the CPU. Extra arguments go to pytest (e.g. -m "not slow").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh || exit 1
+. .venv/bin/activate
+python -m pytest -q -ra --durations=15 "$@"
+status=$?
+if [ "$status" = 5 ]; then
+  # pytest's "no tests collected": nothing failed, but nothing ran either; say so loudly.
+  echo "test.sh: pytest collected no tests (exit 5); nothing was tested" >&2
+  exit 0
+fi
+exit "$status"

@@ -1,0 +1,1 @@
+"""The ``warplab`` command line."""

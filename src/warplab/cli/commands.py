@@ -1,0 +1,202 @@
+"""What ``warplab list``, ``train`` and ``play`` do."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from warplab.cli.overrides import apply_text_overrides, split_overrides
+from warplab.envs.managers.term import ConfigError
+from warplab.sim import resolve_device
+from warplab.tasks import get_task, list_tasks, make_env_cfg
+
+
+@dataclasses.dataclass
+class TrainArgs:
+    """Train a policy with PPO. Change any field of the task's configs with --env.FIELD VALUE or
+    --agent.FIELD VALUE (e.g. --env.episode_length_s 10 --agent.ppo.learning_rate 3e-4)."""
+
+    task: str | None = None
+    """Registered task (see `warplab list`). Default: the humanoid on a GPU, cartpole-balance on a CPU."""
+    num_envs: int | None = None
+    """Parallel worlds. Default: the task's own (thousands on a GPU, a few on a CPU)."""
+    device: str = "auto"
+    """auto (CUDA when present), cpu, cuda or cuda:N."""
+    max_iterations: int | None = None
+    """PPO iterations. Default: the task's own."""
+    seed: int | None = None
+    """Seed of every random draw. Default: the task's own."""
+    run_name: str = ""
+    """Suffix of the run folder runs/<task>/<date>_<run_name>."""
+    resume: Path | None = None
+    """Checkpoint to continue from (model_<iteration>.pt of an earlier run)."""
+    runs_dir: Path = Path("runs")
+    """Where run folders are created."""
+    video: bool = False
+    """After training, write video.mp4 of the policy into the run folder."""
+    video_seconds: float = 10.0
+    """Length of that video, s of simulated time."""
+    print_config: bool = False
+    """Print the resolved configs and exit without training."""
+
+
+@dataclasses.dataclass
+class PlayArgs:
+    """Run a trained policy (deterministic actions, play mode) and write an MP4."""
+
+    checkpoint: Path
+    """A model_<iteration>.pt written by `warplab train`."""
+    task: str | None = None
+    """Task to play in. Default: the task the checkpoint was trained on."""
+    num_envs: int = 1
+    """Worlds to simulate (the video shows world 0)."""
+    device: str = "auto"
+    """auto, cpu, cuda or cuda:N."""
+    video: Path | None = None
+    """Output MP4. Default: video.mp4 next to the checkpoint."""
+    seconds: float = 10.0
+    """Simulated time to run, s."""
+    fps: float = 30.0
+    """Frames per second of the video."""
+    width: int = 640
+    height: int = 480
+
+
+def list_command() -> int:
+    names = list_tasks()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name:<{width}}  {get_task(name).description}")
+    return 0
+
+
+def default_task(device: str) -> str:
+    """The task `warplab train` runs when none is named: the humanoid on a GPU, the cart-pole on a CPU."""
+    return "Humanoid-v5" if device.startswith("cuda") else "cartpole-balance"
+
+
+def train_command(args: TrainArgs, unknown: list[str]) -> int:
+    from warplab.envs.rl_env import RlEnv
+    from warplab.rl import OnPolicyRunner, run_dir, validate
+
+    device = resolve_device(args.device)
+    task = args.task or default_task(device)
+    spec = get_task(task)
+    overrides = split_overrides(unknown)
+    env_cfg = apply_text_overrides(make_env_cfg(task), overrides["env"], "env")
+    env_cfg.num_envs = args.num_envs or (
+        spec.num_envs_gpu if device.startswith("cuda") else spec.num_envs_cpu
+    )
+    env_cfg.device = device
+    if spec.agent_cfg_factory is None:
+        raise ConfigError(f"task {task!r} has no PPO settings registered (agent_cfg_factory)")
+    agent_cfg = apply_text_overrides(spec.agent_cfg_factory(), overrides["agent"], "agent")
+    agent_cfg.experiment_name = task
+    if args.max_iterations is not None:
+        agent_cfg.max_iterations = args.max_iterations
+    if args.seed is not None:
+        agent_cfg.seed = args.seed
+    agent_cfg.run_name = args.run_name or agent_cfg.run_name
+    env_cfg.seed = agent_cfg.seed
+    validate(agent_cfg)
+    if args.resume is not None and not args.resume.is_file():
+        raise FileNotFoundError(f"--resume {args.resume}: no such checkpoint file")
+    if args.print_config:
+        from warplab.rl.config import to_plain
+
+        print(json.dumps({"task": task, "env": to_plain(env_cfg), "agent": to_plain(agent_cfg)}, indent=2))
+        return 0
+
+    print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}", flush=True)
+    env = RlEnv(env_cfg)
+    log_dir = run_dir(task, agent_cfg.run_name, root=args.runs_dir)
+    runner = OnPolicyRunner(env, agent_cfg, log_dir=log_dir)
+    if args.resume is not None:
+        runner.load(args.resume)
+        print(f"resumed from {args.resume} at iteration {runner.iteration}", flush=True)
+    try:
+        runner.learn(agent_cfg.max_iterations)
+    except KeyboardInterrupt:
+        path = runner.save()
+        print(f"\ninterrupted: saved {path}", file=sys.stderr)
+        raise
+    finally:
+        runner.close()
+    checkpoint = log_dir / f"model_{runner.iteration}.pt"
+    print(f"run folder: {log_dir}\ncheckpoint: {checkpoint}")
+    if args.video:
+        out = _write_video(
+            task, checkpoint, "cpu" if device == "cpu" else device, log_dir / "video.mp4", args.video_seconds
+        )
+        print(f"video: {out}")
+    return 0
+
+
+def play_command(args: PlayArgs, unknown: list[str]) -> int:
+    if unknown:
+        overrides = split_overrides(unknown)
+        if overrides["agent"]:
+            raise ConfigError("play takes no --agent.* options")
+    if not args.checkpoint.is_file():
+        raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file")
+    video = args.video or args.checkpoint.with_name("video.mp4")
+    out = _write_video(
+        args.task,
+        args.checkpoint,
+        resolve_device(args.device),
+        video,
+        args.seconds,
+        args.num_envs,
+        args.fps,
+        args.width,
+        args.height,
+        split_overrides(unknown)["env"] if unknown else {},
+    )
+    print(f"video: {out}")
+    return 0
+
+
+def _write_video(
+    task: str | None,
+    checkpoint: Path,
+    device: str,
+    out: Path,
+    seconds: float,
+    num_envs: int = 1,
+    fps: float = 30.0,
+    width: int = 640,
+    height: int = 480,
+    env_overrides: dict[str, str] | None = None,
+) -> Path:
+    from warplab.envs.rl_env import RlEnv
+    from warplab.rl.inference import load_policy
+    from warplab.viz import record_qpos, render_frames, subsample_for_fps, write_mp4
+
+    policy, trained_on = load_policy(checkpoint, device=device)
+    task = task or trained_on
+    if task is None:
+        raise ConfigError(f"{checkpoint} does not say which task it was trained on: pass --task")
+    env_cfg = apply_text_overrides(make_env_cfg(task, play=True), env_overrides or {}, "env")
+    env_cfg.num_envs, env_cfg.device = num_envs, device
+    env = RlEnv(env_cfg)
+    policy.check_compatible(env.observation_shapes, env.action_dim, checkpoint)
+    qpos, summary = record_qpos(env, lambda obs: policy.act_inference(obs), seconds)
+    keep = subsample_for_fps(env.policy_dt, fps)
+    viewer = env_cfg.viewer
+    frames = render_frames(
+        env.mj_model,
+        qpos[::keep],
+        width,
+        height,
+        viewer.track_body,
+        viewer.distance,
+        viewer.elevation,
+        viewer.azimuth,
+    )
+    path = write_mp4(frames, out, fps=1.0 / (keep * env.policy_dt))
+    print(
+        f"played {seconds:.1f} s: return {summary['return']:.1f}, episodes ended {summary['episodes_finished']:.0f}"
+    )
+    return path

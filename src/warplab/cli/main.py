@@ -1,0 +1,68 @@
+"""The ``warplab`` command: ``list``, ``train``, ``play``.
+
+Each subcommand's own options are read by tyro from a dataclass (``warplab train --help``);
+``--env.FIELD VALUE`` and ``--agent.FIELD VALUE`` change the task's config (see ``overrides.py``).
+A user's mistake (unknown task, missing checkpoint, bad value, no GPU) prints one clear line and
+exits with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from warplab.cli.commands import PlayArgs, TrainArgs, list_command, play_command, train_command
+from warplab.envs.managers.term import ConfigError
+from warplab.rl.checkpoint import CheckpointError
+from warplab.sim import CapacityError, DeviceError
+from warplab.tasks import UnknownTaskError
+from warplab.viz import RenderError
+
+USAGE = """usage: warplab {list,train,play} [options]
+
+  list    the registered tasks, one line each
+  train   train a policy with PPO (default task: the humanoid on a GPU, cartpole-balance on a CPU)
+  play    run a trained policy and write a video
+
+`warplab COMMAND --help` lists a command's options."""
+
+USER_ERRORS = (
+    UnknownTaskError,
+    ConfigError,
+    CheckpointError,
+    DeviceError,
+    CapacityError,
+    RenderError,
+    FileNotFoundError,
+    ValueError,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    import tyro
+
+    try:
+        if command == "list":
+            return list_command()
+        if command == "train":
+            args, unknown = tyro.cli(TrainArgs, args=rest, prog="warplab train", return_unknown_args=True)
+            return train_command(args, unknown)
+        if command == "play":
+            args, unknown = tyro.cli(PlayArgs, args=rest, prog="warplab play", return_unknown_args=True)
+            return play_command(args, unknown)
+    except USER_ERRORS as error:
+        print(f"warplab {command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"warplab {command}: interrupted", file=sys.stderr)
+        return 130
+    print(f"warplab: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

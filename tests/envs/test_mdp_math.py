@@ -1,0 +1,130 @@
+"""Quaternion helpers against MuJoCo's own functions; base-frame terms on a tilted body by hand."""
+
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+from warplab.envs import RlEnv, mdp
+from warplab.envs.mdp import math as wmath
+
+from ._cfgs import free_body_cfg
+
+
+def _random_quats(n: int, seed: int = 0) -> np.ndarray:
+    q = np.random.default_rng(seed).normal(size=(n, 4))
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
+def _mat(q: np.ndarray) -> np.ndarray:
+    m = np.zeros(9)
+    mujoco.mju_quat2Mat(m, q)
+    return m.reshape(3, 3)
+
+
+def test_quat_rotate_and_inverse_match_mujoco_rotation_matrices():
+    quats = _random_quats(16)
+    vecs = np.random.default_rng(1).normal(size=(16, 3))
+    rotated = wmath.quat_rotate(torch.tensor(quats), torch.tensor(vecs)).numpy()
+    back = wmath.quat_rotate_inverse(torch.tensor(quats), torch.tensor(vecs)).numpy()
+    for q, v, r, b in zip(quats, vecs, rotated, back, strict=True):
+        np.testing.assert_allclose(r, _mat(q) @ v, atol=1e-12)
+        np.testing.assert_allclose(b, _mat(q).T @ v, atol=1e-12)
+
+
+def test_quat_mul_and_conjugate_match_mujoco():
+    a, b = _random_quats(8, 2), _random_quats(8, 3)
+    prod = wmath.quat_mul(torch.tensor(a), torch.tensor(b)).numpy()
+    conj = wmath.quat_conjugate(torch.tensor(a)).numpy()
+    for qa, qb, p, c in zip(a, b, prod, conj, strict=True):
+        ref = np.zeros(4)
+        mujoco.mju_mulQuat(ref, qa, qb)
+        np.testing.assert_allclose(p, ref, atol=1e-12)
+        mujoco.mju_negQuat(ref, qa)
+        np.testing.assert_allclose(c, ref, atol=1e-12)
+
+
+def test_yaw_helpers():
+    yaw = torch.tensor([-3.0, -1.0, 0.0, 0.5, 2.5], dtype=torch.float64)
+    q = wmath.quat_from_yaw(yaw)
+    for angle, quat in zip(yaw.tolist(), q.numpy(), strict=True):
+        # A rotation by `angle` about z maps the x axis to (cos, sin, 0).
+        np.testing.assert_allclose(_mat(quat) @ [1, 0, 0], [math.cos(angle), math.sin(angle), 0], atol=1e-12)
+    torch.testing.assert_close(wmath.yaw_from_quat(q), yaw)
+
+
+@pytest.fixture(scope="module")
+def free_body():
+    return RlEnv(free_body_cfg(num_envs=2))
+
+
+def test_base_frame_terms_on_a_body_tilted_about_x(free_body):
+    env = free_body
+    theta = 0.5
+    c, s = math.cos(theta), math.sin(theta)
+    # World 0: tilted by theta about the world x axis; world 1: upright.
+    qpos = torch.tensor(
+        [
+            [0.0, 0.0, 1.2, math.cos(theta / 2), math.sin(theta / 2), 0.0, 0.0, 0.3, 0.0],
+            [0.0, 0.0, 0.4, 1.0, 0.0, 0.0, 0.0, 0.3, 0.0],
+        ]
+    )
+    v = (0.3, -0.2, 1.0)
+    w = (0.1, 0.2, -0.3)
+    qvel = torch.tensor([[*v, *w, 0.0, 0.0]] * 2)
+    env.sim.set_state(qpos, qvel)
+    # The body frame's axes are the columns of R = Rx(theta); a world vector u reads R^T u there.
+    lin_b = [v[0], c * v[1] + s * v[2], -s * v[1] + c * v[2]]
+    torch.testing.assert_close(mdp.base_lin_vel_b(env)[0], torch.tensor(lin_b))
+    torch.testing.assert_close(mdp.base_lin_vel_b(env)[1], torch.tensor(v))
+    torch.testing.assert_close(mdp.projected_gravity_b(env), torch.tensor([[0.0, -s, -c], [0.0, 0.0, -1.0]]))
+    # MuJoCo's free joint gives the angular velocity in the body frame already.
+    torch.testing.assert_close(mdp.base_ang_vel_b(env), torch.tensor([w, w]))
+    torch.testing.assert_close(mdp.base_height(env), torch.tensor([[1.2], [0.4]]))
+    # Derived rewards and terminations on the same states.
+    torch.testing.assert_close(mdp.flat_orientation_l2(env), torch.tensor([s**2, 0.0]))
+    torch.testing.assert_close(mdp.upright(env), torch.tensor([c, 1.0]))
+    torch.testing.assert_close(mdp.lin_vel_z_l2(env), torch.tensor([lin_b[2] ** 2, 1.0]))
+    torch.testing.assert_close(mdp.ang_vel_xy_l2(env), torch.tensor([0.05, 0.05]))
+    assert mdp.bad_orientation(env, limit_angle_rad=0.4).tolist() == [True, False]
+    assert mdp.bad_orientation(env, limit_angle_rad=0.6).tolist() == [False, False]
+    assert mdp.root_height_below(env, minimum_height=0.5).tolist() == [False, True]
+    assert mdp.root_height_outside(env, low=0.5, high=1.0).tolist() == [True, True]
+
+
+def test_base_velocity_in_body_frame_matches_mujoco_object_velocity(free_body):
+    env = free_body
+    quats = _random_quats(2, 5)
+    qpos = np.zeros((2, 9))
+    qpos[:, 2] = 1.0
+    qpos[:, 3:7] = quats
+    qvel = np.random.default_rng(6).normal(size=(2, 8))
+    env.sim.set_state(torch.tensor(qpos), torch.tensor(qvel))
+    m = env.mj_model
+    d = mujoco.MjData(m)
+    base = m.body("base").id
+    for i in range(2):
+        d.qpos[:], d.qvel[:] = qpos[i], qvel[i]
+        mujoco.mj_forward(m, d)
+        ref = np.zeros(6)  # (angular, linear) at the body frame's origin, in the body frame
+        mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, base, ref, 1)
+        np.testing.assert_allclose(mdp.base_lin_vel_b(env)[i].numpy(), ref[3:], atol=1e-5)
+        np.testing.assert_allclose(mdp.base_ang_vel_b(env)[i].numpy(), ref[:3], atol=1e-5)
+        gravity_b = d.xmat[base].reshape(3, 3).T @ [0, 0, -1]
+        np.testing.assert_allclose(mdp.projected_gravity_b(env)[i].numpy(), gravity_b, atol=1e-6)
+
+
+def test_joint_terms(free_body):
+    env = free_body
+    qpos = torch.tensor([[0, 0, 1, 1, 0, 0, 0, 0.5, -0.25], [0, 0, 1, 1, 0, 0, 0, 0.3, 0.1]])
+    qvel = torch.tensor([[0, 0, 0, 0, 0, 0, 2.0, -1.0], [0, 0, 0, 0, 0, 0, 0.0, 3.0]])
+    env.sim.set_state(qpos, qvel)
+    torch.testing.assert_close(mdp.joint_pos(env), qpos[:, 7:])
+    # Defaults: elbow 0.3 rad (its ref), wrist 0.
+    torch.testing.assert_close(mdp.joint_pos_rel(env), torch.tensor([[0.2, -0.25], [0.0, 0.1]]))
+    torch.testing.assert_close(mdp.joint_vel(env, joints="wrist"), torch.tensor([[-1.0], [3.0]]))
+    torch.testing.assert_close(mdp.joint_vel_l2(env), torch.tensor([5.0, 9.0]))

@@ -1,0 +1,60 @@
+"""The running normalizer against numpy's statistics of all batches concatenated."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from warplab.rl import EmpiricalNormalizer
+
+
+def test_statistics_equal_numpy_of_concatenated_batches():
+    rng = np.random.default_rng(0)
+    # Batches of different sizes, scales and offsets, including a batch of one sample.
+    batches = [
+        rng.normal(loc, scale, size=(n, 3))
+        for loc, scale, n in [(5.0, 2.0, 7), (-3.0, 0.5, 1), (0.0, 10.0, 300)]
+    ]
+    normalizer = EmpiricalNormalizer(3)
+    for batch in batches:
+        normalizer.update(torch.tensor(batch, dtype=torch.float32))
+    everything = np.concatenate(batches)
+    np.testing.assert_allclose(normalizer.mean.numpy(), everything.mean(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(normalizer.var.numpy(), everything.var(axis=0), rtol=1e-5)
+    assert int(normalizer.count) == len(everything)
+    assert normalizer.mean.dtype == torch.float32 and normalizer.var.dtype == torch.float32
+
+
+def test_forward_normalizes_and_clamps_without_changing_statistics():
+    normalizer = EmpiricalNormalizer(2, epsilon=0.0, clip=5.0)
+    normalizer.update(torch.tensor([[1.0, 10.0], [3.0, 30.0]]))  # mean [2, 20], var [1, 100]
+    out = normalizer(torch.tensor([[3.0, 0.0], [100.0, -1000.0]]))
+    # (3 - 2) / 1 = 1; (0 - 20) / 10 = -2; the second row is far out and clamps to +-5.
+    torch.testing.assert_close(out, torch.tensor([[1.0, -2.0], [5.0, -5.0]]))
+    torch.testing.assert_close(normalizer.mean, torch.tensor([2.0, 20.0]))
+    assert int(normalizer.count) == 2
+
+
+def test_constant_input_does_not_divide_by_zero():
+    normalizer = EmpiricalNormalizer(1)
+    normalizer.update(torch.full((10, 1), 4.0))
+    assert torch.isfinite(normalizer(torch.tensor([[4.5]]))).all()
+
+
+def test_state_dict_round_trip():
+    normalizer = EmpiricalNormalizer((2, 3))
+    normalizer.update(torch.randn(50, 2, 3) * 3.0 + 1.0)
+    copy = EmpiricalNormalizer((2, 3))
+    copy.load_state_dict(normalizer.state_dict())
+    x = torch.randn(4, 2, 3)
+    torch.testing.assert_close(copy(x), normalizer(x))
+    assert set(normalizer.state_dict()) == {"mean", "var", "count"}
+
+
+def test_update_inside_inference_mode():
+    # The runner updates statistics outside inference mode, but an update inside it must work too.
+    normalizer = EmpiricalNormalizer(1)
+    with torch.inference_mode():
+        normalizer.update(torch.ones(4, 1))
+    assert not normalizer.mean.is_inference()
+    torch.testing.assert_close(normalizer.mean, torch.ones(1))

@@ -100,7 +100,7 @@ def _step_both(genv, env, qpos, qvel, action):
     env.sim.set_state(torch.tensor(qpos[None]), torch.tensor(qvel[None]), torch.tensor([WORLD]))
     # Gymnasium measures the forward velocity from the centre of mass before the step; warplab keeps
     # it in the term's state, which set_state does not touch.
-    env.reward_manager.term("forward").com_x_before[WORLD] = mass_center(genv.model, genv.data)[0]
+    env.reward_manager.term("forward").x_before[WORLD] = mass_center(genv.model, genv.data)[0]
     action = action.astype(np.float32)  # the same numbers on both sides
     g_obs, g_rew, g_term, g_trunc, g_info = genv.step(action.astype(np.float64))
     actions = torch.zeros(env.num_envs, env.action_dim)
@@ -173,7 +173,7 @@ def test_several_steps_in_a_row_match(gym_rollout, selected_states, wl_env):
     rng = np.random.default_rng(5)
     genv.set_state(qpos, qvel)
     wl_env.sim.set_state(torch.tensor(qpos[None]), torch.tensor(qvel[None]), torch.tensor([WORLD]))
-    wl_env.reward_manager.term("forward").com_x_before[WORLD] = mass_center(genv.model, genv.data)[0]
+    wl_env.reward_manager.term("forward").x_before[WORLD] = mass_center(genv.model, genv.data)[0]
     for _ in range(4):
         action = rng.uniform(-0.4, 0.4, genv.model.nu).astype(np.float32)
         g_obs, g_rew, g_term, _, g_info = genv.step(action.astype(np.float64))

@@ -7,8 +7,6 @@ no PGS solver, so the model uses the Newton solver; everything else is Gymnasium
 
 from __future__ import annotations
 
-import os
-
 import mujoco
 import torch
 
@@ -23,37 +21,26 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
+from warplab.tasks.gym_mujoco import (
+    external_contact_forces,
+    forward_velocity,
+    gym_asset_spec,
+    qpos_without_xy,
+    qvel,
+    reset_with_noise,
+)
 from warplab.tasks.registry import register_task
 
 HEALTHY_Z = (1.0, 2.0)
 """Torso heights (m) between which the humanoid is healthy."""
 
 
-def humanoid_xml_path() -> str:
-    """Path of Gymnasium's ``humanoid.xml``."""
-    import gymnasium
-
-    return os.path.join(os.path.dirname(gymnasium.__file__), "envs", "mujoco", "assets", "humanoid.xml")
-
-
 def humanoid_spec() -> mujoco.MjSpec:
     """Gymnasium's humanoid with the Newton solver (MuJoCo Warp has no PGS)."""
-    spec = mujoco.MjSpec.from_file(humanoid_xml_path())
-    spec.option.solver = mujoco.mjtSolver.mjSOL_NEWTON
-    return spec
+    return gym_asset_spec("humanoid.xml")
 
 
 # ---------------------------------------------------------------- observation terms
-def qpos_without_xy(env) -> torch.Tensor:
-    """``[num_envs, nq - 2]`` joint positions without the torso's x and y, as Gymnasium excludes them."""
-    return env.sim.qpos[:, 2:]
-
-
-def qvel(env) -> torch.Tensor:
-    """``[num_envs, nv]`` joint velocities."""
-    return env.sim.qvel
-
-
 def com_inertia(env) -> torch.Tensor:
     """``[num_envs, (nbody - 1) * 10]`` composite inertias of bodies in the centre-of-mass frame (cinert)."""
     return env.sim.cinert[:, 1:].flatten(1)
@@ -69,36 +56,11 @@ def actuator_forces(env) -> torch.Tensor:
     return env.sim.qfrc_actuator[:, 6:]
 
 
-def external_contact_forces(env) -> torch.Tensor:
-    """``[num_envs, (nbody - 1) * 6]`` external forces on bodies (cfrc_ext: torque, force)."""
-    return env.sim.cfrc_ext[:, 1:].flatten(1)
-
-
 # ---------------------------------------------------------------- reward terms
 def healthy(env) -> torch.Tensor:
     """1 while the torso height is inside the healthy range."""
     z = env.sim.qpos[:, 2]
     return ((z > HEALTHY_Z[0]) & (z < HEALTHY_Z[1])).float()
-
-
-class forward_velocity:  # noqa: N801 - a term class reads like a function in configs
-    """Forward (x) velocity of the centre of mass over the last policy step, m/s.
-
-    Like Gymnasium, it differences the centre of mass MuJoCo reports after the step and before it
-    (the whole model's centre of mass, ``subtree_com`` of the world body).
-    """
-
-    def __init__(self, cfg, env):
-        self.com_x_before = env.sim.subtree_com[:, 0, 0].clone()
-
-    def __call__(self, env) -> torch.Tensor:
-        com_x = env.sim.subtree_com[:, 0, 0]
-        velocity = (com_x - self.com_x_before) / env.policy_dt
-        self.com_x_before.copy_(com_x)
-        return velocity
-
-    def reset(self, env, mask: torch.Tensor) -> None:
-        self.com_x_before.copy_(torch.where(mask, env.sim.subtree_com[:, 0, 0], self.com_x_before))
 
 
 def ctrl_l2(env) -> torch.Tensor:
@@ -115,22 +77,6 @@ def contact_cost(env, weight: float = 5e-7, max_cost: float = 10.0) -> torch.Ten
 def unhealthy(env) -> torch.Tensor:
     """True when the torso height leaves the healthy range."""
     return healthy(env) == 0.0
-
-
-def reset_with_uniform_noise(env, mask: torch.Tensor, scale: float = 1e-2) -> None:
-    """Initial qpos and qvel plus uniform noise in [-scale, scale] on every entry (Gymnasium's reset)."""
-    sim = env.sim
-    n = env.num_envs
-    qpos = (
-        sim.init_qpos
-        + (2.0 * torch.rand(n, sim.qpos.shape[1], generator=env.rng, device=env.device) - 1.0) * scale
-    )
-    qvel = (
-        sim.init_qvel
-        + (2.0 * torch.rand(n, sim.qvel.shape[1], generator=env.rng, device=env.device) - 1.0) * scale
-    )
-    sim.qpos.copy_(torch.where(mask[:, None], qpos, sim.qpos))
-    sim.qvel.copy_(torch.where(mask[:, None], qvel, sim.qvel))
 
 
 def make_humanoid_v5_env_cfg(play: bool = False) -> RlEnvCfg:
@@ -163,7 +109,9 @@ def make_humanoid_v5_env_cfg(play: bool = False) -> RlEnvCfg:
             "unhealthy": TerminationTermCfg(func=unhealthy),
         },
         events={
-            "reset_noise": EventTermCfg(func=reset_with_uniform_noise, mode="reset", params={"scale": 1e-2})
+            "reset_noise": EventTermCfg(
+                func=reset_with_noise, mode="reset", params={"qpos_scale": 1e-2, "qvel_scale": 1e-2}
+            )
         },
         viewer=ViewerCfg(track_body="torso", distance=4.0, elevation=-15.0, azimuth=90.0),
     )
@@ -180,7 +128,7 @@ def make_humanoid_v5_agent_cfg():
             num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99
         ),
         policy=PolicyCfg(
-            actor_hidden_dims=[256, 256, 128], critic_hidden_dims=[256, 256, 128], init_noise_std=0.5
+            actor_hidden_dims=(256, 256, 128), critic_hidden_dims=(256, 256, 128), init_noise_std=0.5
         ),
     )
 

@@ -93,10 +93,16 @@ def test_one_step_matches_gymnasium_from_identical_states(rollout, elliptic_env)
         actions[WORLD] = torch.from_numpy(action)
         _, w_rew, w_term, _, w_info = env.step(actions)
         w_obs = w_info["final_obs"]["policy"][WORLD].double().numpy()
-        terms = dict(zip(env.reward_manager.names, env.reward_manager.step_terms[WORLD].tolist(), strict=True))
+        terms = dict(
+            zip(env.reward_manager.names, env.reward_manager.step_terms[WORLD].tolist(), strict=True)
+        )
 
-        np.testing.assert_allclose(w_obs[:27], g_obs[:27], rtol=RTOL, atol=ATOL, err_msg=f"state {k}: qpos/qvel")
-        np.testing.assert_allclose(w_obs[27:], g_obs[27:], rtol=0, atol=FORCE_ATOL, err_msg=f"state {k}: cfrc_ext")
+        np.testing.assert_allclose(
+            w_obs[:27], g_obs[:27], rtol=RTOL, atol=ATOL, err_msg=f"state {k}: qpos/qvel"
+        )
+        np.testing.assert_allclose(
+            w_obs[27:], g_obs[27:], rtol=0, atol=FORCE_ATOL, err_msg=f"state {k}: cfrc_ext"
+        )
         assert terms["healthy"] == g_info["reward_survive"]
         assert terms["forward"] == pytest.approx(g_info["reward_forward"], abs=FORWARD_ATOL)
         assert terms["ctrl"] == pytest.approx(g_info["reward_ctrl"], rel=1e-5)

@@ -78,7 +78,7 @@ def default_task(device: str) -> str:
 
 
 def train_command(args: TrainArgs, unknown: list[str]) -> int:
-    from warplab.envs.rl_env import RlEnv
+    from warplab.envs.rl_env import RlEnv, validate_cfg
     from warplab.rl import OnPolicyRunner, run_dir, validate
 
     device = resolve_device(args.device)
@@ -86,9 +86,10 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     spec = get_task(task)
     overrides = split_overrides(unknown)
     env_cfg = apply_text_overrides(make_env_cfg(task), overrides["env"], "env")
-    env_cfg.num_envs = args.num_envs or (
-        spec.num_envs_gpu if device.startswith("cuda") else spec.num_envs_cpu
-    )
+    if args.num_envs is not None:
+        env_cfg.num_envs = args.num_envs  # 0 or less is refused below, not replaced by the default
+    else:
+        env_cfg.num_envs = spec.num_envs_gpu if device.startswith("cuda") else spec.num_envs_cpu
     env_cfg.device = device
     if spec.agent_cfg_factory is None:
         raise ConfigError(f"task {task!r} has no PPO settings registered (agent_cfg_factory)")
@@ -101,6 +102,7 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     agent_cfg.run_name = args.run_name or agent_cfg.run_name
     env_cfg.seed = agent_cfg.seed
     validate(agent_cfg)
+    validate_cfg(env_cfg)
     if args.resume is not None and not args.resume.is_file():
         raise FileNotFoundError(f"--resume {args.resume}: no such checkpoint file")
     if args.print_config:
@@ -134,7 +136,17 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     return 0
 
 
+def _check_play_args(args: PlayArgs) -> None:
+    for option, value in (("--seconds", args.seconds), ("--fps", args.fps)):
+        if not value > 0:
+            raise ConfigError(f"{option} must be > 0, got {value}")
+    for option, value in (("--width", args.width), ("--height", args.height), ("--num-envs", args.num_envs)):
+        if value < 1:
+            raise ConfigError(f"{option} must be a positive integer, got {value}")
+
+
 def play_command(args: PlayArgs, unknown: list[str]) -> int:
+    _check_play_args(args)
     if unknown:
         overrides = split_overrides(unknown)
         if overrides["agent"]:

@@ -14,6 +14,7 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
+from warplab.envs.env_state import EnvStateError
 from warplab.envs.managers.term import ConfigError
 from warplab.envs.rl_env import RlEnv
 
@@ -22,6 +23,7 @@ __all__ = [
     "CommandTermCfg",
     "ConfigError",
     "CurriculumTermCfg",
+    "EnvStateError",
     "EventTermCfg",
     "NoiseCfg",
     "ObservationGroupCfg",

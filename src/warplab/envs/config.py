@@ -144,6 +144,8 @@ class RlEnvCfg:
     """Episodes are truncated after this long, s."""
     timestep: float | None = None
     """Physics time step, s (None: the model's own)."""
+    init_keyframe: str | None = None
+    """Keyframe whose qpos and qvel worlds reset to (before reset events); None: the model's qpos0."""
     scale_rewards_by_dt: bool = True
     """Multiply each weighted reward term by ``policy_dt`` (rates become per-step amounts)."""
     num_envs: int = 1

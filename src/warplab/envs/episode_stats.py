@@ -24,8 +24,9 @@ class EpisodeStats:
         self._sum_length = torch.zeros((), dtype=torch.float64, device=dev)
         self._sum_terms = torch.zeros(len(env.reward_manager.names), dtype=torch.float64, device=dev)
         self._sum_causes = torch.zeros(len(env.termination_manager.names), dtype=torch.int64, device=dev)
-        self._last_nan = 0
-        self._last_bad_actions = 0
+        # Totals seen at the last ``pop`` (tensors, so that an exact save of the env holds them).
+        self._last_nan = torch.zeros((), dtype=torch.int64, device=dev)
+        self._last_bad_actions = torch.zeros((), dtype=torch.int64, device=dev)
 
     def record(self, reward: torch.Tensor, done: torch.Tensor) -> None:
         """Adds this step's reward; folds the episodes that ended (``done [num_envs]``) into the sums."""
@@ -44,11 +45,12 @@ class EpisodeStats:
         env = self._env
         finished = int(self._finished.item())
         out: dict[str, float] = {}
-        nan_total = int(env.sim.diverged_count.item())
-        bad_actions = int(env.action_manager.nonfinite_count.item())
-        out["Env/nan_resets"] = float(nan_total - self._last_nan)
-        out["Env/nonfinite_actions"] = float(bad_actions - self._last_bad_actions)
-        self._last_nan, self._last_bad_actions = nan_total, bad_actions
+        nan_total = env.sim.diverged_count.clone()
+        bad_actions = env.action_manager.nonfinite_count.clone()
+        out["Env/nan_resets"] = float((nan_total - self._last_nan).item())
+        out["Env/nonfinite_actions"] = float((bad_actions - self._last_bad_actions).item())
+        self._last_nan.copy_(nan_total)
+        self._last_bad_actions.copy_(bad_actions)
         for name, value in env.curriculum_manager.state.items():
             out[f"Curriculum/{name}"] = float(value.float().mean().item())
         if finished:
@@ -65,3 +67,17 @@ class EpisodeStats:
         self._sum_terms.zero_()
         self._sum_causes.zero_()
         return out
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: the current episodes' ``episode_return``, the sums over
+        episodes finished since the last ``pop``, and the totals seen at that ``pop``."""
+        return {
+            "episode_return": self.episode_return,
+            "finished": self._finished,
+            "sum_return": self._sum_return,
+            "sum_length": self._sum_length,
+            "sum_terms": self._sum_terms,
+            "sum_causes": self._sum_causes,
+            "last_nan": self._last_nan,
+            "last_bad_actions": self._last_bad_actions,
+        }

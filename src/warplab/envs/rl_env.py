@@ -21,6 +21,7 @@ import math
 import mujoco
 import torch
 
+from warplab.envs import env_state
 from warplab.envs.config import RlEnvCfg
 from warplab.envs.episode_stats import EpisodeStats
 from warplab.envs.managers import (
@@ -86,6 +87,8 @@ class RlEnv:
         self.num_envs = cfg.num_envs
         self.device = self.sim.device
         self.index = SceneIndex(self.mj_model, self.device)
+        if cfg.init_keyframe is not None:
+            self._use_keyframe(cfg.init_keyframe)
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(cfg.seed)
         self.physics_dt = self.sim.timestep
@@ -194,8 +197,26 @@ class RlEnv:
         """Current command ``[num_envs, dim]`` of the command term ``name``."""
         return self.command_manager.get(name)
 
+    def get_state(self) -> dict:
+        """Everything that decides the future steps, as CPU tensors and plain values (loads with
+        ``torch.load(..., weights_only=True)``); see ``warplab.envs.env_state``."""
+        return env_state.get_state(self)
+
+    def set_state(self, state: dict) -> None:
+        """Restores a ``get_state`` dict exactly (no reset, no step); raises ``EnvStateError``
+        naming what differs when it comes from another task or number of worlds."""
+        self._obs = env_state.set_state(self, state)
+
     def close(self) -> None:
         """Releases nothing yet; present so adapters can call it."""
+
+    def _use_keyframe(self, name: str) -> None:
+        key = mujoco.mj_name2id(self.mj_model, mujoco.mjtObj.mjOBJ_KEY, name)
+        if key < 0:
+            names = [self.mj_model.key(i).name for i in range(self.mj_model.nkey)]
+            raise ConfigError(f"RlEnvCfg.init_keyframe: the model has no keyframe {name!r}; it has {names}")
+        self.sim.init_qpos.copy_(torch.as_tensor(self.mj_model.key_qpos[key], dtype=torch.float32))
+        self.sim.init_qvel.copy_(torch.as_tensor(self.mj_model.key_qvel[key], dtype=torch.float32))
 
     # ------------------------------------------------------------------ resets
     def _reset_all(self) -> dict[str, torch.Tensor]:

@@ -84,12 +84,23 @@ class PerWorldFields:
         self._sim = sim
         self._views: dict[str, torch.Tensor] = {}
         self._defaults: dict[str, torch.Tensor] = {}
+        self._expanded: list[tuple[str, object, str]] = []
+        """``(name, owner, attr)`` of every array made per-world, derived ones included, in order."""
         self._batchable = {"model": _batched_fields(mjw.Model), "opt": _batched_fields(mjw.Option)}
 
     @property
     def names(self) -> list[str]:
         """Fields made per-world so far."""
         return sorted(self._views)
+
+    def arrays(self) -> dict[str, torch.Tensor]:
+        """Views ``{name: [num_worlds, ...]}`` of every model array made per-world so far.
+
+        These are the requested fields and the constants ``set_const`` derives from them (subtree
+        masses, inverse weights...): together, the part of the model that differs between worlds,
+        which an exact save of the simulation must hold.
+        """
+        return {name: wp.to_torch(getattr(owner, attr)) for name, owner, attr in self._expanded}
 
     def get(self, name: str) -> torch.Tensor:
         """A writable ``[num_worlds, ...]`` torch view of model field ``name`` (``"opt.gravity"`` for options)."""
@@ -110,6 +121,9 @@ class PerWorldFields:
         """Gives field ``attr`` of ``owner`` a leading dimension of ``num_worlds`` (a copy per world)."""
         current: wp.array = getattr(owner, attr)
         n = self._sim.num_worlds
+        name = attr if owner is self._sim.model else f"opt.{attr}"
+        if all(done != name for done, _, _ in self._expanded):
+            self._expanded.append((name, owner, attr))
         if current.shape[0] == n:
             return current
         with wp.ScopedDevice(self._sim.wp_device):

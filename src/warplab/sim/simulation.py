@@ -38,6 +38,29 @@ _CAPACITY_BITS = int(
 )
 
 
+STATE_FIELDS = (
+    "time",
+    "qpos",
+    "qvel",
+    "act",
+    "history",
+    "plastic",
+    "qacc_warmstart",
+    "ctrl",
+    "qfrc_applied",
+    "xfrc_applied",
+    "eq_active",
+    "mocap_pos",
+    "mocap_quat",
+    "userdata",
+    "tree_asleep",
+    "overflow",
+)
+"""Data arrays that, with the model, decide every later step: MuJoCo's ``mjSTATE_INTEGRATION``
+(physics, user inputs, solver warm start) plus the sleep and overflow flags. The rest of ``data``
+(body poses, contacts, forces, sensors) is what ``forward`` computes from them."""
+
+
 @dataclasses.dataclass
 class SimCfg:
     """Settings of the batched simulation."""
@@ -204,13 +227,16 @@ class Simulation:
         return capture.graph
 
     def _save_state(self) -> dict[str, torch.Tensor]:
-        names = ("qpos", "qvel", "act", "ctrl", "time", "qacc_warmstart", "xfrc_applied")
-        return {n: wp.to_torch(getattr(self.data, n)).clone() for n in names}
+        return {n: v.clone() for n, v in self._data_state().items()}
 
     def _load_state(self, saved: dict[str, torch.Tensor]) -> None:
         for n, v in saved.items():
             wp.to_torch(getattr(self.data, n)).copy_(v)
         mjw.forward(self.model, self.data)
+
+    def _data_state(self) -> dict[str, torch.Tensor]:
+        # Older MuJoCo Warp versions lack some of the newer state arrays (history, plastic).
+        return {n: wp.to_torch(getattr(self.data, n)) for n in STATE_FIELDS if hasattr(self.data, n)}
 
     def invalidate_graphs(self) -> None:
         """Drops captured CUDA graphs: needed after a model array is replaced."""
@@ -304,6 +330,27 @@ class Simulation:
         mask = torch.zeros(self.num_worlds, dtype=torch.bool, device=self.device)
         mask[worlds.long()] = True
         return mask
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live views of everything that decides the future of every world, by name (no copies).
+
+        ``data.<field>``: the ``STATE_FIELDS`` of MuJoCo Warp's data ``[N, ...]`` (``time [N]``);
+        ``model.<field>``: every model array made per-world (randomized fields and what
+        ``set_const`` derives from them) ``[N, ...]``; ``init_qpos [nq]``, ``init_qvel [nv]``: what
+        ``reset`` restores; ``diverged [N]``, ``diverged_count []``.
+
+        An exact save copies these; a restore makes the same fields per-world (``model_field``),
+        copies the saved values into these views and calls ``forward()``.
+        """
+        out = {f"data.{n}": v for n, v in self._data_state().items()}
+        out.update({f"model.{n}": v for n, v in self.fields.arrays().items()})
+        out.update(
+            init_qpos=self.init_qpos,
+            init_qvel=self.init_qvel,
+            diverged=self.diverged,
+            diverged_count=self.diverged_count,
+        )
+        return out
 
     # ------------------------------------------------------------------ model fields
     def model_field(self, name: str) -> torch.Tensor:

@@ -1,3 +1,3 @@
 """Registers the tasks that ship with warplab."""
 
-from warplab.tasks import ant_v5, cartpole, humanoid_v5  # noqa: F401
+from warplab.tasks import ant_v5, cartpole, humanoid_v5, humanoid_velocity  # noqa: F401

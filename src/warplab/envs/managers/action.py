@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import ActionTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term
+from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -68,6 +68,18 @@ class ActionManager:
         """Writes controls for one physics substep (terms may vary them across substeps)."""
         for term in self._terms.values():
             term.apply()
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: ``action``, ``prev_action``, ``nonfinite_count`` and
+        ``terms.<name>.<attr>`` of each action term (its ``target``, for one)."""
+        out = {
+            "action": self.action,
+            "prev_action": self.prev_action,
+            "nonfinite_count": self.nonfinite_count,
+        }
+        for name, term in self._terms.items():
+            out.update(prefixed(f"terms.{name}", term_state_tensors(term)))
+        return out
 
     def reset(self, mask: torch.Tensor) -> None:
         keep = ~mask[:, None]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import CommandTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term
+from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -48,6 +48,14 @@ class CommandManager:
             self._resample(name, timer <= 0.0)
             if hasattr(term, "update"):
                 term.update(dt)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: ``timers.<name>`` (s left before the next draw) and
+        ``terms.<name>.<attr>`` of each generator (its ``command``, for one)."""
+        out = prefixed("timers", self._timers)
+        for name, term in self._terms.items():
+            out.update(prefixed(f"terms.{name}", term_state_tensors(term)))
+        return out
 
     def reset(self, mask: torch.Tensor) -> None:
         for name in self._terms:

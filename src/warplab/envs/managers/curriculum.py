@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import CurriculumTermCfg
-from warplab.envs.managers.term import bind_term
+from warplab.envs.managers.term import bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -29,3 +29,11 @@ class CurriculumManager:
             value = fn(self._env, mask, **cfg.params)
             if value is not None:
                 self.state[name] = torch.as_tensor(value, device=self._env.device, dtype=torch.float32)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: ``values.<name>`` (the latest value of each term, logged)
+        and ``terms.<name>.<attr>`` of each term class (a level per world, say)."""
+        out = prefixed("values", self.state)
+        for name, _, fn in self._terms:
+            out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        return out

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import EventTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term
+from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -51,6 +51,15 @@ class EventManager:
             due = timer <= 0.0
             fn(self._env, due, **cfg.params)
             self._draw(name, cfg, due)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: ``timers.<name>`` of interval events (s left) and
+        ``terms.<name>.<attr>`` of each event term class."""
+        out = prefixed("timers", self._timers)
+        for terms in self._by_mode.values():
+            for name, _, fn in terms:
+                out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        return out
 
     def reset(self, mask: torch.Tensor) -> None:
         """Restarts the interval timers of reset worlds."""

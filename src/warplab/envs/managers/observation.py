@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term
+from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -39,6 +39,11 @@ class _History:
 
     def reset(self, mask: torch.Tensor) -> None:
         self._fresh |= mask
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """``buffer [num_envs, length, ...]`` and ``fresh [num_envs]`` (worlds whose next value
+        fills the whole history)."""
+        return {"buffer": self.buffer, "fresh": self._fresh}
 
 
 class ObservationManager:
@@ -118,6 +123,17 @@ class ObservationManager:
                 hist = self._histories[key] = _History(length, value)
             value = hist.push(value, fresh_only=after_reset)
         return value
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: ``history.<group>.<term>.buffer``/``.fresh`` of each
+        term with a history, and ``terms.<group>.<term>.<attr>`` of each term class."""
+        out = {}
+        for (group, name), hist in self._histories.items():
+            out.update(prefixed(f"history.{group}.{name}", hist.state_tensors()))
+        for group, terms in self._groups.items():
+            for name, _, fn in terms:
+                out.update(prefixed(f"terms.{group}.{name}", term_state_tensors(fn)))
+        return out
 
     def reset(self, mask: torch.Tensor) -> None:
         for hist in self._histories.values():

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import RewardTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term
+from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -52,6 +52,14 @@ class RewardManager:
             if term_name == name:
                 return fn
         raise KeyError(f"no reward term named {name!r}; this task's reward terms are {self.names}")
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: ``reward``, ``episode_sums``, ``step_terms`` and
+        ``terms.<name>.<attr>`` of each term class (a position before the step, an air time...)."""
+        out = {"reward": self.reward, "episode_sums": self.episode_sums, "step_terms": self.step_terms}
+        for name, _, fn in self._terms:
+            out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        return out
 
     def reset(self, mask: torch.Tensor) -> None:
         self.episode_sums.masked_fill_(mask[:, None], 0.0)

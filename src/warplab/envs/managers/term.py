@@ -6,6 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 
 class ConfigError(ValueError):
     """An invalid value in an environment config; the message names the field."""
@@ -34,3 +36,25 @@ def bind_term(where: str, func: Any, cfg: Any, env: Any) -> Callable[..., Any]:
             f"{[n for n in sig.parameters if n not in ('env', 'mask')]}"
         )
     return func
+
+
+def term_state_tensors(term: Any) -> dict[str, torch.Tensor]:
+    """The live state ``{attribute: tensor}`` of one bound term, for saving an env exactly.
+
+    A plain function keeps none. An instance (of a term class, or a callable object) gives
+    ``term.state_tensors()`` when it defines one, else every tensor attribute it holds, so that a
+    new term keeping its state in tensors (``self.air_time``) is saved without being listed
+    anywhere. Constants held as tensors (ids, gains) are saved too, which costs little and does no
+    harm. State kept in Python numbers or lists is not seen: keep per-world state in tensors.
+    """
+    if inspect.isroutine(term) or not hasattr(term, "__dict__"):
+        return {}
+    own = getattr(term, "state_tensors", None)
+    if callable(own):
+        return dict(own())
+    return {name: value for name, value in vars(term).items() if isinstance(value, torch.Tensor)}
+
+
+def prefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``{"a": t}`` -> ``{"<prefix>.a": t}``: how managers name the state of their terms."""
+    return {f"{prefix}.{name}": value for name, value in tensors.items()}

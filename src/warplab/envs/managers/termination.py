@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import TerminationTermCfg
-from warplab.envs.managers.term import bind_term
+from warplab.envs.managers.term import bind_term, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -44,3 +44,11 @@ class TerminationManager:
         self.terminated |= env.sim.diverged
         self.truncated &= ~self.terminated
         return self.terminated, self.truncated
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Live buffers for an exact save: the last step's ``terminated``, ``truncated``,
+        ``term_flags``, and ``terms.<name>.<attr>`` of each term class."""
+        out = {"terminated": self.terminated, "truncated": self.truncated, "term_flags": self.term_flags}
+        for name, _, fn in self._terms:
+            out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        return out

@@ -1,0 +1,182 @@
+"""Train a registered task to a wall-clock budget on the GPU, then evaluate the policy.
+
+  python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 --minutes 9 --out $OUT
+
+Wall-clock counts from the start of the command (imports, model compile and start-up included).
+Writes ``train.json`` (per-iteration return, env steps, steps per second), ``curve.png``, the final
+policy ``policy.pt`` (weights and normalizers, for ``warplab play``) and, for velocity-tracking tasks, ``eval.json``: the policy in play mode (no
+observation noise, no pushes) for one full episode in every world, with its mean velocity error and
+the share of worlds that fell.
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import torch  # noqa: E402
+
+
+def _set_fields(cfg, pairs) -> None:
+    for key, value in pairs or []:
+        *path, last = key.split(".")
+        target = cfg
+        for part in path:
+            target = getattr(target, part)
+        current = getattr(target, last)
+        setattr(
+            target, last, type(current)(value) if not isinstance(current, tuple) else tuple(json.loads(value))
+        )
+
+
+def train(task: str, num_envs: int, minutes: float, out: Path, agent_overrides=None) -> dict:
+    import warplab  # noqa: F401
+    from warplab.envs.rl_env import RlEnv
+    from warplab.rl import OnPolicyRunner
+    from warplab.tasks import get_task, make_env_cfg
+
+    spec = get_task(task)
+    env_cfg = make_env_cfg(task)
+    env_cfg.num_envs = num_envs
+    agent = spec.agent_cfg_factory()
+    agent.logger, agent.console, agent.save_interval = "none", "lines", 10_000
+    _set_fields(agent, agent_overrides)
+    env = RlEnv(env_cfg)
+    runner = OnPolicyRunner(env, agent, log_dir=None)
+    startup_s = time.perf_counter() - T0
+    curve = []
+    while time.perf_counter() - T0 < minutes * 60.0:
+        runner.learn(1)
+        s = runner.last_scalars
+        row = {
+            "wall_s": time.perf_counter() - T0,
+            "iteration": runner.iteration,
+            "env_steps": s.get("Perf/total_env_steps"),
+            "return": s.get("Episode/return"),
+            "length": s.get("Episode/length"),
+            "collect_steps_per_s": s.get("Perf/collection_steps_per_s"),
+            "total_steps_per_s": s.get("Perf/total_steps_per_s"),
+        }
+        row.update({k: v for k, v in s.items() if k.startswith(("Episode_Reward/", "Episode_Termination/"))})
+        curve.append(row)
+        if runner.iteration % 20 == 0:
+            print(
+                json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}),
+                flush=True,
+            )
+    # The policy alone (weights, normalizers, config): the env's state of thousands of worlds would make
+    # the file too large to bring back, and playing the policy needs none of it.
+    from warplab.rl.checkpoint import save_checkpoint
+
+    state = runner.state()
+    state.update(env_state=None, last_obs=None, optimizer={})
+    save_checkpoint(out / "policy.pt", state)
+    steady = curve[5:] or curve
+    summary = {
+        "task": task,
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "num_envs": num_envs,
+        "startup_s": startup_s,
+        "train_wall_s": time.perf_counter() - T0,
+        "iterations": runner.iteration,
+        "final": curve[-1] if curve else None,
+        "mean_collect_steps_per_s": sum(r["collect_steps_per_s"] for r in steady) / max(len(steady), 1),
+        "mean_total_steps_per_s": sum(r["total_steps_per_s"] for r in steady) / max(len(steady), 1),
+        "agent": {"ppo": vars(agent.ppo), "policy": vars(agent.policy)},
+        "curve": curve,
+    }
+    _plot(curve, task, num_envs, summary["device"], out / "curve.png")
+    return summary, runner.policy
+
+
+def evaluate_velocity(task: str, policy, num_envs: int) -> dict:
+    """One full play-mode episode in every world: velocity tracking error and falls."""
+    from warplab.envs.mdp import _state
+    from warplab.tasks import make
+
+    env = make(task, num_envs=num_envs, play=True, seed=123)
+    obs, _ = env.reset()
+    done = torch.zeros(num_envs, dtype=torch.bool, device=env.device)
+    fell = torch.zeros_like(done)
+    lin_err = torch.zeros(num_envs, device=env.device)
+    yaw_err = torch.zeros(num_envs, device=env.device)
+    steps = torch.zeros(num_envs, device=env.device)
+    with torch.inference_mode():
+        for _ in range(env.max_episode_length):
+            obs, _, terminated, truncated, _ = env.step(policy.act_inference(obs))
+            command = env.command("base_velocity")
+            alive = ~done & ~terminated & ~truncated
+            v = _state.root_lin_vel_b(env)[:, :2]
+            w = _state.root_ang_vel_b(env)[:, 2]
+            lin_err += torch.linalg.vector_norm(command[:, :2] - v, dim=1) * alive
+            yaw_err += (command[:, 2] - w).abs() * alive
+            steps += alive
+            fell |= terminated & ~done
+            done |= terminated | truncated
+    steps = steps.clamp(min=1)
+    return {
+        "worlds": num_envs,
+        "episode_s": env.max_episode_length * env.policy_dt,
+        "mean_lin_vel_error_m_s": float((lin_err / steps).mean()),
+        "mean_yaw_rate_error_rad_s": float((yaw_err / steps).mean()),
+        "fall_fraction": float(fell.float().mean()),
+    }
+
+
+def _plot(curve, task, num_envs, device, path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    xs = [r["wall_s"] / 60 for r in curve if r["return"] is not None]
+    ys = [r["return"] for r in curve if r["return"] is not None]
+    plt.figure(figsize=(6, 4))
+    plt.plot(xs, ys)
+    plt.xlabel("wall-clock since the command started, min")
+    plt.ylabel("mean episode return")
+    plt.title(f"{task}, {num_envs} worlds, {device}")
+    plt.tight_layout()
+    plt.savefig(path, dpi=100)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--task", default="humanoid-velocity-flat")
+    ap.add_argument("--num-envs", type=int, default=4096)
+    ap.add_argument("--minutes", type=float, default=9.0)
+    ap.add_argument("--eval-envs", type=int, default=1024)
+    ap.add_argument("--out", default=os.environ.get("OUT", "."))
+    ap.add_argument(
+        "--set",
+        nargs=2,
+        action="append",
+        metavar=("FIELD", "VALUE"),
+        help="agent field, e.g. ppo.learning_rate 3e-4",
+    )
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary, policy = train(args.task, args.num_envs, args.minutes, out, args.set)
+    with open(out / "train.json", "w") as f:
+        json.dump(summary, f, indent=1)
+    print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
+    if "velocity" in args.task:
+        policy.eval()
+        result = evaluate_velocity(args.task, policy, args.eval_envs)
+        result["wall_s_at_end"] = time.perf_counter() - T0
+        with open(out / "eval.json", "w") as f:
+            json.dump(result, f, indent=1)
+        print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""``humanoid-velocity-flat``: the project's humanoid tracks commanded velocities on flat ground."""
+
+from __future__ import annotations
+
+from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
+from warplab.envs.config import RlEnvCfg
+from warplab.tasks.registry import register_task
+from warplab.tasks.velocity import make_velocity_agent_cfg, make_velocity_env_cfg
+
+
+def make_humanoid_velocity_flat_env_cfg(play: bool = False) -> RlEnvCfg:
+    """Forward speed in [-1, 1] m/s, lateral in [-0.5, 0.5] m/s, yaw rate in [-1, 1] rad/s; 20 s episodes."""
+    return make_velocity_env_cfg(HUMANOID_ROBOT_CFG, play=play)
+
+
+def make_humanoid_velocity_flat_agent_cfg():
+    return make_velocity_agent_cfg("humanoid-velocity-flat")
+
+
+register_task(
+    "humanoid-velocity-flat",
+    make_humanoid_velocity_flat_env_cfg,
+    make_humanoid_velocity_flat_agent_cfg,
+    "The project's 1.3 m humanoid walks at commanded velocities on flat ground.",
+)

@@ -73,8 +73,8 @@ def list_command() -> int:
 
 
 def default_task(device: str) -> str:
-    """The task `warplab train` runs when none is named: the humanoid on a GPU, the cart-pole on a CPU."""
-    return "Humanoid-v5" if device.startswith("cuda") else "cartpole-balance"
+    """The task `warplab train` runs when none is named: the walking humanoid on a GPU, the cart-pole on a CPU."""
+    return "humanoid-velocity-flat" if device.startswith("cuda") else "cartpole-balance"
 
 
 def train_command(args: TrainArgs, unknown: list[str]) -> int:

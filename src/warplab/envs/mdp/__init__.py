@@ -3,16 +3,18 @@
 Import it as ``from warplab.envs import mdp`` and name terms as ``mdp.base_lin_vel_b``.
 """
 
-from warplab.envs.mdp.actions import JointEffortAction, JointPositionAction
+from warplab.envs.mdp.actions import DelayedJointPositionAction, JointEffortAction, JointPositionAction
 from warplab.envs.mdp.commands import UniformVelocityCommand
 from warplab.envs.mdp.events import (
     push_by_setting_velocity,
+    randomize_armature,
     randomize_com,
     randomize_field,
     randomize_friction,
     randomize_gravity,
     randomize_joint_damping,
     randomize_mass,
+    randomize_motor_strength,
     randomize_pd_gains,
     reset_joints_by_offset,
     reset_joints_by_scale,
@@ -61,6 +63,7 @@ from warplab.envs.mdp.terminations import (
 )
 
 __all__ = [
+    "DelayedJointPositionAction",
     "JointEffortAction",
     "JointPositionAction",
     "UniformVelocityCommand",
@@ -92,12 +95,14 @@ __all__ = [
     "lin_vel_z_l2",
     "projected_gravity_b",
     "push_by_setting_velocity",
+    "randomize_armature",
     "randomize_com",
     "randomize_field",
     "randomize_friction",
     "randomize_gravity",
     "randomize_joint_damping",
     "randomize_mass",
+    "randomize_motor_strength",
     "randomize_pd_gains",
     "reset_joints_by_offset",
     "reset_joints_by_scale",

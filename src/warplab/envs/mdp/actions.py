@@ -55,3 +55,61 @@ class JointEffortAction(_ActuatorAction):
 
     Params: ``actuators``, ``scale``, ``clip``.
     """
+
+
+class DelayedJointPositionAction(JointPositionAction):
+    """Position targets, as ``JointPositionAction``, that reach the actuators some policy steps late.
+
+    At every reset each world draws its delay, a whole number of policy steps in
+    ``{min_delay_steps, ..., max_delay_steps}``, and until its next reset applies the target it was
+    given that many policy steps ago (latency of the robot's computer, network and motor drivers).
+    Early in an episode, before that many targets exist, it applies the oldest one it has: the
+    episode's first. ``max_delay_steps=0`` is ``JointPositionAction`` exactly.
+
+    Params: those of ``JointPositionAction``, plus ``max_delay_steps`` (k, policy steps) and
+    ``min_delay_steps`` (default 0).
+    """
+
+    def __init__(self, cfg, env):
+        super().__init__(cfg, env)
+        low = cfg.params.get("min_delay_steps", 0)
+        high = cfg.params.get("max_delay_steps", 0)
+        if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
+            raise ValueError(
+                f"min_delay_steps and max_delay_steps must be integers with 0 <= min <= max, got {low} and {high}"
+            )
+        self._delay_range = (low, high)
+        n, device = env.num_envs, env.device
+        self.history = torch.zeros(n, high + 1, self.action_dim, device=device)
+        """Targets of the last ``max_delay_steps + 1`` policy steps ``[num_envs, k + 1, action_dim]``,
+        a ring whose slot ``head`` holds the newest."""
+        self.head = torch.zeros(1, dtype=torch.long, device=device)
+        """Slot of the newest target in ``history`` ``[1]`` (a tensor, so the step never syncs)."""
+        self.delay = torch.full((n,), low, dtype=torch.long, device=device)
+        """Each world's delay for its current episode, policy steps ``[num_envs]``."""
+        self.fresh = torch.ones(n, dtype=torch.bool, device=device)
+        """Worlds whose next target is their episode's first: it fills their whole history."""
+        self._latest = torch.zeros(n, self.action_dim, device=device)
+        self._worlds = torch.arange(n, device=device)
+
+    def process(self, action: torch.Tensor) -> None:
+        if self.clip is not None:
+            action = action.clamp(self.clip[0], self.clip[1])
+        torch.addcmul(self.offset, action, self.scale, out=self._latest)
+        slots = self.history.shape[1]
+        self.head.add_(1).remainder_(slots)
+        fresh = self.fresh.view(-1, 1, 1)
+        self.history.copy_(torch.where(fresh, self._latest.unsqueeze(1), self.history))
+        self.history.index_copy_(1, self.head, self._latest.unsqueeze(1))
+        self.fresh.zero_()
+        slot = torch.remainder(self.head - self.delay, slots)
+        self.target.copy_(self.history[self._worlds, slot])
+
+    def reset(self, mask: torch.Tensor) -> None:
+        """Draws a new delay for the reset worlds; their next target fills their history."""
+        self.fresh |= mask
+        low, high = self._delay_range
+        if high > low:
+            env = self._env
+            drawn = torch.randint(low, high + 1, (env.num_envs,), generator=env.rng, device=env.device)
+            self.delay.copy_(torch.where(mask, drawn, self.delay))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import mujoco
 import torch
 
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.math import quat_mul, uniform
+from warplab.sim.model_fields import SET_CONST_OUTPUTS
 
 Range = tuple[float, float]
 
@@ -104,28 +106,41 @@ def randomize_field(
     field: str,
     ranges: Range,
     operation: str = "scale",
-    ids: Sequence[int] | None = None,
+    ids: Sequence[int] | torch.Tensor | None = None,
     column: int | None = None,
+    shared: bool = False,
 ):
     """Draws a model field per world: ``scale`` multiplies the nominal value, ``add`` offsets it,
     ``abs`` replaces it, by a uniform draw from ``ranges``.
 
+    The nominal value is the compiled model's (``sim.fields.default``), so drawing again (at every
+    reset) replaces the last draw rather than compounding it. Worlds outside ``mask`` keep their
+    values bit for bit.
+
     Args:
       field: a per-world MuJoCo Warp model field, e.g. ``"geom_friction"``, ``"dof_damping"``.
-      ids: the elements (rows of the field) to change; None changes all.
+      ids: the elements (rows of the field) to change, as a list or a device tensor (no copy to the
+        device at each call); None changes all.
       column: for fields with several values per element (friction, gains), the one to change.
+      shared: one draw per world for all the elements (and values) changed, rather than one each.
     """
     if operation not in ("scale", "add", "abs"):
         raise ValueError(f"operation must be 'scale', 'add' or 'abs', got {operation!r}")
     view = env.sim.model_field(field)
     nominal = env.sim.fields.default(field)
-    rows = slice(None) if ids is None else torch.as_tensor(list(ids), dtype=torch.long, device=env.device)
+    if ids is None:
+        rows = slice(None)
+    elif isinstance(ids, torch.Tensor):
+        rows = ids
+    else:
+        rows = torch.as_tensor(list(ids), dtype=torch.long, device=env.device)
     target = view[:, rows] if view.ndim > 1 else view
     base = nominal[rows] if nominal.ndim > 0 else nominal
     if column is not None:
         target, base = target[..., column], base[..., column]
-    draw = _draw(env, ranges, target.shape)
-    new = {"scale": base * draw, "add": base + draw, "abs": draw}[operation]
+    shape = (target.shape[0],) + (1,) * (target.ndim - 1) if shared else target.shape
+    draw = _draw(env, ranges, shape)
+    new = {"scale": base * draw, "add": base + draw, "abs": draw.expand(target.shape)}[operation]
     new = _rows(mask, new, target)
     if column is not None:
         if view.ndim > 1:
@@ -138,56 +153,197 @@ def randomize_field(
         view.copy_(new)
 
 
-def randomize_friction(env, mask, ranges: Range, geoms=None):
-    """Scales the sliding friction of geoms (all when None) by a uniform draw per world."""
+def _set_const(env, mask) -> None:
+    """Recomputes the model constants derived from masses, inertias, centres of mass and armature
+    (``sim.set_const()``), then gives the worlds outside ``mask`` back their own.
+
+    Their sources did not change, so their constants were right; keeping them leaves those worlds
+    bit for bit as they were (``set_const`` works in float32 where MuJoCo's compiler used float64).
+    ``set_const`` recomputes every world, a few kernels over the whole model: use the terms that
+    call it at startup or on reset, not on an interval.
+    """
+    derived = {n: t for n, t in env.sim.fields.arrays().items() if n in SET_CONST_OUTPUTS}
+    kept = {n: t.clone() for n, t in derived.items()}
+    env.sim.set_const()
+    for name, current in derived.items():
+        current.copy_(_rows(mask, current, kept[name]))
+
+
+def randomize_friction(env, mask, ranges: Range, geoms=None, per_geom: bool = False):
+    """Scales the sliding friction (``geom_friction[:, 0]``, no unit) of ``geoms`` (all when None).
+
+    MuJoCo gives a contact the larger of its two geoms' coefficients. With ``per_geom=False`` one
+    factor per world scales every selected geom alike, so a contact between two of them (a sole on
+    the floor) gets that factor times the larger nominal coefficient: the draw is the world's ground
+    friction scale, the same under both feet. Select the floor and the feet together (or None, every
+    geom) for that to hold; selecting only the feet leaves contacts at the floor's coefficient
+    wherever it is the larger.
+
+    With ``per_geom=True`` each geom draws its own factor, and a contact takes the larger of two
+    draws: for (0.4, 1.2), with the floor and the soles both at 1.0 (the humanoid), the coefficient
+    under a foot averages 0.93 rather than 0.8, falls below 0.6 in one world in 16 rather than one
+    in 4, and differs between the two feet.
+    """
     ids = None if geoms is None else env.index.ids("geom", geoms)
-    randomize_field(env, mask, "geom_friction", ranges, "scale", ids, column=0)
+    randomize_field(env, mask, "geom_friction", ranges, "scale", ids, column=0, shared=not per_geom)
 
 
 def randomize_mass(env, mask, ranges: Range, bodies=None, operation: str = "scale"):
-    """Scales (or offsets, in kg) body masses per world, with inertia scaled alike; then recomputes the
-    model constants that depend on mass. Costly: use at startup, not at every reset."""
-    ids = env.index.ids("body", bodies)
-    ids = [i for i in ids if i != 0]
-    before = env.sim.model_field("body_mass")[:, ids].clone()
-    randomize_field(env, mask, "body_mass", ranges, operation, ids)
-    after = env.sim.model_field("body_mass")[:, ids]
-    ratio = torch.where(before > 0, after / before.clamp(min=1e-9), torch.ones_like(after))
-    inertia = env.sim.model_field("body_inertia")
-    inertia[:, ids] = inertia[:, ids] * ratio[..., None]
-    env.sim.set_const()
+    """Scales (or offsets, in kg) the mass of ``bodies`` (all but the world when None), one draw per
+    body and world, with each body's inertia scaled by the same ratio to its nominal mass (a body
+    of uniform density); then recomputes the constants that depend on them (``set_const``).
 
-
-def randomize_com(env, mask, ranges: Range, bodies=None):
-    """Offsets the centre of mass of bodies (in their frame, m) by a uniform draw per axis."""
+    Both are set from the nominal values, so repeated draws do not compound. A body of zero nominal
+    mass keeps its nominal (zero) inertia. Costly (``set_const``): use at startup.
+    """
     ids = [i for i in env.index.ids("body", bodies) if i != 0]
-    randomize_field(env, mask, "body_ipos", ranges, "add", ids)
-    env.sim.set_const()
+    randomize_field(env, mask, "body_mass", ranges, operation, ids)
+    mass = env.sim.model_field("body_mass")[:, ids]
+    mass0 = env.sim.fields.default("body_mass")[ids]
+    inertia0 = env.sim.fields.default("body_inertia")[ids]
+    ratio = torch.where(mass0 > 0, mass / mass0.clamp(min=1e-12), torch.ones_like(mass))
+    inertia = env.sim.model_field("body_inertia")
+    inertia[:, ids] = _rows(mask, inertia0 * ratio[..., None], inertia[:, ids])
+    _set_const(env, mask)
+
+
+_AXES = ("x", "y", "z")
+
+
+def randomize_com(env, mask, ranges: Range | dict[str, Range], bodies=None):
+    """Offsets the centre of mass of ``bodies`` (all but the world when None) from its nominal place,
+    in the body's frame, m: one uniform draw per axis, body and world. ``ranges`` is one range for
+    every axis, or ``{"x": ..., "y": ..., "z": ...}`` (a missing axis is not offset). Costly
+    (``set_const``): use at startup.
+    """
+    ids = [i for i in env.index.ids("body", bodies) if i != 0]
+    if isinstance(ranges, dict):
+        unknown = set(ranges) - set(_AXES)
+        if unknown:
+            raise ValueError(f"randomize_com ranges has keys {sorted(unknown)}; allowed: {list(_AXES)}")
+        for axis, key in enumerate(_AXES):
+            randomize_field(env, mask, "body_ipos", ranges.get(key, (0.0, 0.0)), "add", ids, column=axis)
+    else:
+        randomize_field(env, mask, "body_ipos", ranges, "add", ids)
+    _set_const(env, mask)
+
+
+def randomize_armature(env, mask, ranges: Range, joints=None):
+    """Scales the armature (reflected rotor inertia, kg·m² or kg) of ``joints`` (all hinge and slide
+    joints when None) from its nominal value, one draw per joint and world; a joint without armature
+    keeps none. Armature adds to the diagonal of the mass matrix, so the constants derived from it
+    (the inverse weights the constraint solver uses) are recomputed (``set_const``): use at startup.
+    """
+    randomize_field(env, mask, "dof_armature", ranges, "scale", env.index.joint_dof_ids(joints))
+    _set_const(env, mask)
+
+
+def _position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
+    """Ids of ``actuators`` (a list, and the cached device tensor), checked to be position servos
+    (force = kp * ctrl - kp * q - kd * qdot). The check reads the compiled model on the host."""
+    m = env.mj_model
+    ids = env.index.ids("actuator", actuators)
+    bad = [
+        env.index.names["actuator"][i]
+        for i in ids
+        if int(m.actuator_gaintype[i]) != mujoco.mjtGain.mjGAIN_FIXED
+        or int(m.actuator_biastype[i]) != mujoco.mjtBias.mjBIAS_AFFINE
+        or m.actuator_biasprm[i, 1] != -m.actuator_gainprm[i, 0]
+    ]
+    if bad:
+        raise ValueError(
+            f"actuators {bad} are not position actuators (gainprm[0] = kp, biasprm[1] = -kp); "
+            "PD gains and motor strength apply to position actuators only"
+        )
+    return ids, env.index.tensor("actuator", actuators)
+
+
+def _motor_strength(env, ids: torch.Tensor) -> torch.Tensor | None:
+    """The motor-strength factor ``[num_envs, len(ids)]`` each world's actuators have now, read back
+    from their force range (``randomize_motor_strength`` scales it from the nominal one); None while
+    no world's force range was changed."""
+    if "actuator_forcerange" not in env.sim.fields.names:
+        return None
+    force = env.sim.model_field("actuator_forcerange")[:, ids]
+    force0 = env.sim.fields.default("actuator_forcerange")[ids]
+    width0 = force0[:, 1] - force0[:, 0]
+    width = force[..., 1] - force[..., 0]
+    return torch.where(width0 > 0, width / width0.clamp(min=1e-12), torch.ones_like(width))
 
 
 def randomize_pd_gains(env, mask, kp_range: Range, kd_range: Range, actuators=None):
-    """Scales the stiffness and damping of position actuators per world (gainprm[0] = kp,
-    biasprm[1] = -kp, biasprm[2] = -kd)."""
-    ids = torch.as_tensor(env.index.ids("actuator", actuators), dtype=torch.long, device=env.device)
+    """Scales the stiffness kp (N·m/rad) and damping kd (N·m·s/rad) of position actuators from their
+    nominal values, independent draws per actuator and world: ``gainprm[0] = kp``,
+    ``biasprm[1] = -kp``, ``biasprm[2] = -kd``.
+
+    Where ``randomize_motor_strength`` scaled an actuator, its factor is kept: the gains become
+    nominal * PD factor * strength factor, whichever of the two terms ran last.
+    """
+    _, ids = _position_actuators(env, actuators)
     gain, bias = env.sim.model_field("actuator_gainprm"), env.sim.model_field("actuator_biasprm")
     kp0 = env.sim.fields.default("actuator_gainprm")[ids, 0]
     kd0 = -env.sim.fields.default("actuator_biasprm")[ids, 2]
     n = env.num_envs
     kp = kp0 * _draw(env, kp_range, (n, len(ids)))
     kd = kd0 * _draw(env, kd_range, (n, len(ids)))
+    strength = _motor_strength(env, ids)
+    if strength is not None:
+        kp, kd = kp * strength, kd * strength
     gain[:, ids, 0] = _rows(mask, kp, gain[:, ids, 0])
     bias[:, ids, 1] = _rows(mask, -kp, bias[:, ids, 1])
     bias[:, ids, 2] = _rows(mask, -kd, bias[:, ids, 2])
 
 
+def randomize_motor_strength(env, mask, ranges: Range, actuators=None):
+    """Scales the torque position actuators produce by one factor per actuator and world (no unit):
+    a weaker or stronger motor, drive electronics or supply voltage.
+
+    A position actuator's torque is ``clamp(kp * (target - q) - kd * qdot, forcerange)``. Scaling all
+    of it by ``s`` means scaling kp (``gainprm[0]`` and ``-kp`` in ``biasprm[1]``), kd (``-kd`` in
+    ``biasprm[2]``) and the torque limit (``forcerange``): the same servo error then gives ``s`` times
+    the torque, up to ``s`` times the peak torque. The force range is set from its nominal value;
+    the gains are rescaled by the new factor over the old (read back from the force range), so a PD
+    gain factor of ``randomize_pd_gains`` is kept and repeated draws do not compound (to float
+    rounding).
+
+    Raises:
+      ValueError: an actuator is not a position actuator, or has no force limit (its force range is
+        what carries the factor; use ``randomize_pd_gains`` for an actuator without one).
+    """
+    host_ids, ids = _position_actuators(env, actuators)
+    m = env.mj_model
+    unlimited = [
+        env.index.names["actuator"][i]
+        for i in host_ids
+        if not m.actuator_forcelimited[i] or not m.actuator_forcerange[i, 1] > m.actuator_forcerange[i, 0]
+    ]
+    if unlimited:
+        raise ValueError(
+            f"actuators {unlimited} have no force limit (forcerange): motor strength scales the torque "
+            "limit with the gains; randomize their gains with randomize_pd_gains instead"
+        )
+    old = _motor_strength(env, ids)
+    force = env.sim.model_field("actuator_forcerange")
+    force0 = env.sim.fields.default("actuator_forcerange")[ids]
+    gain, bias = env.sim.model_field("actuator_gainprm"), env.sim.model_field("actuator_biasprm")
+    strength = _draw(env, ranges, (env.num_envs, len(ids)))
+    change = strength if old is None else strength / old
+    keep = ~mask[:, None]
+    force[:, ids] = _rows(mask, force0 * strength[..., None], force[:, ids])
+    gain[:, ids, 0] = torch.where(keep, gain[:, ids, 0], gain[:, ids, 0] * change)
+    bias[:, ids, 1] = torch.where(keep, bias[:, ids, 1], bias[:, ids, 1] * change)
+    bias[:, ids, 2] = torch.where(keep, bias[:, ids, 2], bias[:, ids, 2] * change)
+
+
 def randomize_joint_damping(env, mask, ranges: Range, joints=None):
-    """Scales joint damping per world."""
-    ids = env.index.joint_dof_ids(joints).tolist()
-    randomize_field(env, mask, "dof_damping", ranges, "scale", ids)
+    """Scales the viscous damping (N·m·s/rad or N·s/m) of ``joints`` (all hinge and slide joints when
+    None) from its nominal value, one draw per joint and world; a joint without damping keeps none.
+    This is the joint's own ``damping`` (drive friction), apart from the actuator's kd."""
+    randomize_field(env, mask, "dof_damping", ranges, "scale", env.index.joint_dof_ids(joints))
 
 
 def randomize_gravity(env, mask, ranges: Range):
-    """Offsets the vertical gravity (m/s^2) per world."""
+    """Offsets the vertical gravity (m/s^2) per world from the model's."""
     view = env.sim.model_field("opt.gravity")
     g0 = env.sim.fields.default("opt.gravity")
     z = g0[2] + _draw(env, ranges, (env.num_envs,))

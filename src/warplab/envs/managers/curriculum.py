@@ -24,6 +24,15 @@ class CurriculumManager:
         self.state: dict[str, torch.Tensor] = {}
         """The latest value each term returned (a level, a range...), for logging."""
 
+    def term(self, name: str):
+        """The bound term ``name``: its function, or the instance of its term class (to read its state)."""
+        for term_name, _, fn in self._terms:
+            if term_name == name:
+                return fn
+        raise KeyError(
+            f"no curriculum term named {name!r}; this task's curriculum terms are {[n for n, _, _ in self._terms]}"
+        )
+
     def apply(self, mask: torch.Tensor) -> None:
         for name, cfg, fn in self._terms:
             value = fn(self._env, mask, **cfg.params)

@@ -1,0 +1,285 @@
+"""Terms for generated terrain: the terrain curriculum, spawning on it, and height scans.
+
+- ``TerrainLevels`` (curriculum term): each world's difficulty level and terrain column, and the
+  spawn point they give; on reset, worlds that walked far move up a level, those that fell short of
+  their command move down.
+- ``reset_root_on_terrain`` (reset event): places the robot at its world's spawn point.
+- ``HeightScan`` (observation term): heights of the ground around the base, by ray casting.
+- ``RootHeightAboveTerrainBelow`` (termination term): the base came too close to the ground under it.
+
+The terrain comes from ``warplab.assets.terrain_generator`` (``add_terrain`` puts it in the scene).
+Rays are cast with MuJoCo Warp's ``rays`` at the terrain's ray-casting copy only (geom group
+``TERRAIN_RAY_GROUP``), so the robot's own geoms never hide the ground.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mujoco_warp as mjw
+import torch
+import warp as wp
+
+from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, TerrainCfg, cached_terrain
+from warplab.envs.mdp import _state
+from warplab.envs.mdp.events import reset_root_state_uniform
+from warplab.envs.mdp.math import yaw_from_quat
+
+
+class TerrainLevels:
+    """Curriculum term: a terrain level and column per world, moved by how far each world walked.
+
+    Params:
+      terrain: the ``TerrainCfg`` the scene was built from (its tiles' spawn points are read from it).
+      command_name: the velocity command whose planar speed sets the distance a world should cover.
+      max_init_level: worlds start on a level drawn uniformly from [0, max_init_level] (clamped to
+        the top level).
+
+    Columns are dealt out evenly: world i walks on column ``floor(i * num_cols / num_envs)``, for good.
+
+    The rule, applied to the worlds being reset that took at least one step in the episode that
+    ends (a fresh ``env.reset()`` moves nobody), with ``d`` the planar distance from the spawn point
+    to the base:
+
+    - ``d > tile_size / 2`` (the world walked off its tile): up one level;
+    - otherwise, ``d < 0.5 * |v_cmd_xy| * episode_length_s`` (it covered less than half of what a
+      full episode at its current command asks for, as when it fell): down one level;
+    - levels stop at 0 at the bottom; a world promoted past the top level goes to a random level,
+      so that worlds which master the terrain keep revisiting every level (as Isaac Lab does).
+
+    Every reset world then takes the spawn point of its (level, column) tile.
+
+    Attributes (tensors, saved with the env's state):
+      levels: ``[num_envs]`` int64 level of each world.
+      types: ``[num_envs]`` int64 column of each world.
+      origins: ``[num_envs, 3]`` spawn point of each world (world frame, ground height as z), m.
+      tile_origins: ``[num_levels, num_cols, 3]`` spawn point of every tile, m.
+
+    Returns (when called): the mean level over all worlds, a 0-d float tensor (logged as
+    ``Curriculum/<name>``).
+    """
+
+    def __init__(self, cfg, env):
+        params = cfg.params
+        terrain_cfg = params.get("terrain")
+        if not isinstance(terrain_cfg, TerrainCfg):
+            raise ValueError(
+                f"TerrainLevels needs params['terrain'], the TerrainCfg of the scene; got {terrain_cfg!r}"
+            )
+        terrain = cached_terrain(terrain_cfg)
+        self.command_name = params.get("command_name", "base_velocity")
+        env.command(self.command_name)  # raises, naming the task's commands, if there is no such one
+        self.half_tile = 0.5 * terrain_cfg.tile_size
+        n, dev = env.num_envs, env.device
+        self.num_levels, self.num_cols = terrain_cfg.num_levels, terrain_cfg.num_cols
+        self.tile_origins = torch.as_tensor(terrain.origins, dtype=torch.float32, device=dev)
+        max_init = min(int(params.get("max_init_level", 5)), self.num_levels - 1)
+        if max_init < 0:
+            raise ValueError(f"max_init_level must be >= 0, got {params.get('max_init_level')}")
+        self.levels = torch.randint(0, max_init + 1, (n,), generator=env.rng, device=dev)
+        self.types = torch.div(torch.arange(n, device=dev) * self.num_cols, n, rounding_mode="floor").long()
+        self.origins = self.tile_origins[self.levels, self.types].clone()
+
+    def __call__(self, env, mask: torch.Tensor, **_) -> torch.Tensor:
+        distance = torch.linalg.vector_norm(_state.root_pos_w(env)[:, :2] - self.origins[:, :2], dim=1)
+        speed = torch.linalg.vector_norm(env.command(self.command_name)[:, :2], dim=1)
+        episode_s = env.max_episode_length * env.policy_dt
+        move_up = distance > self.half_tile
+        move_down = (distance < 0.5 * speed * episode_s) & ~move_up
+        level = self.levels + move_up.long() - move_down.long()
+        anywhere = torch.randint(0, self.num_levels, level.shape, generator=env.rng, device=level.device)
+        level = torch.where(level >= self.num_levels, anywhere, level.clamp(min=0))
+        update = mask & (env.episode_length_buf > 0)
+        self.levels.copy_(torch.where(update, level, self.levels))
+        self.origins.copy_(
+            torch.where(mask[:, None], self.tile_origins[self.levels, self.types], self.origins)
+        )
+        return self.levels.float().mean()
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """``levels``, ``types`` and ``origins``: what decides later resets (the tiles are constants)."""
+        return {"levels": self.levels, "types": self.types, "origins": self.origins}
+
+
+def terrain_levels_term(env, name: str = "terrain_levels") -> TerrainLevels:
+    """The ``TerrainLevels`` instance of curriculum term ``name`` of ``env``."""
+    try:
+        term = env.curriculum_manager.term(name)
+    except KeyError as error:
+        raise KeyError(
+            f"{error.args[0]}: add CurriculumTermCfg(func=warplab.envs.mdp.terrain.TerrainLevels, ...) under that name"
+        ) from None
+    if not isinstance(term, TerrainLevels):
+        raise KeyError(f"curriculum term {name!r} is a {type(term).__name__}, not a TerrainLevels")
+    return term
+
+
+def reset_root_on_terrain(
+    env,
+    mask,
+    pose_range: dict[str, tuple[float, float]] | None = None,
+    velocity_range: dict[str, tuple[float, float]] | None = None,
+    curriculum_name: str = "terrain_levels",
+):
+    """Reset event: ``reset_root_state_uniform`` moved to each world's spawn point.
+
+    The base goes to its default pose (``init_qpos``: x = y = 0 and z = the robot's standing base
+    height, for a robot built with ``build_robot_spec``) plus uniform offsets, then by the world's
+    spawn point ``TerrainLevels.origins`` (whose z is the ground height there). Curriculum terms run
+    before reset events, so the spawn point is the one of the world's new level.
+
+    Args:
+      pose_range, velocity_range: as in ``reset_root_state_uniform``.
+      curriculum_name: the name of the ``TerrainLevels`` curriculum term.
+    """
+    reset_root_state_uniform(env, mask, pose_range, velocity_range)
+    origins = terrain_levels_term(env, curriculum_name).origins
+    q, _ = _state._root(env)
+    env.sim.qpos[:, q : q + 3] += origins * mask[:, None]
+
+
+class _DownwardRays:
+    """Rays cast straight down from points around a body, yaw-aligned, at one geom group.
+
+    The Warp arrays MuJoCo Warp's ``rays`` reads and writes are allocated once and viewed from torch.
+    """
+
+    def __init__(self, env, offsets_xy: torch.Tensor, body: str | None, start_height: float, geom_group: int):
+        sim = env.sim
+        n, nray = env.num_envs, offsets_xy.shape[0]
+        if not 0 <= geom_group <= 5:
+            raise ValueError(f"geom_group must be in 0..5 (MuJoCo's ray groups), got {geom_group}")
+        if body is None:
+            if env.index.root_joint is None:
+                raise ValueError("the model has no floating base: name the body to scan around")
+            self.body = int(env.mj_model.jnt_bodyid[env.index.root_joint])
+        else:
+            self.body = env.index.ids("body", body)[0]
+        self._sim = sim
+        self.start_height = float(start_height)
+        self.offsets_xy = offsets_xy.to(device=env.device, dtype=torch.float32)
+        group = [0] * 6
+        group[geom_group] = 1
+        # MuJoCo Warp's ``vec6`` (six floats): 1 includes a group, 0 excludes it.
+        self._geomgroup = wp.types.vector(length=6, dtype=wp.float32)(*group)
+        with wp.ScopedDevice(sim.wp_device):
+            self._pnt = wp.zeros((n, nray), dtype=wp.vec3)
+            self._vec = wp.zeros((n, nray), dtype=wp.vec3)
+            self._dist = wp.zeros((n, nray), dtype=float)
+            self._geomid = wp.zeros((n, nray), dtype=int)
+            self._normal = wp.zeros((n, nray), dtype=wp.vec3)
+            self._bodyexclude = wp.full(nray, -1, dtype=int)
+        self.pnt = wp.to_torch(self._pnt)  # [N, nray, 3]
+        self.dist = wp.to_torch(self._dist)  # [N, nray]
+        wp.to_torch(self._vec)[..., 2] = -1.0
+
+    def cast(self) -> torch.Tensor:
+        """``[num_envs, nray]`` distance from each ray's start down to the ground, m (-1: no hit)."""
+        sim = self._sim
+        pos = sim.xpos[:, self.body]
+        yaw = yaw_from_quat(sim.xquat[:, self.body])
+        c, s = torch.cos(yaw)[:, None], torch.sin(yaw)[:, None]
+        dx, dy = self.offsets_xy[:, 0], self.offsets_xy[:, 1]
+        self.pnt[..., 0] = pos[:, 0:1] + c * dx - s * dy
+        self.pnt[..., 1] = pos[:, 1:2] + s * dx + c * dy
+        self.pnt[..., 2] = pos[:, 2:3] + self.start_height
+        with wp.ScopedDevice(sim.wp_device):
+            mjw.rays(
+                sim.model,
+                sim.data,
+                self._pnt,
+                self._vec,
+                self._geomgroup,
+                True,
+                self._bodyexclude,
+                self._dist,
+                self._geomid,
+                self._normal,
+            )
+        return self.dist
+
+
+def grid_offsets(size: tuple[float, float], resolution: float) -> torch.Tensor:
+    """``[n_y * n_x, 2]`` points of a grid centred on 0 spanning ``size`` (x, y) m every ``resolution``
+    m, y outer and x inner (x fastest), from the most negative corner."""
+    if not resolution > 0 or min(size) < 0:
+        raise ValueError(f"a scan grid needs size >= 0 and resolution > 0, got {size} and {resolution}")
+    axes = []
+    for length in size:
+        half = 0.5 * length
+        count = int(math.floor(length / resolution + 1e-6)) + 1
+        axes.append(torch.linspace(-half, half, count) if count > 1 else torch.zeros(1))
+    ys, xs = torch.meshgrid(axes[1], axes[0], indexing="ij")
+    return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
+
+
+class HeightScan:
+    """Observation term: height of the base above the ground at a grid of points around it.
+
+    Rays start ``start_height`` m above the base at a grid of ``size`` (x forward, y left, m) points
+    every ``resolution`` m, centred on the base and turned with its heading only (not its roll or
+    pitch), and go straight down. They hit only geoms of group ``geom_group`` (the terrain's ray
+    copy), so the robot never shades the ground.
+
+    Params: ``size`` (default (1.6, 1.0) m), ``resolution`` (0.1 m), ``body`` (None: the floating
+    base), ``start_height`` (5.0 m), ``clip`` ((-1.0, 1.0) m), ``geom_group`` (``TERRAIN_RAY_GROUP``).
+
+    Returns: ``[num_envs, n_rays]`` base height minus ground height under each point, m, clipped to
+    ``clip`` (on flat ground: the base height). A ray that hits nothing reads ``clip[1]``. Ray order:
+    ``grid_offsets`` (x fastest, from the rear right corner).
+    """
+
+    def __init__(self, cfg, env):
+        p = cfg.params
+        size = tuple(p.get("size", (1.6, 1.0)))
+        resolution = float(p.get("resolution", 0.1))
+        self.clip = tuple(float(v) for v in p.get("clip", (-1.0, 1.0)))
+        if self.clip[0] > self.clip[1]:
+            raise ValueError(f"clip must be (low, high) with low <= high, got {self.clip}")
+        self._rays = _DownwardRays(
+            env,
+            grid_offsets(size, resolution),
+            p.get("body"),
+            float(p.get("start_height", 5.0)),
+            int(p.get("geom_group", TERRAIN_RAY_GROUP)),
+        )
+        self.num_rays = self._rays.offsets_xy.shape[0]
+
+    def __call__(self, env, **_) -> torch.Tensor:
+        dist = self._rays.cast()
+        height = torch.where(dist >= 0, dist - self._rays.start_height, torch.full_like(dist, self.clip[1]))
+        return height.clamp(self.clip[0], self.clip[1])
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """None: the scan is a function of the physics state (its buffers are scratch space)."""
+        return {}
+
+
+class RootHeightAboveTerrainBelow:
+    """Termination term: true when the base is less than ``minimum_height`` m above the ground under it
+    (one ray straight down; the terrain-relative form of ``root_height_below``).
+
+    Params: ``minimum_height`` (m), ``start_height`` (5.0 m above the base), ``geom_group``
+    (``TERRAIN_RAY_GROUP``). A base over no ground at all (off the terrain) counts as fallen.
+    """
+
+    def __init__(self, cfg, env):
+        p = cfg.params
+        if "minimum_height" not in p:
+            raise ValueError("RootHeightAboveTerrainBelow needs params['minimum_height'] (m)")
+        self.minimum_height = float(p["minimum_height"])
+        self._rays = _DownwardRays(
+            env,
+            torch.zeros(1, 2),
+            None,
+            float(p.get("start_height", 5.0)),
+            int(p.get("geom_group", TERRAIN_RAY_GROUP)),
+        )
+
+    def __call__(self, env, **_) -> torch.Tensor:
+        dist = self._rays.cast()[:, 0]
+        return (dist < 0) | (dist - self._rays.start_height < self.minimum_height)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """None: a function of the physics state."""
+        return {}

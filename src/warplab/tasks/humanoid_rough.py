@@ -1,0 +1,143 @@
+"""``humanoid-velocity-rough``: the project's humanoid tracks commanded velocities on generated terrain.
+
+The velocity task of ``make_velocity_env_cfg`` with the flat floor replaced by a grid of terrain
+tiles (``warplab.assets.terrain_generator``: rough ground, slopes and stairs up and down, stepping
+stones, ten levels of difficulty) and three terms of ``warplab.envs.mdp.terrain``:
+
+- the ``terrain_levels`` curriculum moves each world up a level when it walks off its tile and down
+  when it covers less than half the distance its command asks for;
+- each episode starts at the centre of the world's tile (``reset_root_on_terrain``);
+- the critic sees a height scan, 1.6 m x 1.0 m around the base every 0.1 m (187 rays). The policy
+  stays blind: it walks on what its joints and IMU feel, as a robot without a depth camera must.
+
+Commands are forward speed in [0, 1] m/s and yaw rate in [-1, 1] rad/s, without lateral speed:
+sideways steps on stairs and stones are hard to learn and rarely needed (Isaac Lab's rough-terrain
+humanoids do the same). A fall is judged by the base's height above the ground under it, not above
+z = 0, since the spawn points lie from 1.2 m below to 1.2 m above it.
+
+Play mode builds a small terrain: one tile of each type at the middle difficulty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from warplab.assets.robot_cfg import build_robot_spec
+from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
+from warplab.assets.terrain_generator import (
+    TERRAIN_TYPES,
+    TerrainCfg,
+    add_sky_and_lights,
+    add_terrain,
+    cached_terrain,
+)
+from warplab.envs import mdp
+from warplab.envs.config import (
+    CurriculumTermCfg,
+    EventTermCfg,
+    ObservationTermCfg,
+    RlEnvCfg,
+    TerminationTermCfg,
+)
+from warplab.envs.mdp.terrain import (
+    HeightScan,
+    RootHeightAboveTerrainBelow,
+    TerrainLevels,
+    reset_root_on_terrain,
+)
+from warplab.tasks.registry import register_task
+from warplab.tasks.velocity import make_velocity_agent_cfg, make_velocity_env_cfg
+
+NCONMAX = 48
+"""Contacts per world (MuJoCo Warp pools ``NCONMAX * num_envs`` for all worlds). With random actions
+on the hardest levels (16 worlds on the CPU, 46 falls) the humanoid made at most 10 contacts in a
+world, 4 on average; that is about 2x headroom over the most, as the flat task's probe gives, plus
+room for capsules, which meet a height field at up to 4 points (2 on a plane). Not sized by the
+capacity probe: MuJoCo's C engine keeps up to 50 contacts per (height field, geom) pair where MuJoCo
+Warp keeps 4, so the probe asks for several times more than is ever written."""
+NJMAX = 192
+"""Constraint rows per world, a hard limit per world: the same rollouts needed at most 41 (4 rows per
+contact with the pyramidal cone and condim 3, and the joint limits); 4 x ``NCONMAX``."""
+
+
+def rough_terrain_cfg(play: bool = False) -> TerrainCfg:
+    """The training terrain (10 levels x 20 columns of 8 m tiles), or in play mode one tile of each
+    type at the middle difficulty with a 4 m border."""
+    if not play:
+        return TerrainCfg()
+    return TerrainCfg(
+        num_levels=1,
+        num_cols=len(TERRAIN_TYPES),
+        border_width=4.0,
+        proportions=dict.fromkeys(TERRAIN_TYPES, 1.0),
+        difficulty_range=(0.5, 0.5),
+    )
+
+
+def make_humanoid_rough_env_cfg(play: bool = False) -> RlEnvCfg:
+    """Forward speed in [0, 1] m/s and yaw rate in [-1, 1] rad/s on generated terrain; 20 s episodes.
+
+    The ``TerrainCfg`` is ``curriculum["terrain_levels"].params["terrain"]``; the scene reads the same
+    object when the env is built, so a change to it (``--env.curriculum.terrain_levels.params...``)
+    changes both.
+    """
+    robot = HUMANOID_ROBOT_CFG
+    cfg = make_velocity_env_cfg(robot, play)
+    terrain = rough_terrain_cfg(play)
+
+    def scene():
+        spec = build_robot_spec(robot)
+        add_sky_and_lights(spec)
+        add_terrain(spec, terrain, cached_terrain(terrain))
+        # As on flat ground: Newton converges in a few iterations on legged robots.
+        spec.option.iterations = 10
+        spec.option.ls_iterations = 20
+        return spec
+
+    cfg.scene = scene
+    cfg.sim = dataclasses.replace(cfg.sim, nconmax=NCONMAX, njmax=NJMAX)
+    cfg.curriculum["terrain_levels"] = CurriculumTermCfg(
+        func=TerrainLevels, params={"terrain": terrain, "command_name": "base_velocity", "max_init_level": 5}
+    )
+    cfg.observations["critic"].terms["height_scan"] = ObservationTermCfg(
+        func=HeightScan, params={"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0)}
+    )
+    _replace_spawn_events(cfg)
+    _replace_fall_terminations(cfg)
+    command = cfg.commands["base_velocity"].params
+    command["lin_vel_x"], command["lin_vel_y"] = (0.0, 1.0), (0.0, 0.0)
+    return cfg
+
+
+def _replace_spawn_events(cfg: RlEnvCfg) -> None:
+    # The flat task's base reset, wherever it sits and whatever its ranges, moved to the terrain.
+    spawns = [name for name, e in cfg.events.items() if e.func is mdp.reset_root_state_uniform]
+    if not spawns:
+        raise ValueError(
+            "make_velocity_env_cfg has no reset_root_state_uniform event to move onto the terrain; "
+            f"its events are {sorted(cfg.events)}"
+        )
+    for name in spawns:
+        params = {**cfg.events[name].params, "curriculum_name": "terrain_levels"}
+        cfg.events[name] = EventTermCfg(func=reset_root_on_terrain, mode="reset", params=params)
+
+
+def _replace_fall_terminations(cfg: RlEnvCfg) -> None:
+    # Heights above z = 0 mean nothing on terrain that spans +-1.2 m: measure above the ground.
+    for name, term in list(cfg.terminations.items()):
+        if term.func is mdp.root_height_below:
+            cfg.terminations[name] = TerminationTermCfg(
+                func=RootHeightAboveTerrainBelow, params={"minimum_height": term.params["minimum_height"]}
+            )
+
+
+def make_humanoid_rough_agent_cfg():
+    return make_velocity_agent_cfg("humanoid-velocity-rough")
+
+
+register_task(
+    "humanoid-velocity-rough",
+    make_humanoid_rough_env_cfg,
+    make_humanoid_rough_agent_cfg,
+    "The project's humanoid walks on generated terrain (rough, slopes, stairs, stones) with a curriculum.",
+)

@@ -258,6 +258,12 @@ class Simulation:
             else:
                 mjw.forward(self.model, self.data)
 
+    def kinematics(self) -> None:
+        """Recomputes body and geom poses from qpos only (all worlds): cheaper than ``forward``, for
+        events that place bodies and need their geometry before the env's ``forward``."""
+        with wp.ScopedDevice(self.wp_device):
+            mjw.kinematics(self.model, self.data)
+
     # ------------------------------------------------------------------ divergence guard
     def _flag_diverged(self) -> None:
         finite = (

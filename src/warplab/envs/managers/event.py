@@ -35,6 +35,15 @@ class EventManager:
                 self._timers[name] = torch.zeros(env.num_envs, device=env.device)
             self._by_mode[cfg.mode].append((name, cfg, bind_term(where, cfg.func, cfg, env)))
 
+    def term(self, name: str):
+        """The bound event ``name``: its function, or the instance of its term class (to read or set its state)."""
+        for terms in self._by_mode.values():
+            for term_name, _, fn in terms:
+                if term_name == name:
+                    return fn
+        names = sorted(n for terms in self._by_mode.values() for n, _, _ in terms)
+        raise KeyError(f"no event named {name!r}; this task's events are {names}")
+
     def has(self, mode: str) -> bool:
         return bool(self._by_mode[mode])
 

@@ -5,8 +5,9 @@ Run on the GPU machine through the device tool (see ../shared/GPU.md and benchma
   python3 benchmarks/humanoid_v5.py throughput --num-envs 4096 8192 --out $OUT
   python3 benchmarks/humanoid_v5.py train --num-envs 4096 --minutes 9 --out $OUT
 
-``throughput`` writes ``throughput.json``; ``train`` writes ``train.json`` (return against wall-clock time
-from the start of the command, start-up included), ``curve.png`` and the final checkpoint.
+``throughput`` writes ``throughput.json``; ``train`` (``train_task.py`` on Humanoid-v5) writes
+``train.json`` (return against wall-clock time from the start of the command, start-up included, and
+the first iteration above 6,000), ``curve.png`` and the final policy.
 """
 
 from __future__ import annotations
@@ -76,77 +77,19 @@ def throughput(args) -> dict:
 
 
 def train(args) -> dict:
-    import warplab  # noqa: F401
-    from warplab.envs.rl_env import RlEnv
-    from warplab.rl import OnPolicyRunner
-    from warplab.tasks import get_task, make_env_cfg
+    """Trains Humanoid-v5 to the wall-clock budget (see train_task.py) and notes when the return passed 6,000."""
+    from train_task import train as train_task
 
-    spec = get_task("Humanoid-v5")
-    env_cfg = make_env_cfg("Humanoid-v5")
-    env_cfg.num_envs = args.num_envs[0]
-    agent = spec.agent_cfg_factory()
-    agent.logger = "none"
-    agent.console = "lines"
-    agent.save_interval = 10_000
-    for key, value in args.set or []:
-        section, _, field = key.partition(".")
-        target = getattr(agent, section) if field else agent
-        setattr(target, field or section, type(getattr(target, field or section))(value))
-    env = RlEnv(env_cfg)
-    out = Path(args.out)
-    runner = OnPolicyRunner(env, agent, log_dir=None)
-    curve = []
-    budget = args.minutes * 60.0
-    startup_s = time.perf_counter() - T0
-    while time.perf_counter() - T0 < budget:
-        runner.learn(1)
-        s = runner.last_scalars
-        row = {
-            "wall_s": time.perf_counter() - T0,
-            "iteration": runner.iteration,
-            "env_steps": s.get("Perf/total_env_steps"),
-            "return": s.get("Episode/return"),
-            "length": s.get("Episode/length"),
-            "collect_steps_per_s": s.get("Perf/collection_steps_per_s"),
-            "total_steps_per_s": s.get("Perf/total_steps_per_s"),
-        }
-        curve.append(row)
-        if runner.iteration % 10 == 0:
-            print(json.dumps(row), flush=True)
-    runner.save(out / "humanoid_v5_final.pt")
-    best = max((r for r in curve if r["return"] is not None), key=lambda r: r["return"], default=None)
-    first_6000 = next((r for r in curve if r["return"] is not None and r["return"] > 6000), None)
-    summary = {
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-        "num_envs": env_cfg.num_envs,
-        "startup_s": startup_s,
-        "iterations": runner.iteration,
-        "final": curve[-1] if curve else None,
-        "best": best,
-        "first_above_6000": first_6000,
-        "mean_collect_steps_per_s": sum(r["collect_steps_per_s"] for r in curve[5:]) / max(len(curve[5:]), 1),
-        "mean_total_steps_per_s": sum(r["total_steps_per_s"] for r in curve[5:]) / max(len(curve[5:]), 1),
-        "agent": {"ppo": vars(agent.ppo), "policy": vars(agent.policy)},
-        "curve": curve,
-    }
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        xs = [r["wall_s"] / 60 for r in curve if r["return"] is not None]
-        ys = [r["return"] for r in curve if r["return"] is not None]
-        plt.figure(figsize=(6, 4))
-        plt.plot(xs, ys)
-        plt.axhline(6000, ls="--", c="gray")
-        plt.xlabel("wall-clock since the command started, min")
-        plt.ylabel("mean episode return")
-        plt.title(f"Humanoid-v5, {env_cfg.num_envs} worlds, {summary['device']}")
-        plt.tight_layout()
-        plt.savefig(out / "curve.png", dpi=100)
-    except ImportError:
-        pass
+    summary, _ = train_task(
+        "Humanoid-v5", args.num_envs[0], args.minutes, Path(args.out), args.set, target=6000.0, t0=T0
+    )
+    curve = summary["curve"]
+    summary["best"] = max(
+        (r for r in curve if r["return"] is not None), key=lambda r: r["return"], default=None
+    )
+    summary["first_above_6000"] = next(
+        (r for r in curve if r["return"] is not None and r["return"] > 6000), None
+    )
     return summary
 
 

@@ -35,7 +35,17 @@ def _set_fields(cfg, pairs) -> None:
         )
 
 
-def train(task: str, num_envs: int, minutes: float, out: Path, agent_overrides=None) -> dict:
+def train(
+    task: str,
+    num_envs: int,
+    minutes: float,
+    out: Path,
+    agent_overrides=None,
+    target: float | None = None,
+    t0: float | None = None,
+):
+    """Trains ``task`` until ``minutes`` after ``t0`` (default: the start of this command)."""
+    start = T0 if t0 is None else t0
     import warplab  # noqa: F401
     from warplab.envs.rl_env import RlEnv
     from warplab.rl import OnPolicyRunner
@@ -49,13 +59,13 @@ def train(task: str, num_envs: int, minutes: float, out: Path, agent_overrides=N
     _set_fields(agent, agent_overrides)
     env = RlEnv(env_cfg)
     runner = OnPolicyRunner(env, agent, log_dir=None)
-    startup_s = time.perf_counter() - T0
+    startup_s = time.perf_counter() - start
     curve = []
-    while time.perf_counter() - T0 < minutes * 60.0:
+    while time.perf_counter() - start < minutes * 60.0:
         runner.learn(1)
         s = runner.last_scalars
         row = {
-            "wall_s": time.perf_counter() - T0,
+            "wall_s": time.perf_counter() - start,
             "iteration": runner.iteration,
             "env_steps": s.get("Perf/total_env_steps"),
             "return": s.get("Episode/return"),
@@ -63,7 +73,13 @@ def train(task: str, num_envs: int, minutes: float, out: Path, agent_overrides=N
             "collect_steps_per_s": s.get("Perf/collection_steps_per_s"),
             "total_steps_per_s": s.get("Perf/total_steps_per_s"),
         }
-        row.update({k: v for k, v in s.items() if k.startswith(("Episode_Reward/", "Episode_Termination/"))})
+        row.update(
+            {
+                k: v
+                for k, v in s.items()
+                if k.startswith(("Episode_Reward/", "Episode_Termination/", "Curriculum/"))
+            }
+        )
         curve.append(row)
         if runner.iteration % 20 == 0:
             print(
@@ -83,7 +99,7 @@ def train(task: str, num_envs: int, minutes: float, out: Path, agent_overrides=N
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "num_envs": num_envs,
         "startup_s": startup_s,
-        "train_wall_s": time.perf_counter() - T0,
+        "train_wall_s": time.perf_counter() - start,
         "iterations": runner.iteration,
         "final": curve[-1] if curve else None,
         "mean_collect_steps_per_s": sum(r["collect_steps_per_s"] for r in steady) / max(len(steady), 1),
@@ -91,7 +107,7 @@ def train(task: str, num_envs: int, minutes: float, out: Path, agent_overrides=N
         "agent": {"ppo": vars(agent.ppo), "policy": vars(agent.policy)},
         "curve": curve,
     }
-    _plot(curve, task, num_envs, summary["device"], out / "curve.png")
+    _plot(curve, task, num_envs, summary["device"], out / "curve.png", target)
     return summary, runner.policy
 
 
@@ -129,7 +145,31 @@ def evaluate_velocity(task: str, policy, num_envs: int) -> dict:
     }
 
 
-def _plot(curve, task, num_envs, device, path) -> None:
+def evaluate_push_survival(policy, num_envs: int, strengths: list[float]) -> dict:
+    """humanoid-push-recovery in play mode: the share of worlds that survive a full episode of pushes
+    of each fixed strength (m/s velocity kicks every 3-6 s)."""
+    from warplab.envs.rl_env import RlEnv
+    from warplab.tasks.humanoid_recovery import make_humanoid_push_recovery_env_cfg
+
+    rows = []
+    for strength in strengths:
+        cfg = make_humanoid_push_recovery_env_cfg(play=True, push_strength=strength)
+        cfg.num_envs, cfg.seed = num_envs, 123
+        env = RlEnv(cfg)
+        obs, _ = env.reset()
+        done = torch.zeros(num_envs, dtype=torch.bool, device=env.device)
+        fell = torch.zeros_like(done)
+        with torch.inference_mode():
+            for _ in range(env.max_episode_length):
+                obs, _, terminated, truncated, _ = env.step(policy.act_inference(obs))
+                fell |= terminated & ~done
+                done |= terminated | truncated
+        rows.append({"push_strength_m_s": strength, "survival": 1.0 - float(fell.float().mean())})
+        print(json.dumps(rows[-1]), flush=True)
+    return {"worlds": num_envs, "rows": rows}
+
+
+def _plot(curve, task, num_envs, device, path, target: float | None = None) -> None:
     try:
         import matplotlib
 
@@ -141,6 +181,8 @@ def _plot(curve, task, num_envs, device, path) -> None:
     ys = [r["return"] for r in curve if r["return"] is not None]
     plt.figure(figsize=(6, 4))
     plt.plot(xs, ys)
+    if target is not None:
+        plt.axhline(target, ls="--", c="gray")
     plt.xlabel("wall-clock since the command started, min")
     plt.ylabel("mean episode return")
     plt.title(f"{task}, {num_envs} worlds, {device}")
@@ -169,9 +211,13 @@ def main():
     with open(out / "train.json", "w") as f:
         json.dump(summary, f, indent=1)
     print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
-    if "velocity" in args.task:
-        policy.eval()
+    policy.eval()
+    result = None
+    if args.task == "humanoid-push-recovery":
+        result = evaluate_push_survival(policy, args.eval_envs, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    elif "velocity" in args.task:
         result = evaluate_velocity(args.task, policy, args.eval_envs)
+    if result is not None:
         result["wall_s_at_end"] = time.perf_counter() - T0
         with open(out / "eval.json", "w") as f:
             json.dump(result, f, indent=1)

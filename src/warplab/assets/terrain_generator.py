@@ -32,6 +32,8 @@ import math
 import mujoco
 import numpy as np
 
+from warplab.assets.terrain import add_checker_material
+
 TERRAIN_TYPES = ("flat", "rough", "slope_up", "slope_down", "stairs_up", "stairs_down", "stepping_stones")
 """The terrain types a tile can have, in the order of ``TerrainCfg.proportions``' defaults."""
 
@@ -308,19 +310,7 @@ def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = 
         size=[terrain.size_x, terrain.size_y, span if span > 0 else 1.0, cfg.base_thickness],
         userdata=normalized.astype(np.float32).ravel().tolist(),
     )
-    spec.add_texture(
-        name="terrain_grid",
-        type=mujoco.mjtTexture.mjTEXTURE_2D,
-        builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
-        rgb1=[0.30, 0.34, 0.38],
-        rgb2=[0.22, 0.25, 0.29],
-        mark=mujoco.mjtMark.mjMARK_EDGE,
-        markrgb=[0.50, 0.55, 0.60],
-        width=300,
-        height=300,
-    )
-    material = spec.add_material(name="terrain", texrepeat=[1, 1], texuniform=True, reflectance=0.05)
-    material.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "terrain_grid"
+    add_checker_material(spec, "terrain", rgb1=(0.30, 0.34, 0.38), rgb2=(0.22, 0.25, 0.29))
     common = {"type": mujoco.mjtGeom.mjGEOM_HFIELD, "hfieldname": "terrain", "pos": [0.0, 0.0, low]}
     spec.worldbody.add_geom(
         name="terrain",
@@ -341,27 +331,6 @@ def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = 
         **common,
     )
     return terrain
-
-
-def add_sky_and_lights(spec: mujoco.MjSpec) -> mujoco.MjSpec:
-    """Adds a gradient sky, a sun and a fill light (what ``add_flat_ground`` adds besides its floor)."""
-    spec.add_texture(
-        name="skybox",
-        type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
-        builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
-        rgb1=[0.62, 0.72, 0.84],
-        rgb2=[0.08, 0.10, 0.13],
-        width=512,
-        height=3072,
-    )
-    spec.visual.rgba.haze = [0.15, 0.20, 0.26, 1.0]
-    spec.worldbody.add_light(
-        name="sun", type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL, dir=[-0.3, 0.4, -1.0], castshadow=True
-    )
-    spec.worldbody.add_light(
-        name="fill", pos=[0, 0, 4], dir=[0, 0, -1], diffuse=[0.3, 0.3, 0.3], castshadow=False
-    )
-    return spec
 
 
 _CACHE: dict[str, Terrain] = {}

@@ -24,10 +24,10 @@ import dataclasses
 
 from warplab.assets.robot_cfg import build_robot_spec
 from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
+from warplab.assets.terrain import add_sky_and_lights
 from warplab.assets.terrain_generator import (
     TERRAIN_TYPES,
     TerrainCfg,
-    add_sky_and_lights,
     add_terrain,
     cached_terrain,
 )

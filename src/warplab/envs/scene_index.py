@@ -69,10 +69,15 @@ class SceneIndex:
         return sorted(found)
 
     def tensor(self, kind: str, names: Names = None, field: str | None = None) -> torch.Tensor:
-        """Cached long tensor of ids, or of a per-element model field (``"qposadr"``, ``"dofadr"``)."""
+        """Cached long tensor of ids, or of a per-element model field (``"qposadr"``, ``"dofadr"``).
+
+        Terms call this every step: after the first call it is one dict look-up, no regex work.
+        """
         key = (kind, names if names is None or isinstance(names, str) else tuple(names), field)
         t = self._cache.get(key)
         if t is None:
+            if kind == "joint" and field in ("qposadr", "dofadr"):
+                self._check_scalar(names)
             ids = self.ids(kind, names)
             if field is not None:
                 values = getattr(self.mjm, f"{'jnt' if kind == 'joint' else kind}_{field}")
@@ -83,12 +88,10 @@ class SceneIndex:
 
     def joint_qpos_ids(self, names: Names = None) -> torch.Tensor:
         """qpos columns of hinge/slide joints ``names``."""
-        self._check_scalar(names)
         return self.tensor("joint", names, "qposadr")
 
     def joint_dof_ids(self, names: Names = None) -> torch.Tensor:
         """qvel columns of hinge/slide joints ``names``."""
-        self._check_scalar(names)
         return self.tensor("joint", names, "dofadr")
 
     def _check_scalar(self, names: Names) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import mujoco
 
@@ -119,7 +120,91 @@ few micrometres into the floor at z = 0 and touch it."""
 
 # The model. The {placeholders} (motor classes, actuators, joint ranges, the home keyframe) are
 # filled from MOTORS and _JOINTS by _humanoid_xml(), so those tables are the only source of the numbers.
-HUMANOID_XML_TEMPLATE = """
+_LEFT_LEG = """
+      <!-- Left leg. -->
+      <body name="left_hip_pitch_link" pos="0 0.09 -0.06">
+        <joint name="left_hip_pitch" class="hip" axis="0 1 0" range="{left_hip_pitch}"/>
+        <geom class="visual" type="cylinder" fromto="0 0.005 0 0 0.065 0" size="0.05" mass="1.3"/>
+        <body name="left_hip_roll_link" pos="0 0 -0.04">
+          <joint name="left_hip_roll" class="hip" axis="1 0 0" range="{left_hip_roll}"/>
+          <geom class="visual" type="cylinder" fromto="-0.045 0 -0.01 0.045 0 -0.01" size="0.05" mass="1.3"/>
+          <body name="left_hip_yaw_link" pos="0 0 -0.04">
+            <joint name="left_hip_yaw" class="hip" axis="0 0 1" range="{left_hip_yaw}"/>
+            <geom name="left_thigh" class="left_leg" type="capsule" fromto="0 0 -0.03 0 0 -0.19" size="0.055" mass="2.0"/>
+            <geom class="visual" type="cylinder" fromto="0 -0.045 -0.22 0 0.045 -0.22" size="0.05" mass="0.6"/>
+            <body name="left_knee_link" pos="0 0 -0.22">
+              <joint name="left_knee" class="knee" axis="0 1 0" range="{left_knee}"/>
+              <geom name="left_shin" class="left_leg" type="capsule" fromto="0 0 -0.04 0 0 -0.25" size="0.045" mass="1.5"/>
+              <geom class="visual" type="box" size="0.03 0.04 0.05" pos="-0.035 0 -0.1" mass="0.5"/>
+              <geom class="decor" type="sphere" size="0.032" pos="0.03 0 0"/>
+              <body name="left_ankle_pitch_link" pos="0 0 -0.3">
+                <joint name="left_ankle_pitch" class="ankle" axis="0 1 0" range="{left_ankle_pitch}"/>
+                <geom class="visual" type="sphere" size="0.025" mass="0.1"/>
+                <body name="left_ankle_roll_link">
+                  <joint name="left_ankle_roll" class="ankle" axis="1 0 0" range="{left_ankle_roll}"/>
+                  <site name="left_ankle" size="0.01"/>
+                  <geom name="left_sole" class="left_leg" type="box" size="0.11 0.0425 0.0175" pos="0.04 0 -0.0275" mass="0.7" material="sole"/>
+                  <geom class="decor" type="box" size="0.075 0.035 0.012" pos="0.03 0 -0.004" material="shell"/>
+                  <site name="left_sole_site" type="box" size="0.115 0.047 0.012" pos="0.04 0 -0.045"/>
+                </body>
+              </body>
+            </body>
+          </body>
+        </body>
+      </body>"""
+
+_LEFT_ARM = """
+        <!-- Left arm. -->
+        <body name="left_shoulder_pitch_link" pos="0 0.13 0.28">
+          <joint name="left_shoulder_pitch" class="arm" axis="0 1 0" range="{left_shoulder_pitch}"/>
+          <geom class="visual" type="cylinder" fromto="0 -0.015 0 0 0.035 0" size="0.045" mass="0.7"/>
+          <body name="left_shoulder_roll_link" pos="0 0.06 0">
+            <joint name="left_shoulder_roll" class="arm" axis="1 0 0" range="{left_shoulder_roll}"/>
+            <geom class="visual" type="sphere" size="0.045" mass="0.6" material="shell"/>
+            <body name="left_shoulder_yaw_link" pos="0 0 -0.06">
+              <joint name="left_shoulder_yaw" class="arm" axis="0 0 1" range="{left_shoulder_yaw}"/>
+              <geom name="left_upper_arm" class="body" type="capsule" fromto="0 0 -0.01 0 0 -0.1" size="0.038" mass="0.7"/>
+              <geom class="visual" type="cylinder" fromto="0 -0.035 -0.14 0 0.035 -0.14" size="0.035" mass="0.3"/>
+              <body name="left_elbow_link" pos="0 0 -0.14">
+                <joint name="left_elbow" class="arm" axis="0 1 0" range="{left_elbow}"/>
+                <geom name="left_forearm" class="forearm" type="capsule" fromto="0 0 -0.03 0 0 -0.16" size="0.032" mass="0.45" material="shell"/>
+                <geom name="left_hand" class="forearm" type="sphere" size="0.042" pos="0 0 -0.205" mass="0.25"/>
+              </body>
+            </body>
+          </body>
+        </body>"""
+
+
+def _mirror_left_to_right(xml: str) -> str:
+    """The right limb from the left one: names and classes ``left_*`` become ``right_*`` and every
+    ``pos`` and ``fromto`` is mirrored in the x-z plane (y negated). Joint axes stay as they are, so a
+    positive roll or yaw moves each limb outwards or turns it the same way relative to its side,
+    per the ranges in ``_JOINTS``."""
+
+    def negate_y(match: re.Match) -> str:
+        values = [float(v) for v in match.group(2).split()]
+        for i in range(1, len(values), 3):
+            values[i] = -values[i] + 0.0  # + 0.0 turns -0.0 into 0.0
+        return f'{match.group(1)}="{" ".join(f"{v:g}" for v in values)}"'
+
+    xml = re.sub(r'\b(pos|fromto)="([^"]*)"', negate_y, xml)
+    return xml.replace("left_", "right_").replace("<!-- Left", "<!-- Right")
+
+
+def _with_mirrored_limbs(template: str) -> str:
+    """Puts the left limbs and their mirror images into the model template."""
+    limbs = {
+        "{LEFT_LEG}": _LEFT_LEG.strip("\n"),
+        "{RIGHT_LEG}": _mirror_left_to_right(_LEFT_LEG).strip("\n"),
+        "{LEFT_ARM}": _LEFT_ARM.strip("\n"),
+        "{RIGHT_ARM}": _mirror_left_to_right(_LEFT_ARM).strip("\n"),
+    }
+    for marker, xml in limbs.items():
+        template = template.replace(marker, xml)
+    return template
+
+
+HUMANOID_XML_TEMPLATE = _with_mirrored_limbs("""
 <mujoco model="warplab_humanoid">
   <compiler angle="radian" autolimits="true" inertiafromgeom="true" inertiagrouprange="0 1"/>
   <option timestep="0.005" integrator="implicitfast"/>
@@ -163,69 +248,9 @@ HUMANOID_XML_TEMPLATE = """
       <geom name="pelvis" class="body" type="box" size="0.07 0.11 0.055" mass="4.5"/>
       <geom class="decor" type="box" size="0.003 0.06 0.012" pos="0.071 0 0.02"/>
 
-      <!-- Left leg. -->
-      <body name="left_hip_pitch_link" pos="0 0.09 -0.06">
-        <joint name="left_hip_pitch" class="hip" axis="0 1 0" range="{left_hip_pitch}"/>
-        <geom class="visual" type="cylinder" fromto="0 0.005 0 0 0.065 0" size="0.05" mass="1.3"/>
-        <body name="left_hip_roll_link" pos="0 0 -0.04">
-          <joint name="left_hip_roll" class="hip" axis="1 0 0" range="{left_hip_roll}"/>
-          <geom class="visual" type="cylinder" fromto="-0.045 0 -0.01 0.045 0 -0.01" size="0.05" mass="1.3"/>
-          <body name="left_hip_yaw_link" pos="0 0 -0.04">
-            <joint name="left_hip_yaw" class="hip" axis="0 0 1" range="{left_hip_yaw}"/>
-            <geom name="left_thigh" class="left_leg" type="capsule" fromto="0 0 -0.03 0 0 -0.19" size="0.055" mass="2.0"/>
-            <geom class="visual" type="cylinder" fromto="0 -0.045 -0.22 0 0.045 -0.22" size="0.05" mass="0.6"/>
-            <body name="left_knee_link" pos="0 0 -0.22">
-              <joint name="left_knee" class="knee" axis="0 1 0" range="{left_knee}"/>
-              <geom name="left_shin" class="left_leg" type="capsule" fromto="0 0 -0.04 0 0 -0.25" size="0.045" mass="1.5"/>
-              <geom class="visual" type="box" size="0.03 0.04 0.05" pos="-0.035 0 -0.1" mass="0.5"/>
-              <geom class="decor" type="sphere" size="0.032" pos="0.03 0 0"/>
-              <body name="left_ankle_pitch_link" pos="0 0 -0.3">
-                <joint name="left_ankle_pitch" class="ankle" axis="0 1 0" range="{left_ankle_pitch}"/>
-                <geom class="visual" type="sphere" size="0.025" mass="0.1"/>
-                <body name="left_ankle_roll_link">
-                  <joint name="left_ankle_roll" class="ankle" axis="1 0 0" range="{left_ankle_roll}"/>
-                  <site name="left_ankle" size="0.01"/>
-                  <geom name="left_sole" class="left_leg" type="box" size="0.11 0.0425 0.0175" pos="0.04 0 -0.0275" mass="0.7" material="sole"/>
-                  <geom class="decor" type="box" size="0.075 0.035 0.012" pos="0.03 0 -0.004" material="shell"/>
-                  <site name="left_sole_site" type="box" size="0.115 0.047 0.012" pos="0.04 0 -0.045"/>
-                </body>
-              </body>
-            </body>
-          </body>
-        </body>
-      </body>
+{LEFT_LEG}
 
-      <!-- Right leg: the left leg mirrored in the x-z plane. -->
-      <body name="right_hip_pitch_link" pos="0 -0.09 -0.06">
-        <joint name="right_hip_pitch" class="hip" axis="0 1 0" range="{right_hip_pitch}"/>
-        <geom class="visual" type="cylinder" fromto="0 -0.005 0 0 -0.065 0" size="0.05" mass="1.3"/>
-        <body name="right_hip_roll_link" pos="0 0 -0.04">
-          <joint name="right_hip_roll" class="hip" axis="1 0 0" range="{right_hip_roll}"/>
-          <geom class="visual" type="cylinder" fromto="-0.045 0 -0.01 0.045 0 -0.01" size="0.05" mass="1.3"/>
-          <body name="right_hip_yaw_link" pos="0 0 -0.04">
-            <joint name="right_hip_yaw" class="hip" axis="0 0 1" range="{right_hip_yaw}"/>
-            <geom name="right_thigh" class="right_leg" type="capsule" fromto="0 0 -0.03 0 0 -0.19" size="0.055" mass="2.0"/>
-            <geom class="visual" type="cylinder" fromto="0 0.045 -0.22 0 -0.045 -0.22" size="0.05" mass="0.6"/>
-            <body name="right_knee_link" pos="0 0 -0.22">
-              <joint name="right_knee" class="knee" axis="0 1 0" range="{right_knee}"/>
-              <geom name="right_shin" class="right_leg" type="capsule" fromto="0 0 -0.04 0 0 -0.25" size="0.045" mass="1.5"/>
-              <geom class="visual" type="box" size="0.03 0.04 0.05" pos="-0.035 0 -0.1" mass="0.5"/>
-              <geom class="decor" type="sphere" size="0.032" pos="0.03 0 0"/>
-              <body name="right_ankle_pitch_link" pos="0 0 -0.3">
-                <joint name="right_ankle_pitch" class="ankle" axis="0 1 0" range="{right_ankle_pitch}"/>
-                <geom class="visual" type="sphere" size="0.025" mass="0.1"/>
-                <body name="right_ankle_roll_link">
-                  <joint name="right_ankle_roll" class="ankle" axis="1 0 0" range="{right_ankle_roll}"/>
-                  <site name="right_ankle" size="0.01"/>
-                  <geom name="right_sole" class="right_leg" type="box" size="0.11 0.0425 0.0175" pos="0.04 0 -0.0275" mass="0.7" material="sole"/>
-                  <geom class="decor" type="box" size="0.075 0.035 0.012" pos="0.03 0 -0.004" material="shell"/>
-                  <site name="right_sole_site" type="box" size="0.115 0.047 0.012" pos="0.04 0 -0.045"/>
-                </body>
-              </body>
-            </body>
-          </body>
-        </body>
-      </body>
+{RIGHT_LEG}
 
       <!-- Upper body. -->
       <body name="torso" pos="0 0 0.06">
@@ -238,45 +263,9 @@ HUMANOID_XML_TEMPLATE = """
         <geom name="head" class="body" type="sphere" size="0.09" pos="0 0 0.45" mass="1.0"/>
         <geom class="decor" type="ellipsoid" size="0.06 0.075 0.032" pos="0.038 0 0.455" material="visor"/>
 
-        <!-- Left arm. -->
-        <body name="left_shoulder_pitch_link" pos="0 0.13 0.28">
-          <joint name="left_shoulder_pitch" class="arm" axis="0 1 0" range="{left_shoulder_pitch}"/>
-          <geom class="visual" type="cylinder" fromto="0 -0.015 0 0 0.035 0" size="0.045" mass="0.7"/>
-          <body name="left_shoulder_roll_link" pos="0 0.06 0">
-            <joint name="left_shoulder_roll" class="arm" axis="1 0 0" range="{left_shoulder_roll}"/>
-            <geom class="visual" type="sphere" size="0.045" mass="0.6" material="shell"/>
-            <body name="left_shoulder_yaw_link" pos="0 0 -0.06">
-              <joint name="left_shoulder_yaw" class="arm" axis="0 0 1" range="{left_shoulder_yaw}"/>
-              <geom name="left_upper_arm" class="body" type="capsule" fromto="0 0 -0.01 0 0 -0.1" size="0.038" mass="0.7"/>
-              <geom class="visual" type="cylinder" fromto="0 -0.035 -0.14 0 0.035 -0.14" size="0.035" mass="0.3"/>
-              <body name="left_elbow_link" pos="0 0 -0.14">
-                <joint name="left_elbow" class="arm" axis="0 1 0" range="{left_elbow}"/>
-                <geom name="left_forearm" class="forearm" type="capsule" fromto="0 0 -0.03 0 0 -0.16" size="0.032" mass="0.45" material="shell"/>
-                <geom name="left_hand" class="forearm" type="sphere" size="0.042" pos="0 0 -0.205" mass="0.25"/>
-              </body>
-            </body>
-          </body>
-        </body>
+{LEFT_ARM}
 
-        <!-- Right arm: the left arm mirrored in the x-z plane. -->
-        <body name="right_shoulder_pitch_link" pos="0 -0.13 0.28">
-          <joint name="right_shoulder_pitch" class="arm" axis="0 1 0" range="{right_shoulder_pitch}"/>
-          <geom class="visual" type="cylinder" fromto="0 0.015 0 0 -0.035 0" size="0.045" mass="0.7"/>
-          <body name="right_shoulder_roll_link" pos="0 -0.06 0">
-            <joint name="right_shoulder_roll" class="arm" axis="1 0 0" range="{right_shoulder_roll}"/>
-            <geom class="visual" type="sphere" size="0.045" mass="0.6" material="shell"/>
-            <body name="right_shoulder_yaw_link" pos="0 0 -0.06">
-              <joint name="right_shoulder_yaw" class="arm" axis="0 0 1" range="{right_shoulder_yaw}"/>
-              <geom name="right_upper_arm" class="body" type="capsule" fromto="0 0 -0.01 0 0 -0.1" size="0.038" mass="0.7"/>
-              <geom class="visual" type="cylinder" fromto="0 0.035 -0.14 0 -0.035 -0.14" size="0.035" mass="0.3"/>
-              <body name="right_elbow_link" pos="0 0 -0.14">
-                <joint name="right_elbow" class="arm" axis="0 1 0" range="{right_elbow}"/>
-                <geom name="right_forearm" class="forearm" type="capsule" fromto="0 0 -0.03 0 0 -0.16" size="0.032" mass="0.45" material="shell"/>
-                <geom name="right_hand" class="forearm" type="sphere" size="0.042" pos="0 0 -0.205" mass="0.25"/>
-              </body>
-            </body>
-          </body>
-        </body>
+{RIGHT_ARM}
       </body>
     </body>
   </worldbody>
@@ -306,7 +295,7 @@ HUMANOID_XML_TEMPLATE = """
     <key name="home" qpos="{home_qpos}" ctrl="{home_ctrl}"/>
   </keyframe>
 </mujoco>
-"""
+""")
 
 
 def _fmt(*values: float) -> str:

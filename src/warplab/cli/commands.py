@@ -64,11 +64,35 @@ class PlayArgs:
     height: int = 480
 
 
+@dataclasses.dataclass
+class ExportArgs:
+    """Export a trained policy to ONNX (actor with observation normalization, deterministic actions)
+    with its deployment metadata (joints, default pose, gains, observation terms): docs/deployment.md."""
+
+    checkpoint: Path
+    """A model_<iteration>.pt written by `warplab train`."""
+    task: str | None = None
+    """Task whose env gives the metadata. Default: the task the checkpoint was trained on."""
+    out: Path | None = None
+    """Output ONNX file. Default: the checkpoint's path with the suffix .onnx."""
+
+
 def list_command() -> int:
     names = list_tasks()
     width = max(len(n) for n in names)
     for name in names:
         print(f"{name:<{width}}  {get_task(name).description}")
+    return 0
+
+
+def bench_command(argv: list[str]) -> int:
+    """``warplab bench``: the same argparse options and code as ``python3 -m warplab.bench``
+    (which runs without tyro, as on the GPU machine); see docs/benchmarking.md."""
+    import shlex
+
+    from warplab.bench import parse_args, run
+
+    run(parse_args(argv, prog="warplab bench"), shlex.join(["warplab", "bench", *argv]))
     return 0
 
 
@@ -212,3 +236,13 @@ def _write_video(
         f"played {seconds:.1f} s: return {summary['return']:.1f}, episodes ended {summary['episodes_finished']:.0f}"
     )
     return path
+
+
+def export_command(args: ExportArgs) -> int:
+    from warplab.deploy.export import export_checkpoint
+
+    if not args.checkpoint.is_file():
+        raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file")
+    out = export_checkpoint(args.checkpoint, args.out, args.task)
+    print(f"policy: {out}")
+    return 0

@@ -1,27 +1,39 @@
-"""The ``warplab`` command: ``list``, ``train``, ``play``.
+"""The ``warplab`` command: ``list``, ``train``, ``play``, ``export``, ``bench``.
 
 Each subcommand's own options are read by tyro from a dataclass (``warplab train --help``);
 ``--env.FIELD VALUE`` and ``--agent.FIELD VALUE`` change the task's config (see ``overrides.py``).
 A user's mistake (unknown task, missing checkpoint, bad value, no GPU) prints one clear line and
 exits with status 2; anything else is a bug and keeps its traceback.
+``bench`` parses its options with argparse (``warplab.bench``), so it runs where tyro is missing.
 """
 
 from __future__ import annotations
 
 import sys
 
-from warplab.cli.commands import PlayArgs, TrainArgs, list_command, play_command, train_command
+from warplab.cli.commands import (
+    ExportArgs,
+    PlayArgs,
+    TrainArgs,
+    bench_command,
+    export_command,
+    list_command,
+    play_command,
+    train_command,
+)
 from warplab.envs.managers.term import ConfigError
 from warplab.rl.checkpoint import CheckpointError
 from warplab.sim import CapacityError, DeviceError
 from warplab.tasks import UnknownTaskError
 from warplab.viz import RenderError
 
-USAGE = """usage: warplab {list,train,play} [options]
+USAGE = """usage: warplab {list,train,play,export,bench} [options]
 
   list    the registered tasks, one line each
   train   train a policy with PPO (default task: the humanoid on a GPU, cartpole-balance on a CPU)
   play    run a trained policy and write a video
+  export  write a trained policy to ONNX with its deployment metadata
+  bench   throughput of raw physics, env steps, policy inference and PPO per world count
 
 `warplab COMMAND --help` lists a command's options."""
 
@@ -43,9 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    import tyro
-
     try:
+        if command == "bench":
+            # argparse, not tyro: the GPU machine has no tyro unless it is carried there.
+            return bench_command(rest)
+        import tyro
+
         if command == "list":
             return list_command()
         if command == "train":
@@ -54,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "play":
             args, unknown = tyro.cli(PlayArgs, args=rest, prog="warplab play", return_unknown_args=True)
             return play_command(args, unknown)
+        if command == "export":
+            return export_command(tyro.cli(ExportArgs, args=rest, prog="warplab export"))
     except USER_ERRORS as error:
         print(f"warplab {command}: error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,621 @@
+"""``warplab bench``: throughput of each layer of a task, per world count, in one process.
+
+For every task and world count it measures, from the same starting state (see ``STATES``):
+
+1. raw physics: MuJoCo Warp stepping the env's own model and data (``sim.model`` after the task
+   built it, so per-world fields, solver settings and buffer sizes match) ``decimation`` substeps a
+   call, one CUDA graph on CUDA, controls held, no env logic: the ceiling;
+2. env steps with random actions (physics, managers, resets);
+3. env steps with the actions of an untrained ``ActorCritic`` of the task's registered size
+   (``act_inference`` under ``torch.inference_mode``);
+4. full PPO iterations (collection and update) with the task's registered agent config;
+
+plus peak device memory, the time from the command's start to the first env step (and whether
+Warp's kernel cache was warm), and the ratios 2/1 and 4/2. Timed regions start and end with a
+device synchronize, after warm-up; nothing in the timed loops reads back to the host except what
+the env (and, in 4, the runner, once an iteration) does itself.
+
+Runs without tyro (the GPU machine has none): ``python3 -m warplab.bench --task NAME ...``;
+``warplab bench`` parses the same options with the same parser. See docs/benchmarking.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+_IMPORTED_AT = time.perf_counter()
+
+SCHEMA = "warplab.bench/1"
+
+STATES = (
+    "Each world count: the env is built and reset with the seed (--seed, else the agent's), and that state (env.get_state) "
+    "is restored before the warm-up and again before the timed loop of measurements 1-3, so they start "
+    "from identical states. Raw physics holds the controls the env's action terms wrote for the first "
+    "random action of measurement 2. Measurement 4 resets the env with the same seed and times the "
+    "iterations after one warm-up iteration."
+)
+"""How the states of the measurements were chosen; written into the JSON."""
+
+
+@dataclasses.dataclass
+class BenchArgs:
+    """Options of ``warplab bench`` (see ``parser()`` for their help)."""
+
+    task: list[str] | None = None
+    num_envs: list[int] | None = None
+    device: str = "auto"
+    steps: int | None = None
+    warmup: int = 5
+    json: Path | None = None
+    seed: int | None = None
+
+
+def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog=prog,
+        description="Throughput of raw physics, env steps, policy inference and PPO, per task and world count.",
+    )
+    ap.add_argument(
+        "--task",
+        nargs="+",
+        default=None,
+        help="registered tasks (default: humanoid-velocity-flat on a GPU, cartpole-balance on a CPU)",
+    )
+    ap.add_argument(
+        "--num-envs",
+        type=int,
+        nargs="+",
+        default=None,
+        help="world counts (default: 1024 4096 on a GPU, 4 on a CPU)",
+    )
+    ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="timed calls of measurements 1-3; PPO times ceil(steps / num_steps_per_env) iterations "
+        "(default: 200 on a GPU, 10 on a CPU)",
+    )
+    ap.add_argument("--warmup", type=int, default=5, help="untimed calls before each timed loop (default 5)")
+    ap.add_argument("--json", type=Path, default=None, help="write the results to this JSON file")
+    ap.add_argument("--seed", type=int, default=None, help="reset seed (default: the task's agent seed)")
+    return ap
+
+
+def parse_args(argv: list[str] | None = None, prog: str = "python3 -m warplab.bench") -> BenchArgs:
+    ns = parser(prog).parse_args(argv)
+    return BenchArgs(**vars(ns))
+
+
+# ---------------------------------------------------------------------------------------------- timing
+
+
+def _process_age_s() -> float | None:
+    """Seconds since this process started (Linux), else None."""
+    try:
+        with open("/proc/self/stat") as f:
+            # Field 22 (after the parenthesized command name) is the start time in clock ticks.
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _Clock:
+    """Seconds since the command started: the process start where known, else this module's import."""
+
+    def __init__(self) -> None:
+        age = _process_age_s()
+        now = time.perf_counter()
+        self.origin = now - age if age is not None else _IMPORTED_AT
+        self.origin_is_process_start = age is not None
+
+    def now(self) -> float:
+        return time.perf_counter() - self.origin
+
+
+def _sync(wp_device: str) -> None:
+    import torch
+    import warp as wp
+
+    wp.synchronize_device(wp_device)
+    if wp_device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _timed(fn, calls: int, wp_device: str) -> float:
+    """Seconds for ``calls`` calls of ``fn``, with a device synchronize before and after."""
+    _sync(wp_device)
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    _sync(wp_device)
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------- machine
+
+
+def _cache_entries() -> tuple[str | None, set[str]]:
+    import warp as wp
+
+    wp.init()
+    path = wp.config.kernel_cache_dir
+    try:
+        return path, set(os.listdir(path)) if path else set()
+    except OSError:
+        return path, set()
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(dist: str, module: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        mod = sys.modules.get(module)
+        return getattr(mod, "__version__", None)
+
+
+def machine_info(wp_device: str) -> dict[str, Any]:
+    """The card (or CPU), the versions that decide speed, and the host."""
+    import torch
+
+    if wp_device.startswith("cuda"):
+        card = torch.cuda.get_device_name(torch.device(wp_device))
+    else:
+        card = f"cpu ({_cpu_model()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()})"
+    return {
+        "card": card,
+        "device": wp_device,
+        "versions": {
+            "python": platform.python_version(),
+            "warp": _version("warp-lang", "warp"),
+            "mujoco": _version("mujoco", "mujoco"),
+            "mujoco_warp": _version("mujoco-warp", "mujoco_warp"),
+            "torch": _version("torch", "torch"),
+            "torch_cuda": torch.version.cuda,
+        },
+        "host": platform.node(),
+    }
+
+
+def _memory_reset(wp_device: str) -> None:
+    import torch
+
+    gc.collect()
+    if wp_device.startswith("cuda"):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _memory(wp_device: str) -> dict[str, int | None]:
+    """Peak torch allocations since the row started; Warp's memory-pool use (current, and the
+    process's high-water mark); None on the CPU."""
+    import torch
+    import warp as wp
+
+    if not wp_device.startswith("cuda"):
+        return dict.fromkeys(
+            ("torch_peak_bytes", "warp_pool_current_bytes", "warp_pool_high_bytes", "device_used_bytes")
+        )
+    out: dict[str, int | None] = {"torch_peak_bytes": int(torch.cuda.max_memory_allocated())}
+    try:
+        if wp.is_mempool_enabled(wp_device):
+            out["warp_pool_current_bytes"] = int(wp.get_mempool_used_mem_current(wp_device))
+            out["warp_pool_high_bytes"] = int(wp.get_mempool_used_mem_high(wp_device))
+        else:
+            out["warp_pool_current_bytes"] = out["warp_pool_high_bytes"] = None
+    except (AttributeError, RuntimeError):
+        out["warp_pool_current_bytes"] = out["warp_pool_high_bytes"] = None
+    free, total = torch.cuda.mem_get_info(torch.device(wp_device))
+    out["device_used_bytes"] = int(total - free)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- measurements
+
+
+def _raw_physics(env, snapshot, first_action, steps: int, warmup: int) -> float:
+    """Seconds for ``steps`` calls of ``decimation`` MuJoCo Warp steps on the env's model and data."""
+    import mujoco_warp as mjw
+    import warp as wp
+
+    sim, substeps = env.sim, env.cfg.decimation
+    model, data = sim.model, sim.data
+
+    def physics() -> None:
+        for _ in range(substeps):
+            mjw.step(model, data)
+
+    def hold_controls() -> None:
+        env.set_state(snapshot)
+        env.action_manager.process(first_action)
+        env.action_manager.apply()
+
+    hold_controls()
+    with wp.ScopedDevice(sim.wp_device):
+        for _ in range(max(warmup, 1)):  # The first call loads (or compiles) the kernels.
+            physics()
+        call = physics
+        if sim.wp_device.startswith("cuda"):
+            with wp.ScopedCapture() as capture:
+                physics()
+            graph = capture.graph
+
+            def call() -> None:
+                wp.capture_launch(graph)
+
+        hold_controls()
+        return _timed(call, steps, sim.wp_device)
+
+
+def _env_steps(env, snapshot, actions_fn, steps: int, warmup: int, restart=None) -> float:
+    """Seconds for ``steps`` env steps with ``actions_fn(obs)``, from the snapshot, after warm-up.
+
+    ``restart()`` runs after each restore of the snapshot (to reseed the random actions, say), so
+    the timed loop sends the same actions from the same state as the warm-up did.
+    """
+    import torch
+
+    obs = {}
+
+    def step() -> None:
+        with torch.inference_mode():
+            obs["now"] = env.step(actions_fn(obs["now"]))[0]
+
+    def restore() -> None:
+        env.set_state(snapshot)
+        obs["now"] = env.observations
+        if restart is not None:
+            restart()
+
+    restore()
+    for _ in range(warmup):
+        step()
+    restore()
+    return _timed(step, steps, env.sim.wp_device)
+
+
+def _capacity_error(env) -> str | None:
+    from warplab.sim import CapacityError
+
+    try:
+        env.sim.check_capacity()
+    except CapacityError as error:
+        return str(error)
+    return None
+
+
+def _ppo_iterations(env, agent_cfg, seed: int, steps: int) -> dict[str, Any]:
+    """Full PPO iterations with the task's agent config: one warm-up, then ``ceil(steps /
+    num_steps_per_env)`` timed ones (at least one)."""
+    from warplab.rl import OnPolicyRunner
+
+    agent_cfg.logger, agent_cfg.console, agent_cfg.seed = "none", "off", seed
+    runner = OnPolicyRunner(env, agent_cfg, log_dir=None)
+    runner.learn(1)  # Warm-up; the first learn() resets the env with the seed, as for 1-3.
+    steps_per_env = agent_cfg.ppo.num_steps_per_env
+    iterations = max(1, math.ceil(steps / steps_per_env))
+    split = {"collection": 0.0, "learning": 0.0}
+
+    def iteration() -> None:
+        runner.learn(1)
+        split["collection"] += runner.last_scalars["Perf/collection_time_s"]
+        split["learning"] += runner.last_scalars["Perf/learning_time_s"]
+
+    seconds = _timed(iteration, iterations, env.sim.wp_device)
+    return {
+        "ppo_iterations": iterations,
+        "ppo_steps_per_env": steps_per_env,
+        "ppo_env_steps_per_s": iterations * steps_per_env * env.num_envs / seconds,
+        "ppo_collection_s_per_iteration": split["collection"] / iterations,
+        "ppo_learning_s_per_iteration": split["learning"] / iterations,
+    }
+
+
+def _build_env(task: str, num_envs: int, wp_device: str, seed: int, clock, on_first_step=None):
+    """The task's env, stepped once with zero actions; with the clock's readings before and after.
+    ``on_first_step()`` runs right after that step (to look at the kernel cache, say)."""
+    import torch
+
+    from warplab.envs.rl_env import RlEnv
+    from warplab.tasks import make_env_cfg
+
+    build_start = clock.now()
+    env_cfg = make_env_cfg(task)
+    env_cfg.num_envs, env_cfg.device, env_cfg.seed = num_envs, wp_device, seed
+    env = RlEnv(env_cfg)
+    env.step(torch.zeros(num_envs, env.action_dim, device=env.device))
+    _sync(wp_device)
+    first_step_s = clock.now()
+    if on_first_step is not None:
+        on_first_step()
+    return env, build_start, first_step_s
+
+
+def bench_one(
+    task: str,
+    num_envs: int,
+    wp_device: str,
+    steps: int,
+    warmup: int,
+    seed: int | None,
+    clock,
+    on_first_step=None,
+) -> dict:
+    """One row: every measurement for ``task`` with ``num_envs`` worlds.
+
+    ``on_first_step()`` runs right after the env's first step (before anything is measured)."""
+    import torch
+
+    from warplab.rl.config import PolicyCfg
+    from warplab.rl.networks import ActorCritic
+    from warplab.tasks import get_task
+
+    spec = get_task(task)
+    agent_cfg = spec.agent_cfg_factory() if spec.agent_cfg_factory is not None else None
+    seed = seed if seed is not None else (agent_cfg.seed if agent_cfg is not None else 0)
+    _memory_reset(wp_device)
+
+    env, build_start, first_step_s = _build_env(task, num_envs, wp_device, seed, clock, on_first_step)
+    env.reset(seed=seed)
+    snapshot = env.get_state()
+    gen = torch.Generator(device=env.device)
+    gen.manual_seed(seed)
+    actions = torch.empty(num_envs, env.action_dim, device=env.device)
+    first_action = actions.uniform_(-1.0, 1.0, generator=gen).clone()
+    substeps = env.cfg.decimation
+    row: dict[str, Any] = {
+        "task": task,
+        "num_envs": num_envs,
+        "decimation": substeps,
+        "physics_dt_s": env.physics_dt,
+        "action_dim": env.action_dim,
+        "observation_shapes": {g: list(s) for g, s in env.observation_shapes.items()},
+        "nconmax": env.sim.capacity.nconmax,
+        "njmax": env.sim.capacity.njmax,
+        "cuda_graph": wp_device.startswith("cuda"),
+        "steps": steps,
+        "warmup": warmup,
+        "first_env_step_at_s": first_step_s,
+        "env_build_s": first_step_s - build_start,
+    }
+    capacity_errors: dict[str, str] = {}
+
+    # 1. Raw physics.
+    seconds = _raw_physics(env, snapshot, first_action, steps, warmup)
+    row["raw_env_steps_per_s"] = steps * num_envs / seconds
+    row["raw_physics_steps_per_s"] = row["raw_env_steps_per_s"] * substeps
+    if error := _capacity_error(env):
+        capacity_errors["raw"] = error
+
+    # 2. Random actions: the first one is the action whose controls raw physics held.
+    def random_actions(_obs):
+        return actions.uniform_(-1.0, 1.0, generator=gen)
+
+    seconds = _env_steps(env, snapshot, random_actions, steps, warmup, restart=lambda: gen.manual_seed(seed))
+    row["env_steps_per_s_random"] = steps * num_envs / seconds
+    if error := _capacity_error(env):
+        capacity_errors["env_random"] = error
+
+    # 3. Policy inference.
+    torch.manual_seed(seed)
+    policy_cfg = agent_cfg.policy if agent_cfg is not None else PolicyCfg()
+    policy = ActorCritic(env.observation_shapes, env.action_dim, policy_cfg).to(env.device).eval()
+    seconds = _env_steps(env, snapshot, policy.act_inference, steps, warmup)
+    row["env_steps_per_s_policy"] = steps * num_envs / seconds
+    if error := _capacity_error(env):
+        capacity_errors["env_policy"] = error
+    del policy
+
+    # 4. PPO iterations.
+    row.update(ppo_env_steps_per_s=None, ppo_iterations=None)
+    if agent_cfg is not None:
+        row.update(_ppo_iterations(env, agent_cfg, seed, steps))
+        if error := _capacity_error(env):
+            capacity_errors["ppo"] = error
+
+    row["env_over_raw"] = row["env_steps_per_s_random"] / row["raw_env_steps_per_s"]
+    row["policy_over_env"] = row["env_steps_per_s_policy"] / row["env_steps_per_s_random"]
+    row["ppo_over_env"] = (
+        row["ppo_env_steps_per_s"] / row["env_steps_per_s_random"] if row["ppo_env_steps_per_s"] else None
+    )
+    row["memory"] = _memory(wp_device)
+    row["capacity_errors"] = capacity_errors
+    del env, snapshot
+    return row
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def _rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def _ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _mib(x: int | None) -> str:
+    return "-" if x is None else f"{x / 2**20:.0f}"
+
+
+def format_table(result: dict) -> str:
+    """A compact table of the rows: env steps per second of each measurement and the ratios."""
+    head = (
+        "task",
+        "worlds",
+        "1 raw",
+        "physics/s",
+        "2 random",
+        "3 policy",
+        "4 ppo",
+        "2/1",
+        "4/2",
+        "torch MiB",
+        "warp MiB",
+    )
+    lines = [head]
+    for r in result["rows"]:
+        mem = r["memory"]
+        flag = " !" if r["capacity_errors"] else ""
+        lines.append(
+            (
+                r["task"] + flag,
+                str(r["num_envs"]),
+                _rate(r["raw_env_steps_per_s"]),
+                _rate(r["raw_physics_steps_per_s"]),
+                _rate(r["env_steps_per_s_random"]),
+                _rate(r["env_steps_per_s_policy"]),
+                _rate(r["ppo_env_steps_per_s"]),
+                _ratio(r["env_over_raw"]),
+                _ratio(r["ppo_over_env"]),
+                _mib(mem["torch_peak_bytes"]),
+                _mib(mem.get("warp_pool_high_bytes")),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    text = [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
+        for line in lines
+    ]
+    s = result["startup"]
+    cache = "warm" if s["kernel_cache_warm"] else f"cold ({s['kernel_cache_new_entries']} new entries)"
+    text += [
+        f"{result['card']}; env steps per second (physics/s: MuJoCo steps per second in 1); "
+        f"first env step {s['seconds_to_first_env_step']:.1f} s after the command started, Warp kernel cache {cache}",
+    ]
+    if any(r["capacity_errors"] for r in result["rows"]):
+        text.append(
+            "! contacts or constraints overflowed: those figures are wrong (see capacity_errors in the JSON)"
+        )
+    return "\n".join(text)
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+
+def run(args: BenchArgs, command: str = "") -> dict:
+    """Runs every measurement of ``args``; prints the table, writes ``args.json``; returns the result."""
+    clock = _Clock()
+    cache_dir, cache_before = _cache_entries()
+
+    from warplab.sim import resolve_device
+    from warplab.tasks import get_task
+
+    wp_device = resolve_device(args.device)
+    cuda = wp_device.startswith("cuda")
+    tasks = args.task or ["humanoid-velocity-flat" if cuda else "cartpole-balance"]
+    for task in tasks:
+        get_task(task)  # An unknown name fails before anything is measured.
+    num_envs = args.num_envs or ([1024, 4096] if cuda else [4])
+    steps = args.steps if args.steps is not None else (200 if cuda else 10)
+    for name, value, low in (
+        ("--num-envs", min(num_envs), 1),
+        ("--steps", steps, 1),
+        ("--warmup", args.warmup, 0),
+    ):
+        if value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}")
+
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        **machine_info(wp_device),
+        "tasks": tasks,
+        "num_envs": num_envs,
+        "steps": steps,
+        "warmup": args.warmup,
+        "states": STATES,
+        "rows": [],
+    }
+    startup: dict[str, Any] = {}
+
+    def inspect_cache() -> None:
+        # Entries the kernel cache gained between the command's start and the first env step:
+        # none means every kernel came from the cache (a warm start).
+        if not startup:
+            new = len(_cache_entries()[1] - cache_before)
+            startup.update(
+                kernel_cache_dir=cache_dir, kernel_cache_new_entries=new, kernel_cache_warm=new == 0
+            )
+
+    for task in tasks:
+        for n in num_envs:
+            row = bench_one(task, n, wp_device, steps, args.warmup, args.seed, clock, inspect_cache)
+            if "seconds_to_first_env_step" not in startup:
+                startup.update(
+                    seconds_to_first_env_step=row["first_env_step_at_s"],
+                    measured_from="process start"
+                    if clock.origin_is_process_start
+                    else "import of warplab.bench",
+                    task=task,
+                    num_envs=n,
+                )
+            result["rows"].append(row)
+            print(
+                f"{task} x {n}: raw {_rate(row['raw_env_steps_per_s'])}, random {_rate(row['env_steps_per_s_random'])}, "
+                f"policy {_rate(row['env_steps_per_s_policy'])}, ppo {_rate(row['ppo_env_steps_per_s'])} env steps/s",
+                flush=True,
+            )
+            gc.collect()
+    result["startup"] = startup
+    result["total_s"] = clock.now()
+    print(format_table(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return result
+
+
+def main(argv: list[str] | None = None, prog: str = "python3 -m warplab.bench") -> int:
+    """``python3 -m warplab.bench``: a user's mistake prints one line and exits 2."""
+    from warplab.envs.managers.term import ConfigError
+    from warplab.sim import CapacityError, DeviceError
+    from warplab.tasks import UnknownTaskError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv, prog)
+    try:
+        run(args, shlex.join([*prog.split(), *argv]))
+    except (UnknownTaskError, ConfigError, DeviceError, CapacityError, ValueError) as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Export a trained policy to ONNX, with what a robot needs to run it written into the file.
+
+The graph is the actor alone, with its observation normalizer baked in: input ``obs [batch, obs_dim]``
+(raw observations, as the env's ``policy`` group gives them), output ``actions [batch, action_dim]``
+(the mean of the Gaussian, i.e. deterministic actions). The facts around it (joint order, default
+pose, action scale and offset, PD gains, observation terms and their scales, commands) are read from
+the real env, built once with one world on the CPU in play mode, and stored as ``metadata_props``
+whose values are JSON. ``docs/deployment.md`` lists every key.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from warplab.rl.checkpoint import CheckpointError
+
+METADATA_FORMAT = 1
+"""Bumped when a metadata key changes meaning; ``warplab.deploy.Policy`` refuses other versions."""
+
+# The robot signal each known observation function reads, for ``warplab.deploy.Policy``.
+_SIGNALS = {
+    "base_ang_vel_b": "base_ang_vel",
+    "projected_gravity_b": "projected_gravity",
+    "generated_commands": "command",
+    "joint_pos": "joint_pos",
+    "joint_pos_rel": "joint_pos_rel",
+    "joint_vel": "joint_vel",
+    "last_action": "last_action",
+}
+
+_VELOCITY_COMPONENTS = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
+
+
+class _Actor(nn.Module):
+    """The actor of an ``ActorCritic`` with its input normalizer: raw ``obs`` in, mean actions out."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.normalizer = model.actor_obs_normalizer
+        self.actor = model.actor
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.actor(self.normalizer(obs))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _actuator_facts(env, actuator_ids: list[int]) -> dict[str, list]:
+    """kp, kd and effort limit of each actuator; None where it is not a position servo or unlimited."""
+    import mujoco
+
+    m = env.mj_model
+    kp, kd, effort = [], [], []
+    for a in actuator_ids:
+        servo = int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE)
+        kp.append(float(m.actuator_gainprm[a, 0]) if servo else None)
+        kd.append(float(-m.actuator_biasprm[a, 2]) if servo else None)
+        effort.append(float(m.actuator_forcerange[a, 1]) if m.actuator_forcelimited[a] else None)
+    return {"kp": kp, "kd": kd, "effort_limit": effort}
+
+
+def _action_metadata(env) -> dict[str, Any]:
+    index = env.index
+    joint_names, scale, offset, actuator_ids, terms = [], [], [], [], []
+    clips = set()
+    for name, term in env.action_manager.terms.items():
+        ids = [int(i) for i in term.actuator_ids.tolist()]
+        joints = [
+            index.names["joint"][j]
+            for j in index.actuator_joint_ids([index.names["actuator"][i] for i in ids])
+        ]
+        sl = env.action_manager.slices[name]
+        terms.append(
+            {"name": name, "type": type(term).__name__, "start": sl.start, "size": sl.stop - sl.start}
+        )
+        joint_names += joints
+        actuator_ids += ids
+        scale += term.scale.tolist()
+        offset += term.offset.tolist()
+        clips.add(tuple(term.clip) if term.clip is not None else None)
+    if len(clips) > 1:
+        raise ValueError(
+            f"action terms clip differently ({sorted(map(str, clips))}); export supports one clip"
+        )
+    joint_id = {n: i for i, n in enumerate(index.names["joint"])}
+    qadr = env.mj_model.jnt_qposadr[[joint_id[j] for j in joint_names]]
+    default = env.sim.init_qpos[torch.as_tensor(qadr, dtype=torch.long, device=env.device)]
+    return {
+        "joint_names": joint_names,
+        "default_joint_pos": default.tolist(),
+        "action_scale": scale,
+        "action_offset": offset,
+        "action_clip": clips.pop(),
+        "action_terms": terms,
+        **_actuator_facts(env, actuator_ids),
+    }
+
+
+def _observation_metadata(env) -> list[dict[str, Any]]:
+    manager = env.observation_manager
+    sizes = manager.term_dims["policy"]
+    terms = []
+    # The exporter reads the manager's resolved terms: the config as the env really ran it.
+    for name, tcfg, _ in manager._groups["policy"]:  # noqa: SLF001
+        func_name = getattr(tcfg.func, "__name__", type(tcfg.func).__name__)
+        params: dict[str, Any] = {}
+        if "joints" in tcfg.params or func_name in ("joint_pos", "joint_pos_rel", "joint_vel"):
+            ids = env.index.ids("joint", tcfg.params.get("joints"))
+            params["joints"] = [env.index.names["joint"][i] for i in ids]
+            if func_name == "joint_pos_rel":
+                qadr = torch.as_tensor(env.mj_model.jnt_qposadr[ids], dtype=torch.long, device=env.device)
+                params["default_joint_pos"] = env.sim.init_qpos[qadr].tolist()
+        if "command_name" in tcfg.params:
+            params["command_name"] = tcfg.params["command_name"]
+        terms.append(
+            {
+                "name": name,
+                "func": func_name,
+                "signal": _SIGNALS.get(func_name),
+                "size": int(sizes[name]),
+                "scale": _jsonable(tcfg.scale),
+                "clip": _jsonable(tcfg.clip),
+                "history_length": int(manager._history_length("policy", tcfg)),  # noqa: SLF001
+                "params": _jsonable(params),
+            }
+        )
+    return terms
+
+
+def _command_metadata(env) -> dict[str, Any]:
+    out = {}
+    for name in env.cfg.commands:
+        term = env.command_manager.term(name)
+        dim = int(term.command.shape[1])
+        ranges = getattr(term, "ranges", None)
+        components = (
+            list(_VELOCITY_COMPONENTS)
+            if type(term).__name__ == "UniformVelocityCommand"
+            else [f"{name}_{i}" for i in range(dim)]
+        )
+        out[name] = {
+            "type": type(term).__name__,
+            "size": dim,
+            "components": components,
+            "ranges": _jsonable(ranges) if ranges is not None and len(ranges) == dim else None,
+        }
+    return out
+
+
+def policy_metadata(env, task: str) -> dict[str, Any]:
+    """The deployment facts of ``env`` (a built ``RlEnv``) as a ``{key: JSON-able value}`` dict."""
+    import warplab
+
+    observation_terms = _observation_metadata(env)
+    return {
+        "metadata_format": METADATA_FORMAT,
+        "task": task,
+        "warplab_version": warplab.__version__,
+        "policy_dt": float(env.policy_dt),
+        **_action_metadata(env),
+        "action_size": int(env.action_dim),
+        "observation_size": int(sum(t["size"] for t in observation_terms)),
+        "observation_terms": observation_terms,
+        "commands": _command_metadata(env),
+    }
+
+
+def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[str, Any]) -> Path:
+    """Write ``model``'s actor and normalizer to ``out`` as ONNX, with ``metadata`` as JSON props.
+
+    Args:
+      model: an ``ActorCritic`` (its critic is left out).
+      obs_dim: size of the flattened ``policy`` observation.
+      out: the ``.onnx`` file to write (folders are created).
+      metadata: ``{key: JSON-able value}``; each value is stored as ``json.dumps(value)``.
+    """
+    import onnx
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    actor = _Actor(model).to("cpu").eval()
+    example = torch.zeros(1, obs_dim, dtype=torch.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            actor,
+            (example,),
+            str(out),
+            input_names=["obs"],
+            output_names=["actions"],
+            dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    proto = onnx.load(str(out))
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(_jsonable(value))
+    onnx.checker.check_model(proto)
+    tmp = out.with_name(f".{out.name}.tmp")
+    onnx.save(proto, str(tmp))
+    tmp.replace(out)
+    return out
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, task: str | None = None) -> Path:
+    """Export a checkpoint written by ``warplab train`` to ONNX with its deployment metadata.
+
+    The env of ``task`` (default: the task the checkpoint was trained on) is built with one world on
+    the CPU in play mode, to read the joint order, gains, scales and terms from the real model and
+    config, and checked against the checkpoint's observation and action sizes.
+
+    Args:
+      checkpoint: a ``model_<iteration>.pt``.
+      out: the ONNX file (default: the checkpoint's path with the suffix ``.onnx``).
+      task: registered task name, when the checkpoint does not say or should be overridden.
+
+    Raises:
+      CheckpointError: the checkpoint is missing or bad, names no task and none is given, or does
+        not fit the task's env.
+    """
+    from warplab.envs.rl_env import RlEnv
+    from warplab.rl.inference import load_policy
+    from warplab.tasks import make_env_cfg
+
+    checkpoint = Path(checkpoint)
+    policy, trained_on = load_policy(checkpoint, device="cpu")
+    task = task or trained_on
+    if task is None:
+        raise CheckpointError(
+            f"checkpoint {checkpoint} does not say which task it was trained on: pass --task"
+        )
+    env_cfg = make_env_cfg(task, play=True)
+    env_cfg.num_envs, env_cfg.device = 1, "cpu"
+    env = RlEnv(env_cfg)
+    policy.check_compatible(env.observation_shapes, env.action_dim, checkpoint)
+    if len(env.observation_shapes["policy"]) != 1:
+        raise CheckpointError(
+            f"task {task!r}: the policy observation has shape {list(env.observation_shapes['policy'])}; "
+            "export handles flat observation vectors only"
+        )
+    out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
+    return export_onnx(policy.model, env.observation_shapes["policy"][0], out, policy_metadata(env, task))

@@ -44,3 +44,15 @@ def assert_same_tensors(a: dict, b: dict) -> None:
             assert torch.equal(x, y), f"{key} differs"
         else:
             assert x == y, f"{key} differs: {x!r} != {y!r}"
+
+
+def assert_same_training_state(resumed: OnPolicyRunner, straight: OnPolicyRunner) -> None:
+    """A resumed run and an uninterrupted one agree bit for bit: iteration, every parameter and
+    normalizer buffer, the optimizer's moments, the learning rate and the env's state."""
+    assert resumed.iteration == straight.iteration
+    assert_same_tensors(resumed.policy.state_dict(), straight.policy.state_dict())
+    assert_same_tensors(
+        resumed.ppo.optimizer.state_dict()["state"], straight.ppo.optimizer.state_dict()["state"]
+    )
+    assert resumed.ppo.learning_rate == straight.ppo.learning_rate
+    assert_same_tensors(resumed.env.get_state(), straight.env.get_state())

@@ -36,6 +36,14 @@ def find_event_term(env, name: str):
     return env.event_manager.term(name)
 
 
+def find_push_event(env, name: str) -> RandomPush:
+    """The ``RandomPush`` instance of event ``name`` (the push the curriculum terms follow)."""
+    push = find_event_term(env, name)
+    if not isinstance(push, RandomPush):
+        raise ValueError(f"event {name!r} is not a RandomPush")
+    return push
+
+
 # ---------------------------------------------------------------------------- pushes
 class RandomPush:
     """Pushes the floating base in a random horizontal direction (an ``interval`` event).
@@ -173,9 +181,7 @@ class PushStrengthCurriculum:
 
     def __init__(self, cfg, env):
         p = cfg.params
-        self.push = find_event_term(env, p.get("event_name", "push"))
-        if not isinstance(self.push, RandomPush):
-            raise ValueError(f"event {p.get('event_name', 'push')!r} is not a RandomPush")
+        self.push = find_push_event(env, p.get("event_name", "push"))
         window = p.get("window")
         self.window = env.num_envs if window is None else int(window)
         if self.window < 1:
@@ -244,9 +250,7 @@ class PushedSurvivalRate:
 
     def __init__(self, cfg, env):
         p = cfg.params
-        self.push = find_event_term(env, p.get("event_name", "push"))
-        if not isinstance(self.push, RandomPush):
-            raise ValueError(f"event {p.get('event_name', 'push')!r} is not a RandomPush")
+        self.push = find_push_event(env, p.get("event_name", "push"))
         window = p.get("window")
         if window is not None and int(window) < 1:
             raise ValueError(f"window must be >= 1 pushed episodes or None, got {window!r}")

@@ -33,6 +33,7 @@ _SIGNALS = {
     "joint_pos_rel": "joint_pos_rel",
     "joint_vel": "joint_vel",
     "last_action": "last_action",
+    "HeightScan": "height_scan",
 }
 
 _VELOCITY_COMPONENTS = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
@@ -131,6 +132,14 @@ def _observation_metadata(env) -> list[dict[str, Any]]:
                 params["default_joint_pos"] = env.sim.init_qpos[qadr].tolist()
         if "command_name" in tcfg.params:
             params["command_name"] = tcfg.params["command_name"]
+        if func_name == "HeightScan":
+            # The robot's elevation map supplies the scan; it needs the grid to sample it at.
+            from warplab.envs.mdp.terrain import grid_offsets
+
+            size = tuple(tcfg.params.get("size", (1.6, 1.0)))
+            resolution = float(tcfg.params.get("resolution", 0.1))
+            params["grid_xy"] = grid_offsets(size, resolution).tolist()
+            params["clip"] = list(tcfg.params.get("clip", (-1.0, 1.0)))
         terms.append(
             {
                 "name": name,
@@ -166,6 +175,50 @@ def _command_metadata(env) -> dict[str, Any]:
     return out
 
 
+def _scene_metadata(env) -> dict[str, Any]:
+    """The scene the policy was trained in, for sim-to-sim on MuJoCo's C engine.
+
+    ``xml`` is the task's scene as MJCF (``MjSpec.to_xml``) when it compiles on its own to a model of
+    the same sizes; a scene that reads files (meshes, textures) or generated data does not, and gets
+    None: ``warplab sim2sim`` then builds it from the task registry.
+    """
+    import mujoco
+
+    m = env.mj_model
+    root = env.index.root_joint
+    xml = None
+    try:
+        spec = env.cfg.scene()
+        if isinstance(spec, mujoco.MjSpec):
+            spec.option.timestep = m.opt.timestep
+            spec.compile()
+            xml = spec.to_xml()
+            again = mujoco.MjModel.from_xml_string(xml)
+            if (again.nq, again.nv, again.nu, again.nbody) != (m.nq, m.nv, m.nu, m.nbody):
+                xml = None
+    except Exception:  # noqa: BLE001 - an unembeddable scene is normal (files, generated terrain).
+        xml = None
+    keyframe = getattr(env.cfg, "init_keyframe", None)
+    return {
+        "xml": xml,
+        "physics_dt": float(m.opt.timestep),
+        "base_body": None if root is None else m.body(int(m.jnt_bodyid[root])).name,
+        "init_keyframe": keyframe if isinstance(keyframe, str) else None,
+    }
+
+
+def _fall_metadata(env) -> dict[str, Any]:
+    """The task's fall terminations, as thresholds a robot or sim-to-sim check can apply."""
+    out: dict[str, Any] = {"min_base_height": None, "max_tilt_rad": None}
+    for term in env.cfg.terminations.values():
+        name = getattr(term.func, "__name__", "")
+        if name == "root_height_below":
+            out["min_base_height"] = float(term.params["minimum_height"])
+        elif name == "bad_orientation":
+            out["max_tilt_rad"] = float(term.params["limit_angle_rad"])
+    return out
+
+
 def policy_metadata(env, task: str) -> dict[str, Any]:
     """The deployment facts of ``env`` (a built ``RlEnv``) as a ``{key: JSON-able value}`` dict."""
     import warplab
@@ -181,6 +234,8 @@ def policy_metadata(env, task: str) -> dict[str, Any]:
         "observation_size": int(sum(t["size"] for t in observation_terms)),
         "observation_terms": observation_terms,
         "commands": _command_metadata(env),
+        "scene": _scene_metadata(env),
+        "fall": _fall_metadata(env),
     }
 
 

@@ -12,7 +12,13 @@ Signals (a dict; units are SI, frames are the base's):
 - ``base_ang_vel``: ``[3]`` angular velocity of the base in its own frame (the IMU gyro), rad/s;
 - ``projected_gravity``: ``[3]`` unit gravity direction in the base frame ((0, 0, -1) upright);
 - ``commands``: ``{command name: [size]}``, e.g. ``{"base_velocity": [vx, vy, wz]}``;
-- ``last_action``: ``[action_size]`` the raw action the policy gave last (``Policy.last_action``).
+- ``last_action``: ``[action_size]`` the raw action the policy gave last (``Policy.last_action``);
+- ``height_scan``: ``[n_rays]`` base height above the ground at the term's grid points
+  (``params["grid_xy"]``, base heading frame, x fastest), m, from the robot's elevation map.
+
+A term with a history (``history_length`` L > 0) stacks its last L values, oldest first, as the env
+did: ``observation`` keeps them, so call it once per control tick; after ``reset`` the first call
+fills the whole history with its value.
 """
 
 from __future__ import annotations
@@ -41,7 +47,15 @@ REQUIRED_KEYS = (
     "commands",
 )
 
-SIGNALS = ("joint_pos", "joint_vel", "base_ang_vel", "projected_gravity", "commands", "last_action")
+SIGNALS = (
+    "joint_pos",
+    "joint_vel",
+    "base_ang_vel",
+    "projected_gravity",
+    "commands",
+    "last_action",
+    "height_scan",
+)
 
 
 class PolicyError(ValueError):
@@ -76,6 +90,8 @@ class Policy:
         self.action_clip = None if clip is None else (float(clip[0]), float(clip[1]))
         self.observation_terms: list[dict[str, Any]] = list(m["observation_terms"])
         self.last_action = np.zeros(self.action_size, dtype=np.float32)
+        self._histories: dict[str, np.ndarray] = {}
+        """``{term name: [history_length, size / history_length]}``, oldest first."""
 
     @classmethod
     def load(
@@ -134,17 +150,32 @@ class Policy:
         """
         parts = []
         for term in self.observation_terms:
+            length = int(term.get("history_length") or 0)
+            size = int(term["size"]) // max(length, 1)
             value = self._term_value(term, signals)
-            if value.shape != (term["size"],):
+            if value.shape != (size,):
                 raise PolicyError(
-                    f"policy {self.source}: observation term {term['name']!r} needs {term['size']} values, "
+                    f"policy {self.source}: observation term {term['name']!r} needs {size} values, "
                     f"the signals give {value.shape[0] if value.ndim == 1 else list(value.shape)}"
                 )
             if term.get("clip") is not None:
                 value = np.clip(value, term["clip"][0], term["clip"][1])
-            parts.append(value * np.float32(term["scale"]))
+            value = value * np.float32(term["scale"])
+            if length > 0:
+                value = self._push_history(term["name"], value, length)
+            parts.append(value)
         obs = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
         return obs
+
+    def _push_history(self, name: str, value: np.ndarray, length: int) -> np.ndarray:
+        history = self._histories.get(name)
+        if history is None:
+            # The episode's first value fills the whole history, as the env does after a reset.
+            history = self._histories[name] = np.repeat(value[None], length, axis=0)
+        else:
+            history[:-1] = history[1:]
+            history[-1] = value
+        return history.reshape(-1).copy()
 
     def _signal(self, signals: Mapping[str, Any], name: str, term: Mapping[str, Any]) -> Any:
         if name not in signals:
@@ -179,11 +210,6 @@ class Policy:
 
     def _term_value(self, term: Mapping[str, Any], signals: Mapping[str, Any]) -> np.ndarray:
         signal = term.get("signal")
-        if term.get("history_length", 0):
-            raise PolicyError(
-                f"policy {self.source}: observation term {term['name']!r} stacks a history of "
-                f"{term['history_length']}; this runtime does not build histories yet"
-            )
         if signal in ("base_ang_vel", "projected_gravity"):
             return self._vector(signals, signal, term, 3)
         if signal == "last_action":
@@ -196,12 +222,17 @@ class Policy:
                     f"policy {self.source}: signal 'commands' lacks the command {command_name!r} that term "
                     f"{term['name']!r} needs"
                 )
-            return self._vector({"commands": commands[command_name]}, "commands", term, term["size"])
+            size = int(term["size"]) // max(int(term.get("history_length") or 0), 1)
+            return self._vector({"commands": commands[command_name]}, "commands", term, size)
         if signal in ("joint_pos", "joint_vel"):
             return self._joint_values(signals, signal, term)
         if signal == "joint_pos_rel":
             default = np.asarray(term["params"]["default_joint_pos"], dtype=np.float32)
             return self._joint_values(signals, "joint_pos", term) - default
+        if signal == "height_scan":
+            grid = term["params"]["grid_xy"]
+            low, high = term["params"]["clip"]
+            return np.clip(self._vector(signals, signal, term, len(grid)), low, high)
         raise PolicyError(
             f"policy {self.source}: observation term {term['name']!r} ({term.get('func')}) reads no signal "
             f"this runtime knows; known signals: {list(SIGNALS)}"
@@ -235,8 +266,9 @@ class Policy:
         return self.targets(action)
 
     def reset(self) -> None:
-        """Forget the last action (start of an episode)."""
+        """Forget the last action and the observation histories (start of an episode)."""
         self.last_action = np.zeros(self.action_size, dtype=np.float32)
+        self._histories.clear()
 
 
 def _check_metadata(m: Mapping[str, Any], source: str) -> None:

@@ -1,0 +1,449 @@
+"""Sim-to-sim: an exported policy on MuJoCo's C engine, fed and obeyed as a robot would.
+
+The check runs the ONNX file through ``warplab.deploy.Policy`` only (``observation(signals)``, then
+``act(obs)``): signals are read by joint name from ``MjData`` as a robot's drivers and IMU give them,
+the joint targets go to position servos with the policy's gains. Physics steps at the model's
+timestep (``mj_step``), the policy at its own ``policy_dt``. Nothing of torch or MuJoCo Warp runs.
+
+Perturbations, each off by default:
+
+- sensor latency (ms, rounded to whole physics steps): every signal the robot measures reaches the
+  policy that late (``DelayLine``);
+- observation noise: Gaussian (or uniform, of the same standard deviation) noise on each measured
+  signal, ``obs_noise`` times ``NOISE_STD``;
+- motor strength: a factor on each servo's torque: kp, kd and the torque limit;
+- pushes: the base's horizontal velocity changed by ``push_mps`` in a random direction every
+  ``push_interval_s``.
+
+Each episode starts in the policy's home pose and ends at ``seconds`` or at a fall (base lower than
+``min_base_height`` or tilted more than ``max_tilt_rad``, the task's own thresholds by default).
+``run_sim2sim`` returns the report (``docs/deployment.md`` explains every field).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import mujoco
+import numpy as np
+
+from warplab.deploy.policy import Policy
+from warplab.deploy.sim2sim_model import (
+    RobotBinding,
+    Sim2SimError,
+    bind_robot,
+    check_policy_fits,
+    load_model,
+    set_gains,
+)
+
+NOISE_STD = {
+    "joint_pos": 0.01 / math.sqrt(3.0),
+    "joint_vel": 1.5 / math.sqrt(3.0),
+    "base_ang_vel": 0.2 / math.sqrt(3.0),
+    "projected_gravity": 0.05 / math.sqrt(3.0),
+}
+"""Standard deviation of each measured signal's noise at ``obs_noise=1`` (rad, rad/s, rad/s, and
+unit-vector components): the spread of the uniform noise ``humanoid-velocity-flat`` trains with
+(half-widths 0.01, 1.5, 0.2 and 0.05, divided by sqrt(3))."""
+
+VELOCITY_COMPONENTS = ["lin_vel_x", "lin_vel_y", "ang_vel_z"]
+
+
+@dataclasses.dataclass
+class Sim2SimCfg:
+    """What to run and how to perturb it; every perturbation is off by default."""
+
+    seconds: float = 20.0
+    """Length of each episode, s of simulated time (a fall ends it earlier)."""
+    episodes: int = 5
+    """Episodes to run; each starts in the home pose."""
+    latency_ms: float = 0.0
+    """Sensor latency, ms: the policy sees every measured signal this late (rounded to physics steps)."""
+    obs_noise: float = 0.0
+    """Observation noise level: each measured signal gets noise of ``obs_noise * NOISE_STD`` std."""
+    noise_kind: Literal["gaussian", "uniform"] = "gaussian"
+    """Noise distribution; a uniform one has the same standard deviation (half-width sqrt(3) std)."""
+    motor_strength: float = 1.0
+    """Factor on every joint's torque (kp, kd and the torque limit together)."""
+    push_mps: float = 0.0
+    """Horizontal velocity change of each push, m/s (0: no pushes)."""
+    push_interval_s: float = 5.0
+    """Time between pushes, s."""
+    command: tuple[float, ...] | None = None
+    """A fixed command (for a velocity command: vx m/s, vy m/s, yaw rate rad/s); None: drawn
+    uniformly from the ranges the policy was trained with, again every ``command_resample_s``."""
+    command_resample_s: float = 10.0
+    """Time between command draws, s (when ``command`` is None)."""
+    seed: int = 0
+    """Seed of the command draws, the noise and the push directions."""
+    min_base_height: float | None = None
+    """Fall when the base is lower, m; None: the task's threshold from the policy file."""
+    max_tilt_deg: float | None = None
+    """Fall when the base tilts more from upright, degrees; None: the task's threshold."""
+
+    def check(self) -> None:
+        """Raise ``Sim2SimError`` naming the first value out of range."""
+        rules = [
+            ("seconds", self.seconds > 0, "> 0"),
+            ("episodes", isinstance(self.episodes, int) and self.episodes >= 1, "a positive integer"),
+            ("latency_ms", self.latency_ms >= 0, ">= 0"),
+            ("obs_noise", self.obs_noise >= 0, ">= 0"),
+            ("noise_kind", self.noise_kind in ("gaussian", "uniform"), "'gaussian' or 'uniform'"),
+            ("motor_strength", self.motor_strength > 0, "> 0"),
+            ("push_mps", self.push_mps >= 0, ">= 0"),
+            ("push_interval_s", self.push_interval_s > 0, "> 0"),
+            ("command_resample_s", self.command_resample_s > 0, "> 0"),
+        ]
+        for name, ok, rule in rules:
+            if not ok:
+                raise Sim2SimError(f"--{name.replace('_', '-')} must be {rule}, got {getattr(self, name)!r}")
+
+
+class DelayLine:
+    """A fixed delay of ``steps`` pushes: ``read()`` gives what was pushed ``steps`` pushes ago.
+
+    Until that many values exist it gives the oldest it has (the episode's first), as a sensor bus
+    that starts up delivers its first sample until the pipeline fills.
+    """
+
+    def __init__(self, steps: int):
+        if steps < 0:
+            raise ValueError(f"a delay line needs steps >= 0, got {steps}")
+        self.steps = steps
+        self._values: deque = deque(maxlen=steps + 1)
+
+    def push(self, value: Any) -> None:
+        self._values.append(value)
+
+    def read(self) -> Any:
+        if not self._values:
+            raise ValueError("read() before any push()")
+        return self._values[0]
+
+    def clear(self) -> None:
+        self._values.clear()
+
+
+def rotate_inverse(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``v`` (world frame) in the frame of ``quat`` (w, x, y, z): R(quat)^T v."""
+    w, u = float(quat_wxyz[0]), np.asarray(quat_wxyz[1:], dtype=np.float64)
+    return v * (2.0 * w * w - 1.0) - 2.0 * w * np.cross(u, v) + 2.0 * u * np.dot(u, v)
+
+
+_DOWN = np.array([0.0, 0.0, -1.0])
+
+
+class Sim2Sim:
+    """One policy in one ``MjModel``, with the perturbations of ``cfg``.
+
+    Attributes:
+      decimation: physics steps per policy step.
+      latency_steps: the sensor latency in physics steps.
+      noise_std: ``{signal: std}`` actually applied.
+    """
+
+    def __init__(self, policy: Policy, model: mujoco.MjModel, cfg: Sim2SimCfg, model_source: str = "model"):
+        cfg.check()
+        check_policy_fits(policy)
+        self.policy, self.model, self.cfg, self.model_source = policy, model, cfg, model_source
+        self.robot: RobotBinding = bind_robot(model, policy)
+        self.dt = float(model.opt.timestep)
+        ratio = policy.policy_dt / self.dt
+        self.decimation = int(round(ratio))
+        if self.decimation < 1 or abs(ratio - self.decimation) > 1e-6 * ratio:
+            raise Sim2SimError(
+                f"the policy's dt ({policy.policy_dt} s) is not a whole number of the model's timestep "
+                f"({self.dt} s); give a model whose timestep divides it"
+            )
+        self.latency_steps = int(round(cfg.latency_ms * 1e-3 / self.dt))
+        self.noise_std = {k: cfg.obs_noise * s for k, s in NOISE_STD.items()} if cfg.obs_noise > 0 else {}
+        meta_fall = policy.metadata.get("fall") or {}
+        self.min_base_height = cfg.min_base_height if cfg.min_base_height is not None else meta_fall.get("min_base_height")
+        tilt = math.radians(cfg.max_tilt_deg) if cfg.max_tilt_deg is not None else meta_fall.get("max_tilt_rad")
+        self.max_tilt_rad = tilt
+        if self.robot.base_body is None and cfg.push_mps > 0:
+            raise Sim2SimError("--push-mps needs a robot with a floating base; the model has no free joint")
+        self._velocity_command = next(
+            (n for n, c in policy.metadata["commands"].items() if c.get("components") == VELOCITY_COMPONENTS), None
+        )
+        for name, command in policy.metadata["commands"].items():
+            if cfg.command is not None and len(cfg.command) != int(command["size"]):
+                raise Sim2SimError(
+                    f"--command has {len(cfg.command)} values; the policy's command {name!r} has {command['size']} "
+                    f"({', '.join(command['components'])})"
+                )
+        self._needs_scan = any(t.get("signal") == "height_scan" for t in policy.observation_terms)
+        self.data = mujoco.MjData(model)
+        self.physics_steps = 0
+        """Physics steps taken so far, all episodes."""
+        set_gains(model, self.robot, cfg.motor_strength)
+
+    # ------------------------------------------------------------------ the robot's side
+    def sense(self) -> dict[str, np.ndarray]:
+        """What the robot measures now: joint positions and velocities in policy order, the base's
+        gyro (body frame) and gravity direction; raw arrays, before latency and noise."""
+        d, r = self.data, self.robot
+        out = {"joint_pos": d.qpos[r.qpos_adr].copy(), "joint_vel": d.qvel[r.dof_adr].copy()}
+        if r.base_body is not None:
+            q, v = r.base_qpos_adr, r.base_dof_adr
+            # A free joint's angular velocity is in the body frame, as a gyro on the base reads it.
+            out["base_ang_vel"] = d.qvel[v + 3 : v + 6].copy()
+            out["projected_gravity"] = rotate_inverse(d.qpos[q + 3 : q + 7], _DOWN)
+        if self._needs_scan:
+            out["height_scan"] = self._height_scan()
+        return out
+
+    def corrupt(self, sensed: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """``sensed`` with each signal's noise added (``noise_std``; a uniform draw of the same std)."""
+        out = dict(sensed)
+        for name, std in self.noise_std.items():
+            if name not in out or std <= 0:
+                continue
+            shape = np.shape(out[name])
+            if self.cfg.noise_kind == "gaussian":
+                noise = rng.normal(0.0, std, shape)
+            else:
+                half = math.sqrt(3.0) * std
+                noise = rng.uniform(-half, half, shape)
+            out[name] = out[name] + noise
+        return out
+
+    def signals(self, measured: dict[str, np.ndarray], commands: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The signals dict a robot hands to ``Policy.observation``."""
+        names = self.policy.joint_names
+        out: dict[str, Any] = {
+            "joint_pos": dict(zip(names, measured["joint_pos"].tolist(), strict=True)),
+            "joint_vel": dict(zip(names, measured["joint_vel"].tolist(), strict=True)),
+            "commands": commands,
+            "last_action": self.policy.last_action,
+        }
+        for key in ("base_ang_vel", "projected_gravity", "height_scan"):
+            if key in measured:
+                out[key] = measured[key]
+        return out
+
+    def actuate(self, targets: np.ndarray) -> None:
+        """Send joint targets: servos get them as ``ctrl``; motors get the PD torque of this instant."""
+        d, r = self.data, self.robot
+        servo = r.servo
+        d.ctrl[r.actuator[servo]] = targets[servo]
+        if not servo.all():
+            motor = ~servo
+            s = self.cfg.motor_strength
+            q, qd = d.qpos[r.qpos_adr[motor]], d.qvel[r.dof_adr[motor]]
+            torque = s * (r.kp[motor] * (targets[motor] - q) - r.kd[motor] * qd)
+            limit = s * r.effort_limit[motor]
+            d.ctrl[r.actuator[motor]] = np.clip(torque, -limit, limit) / r.gear[motor]
+
+    def push(self, rng: np.random.Generator) -> np.ndarray:
+        """Add ``push_mps`` to the base's horizontal velocity in a random direction; returns the kick."""
+        angle = rng.uniform(0.0, 2.0 * math.pi)
+        kick = self.cfg.push_mps * np.array([math.cos(angle), math.sin(angle)])
+        v = self.robot.base_dof_adr
+        self.data.qvel[v : v + 2] += kick
+        return kick
+
+    def _height_scan(self) -> np.ndarray:
+        term = next(t for t in self.policy.observation_terms if t.get("signal") == "height_scan")
+        grid = np.asarray(term["params"]["grid_xy"], dtype=np.float64)
+        low, high = term["params"]["clip"]
+        d, r = self.data, self.robot
+        q = r.base_qpos_adr
+        base = d.qpos[q : q + 3]
+        w, x, y, z = d.qpos[q + 3 : q + 7]
+        yaw = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+        c, s = math.cos(yaw), math.sin(yaw)
+        start = 5.0
+        geomid = np.zeros(1, dtype=np.int32)
+        out = np.full(len(grid), high, dtype=np.float64)
+        for i, (gx, gy) in enumerate(grid):
+            origin = np.array([base[0] + c * gx - s * gy, base[1] + s * gx + c * gy, base[2] + start])
+            # Static geoms only: the floor and terrain, never the robot itself.
+            dist = mujoco.mj_ray(self.model, d, origin, _DOWN, None, 1, -1, geomid)
+            if dist >= 0:
+                out[i] = dist - start
+        return np.clip(out, low, high)
+
+    # ------------------------------------------------------------------ episodes
+    def _draw_commands(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        out = {}
+        for name, command in self.policy.metadata["commands"].items():
+            if self.cfg.command is not None:
+                out[name] = np.asarray(self.cfg.command, dtype=np.float32)
+            elif command.get("ranges"):
+                lo, hi = np.asarray(command["ranges"], dtype=np.float64).T
+                out[name] = rng.uniform(lo, hi).astype(np.float32)
+            else:
+                out[name] = np.zeros(int(command["size"]), dtype=np.float32)
+        return out
+
+    def _fell(self) -> bool:
+        r, d = self.robot, self.data
+        if r.base_body is None:
+            return False
+        q = r.base_qpos_adr
+        if self.min_base_height is not None and d.qpos[q + 2] < self.min_base_height:
+            return True
+        if self.max_tilt_rad is not None:
+            gravity_z = rotate_inverse(d.qpos[q + 3 : q + 7], _DOWN)[2]
+            if gravity_z > -math.cos(self.max_tilt_rad):
+                return True
+        return False
+
+    def run_episode(self, rng: np.random.Generator, record: list | None = None) -> dict[str, Any]:
+        """One episode; appends ``qpos`` after every policy step to ``record`` when given."""
+        m, d, r, cfg, policy = self.model, self.data, self.robot, self.cfg, self.policy
+        mujoco.mj_resetData(m, d)
+        d.qpos[:] = r.init_qpos
+        mujoco.mj_forward(m, d)
+        policy.reset()
+        line = DelayLine(self.latency_steps)
+        line.push(self.sense())
+        steps = max(1, int(round(cfg.seconds / policy.policy_dt)))
+        resample_every = max(1, int(round(cfg.command_resample_s / policy.policy_dt)))
+        push_every = max(1, int(round(cfg.push_interval_s / policy.policy_dt)))
+        lin_err, yaw_err, alive, pushes, fell = 0.0, 0.0, 0, 0, False
+        commands: dict[str, np.ndarray] = {}
+        drawn = []
+        for step in range(steps):
+            if step % resample_every == 0 and (cfg.command is None or step == 0):
+                commands = self._draw_commands(rng)
+                drawn.append({k: v.tolist() for k, v in commands.items()})
+            obs = policy.observation(self.signals(self.corrupt(line.read(), rng), commands))
+            targets = policy.act(obs)
+            for _ in range(self.decimation):
+                self.actuate(targets)
+                mujoco.mj_step(m, d)
+                line.push(self.sense())
+            self.physics_steps += self.decimation
+            if cfg.push_mps > 0 and (step + 1) % push_every == 0:
+                self.push(rng)
+                pushes += 1
+            if record is not None:
+                record.append(d.qpos.copy())
+            if self._fell():
+                fell = True
+                break
+            alive += 1
+            if self._velocity_command is not None and r.base_body is not None:
+                command = commands[self._velocity_command]
+                q, v = r.base_qpos_adr, r.base_dof_adr
+                lin_b = rotate_inverse(d.qpos[q + 3 : q + 7], d.qvel[v : v + 3])
+                lin_err += float(np.hypot(command[0] - lin_b[0], command[1] - lin_b[1]))
+                yaw_err += abs(float(command[2]) - float(d.qvel[v + 5]))
+        tracked = self._velocity_command is not None and r.base_body is not None and alive > 0
+        return {
+            "survival_s": round(alive * policy.policy_dt, 6),
+            "fell": fell,
+            "lin_vel_error_m_s": lin_err / alive if tracked else None,
+            "yaw_rate_error_rad_s": yaw_err / alive if tracked else None,
+            "pushes": pushes,
+            "commands": drawn,
+        }
+
+    def run(self, record: list | None = None) -> dict[str, Any]:
+        """Every episode, and the report."""
+        rng = np.random.default_rng(self.cfg.seed)
+        started = time.perf_counter()
+        episodes = [self.run_episode(rng, record) for _ in range(self.cfg.episodes)]
+        wall = time.perf_counter() - started
+        return self.report(episodes, wall)
+
+    def report(self, episodes: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+        cfg, policy = self.cfg, self.policy
+
+        def mean(key: str) -> float | None:
+            values = [e[key] for e in episodes if e[key] is not None]
+            return float(np.mean(values)) if values else None
+
+        falls = sum(e["fell"] for e in episodes)
+        survival = [e["survival_s"] for e in episodes]
+        return {
+            "policy": policy.source,
+            "task": policy.metadata.get("task"),
+            "model": self.model_source,
+            "physics_dt": self.dt,
+            "policy_dt": policy.policy_dt,
+            "decimation": self.decimation,
+            "settings": {
+                **dataclasses.asdict(self.cfg),
+                "latency_steps": self.latency_steps,
+                "latency_applied_ms": self.latency_steps * self.dt * 1e3,
+                "noise_std": self.noise_std,
+                "min_base_height": self.min_base_height,
+                "max_tilt_rad": self.max_tilt_rad,
+            },
+            "summary": {
+                "episodes": len(episodes),
+                "falls": falls,
+                "fall_rate": falls / len(episodes),
+                "survival_s_mean": float(np.mean(survival)),
+                "survival_s_min": float(np.min(survival)),
+                "lin_vel_error_m_s": mean("lin_vel_error_m_s"),
+                "yaw_rate_error_rad_s": mean("yaw_rate_error_rad_s"),
+            },
+            "episodes": episodes,
+            "wall_s": wall_s,
+            "physics_steps_per_s": self.physics_steps / wall_s if wall_s > 0 else None,
+        }
+
+
+def run_sim2sim(
+    policy: str | Path | Policy,
+    cfg: Sim2SimCfg | None = None,
+    model: str | Path | None = None,
+    robot: str | None = None,
+    video: str | Path | None = None,
+    video_fps: float = 30.0,
+) -> dict[str, Any]:
+    """Run ``policy`` (an ONNX file or a loaded ``Policy``) on MuJoCo's C engine; return the report.
+
+    Args:
+      model, robot: the model to run in (``sim2sim_model.load_model``); default: the policy's own scene.
+      video: an MP4 of every episode, one after another (needs offscreen rendering: ``MUJOCO_GL``).
+
+    Raises:
+      PolicyError: the policy file is missing or bad, or reads a signal the check cannot produce.
+      Sim2SimError: a setting is out of range, or the model does not fit the policy.
+    """
+    cfg = cfg or Sim2SimCfg()
+    cfg.check()
+    if not isinstance(policy, Policy):
+        policy = Policy.load(policy)
+    mj_model, source = load_model(policy, model, robot)
+    check = Sim2Sim(policy, mj_model, cfg, source)
+    record: list | None = [] if video is not None else None
+    report = check.run(record)
+    if video is not None:
+        report["video"] = str(_write_video(check, record, Path(video), video_fps))
+    return report
+
+
+def _write_video(check: Sim2Sim, qpos: Sequence[np.ndarray], out: Path, fps: float) -> Path:
+    from warplab.viz.video import render_frames, subsample_for_fps, write_mp4
+
+    keep = subsample_for_fps(check.policy.policy_dt, fps)
+    base = check.robot.base_body
+    track = None if base is None else check.model.body(base).name
+    frames = render_frames(check.model, np.asarray(qpos)[::keep], 640, 480, track, 3.0, -15.0, 120.0)
+    return write_mp4(frames, out, fps=1.0 / (keep * check.policy.policy_dt))
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    """One line of the report for people: falls, survival and tracking."""
+    s = report["summary"]
+    parts = [
+        f"{s['falls']}/{s['episodes']} episodes fell",
+        f"survival {s['survival_s_mean']:.2f} s (min {s['survival_s_min']:.2f} s)",
+    ]
+    if s["lin_vel_error_m_s"] is not None:
+        parts.append(f"velocity error {s['lin_vel_error_m_s']:.3f} m/s")
+        parts.append(f"yaw-rate error {s['yaw_rate_error_rad_s']:.3f} rad/s")
+    return ", ".join(parts)

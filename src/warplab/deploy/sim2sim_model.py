@@ -1,0 +1,276 @@
+"""Which MuJoCo model a sim-to-sim check runs the policy in, and how the policy's joints drive it.
+
+Sources, in the order ``load_model`` tries them:
+
+1. ``model=FILE``: a model file of the user's (MJCF or URDF, or a compiled ``.mjb``), as is;
+2. ``robot=NAME``: one of warplab's own robots (``humanoid``) or a MuJoCo Menagerie robot by name,
+   alone on a flat floor, at the policy's physics timestep;
+3. the scene the policy was trained in: the MJCF the export embedded (``metadata["scene"]["xml"]``),
+   or, for a scene that could not be embedded (meshes, generated terrain) and for files exported
+   before the scene was recorded, the task's scene built from warplab's task registry.
+
+Only the third needs warplab's training stack (torch) installed, and only when nothing is embedded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import mujoco
+import numpy as np
+
+from warplab.deploy.policy import Policy, PolicyError
+
+PROJECT_ROBOTS = ("humanoid",)
+"""Names ``robot=`` accepts besides MuJoCo Menagerie's."""
+
+
+class Sim2SimError(ValueError):
+    """A sim-to-sim check cannot run as asked; the message names the option or field at fault."""
+
+
+def load_model(
+    policy: Policy, model: str | Path | None = None, robot: str | None = None
+) -> tuple[mujoco.MjModel, str]:
+    """The ``MjModel`` to run ``policy`` in, and a one-line description of where it came from.
+
+    Raises:
+      Sim2SimError: the file is missing or does not compile, the robot is unknown, or the policy's
+        task is not registered here and its file embeds no scene.
+    """
+    if model is not None and robot is not None:
+        raise Sim2SimError("give --model or --robot, not both")
+    if model is not None:
+        return _from_file(Path(model)), f"file {model}"
+    if robot is not None:
+        return _from_robot(robot, policy), f"robot {robot} on a flat floor"
+    scene = policy.metadata.get("scene") or {}
+    if scene.get("xml"):
+        try:
+            return mujoco.MjModel.from_xml_string(scene["xml"]), f"scene of {policy.metadata['task']} (embedded)"
+        except ValueError as error:
+            raise Sim2SimError(f"policy {policy.source}: its embedded scene does not compile ({error})") from error
+    return _from_registry(policy), f"scene of {policy.metadata['task']} (task registry)"
+
+
+def _from_file(path: Path) -> mujoco.MjModel:
+    if not path.is_file():
+        raise Sim2SimError(f"--model {path}: no such file")
+    try:
+        if path.suffix == ".mjb":
+            return mujoco.MjModel.from_binary_path(str(path))
+        return mujoco.MjModel.from_xml_path(str(path))
+    except ValueError as error:
+        raise Sim2SimError(f"--model {path}: MuJoCo cannot load it ({error})") from error
+
+
+def _from_robot(name: str, policy: Policy) -> mujoco.MjModel:
+    from warplab.assets.robot_cfg import build_robot_spec
+    from warplab.assets.terrain import add_flat_ground
+
+    if name == "humanoid":
+        from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
+
+        spec = build_robot_spec(HUMANOID_ROBOT_CFG)
+    else:
+        from warplab.assets import menagerie
+
+        try:
+            known = menagerie.menagerie_names()
+        except menagerie.MenagerieNotInstalledError:
+            known = []
+        if name not in known:
+            hint = "" if known else f" (Menagerie robots need {menagerie.INSTALL_HINT})"
+            raise Sim2SimError(
+                f"--robot {name!r}: unknown robot; warplab's own: {list(PROJECT_ROBOTS)}, or a MuJoCo "
+                f"Menagerie name{hint}"
+            )
+        spec = menagerie.load_menagerie(name)
+    add_flat_ground(spec)
+    dt = (policy.metadata.get("scene") or {}).get("physics_dt")
+    if dt:
+        spec.option.timestep = float(dt)
+    return spec.compile()
+
+
+def _from_registry(policy: Policy) -> mujoco.MjModel:
+    task = policy.metadata["task"]
+    try:
+        from warplab.tasks import UnknownTaskError, make_env_cfg
+    except ImportError as error:
+        raise Sim2SimError(
+            f"policy {policy.source} embeds no scene and warplab's tasks cannot be imported here ({error}); "
+            "pass --model FILE.xml"
+        ) from error
+    try:
+        cfg = make_env_cfg(task, play=True)
+    except UnknownTaskError as error:
+        raise Sim2SimError(
+            f"policy {policy.source}: its task {task!r} is not registered here and the file embeds no scene; "
+            "pass --model FILE.xml or --robot NAME"
+        ) from error
+    spec = cfg.scene()
+    if isinstance(spec, mujoco.MjModel):
+        model = spec
+    else:
+        model = None
+    if cfg.timestep is not None:
+        if model is not None:
+            model.opt.timestep = cfg.timestep
+        else:
+            spec.option.timestep = cfg.timestep
+    return model if model is not None else spec.compile()
+
+
+@dataclasses.dataclass
+class RobotBinding:
+    """Where the policy's joints, the base and the actuators are in one ``MjModel``.
+
+    Per-joint arrays follow ``policy.joint_names``.
+    """
+
+    qpos_adr: np.ndarray
+    dof_adr: np.ndarray
+    actuator: np.ndarray
+    """Actuator id driving each joint."""
+    servo: np.ndarray
+    """True where that actuator is a position servo (MuJoCo computes its PD force, implicitly in
+    velocity with the ``implicitfast`` integrator); False where it is a motor (torque = ctrl * gear),
+    which the check drives with an explicit PD law at every physics step."""
+    gear: np.ndarray
+    kp: np.ndarray
+    """Stiffness, N·m/rad: the policy's (metadata) where given, else the model's servo gain."""
+    kd: np.ndarray
+    effort_limit: np.ndarray
+    """Torque limit, N·m; ``inf`` where unlimited."""
+    base_body: int | None
+    base_qpos_adr: int | None
+    base_dof_adr: int | None
+    init_qpos: np.ndarray
+    """The start of every episode: the policy's keyframe (or the model's first), with the policy's
+    joints at their default positions."""
+
+
+def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
+    """Find the policy's joints and their actuators in ``model``.
+
+    Raises:
+      Sim2SimError: a joint is missing or not driven by one actuator, an actuator is neither a
+        position servo nor a motor, or a servo has no gain where the policy gives none.
+    """
+    m, meta = model, policy.metadata
+    names = {m.joint(i).name: i for i in range(m.njnt)}
+    missing = [j for j in policy.joint_names if j not in names]
+    if missing:
+        raise Sim2SimError(f"the model lacks the policy's joints {missing}")
+    joints = np.array([names[j] for j in policy.joint_names])
+    drivers: dict[int, int] = {}
+    for a in range(m.nu):
+        if int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT):
+            drivers.setdefault(int(m.actuator_trnid[a, 0]), a)
+    undriven = [policy.joint_names[i] for i, j in enumerate(joints) if int(j) not in drivers]
+    if undriven:
+        raise Sim2SimError(f"the model has no actuator on the policy's joints {undriven}")
+    actuator = np.array([drivers[int(j)] for j in joints])
+    affine = int(mujoco.mjtBias.mjBIAS_AFFINE)
+    servo = np.array([int(m.actuator_biastype[a]) == affine for a in actuator])
+    odd = [
+        policy.joint_names[i]
+        for i, a in enumerate(actuator)
+        if int(m.actuator_gaintype[a]) != int(mujoco.mjtGain.mjGAIN_FIXED)
+        or (not servo[i] and int(m.actuator_biastype[a]) != int(mujoco.mjtBias.mjBIAS_NONE))
+    ]
+    if odd:
+        raise Sim2SimError(f"the actuators of joints {odd} are neither position servos nor motors")
+
+    def per_joint(key: str, fallback) -> np.ndarray:
+        values = meta.get(key) or [None] * len(actuator)
+        return np.array([float(v) if v is not None else fallback(i) for i, v in enumerate(values)])
+
+    def model_kp(i: int) -> float:
+        if servo[i]:
+            return float(m.actuator_gainprm[actuator[i], 0])
+        raise Sim2SimError(f"joint {policy.joint_names[i]!r}: a motor, and the policy gives no kp for it")
+
+    kp = per_joint("kp", model_kp)
+    kd = per_joint("kd", lambda i: float(-m.actuator_biasprm[actuator[i], 2]) if servo[i] else 0.0)
+    effort = per_joint(
+        "effort_limit",
+        lambda i: float(m.actuator_forcerange[actuator[i], 1]) if m.actuator_forcelimited[actuator[i]] else np.inf,
+    )
+    base_body, base_q, base_v = _base(m, meta)
+    return RobotBinding(
+        qpos_adr=m.jnt_qposadr[joints].copy(),
+        dof_adr=m.jnt_dofadr[joints].copy(),
+        actuator=actuator,
+        servo=servo,
+        gear=m.actuator_gear[actuator, 0].copy(),
+        kp=kp,
+        kd=kd,
+        effort_limit=effort,
+        base_body=base_body,
+        base_qpos_adr=base_q,
+        base_dof_adr=base_v,
+        init_qpos=_init_qpos(m, meta, m.jnt_qposadr[joints], policy.default_joint_pos),
+    )
+
+
+def _base(m: mujoco.MjModel, meta: dict[str, Any]) -> tuple[int | None, int | None, int | None]:
+    """The body with the free joint (the metadata's base body where it has one), or Nones."""
+    free = [j for j in range(m.njnt) if int(m.jnt_type[j]) == int(mujoco.mjtJoint.mjJNT_FREE)]
+    if not free:
+        return None, None, None
+    wanted = (meta.get("scene") or {}).get("base_body")
+    chosen = free[0]
+    for j in free:
+        if m.body(int(m.jnt_bodyid[j])).name == wanted:
+            chosen = j
+    return int(m.jnt_bodyid[chosen]), int(m.jnt_qposadr[chosen]), int(m.jnt_dofadr[chosen])
+
+
+def _init_qpos(m: mujoco.MjModel, meta: dict[str, Any], qpos_adr, default_joint_pos) -> np.ndarray:
+    qpos = m.qpos0.copy()
+    key = (meta.get("scene") or {}).get("init_keyframe") or "home"
+    key_id = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_KEY, key)
+    if key_id < 0 and m.nkey > 0:
+        key_id = 0
+    if key_id >= 0:
+        qpos = m.key_qpos[key_id].copy()
+    qpos[qpos_adr] = default_joint_pos
+    return qpos
+
+
+def set_gains(model: mujoco.MjModel, robot: RobotBinding, strength: float) -> None:
+    """Give the position servos the policy's gains and torque limits, times ``strength``.
+
+    A robot is run with the gains it was trained with (``docs/deployment.md``); motor strength
+    scales all of the torque, as ``mdp.randomize_motor_strength`` does in training: kp, kd and the
+    limit alike.
+    """
+    for i, a in enumerate(robot.actuator):
+        if not robot.servo[i]:
+            continue
+        kp, kd = robot.kp[i] * strength, robot.kd[i] * strength
+        model.actuator_gainprm[a, 0] = kp
+        model.actuator_biasprm[a, 1] = -kp
+        model.actuator_biasprm[a, 2] = -kd
+        limit = robot.effort_limit[i] * strength
+        if np.isfinite(limit):
+            model.actuator_forcelimited[a] = 1
+            model.actuator_forcerange[a] = (-limit, limit)
+        else:
+            model.actuator_forcelimited[a] = 0
+
+
+def check_policy_fits(policy: Policy) -> None:
+    """Refuse, naming the term, a policy whose observations this check cannot produce."""
+    known = {"joint_pos", "joint_pos_rel", "joint_vel", "base_ang_vel", "projected_gravity", "command"}
+    known |= {"last_action", "height_scan"}
+    for term in policy.observation_terms:
+        if term.get("signal") not in known:
+            raise PolicyError(
+                f"policy {policy.source}: observation term {term['name']!r} ({term.get('func')}) reads no signal "
+                "that a robot supplies to warplab.deploy.Policy; sim-to-sim cannot feed it"
+            )

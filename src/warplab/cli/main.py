@@ -1,4 +1,4 @@
-"""The ``warplab`` command: ``list``, ``train``, ``play``, ``export``, ``bench``.
+"""The ``warplab`` command: ``list``, ``train``, ``play``, ``export``, ``sim2sim``, ``bench``.
 
 Each subcommand's own options are read by tyro from a dataclass (``warplab train --help``);
 ``--env.FIELD VALUE`` and ``--agent.FIELD VALUE`` change the task's config (see ``overrides.py``).
@@ -27,12 +27,13 @@ from warplab.sim import CapacityError, DeviceError
 from warplab.tasks import UnknownTaskError
 from warplab.viz import RenderError
 
-USAGE = """usage: warplab {list,train,play,export,bench} [options]
+USAGE = """usage: warplab {list,train,play,export,sim2sim,bench} [options]
 
   list    the registered tasks, one line each
   train   train a policy with PPO (default task: the humanoid on a GPU, cartpole-balance on a CPU)
   play    run a trained policy and write a video
   export  write a trained policy to ONNX with its deployment metadata
+  sim2sim run an exported policy on MuJoCo's C engine with latency, noise, weak motors, pushes
   bench   throughput of raw physics, env steps, policy inference and PPO per world count
 
 `warplab COMMAND --help` lists a command's options."""
@@ -71,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             return play_command(args, unknown)
         if command == "export":
             return export_command(tyro.cli(ExportArgs, args=rest, prog="warplab export"))
+        if command == "sim2sim":
+            from warplab.cli.sim2sim import Sim2SimArgs, sim2sim_command
+
+            return sim2sim_command(tyro.cli(Sim2SimArgs, args=rest, prog="warplab sim2sim"))
     except USER_ERRORS as error:
         print(f"warplab {command}: error: {error}", file=sys.stderr)
         return 2

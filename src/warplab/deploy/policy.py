@@ -115,7 +115,11 @@ class Policy:
         path = Path(path)
         if not path.is_file():
             raise PolicyError(f"policy {path} does not exist")
-        session = ort.InferenceSession(str(path), providers=list(providers or ["CPUExecutionProvider"]))
+        try:
+            session = ort.InferenceSession(str(path), providers=list(providers or ["CPUExecutionProvider"]))
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own classes for bad files.
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise PolicyError(f"policy {path} is not an ONNX model onnxruntime can load ({first})") from error
         raw = session.get_modelmeta().custom_metadata_map
         metadata = {}
         for key, value in raw.items():

@@ -1,0 +1,44 @@
+"""``warplab sim2sim``: an exported policy on MuJoCo's C engine, with a JSON report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from warplab.deploy.sim2sim import Sim2SimCfg
+
+
+@dataclasses.dataclass
+class Sim2SimArgs:
+    """Run an exported policy (ONNX) on MuJoCo's C engine through warplab.deploy.Policy, as a robot
+    would, with sensor latency, observation noise, motor strength and pushes; print the report as
+    JSON (docs/deployment.md, "Sim-to-sim")."""
+
+    policy: Path
+    """An ONNX file written by `warplab export` (or next to a checkpoint by `warplab train`)."""
+    check: Annotated[Sim2SimCfg, tyro.conf.OmitArgPrefixes] = dataclasses.field(default_factory=Sim2SimCfg)
+    model: Path | None = None
+    """Run in this model (MJCF, URDF or .mjb) instead of the policy's own scene."""
+    robot: str | None = None
+    """Run on this robot on a flat floor instead: 'humanoid' or a MuJoCo Menagerie name."""
+    video: Path | None = None
+    """Write an MP4 of the episodes here (offscreen rendering: MUJOCO_GL=osmesa on a CPU)."""
+    json_out: Path | None = None
+    """Also write the report to this JSON file."""
+
+
+def sim2sim_command(args: Sim2SimArgs) -> int:
+    from warplab.deploy.sim2sim import run_sim2sim, summary_line
+
+    report = run_sim2sim(args.policy, args.check, model=args.model, robot=args.robot, video=args.video)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(text + "\n")
+    print(f"sim2sim: {summary_line(report)}", flush=True)
+    return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import mujoco
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -108,6 +109,17 @@ def test_humanoid_metadata_round_trip(humanoid_onnx):
         assert meta["kp"][i] == pytest.approx(m.kp)
         assert meta["kd"][i] == pytest.approx(m.kd)
         assert meta["effort_limit"][i] == pytest.approx(m.effort_limit)
+    # Targets were clamped to each joint's range by the servos (inheritrange).
+    assert meta["target_range"][joints.index("left_knee")] == pytest.approx([0.0, 2.6])
+    assert meta["target_range"][joints.index("right_hip_roll")] == pytest.approx([-1.0, 0.5])
+    # The scene as MJCF (the same model on MuJoCo's C engine) and the task's fall thresholds.
+    scene = meta["scene"]
+    assert scene["base_body"] == "pelvis" and scene["init_keyframe"] == "home"
+    assert scene["physics_dt"] == pytest.approx(0.005)
+    model = mujoco.MjModel.from_xml_string(scene["xml"])
+    assert (model.nq, model.nu, model.opt.timestep) == (28, 21, 0.005)
+    assert meta["fall"]["min_base_height"] == pytest.approx(0.5 * robot.base_height)
+    assert meta["fall"]["max_tilt_rad"] == pytest.approx(np.radians(60.0))
     terms = meta["observation_terms"]
     assert [(t["name"], t["size"]) for t in terms] == [
         ("base_ang_vel", 3),

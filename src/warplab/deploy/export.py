@@ -70,13 +70,16 @@ def _actuator_facts(env, actuator_ids: list[int]) -> dict[str, list]:
     import mujoco
 
     m = env.mj_model
-    kp, kd, effort = [], [], []
+    kp, kd, effort, target = [], [], [], []
     for a in actuator_ids:
         servo = int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE)
         kp.append(float(m.actuator_gainprm[a, 0]) if servo else None)
         kd.append(float(-m.actuator_biasprm[a, 2]) if servo else None)
         effort.append(float(m.actuator_forcerange[a, 1]) if m.actuator_forcelimited[a] else None)
-    return {"kp": kp, "kd": kd, "effort_limit": effort}
+        # A servo's control range clamps its target in simulation; a robot's driver should too.
+        limited = servo and m.actuator_ctrllimited[a]
+        target.append([float(v) for v in m.actuator_ctrlrange[a]] if limited else None)
+    return {"kp": kp, "kd": kd, "effort_limit": effort, "target_range": target}
 
 
 def _action_metadata(env) -> dict[str, Any]:
@@ -209,14 +212,9 @@ def _scene_metadata(env) -> dict[str, Any]:
 
 def _fall_metadata(env) -> dict[str, Any]:
     """The task's fall terminations, as thresholds a robot or sim-to-sim check can apply."""
-    out: dict[str, Any] = {"min_base_height": None, "max_tilt_rad": None}
-    for term in env.cfg.terminations.values():
-        name = getattr(term.func, "__name__", "")
-        if name == "root_height_below":
-            out["min_base_height"] = float(term.params["minimum_height"])
-        elif name == "bad_orientation":
-            out["max_tilt_rad"] = float(term.params["limit_angle_rad"])
-    return out
+    from warplab.deploy.sim2sim_model import fall_thresholds
+
+    return fall_thresholds(env.cfg.terminations)
 
 
 def policy_metadata(env, task: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from warplab.deploy.sim2sim_model import (
     bind_robot,
     check_policy_fits,
     load_model,
+    registry_fall_thresholds,
     set_gains,
 )
 
@@ -164,7 +165,7 @@ class Sim2Sim:
             )
         self.latency_steps = int(round(cfg.latency_ms * 1e-3 / self.dt))
         self.noise_std = {k: cfg.obs_noise * s for k, s in NOISE_STD.items()} if cfg.obs_noise > 0 else {}
-        meta_fall = policy.metadata.get("fall") or {}
+        meta_fall = policy.metadata.get("fall") or registry_fall_thresholds(policy)
         self.min_base_height = cfg.min_base_height if cfg.min_base_height is not None else meta_fall.get("min_base_height")
         tilt = math.radians(cfg.max_tilt_deg) if cfg.max_tilt_deg is not None else meta_fall.get("max_tilt_rad")
         self.max_tilt_rad = tilt
@@ -183,6 +184,10 @@ class Sim2Sim:
         self.data = mujoco.MjData(model)
         self.physics_steps = 0
         """Physics steps taken so far, all episodes."""
+        self.trace: list[tuple[str, int, dict[str, np.ndarray]]] | None = None
+        """When a list: every episode's ``("sensed", physics step, signals)`` at each physics step
+        (step 0: the start) and ``("measured", physics step, signals)``, what each policy step
+        received (after latency, before noise); for checking the loop."""
         set_gains(model, self.robot, cfg.motor_strength)
 
     # ------------------------------------------------------------------ the robot's side
@@ -230,7 +235,8 @@ class Sim2Sim:
         return out
 
     def actuate(self, targets: np.ndarray) -> None:
-        """Send joint targets: servos get them as ``ctrl``; motors get the PD torque of this instant."""
+        """Send joint targets: servos get them as ``ctrl`` (MuJoCo clamps them to the control range);
+        motors get the PD torque of this instant toward the target clamped to the same range."""
         d, r = self.data, self.robot
         servo = r.servo
         d.ctrl[r.actuator[servo]] = targets[servo]
@@ -238,7 +244,8 @@ class Sim2Sim:
             motor = ~servo
             s = self.cfg.motor_strength
             q, qd = d.qpos[r.qpos_adr[motor]], d.qvel[r.dof_adr[motor]]
-            torque = s * (r.kp[motor] * (targets[motor] - q) - r.kd[motor] * qd)
+            target = np.clip(targets[motor], r.target_range[motor, 0], r.target_range[motor, 1])
+            torque = s * (r.kp[motor] * (target - q) - r.kd[motor] * qd)
             limit = s * r.effort_limit[motor]
             d.ctrl[r.actuator[motor]] = np.clip(torque, -limit, limit) / r.gear[motor]
 
@@ -305,7 +312,10 @@ class Sim2Sim:
         mujoco.mj_forward(m, d)
         policy.reset()
         line = DelayLine(self.latency_steps)
-        line.push(self.sense())
+        sensed = self.sense()
+        line.push(sensed)
+        if self.trace is not None:
+            self.trace.append(("sensed", 0, sensed))
         steps = max(1, int(round(cfg.seconds / policy.policy_dt)))
         resample_every = max(1, int(round(cfg.command_resample_s / policy.policy_dt)))
         push_every = max(1, int(round(cfg.push_interval_s / policy.policy_dt)))
@@ -316,12 +326,18 @@ class Sim2Sim:
             if step % resample_every == 0 and (cfg.command is None or step == 0):
                 commands = self._draw_commands(rng)
                 drawn.append({k: v.tolist() for k, v in commands.items()})
-            obs = policy.observation(self.signals(self.corrupt(line.read(), rng), commands))
+            measured = line.read()
+            if self.trace is not None:
+                self.trace.append(("measured", step * self.decimation, measured))
+            obs = policy.observation(self.signals(self.corrupt(measured, rng), commands))
             targets = policy.act(obs)
-            for _ in range(self.decimation):
+            for i in range(self.decimation):
                 self.actuate(targets)
                 mujoco.mj_step(m, d)
-                line.push(self.sense())
+                sensed = self.sense()
+                line.push(sensed)
+                if self.trace is not None:
+                    self.trace.append(("sensed", step * self.decimation + i + 1, sensed))
             self.physics_steps += self.decimation
             if cfg.push_mps > 0 and (step + 1) % push_every == 0:
                 self.push(rng)

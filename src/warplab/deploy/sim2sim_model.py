@@ -55,6 +55,30 @@ def load_model(
     return _from_registry(policy), f"scene of {policy.metadata['task']} (task registry)"
 
 
+def fall_thresholds(terminations: dict[str, Any]) -> dict[str, float | None]:
+    """``{"min_base_height": m, "max_tilt_rad": rad}`` from a task's termination terms (None where the
+    task has no ``root_height_below`` or ``bad_orientation`` term)."""
+    out: dict[str, float | None] = {"min_base_height": None, "max_tilt_rad": None}
+    for term in terminations.values():
+        name = getattr(term.func, "__name__", "")
+        if name == "root_height_below":
+            out["min_base_height"] = float(term.params["minimum_height"])
+        elif name == "bad_orientation":
+            out["max_tilt_rad"] = float(term.params["limit_angle_rad"])
+    return out
+
+
+def registry_fall_thresholds(policy: Policy) -> dict[str, float | None]:
+    """The fall thresholds of the policy's task from the task registry, for files exported before
+    they were recorded; Nones where the task is not registered here."""
+    try:
+        from warplab.tasks import UnknownTaskError, make_env_cfg
+
+        return fall_thresholds(make_env_cfg(policy.metadata["task"], play=True).terminations)
+    except (ImportError, UnknownTaskError):
+        return {"min_base_height": None, "max_tilt_rad": None}
+
+
 def _from_file(path: Path) -> mujoco.MjModel:
     if not path.is_file():
         raise Sim2SimError(f"--model {path}: no such file")
@@ -145,6 +169,9 @@ class RobotBinding:
     kd: np.ndarray
     effort_limit: np.ndarray
     """Torque limit, N·m; ``inf`` where unlimited."""
+    target_range: np.ndarray
+    """``[n, 2]`` the range targets are clamped to, rad: the policy's (its servos' control range in
+    training) where given, else the model's servo control range, else unlimited."""
     base_body: int | None
     base_qpos_adr: int | None
     base_dof_adr: int | None
@@ -200,6 +227,16 @@ def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
         "effort_limit",
         lambda i: float(m.actuator_forcerange[actuator[i], 1]) if m.actuator_forcelimited[actuator[i]] else np.inf,
     )
+    ranges = meta.get("target_range") or [None] * len(actuator)
+    target_range = np.array(
+        [
+            r
+            if r is not None
+            else (m.actuator_ctrlrange[a] if servo[i] and m.actuator_ctrllimited[a] else (-np.inf, np.inf))
+            for i, (a, r) in enumerate(zip(actuator, ranges, strict=True))
+        ],
+        dtype=np.float64,
+    )
     base_body, base_q, base_v = _base(m, meta)
     return RobotBinding(
         qpos_adr=m.jnt_qposadr[joints].copy(),
@@ -210,6 +247,7 @@ def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
         kp=kp,
         kd=kd,
         effort_limit=effort,
+        target_range=target_range,
         base_body=base_body,
         base_qpos_adr=base_q,
         base_dof_adr=base_v,
@@ -256,6 +294,9 @@ def set_gains(model: mujoco.MjModel, robot: RobotBinding, strength: float) -> No
         model.actuator_gainprm[a, 0] = kp
         model.actuator_biasprm[a, 1] = -kp
         model.actuator_biasprm[a, 2] = -kd
+        low, high = robot.target_range[i]
+        model.actuator_ctrllimited[a] = int(np.isfinite(low) or np.isfinite(high))
+        model.actuator_ctrlrange[a] = (low, high) if model.actuator_ctrllimited[a] else (0.0, 0.0)
         limit = robot.effort_limit[i] * strength
         if np.isfinite(limit):
             model.actuator_forcelimited[a] = 1

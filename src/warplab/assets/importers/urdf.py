@@ -82,6 +82,14 @@ def load_urdf(
         target = _resolve(ref, path, package_paths, roots, limits)
         mesh.attrib["filename"] = str(target)
     links = [link.attrib.get("name") for link in robot.iter("link")]
+    for joint in robot.iter("joint"):
+        for end in ("parent", "child"):
+            named = [e.attrib.get("link") for e in joint.iter(end)]
+            if len(named) != 1 or named[0] not in links:
+                raise AssetError(
+                    f"{path}: joint {joint.attrib.get('name')!r}: {end} link {named[0] if named else None!r} "
+                    f"is not a link of this file; its links are {links}"
+                )
     children = {c.attrib.get("link") for j in robot.iter("joint") for c in j.iter("child")}
     base = [name for name in links if name not in children]
     if len(base) != 1:
@@ -90,7 +98,9 @@ def load_urdf(
     try:
         spec = mujoco.MjSpec.from_string(ET.tostring(robot, encoding="unicode"))
     except ValueError as e:
-        raise AssetError(f"{path}: MuJoCo cannot read this URDF: {str(e).strip()}") from None
+        # MuJoCo's line numbers count lines of the text rewritten here, not of the user's file.
+        reason = re.sub(r",? line \d+", "", str(e).strip())
+        raise AssetError(f"{path}: MuJoCo cannot read this URDF: {reason}") from None
     spec.modelname = robot.attrib.get("name", spec.modelname)
     if floating_base:
         if fuse_fixed_links and spec.body(base[0]) is None:

@@ -503,7 +503,10 @@ def _mass(r: _Reader, body, prim) -> bool:
 
 def _scale_to_mass(r: _Reader, bodies: list) -> None:
     # USD Physics: a body's mass without its inertia scales the inertia its shapes would give.
-    model = r.spec.compile()
+    try:
+        model = r.spec.compile()
+    except ValueError as e:
+        raise AssetError(f"{r.path}: MuJoCo cannot compile this stage: {str(e).strip()}") from None
     for body, prim in bodies:
         computed = model.body(body.name).mass[0]
         if computed <= 0:
@@ -560,7 +563,8 @@ def _add_shape(r: _Reader, body, prim, owner, collision: bool) -> None:
     elif kind == "Sphere":
         radius = r.attr(prim, "radius", 1.0) * r.m
         uneven = not np.allclose(scale, scale[0], rtol=1e-6)
-        geom.update(type=G.mjGEOM_ELLIPSOID if uneven else G.mjGEOM_SPHERE, size=radius * scale)
+        size = radius * scale if uneven else np.array([radius * scale[0], 0, 0])
+        geom.update(type=G.mjGEOM_ELLIPSOID if uneven else G.mjGEOM_SPHERE, size=size)
     elif kind in ("Capsule", "Cylinder", "Plane"):
         axis = r.attr(prim, "axis", "Z")
         k = "XYZ".index(axis)

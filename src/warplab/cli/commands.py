@@ -138,7 +138,9 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}", flush=True)
     env = RlEnv(env_cfg)
     log_dir = run_dir(task, agent_cfg.run_name, root=args.runs_dir)
-    runner = OnPolicyRunner(env, agent_cfg, log_dir=log_dir)
+    from warplab.deploy.export import checkpoint_exporter
+
+    runner = OnPolicyRunner(env, agent_cfg, log_dir=log_dir, exporter=checkpoint_exporter(env, task))
     if args.resume is not None:
         runner.load(args.resume)
         print(f"resumed from {args.resume} at iteration {runner.iteration}", flush=True)

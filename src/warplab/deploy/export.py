@@ -10,6 +10,7 @@ whose values are JSON. ``docs/deployment.md`` lists every key.
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from pathlib import Path
@@ -250,7 +251,8 @@ def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    actor = _Actor(model).to("cpu").eval()
+    # A copy: the model may be training on a GPU, and must stay there and in training mode.
+    actor = copy.deepcopy(_Actor(model)).to("cpu").eval()
     example = torch.zeros(1, obs_dim, dtype=torch.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -314,3 +316,24 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, tas
         )
     out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
     return export_onnx(policy.model, env.observation_shapes["policy"][0], out, policy_metadata(env, task))
+
+
+def checkpoint_exporter(env, task: str):
+    """An ``exporter(model, out)`` for ``OnPolicyRunner``: writes ``model``'s actor to ``out`` with the
+    deployment metadata of ``env`` (the training env; read once, at the first export).
+
+    The metadata comes from the env the policy trains in, not one built again: no second model
+    compile, no change of the training run's random draws.
+    """
+    cache: dict[str, Any] = {}
+
+    def export(model: nn.Module, out: Path) -> Path:
+        shape = env.observation_shapes["policy"]
+        if len(shape) != 1:
+            raise CheckpointError(f"task {task!r}: the policy observation has shape {list(shape)}; "
+                                  "export handles flat observation vectors only")
+        if "metadata" not in cache:
+            cache["metadata"] = policy_metadata(env, task)
+        return export_onnx(model, int(shape[0]), out, cache["metadata"])
+
+    return export

@@ -104,6 +104,9 @@ class RunnerCfg:
     """Without a progress bar, print one line every this many iterations."""
     seed: int = 42
     """Seed of torch, numpy, Python's random, the env and the mini-batch shuffling."""
+    export_onnx: bool = True
+    """Also write model_<iteration>.onnx and policy.onnx (the latest) beside each checkpoint, when
+    the runner was given an exporter (`warplab train` gives one); a failed export only warns."""
     ppo: PpoCfg = field(default_factory=PpoCfg)
     """PPO settings."""
     policy: PolicyCfg = field(default_factory=PolicyCfg)

@@ -6,7 +6,7 @@ import json
 import random
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,10 @@ class OnPolicyRunner:
         log_dir: run folder for event files, checkpoints and ``resolved_config.json``; None writes
             nothing to disk.
         device: where the networks and the rollout live; default ``env.device``.
+        exporter: ``exporter(policy, path)`` writes the policy to ``path`` (an ``.onnx`` file); the
+            runner calls it after each checkpoint while ``cfg.export_onnx`` is on (``warplab train``
+            passes ``warplab.deploy.export.checkpoint_exporter``). Its failure is a warning, not
+            the end of training.
     """
 
     def __init__(
@@ -82,8 +86,10 @@ class OnPolicyRunner:
         cfg: RunnerCfg,
         log_dir: str | Path | None = None,
         device: torch.device | str | None = None,
+        exporter: Callable[[ActorCritic, Path], Any] | None = None,
     ) -> None:
         validate(cfg)
+        self.exporter = exporter
         self.env = env
         self.cfg = cfg
         self.device = torch.device(device if device is not None else env.device)
@@ -287,7 +293,28 @@ class OnPolicyRunner:
             if self.log_dir is None:
                 raise ValueError("save() needs a path when the runner has no log_dir")
             path = self.log_dir / f"model_{self.iteration}.pt"
-        return save_checkpoint(path, self.state())
+        saved = save_checkpoint(path, self.state())
+        if self.cfg.export_onnx and self.exporter is not None:
+            self._export_onnx(Path(saved))
+        return saved
+
+    def _export_onnx(self, checkpoint: Path) -> None:
+        """``<checkpoint>.onnx`` and ``policy.onnx`` (a copy of the latest) beside the checkpoint."""
+        out = checkpoint.with_suffix(".onnx")
+        target = out
+        try:
+            self.exporter(self.policy, out)
+            target = out.with_name("policy.onnx")
+            tmp = target.with_name(".policy.onnx.tmp")
+            tmp.write_bytes(out.read_bytes())
+            tmp.replace(target)
+        except Exception as error:  # noqa: BLE001 - an export must never end a training run.
+            warnings.warn(
+                f"could not write {target} beside the checkpoint ({type(error).__name__}: {error}); training goes "
+                "on. Export later with `warplab export --checkpoint`, or turn this off with "
+                "--agent.export-onnx False",
+                stacklevel=2,
+            )
 
     def load(self, path: str | Path, load_optimizer: bool = True) -> dict[str, Any]:
         """Restore a checkpoint written by `save` and return it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -171,3 +172,53 @@ def test_cartpole_observation_from_signals(cartpole_onnx):
     np.testing.assert_allclose(
         policy.act(policy.observation(signals)), policy.action_scale * policy.last_action
     )
+
+
+def test_history_terms_are_stacked_as_the_env_stacks_them():
+    # The reference is the env's own history: cartpole with 3 stacked joint positions and a scaled,
+    # clipped velocity with 2; the runtime rebuilds both from the signals of each step.
+    from warplab.deploy.export import policy_metadata
+
+    cfg = make_env_cfg("cartpole-balance", play=True)
+    cfg.num_envs, cfg.device = 1, "cpu"
+    terms = cfg.observations["policy"].terms
+    terms["joint_pos"].history_length = 3
+    terms["joint_vel"].history_length, terms["joint_vel"].scale, terms["joint_vel"].clip = 2, 0.5, (-0.2, 0.2)
+    env = RlEnv(cfg)
+    meta = policy_metadata(env, "cartpole-balance")
+    assert [t["size"] for t in meta["observation_terms"]] == [6, 4] and meta["observation_size"] == 10
+    policy = Policy(None, json.loads(json.dumps(meta)), "history.onnx")
+    observed = []
+    for action in (0.0, 0.5, -0.3, 0.8):
+        if action:
+            env.step(torch.full((1, 1), action))
+        qpos, qvel = env.sim.qpos[0].numpy(), env.sim.qvel[0].numpy()
+        signals = {
+            "joint_pos": {"slider": qpos[0], "hinge": qpos[1]},
+            "joint_vel": {"slider": qvel[0], "hinge": qvel[1]},
+        }
+        obs = policy.observation(signals)
+        np.testing.assert_allclose(obs, env.observations["policy"][0].numpy(), atol=1e-6)
+        observed.append(obs)
+    # The first observation of an episode fills the whole history; the last holds three different steps.
+    np.testing.assert_allclose(observed[0][:2], observed[0][4:6])
+    assert np.abs(observed[-1][:2] - observed[-1][4:6]).max() > 1e-4
+    policy.reset()
+    np.testing.assert_allclose(policy.observation(signals)[:6], np.tile(observed[-1][4:6], 3), atol=1e-6)
+
+
+def test_height_scan_is_a_signal_the_robot_supplies(humanoid_onnx, humanoid_rollout):
+    # A policy that reads a height scan: the runtime takes the robot's scan, checks its size, clips it.
+    good = Policy.load(humanoid_onnx)
+    grid = [[x, 0.0] for x in (-0.1, 0.0, 0.1)]
+    scan = {"name": "height_scan", "func": "HeightScan", "signal": "height_scan", "size": 3, "scale": 1.0,
+            "clip": None, "history_length": 0, "params": {"grid_xy": grid, "clip": [-1.0, 1.0]}}
+    meta = {**good.metadata, "observation_terms": [*good.observation_terms, scan], "observation_size": 75}
+    policy = Policy(None, meta, "scan.onnx")
+    _, signals = humanoid_rollout[0]
+    obs = policy.observation({**signals, "height_scan": [0.7, 1.5, -3.0]})
+    np.testing.assert_allclose(obs[-3:], [0.7, 1.0, -1.0])
+    with pytest.raises(PolicyError, match="'height_scan' has 2 values; term 'height_scan' needs 3"):
+        policy.observation({**signals, "height_scan": [0.7, 0.7]})
+    with pytest.raises(PolicyError, match="'height_scan', which is missing"):
+        policy.observation(signals)

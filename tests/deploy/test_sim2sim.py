@@ -233,3 +233,21 @@ def test_cli_errors_are_one_line_exit_2(humanoid_onnx, tmp_path, capsys, args, m
     assert main(["sim2sim", *argv, "--seconds", "0.2", "--episodes", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("warplab sim2sim: error:") and message in err
+
+
+def test_height_scan_on_flat_ground_reads_the_base_height(humanoid_onnx):
+    # A policy with a height scan gets it from rays cast down onto the static geoms (the floor).
+    good = Policy.load(humanoid_onnx)
+    grid = [[x, y] for y in (-0.5, 0.5) for x in (-0.8, 0.0, 0.8)]
+    scan = {"name": "height_scan", "func": "HeightScan", "signal": "height_scan", "size": 6, "scale": 1.0,
+            "clip": None, "history_length": 0, "params": {"grid_xy": grid, "clip": [-1.0, 0.6]}}
+    meta = {**good.metadata, "observation_terms": [*good.observation_terms, scan], "observation_size": 78}
+    policy = Policy(None, meta, "scan.onnx")
+    model, _ = load_model(policy)
+    check = Sim2Sim(policy, model, Sim2SimCfg())
+    check.data.qpos[:] = check.robot.init_qpos
+    check.data.qpos[2] = 0.55  # below the clip, so the reading is the height itself
+    mujoco.mj_forward(check.model, check.data)
+    np.testing.assert_allclose(check.sense()["height_scan"], 0.55, atol=1e-9)
+    check.data.qpos[2] = 0.9
+    np.testing.assert_allclose(check.sense()["height_scan"], 0.6)

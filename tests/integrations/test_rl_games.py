@@ -207,3 +207,31 @@ def test_example_yaml_matches_warplab_ppo_settings():
     assert float(config["learning_rate"]) == agent.ppo.learning_rate
     assert params["network"]["mlp"]["units"] == list(agent.policy.actor_hidden_dims)
     assert copy.deepcopy(config["env_config"]) == {"task": TASK, "device": "cpu"}
+
+
+class _ReturnsPerEpoch(RlGamesObserver):
+    """Keeps the mean return of the episodes finished in each epoch (NaN where none finished)."""
+
+    def __init__(self):
+        super().__init__()
+        self.returns: list[float] = []
+
+    def after_print_stats(self, frame: int, epoch_num: int, total_time: float) -> None:
+        super().after_print_stats(frame, epoch_num, total_time)
+        self.returns.append(self.last_stats.get("Episode/return", float("nan")))
+
+
+def test_ppo_runner_learns_cartpole(tmp_path):
+    # The example's settings, 16 worlds, 15 epochs (about 14 s here). Seeded by rl_games (torch) and
+    # by the env's seed, which rl_games hands to the env: with seed 1 the return of finished
+    # training episodes went from 23 in the first epoch to 120-260 in epochs 10-15. An epoch where
+    # no world finished an episode (every pole stayed up 32 steps) has no return and is skipped.
+    register()
+    observer = _ReturnsPerEpoch()
+    runner = Runner(algo_observer=observer)
+    runner.load({"params": params_for(tmp_path, num_envs=16, epochs=15)})
+    runner.run({"train": True, "play": False})
+    first = observer.returns[0]
+    later = [r for r in observer.returns[-6:] if r == r]
+    assert first < 60.0, f"the untrained policy already returns {first:.1f}"
+    assert later and sum(later) / len(later) > 4 * first, f"returns per epoch: {observer.returns}"

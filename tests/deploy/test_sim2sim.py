@@ -15,7 +15,7 @@ import pytest
 from warplab.assets.robots.humanoid import MOTORS
 from warplab.cli.main import main
 from warplab.deploy import Policy
-from warplab.deploy.sim2sim import NOISE_STD, DelayLine, Sim2Sim, Sim2SimCfg, run_sim2sim
+from warplab.deploy.sim2sim import NOISE_STD, DelayLine, Sim2Sim, Sim2SimCfg, Streams, run_sim2sim
 from warplab.deploy.sim2sim_model import Sim2SimError, load_model
 
 
@@ -84,7 +84,7 @@ def test_latency_reaches_the_policy(humanoid_onnx):
     check = _check(humanoid_onnx, seconds=0.2, episodes=1, latency_ms=12.0, command=(0.5, 0.0, 0.0))
     assert check.latency_steps == 2  # 12 ms at 5 ms steps rounds to 10 ms
     check.trace = []
-    check.run_episode(np.random.default_rng(0))
+    check.run_episode(Streams.from_seed(0))
     sensed = {step: s for kind, step, s in check.trace if kind == "sensed"}
     measured = [(step, s) for kind, step, s in check.trace if kind == "measured"]
     assert len(measured) == 10

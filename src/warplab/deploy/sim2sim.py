@@ -141,6 +141,20 @@ def rotate_inverse(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
 _DOWN = np.array([0.0, 0.0, -1.0])
 
 
+@dataclasses.dataclass
+class Streams:
+    """Separate random streams for the commands, the noise and the pushes, so that two checks with
+    the same seed draw the same commands whatever their noise or pushes (paired comparisons)."""
+
+    command: np.random.Generator
+    noise: np.random.Generator
+    push: np.random.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Streams:
+        return cls(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)))
+
+
 class Sim2Sim:
     """One policy in one ``MjModel``, with the perturbations of ``cfg``.
 
@@ -304,7 +318,7 @@ class Sim2Sim:
                 return True
         return False
 
-    def run_episode(self, rng: np.random.Generator, record: list | None = None) -> dict[str, Any]:
+    def run_episode(self, rng: Streams, record: list | None = None) -> dict[str, Any]:
         """One episode; appends ``qpos`` after every policy step to ``record`` when given."""
         m, d, r, cfg, policy = self.model, self.data, self.robot, self.cfg, self.policy
         mujoco.mj_resetData(m, d)
@@ -324,12 +338,12 @@ class Sim2Sim:
         drawn = []
         for step in range(steps):
             if step % resample_every == 0 and (cfg.command is None or step == 0):
-                commands = self._draw_commands(rng)
+                commands = self._draw_commands(rng.command)
                 drawn.append({k: v.tolist() for k, v in commands.items()})
             measured = line.read()
             if self.trace is not None:
                 self.trace.append(("measured", step * self.decimation, measured))
-            obs = policy.observation(self.signals(self.corrupt(measured, rng), commands))
+            obs = policy.observation(self.signals(self.corrupt(measured, rng.noise), commands))
             targets = policy.act(obs)
             for i in range(self.decimation):
                 self.actuate(targets)
@@ -340,7 +354,7 @@ class Sim2Sim:
                     self.trace.append(("sensed", step * self.decimation + i + 1, sensed))
             self.physics_steps += self.decimation
             if cfg.push_mps > 0 and (step + 1) % push_every == 0:
-                self.push(rng)
+                self.push(rng.push)
                 pushes += 1
             if record is not None:
                 record.append(d.qpos.copy())
@@ -366,7 +380,7 @@ class Sim2Sim:
 
     def run(self, record: list | None = None) -> dict[str, Any]:
         """Every episode, and the report."""
-        rng = np.random.default_rng(self.cfg.seed)
+        rng = Streams.from_seed(self.cfg.seed)
         started = time.perf_counter()
         episodes = [self.run_episode(rng, record) for _ in range(self.cfg.episodes)]
         wall = time.perf_counter() - started

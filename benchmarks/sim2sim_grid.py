@@ -66,15 +66,17 @@ def markdown(label: str, cells: list[dict], latencies_ms, noise_levels) -> str:
     rows = [f"**{label}** (falls/episodes · mean survival · velocity error · yaw-rate error)", "", head]
     rows.append("|---|" + "---|" * len(noise_levels))
     for latency in latencies_ms:
-        rows.append(
-            f"| {latency:g} ms | " + " | ".join(_cell(by[(latency, n)]) for n in noise_levels) + " |"
-        )
+        rows.append(f"| {latency:g} ms | " + " | ".join(_cell(by[(latency, n)]) for n in noise_levels) + " |")
     return "\n".join(rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--policies", type=Path, nargs="+", required=True, help="ONNX files or .pt checkpoints")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--policies", type=Path, nargs="+", required=True, help="ONNX files or .pt checkpoints"
+    )
     parser.add_argument("--labels", nargs="+", help="a name per policy (default: the file names)")
     parser.add_argument("--latencies-ms", type=float, nargs="+", default=[0, 10, 20, 40, 60])
     parser.add_argument("--noise", type=float, nargs="+", default=[0, 1, 2, 4], help="levels times NOISE_STD")
@@ -83,7 +85,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--motor-strength", type=float, default=1.0)
     parser.add_argument("--push-mps", type=float, default=0.0)
-    parser.add_argument("--out", type=Path, default=Path("sim2sim_grid"), help="writes <out>.json and <out>.md")
+    parser.add_argument(
+        "--out", type=Path, default=Path("sim2sim_grid"), help="writes <out>.json and <out>.md"
+    )
     args = parser.parse_args()
     labels = args.labels or [p.name for p in args.policies]
     if len(labels) != len(args.policies):
@@ -104,7 +108,12 @@ def main() -> None:
             results.append({"label": label, "policy": str(path), "cells": cells})
             tables.append(markdown(label, cells, args.latencies_ms, args.noise))
     summary = {
-        "settings": {**base, "latencies_ms": args.latencies_ms, "noise_levels": args.noise, "noise_std": NOISE_STD},
+        "settings": {
+            **base,
+            "latencies_ms": args.latencies_ms,
+            "noise_levels": args.noise,
+            "noise_std": NOISE_STD,
+        },
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "wall_s": time.perf_counter() - started,
         "results": results,

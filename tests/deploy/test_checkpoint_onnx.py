@@ -42,7 +42,9 @@ def test_export_onnx_false_writes_none(tmp_path):
 
 def _runner(log_dir, **cfg) -> OnPolicyRunner:
     env = make("cartpole-balance", num_envs=2, device="cpu", seed=0)
-    agent = dataclasses.replace(get_task("cartpole-balance").agent_cfg_factory(), console="off", logger="none", **cfg)
+    agent = dataclasses.replace(
+        get_task("cartpole-balance").agent_cfg_factory(), console="off", logger="none", **cfg
+    )
     agent.ppo = dataclasses.replace(agent.ppo, num_steps_per_env=4, num_mini_batches=1)
     return OnPolicyRunner(env, agent, log_dir=log_dir, exporter=checkpoint_exporter(env, "cartpole-balance"))
 

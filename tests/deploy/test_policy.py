@@ -211,8 +211,16 @@ def test_height_scan_is_a_signal_the_robot_supplies(humanoid_onnx, humanoid_roll
     # A policy that reads a height scan: the runtime takes the robot's scan, checks its size, clips it.
     good = Policy.load(humanoid_onnx)
     grid = [[x, 0.0] for x in (-0.1, 0.0, 0.1)]
-    scan = {"name": "height_scan", "func": "HeightScan", "signal": "height_scan", "size": 3, "scale": 1.0,
-            "clip": None, "history_length": 0, "params": {"grid_xy": grid, "clip": [-1.0, 1.0]}}
+    scan = {
+        "name": "height_scan",
+        "func": "HeightScan",
+        "signal": "height_scan",
+        "size": 3,
+        "scale": 1.0,
+        "clip": None,
+        "history_length": 0,
+        "params": {"grid_xy": grid, "clip": [-1.0, 1.0]},
+    }
     meta = {**good.metadata, "observation_terms": [*good.observation_terms, scan], "observation_size": 75}
     policy = Policy(None, meta, "scan.onnx")
     _, signals = humanoid_rollout[0]

@@ -116,7 +116,9 @@ def test_noise_has_the_requested_std(humanoid_onnx, kind):
             assert np.abs(noise).max() <= math.sqrt(3.0) * 2.0 * std
     # The signals the policy would get are the noisy ones: the observation differs from the clean one.
     clean = check.policy.observation(check.signals(sensed, {"base_velocity": np.zeros(3)}))
-    noisy = check.policy.observation(check.signals(check.corrupt(sensed, rng), {"base_velocity": np.zeros(3)}))
+    noisy = check.policy.observation(
+        check.signals(check.corrupt(sensed, rng), {"base_velocity": np.zeros(3)})
+    )
     assert np.abs(noisy - clean).max() > 1e-3
 
 
@@ -179,7 +181,9 @@ def test_a_push_changes_the_base_velocity_by_the_requested_amount(humanoid_onnx)
 def test_pushes_happen_at_the_interval_and_strong_ones_topple_the_robot(humanoid_onnx):
     mild = run_sim2sim(humanoid_onnx, Sim2SimCfg(seconds=3.0, episodes=1, push_mps=0.5, push_interval_s=1.0))
     assert mild["episodes"][0]["pushes"] == 3 and mild["summary"]["falls"] == 0
-    strong = run_sim2sim(humanoid_onnx, Sim2SimCfg(seconds=3.0, episodes=1, push_mps=3.0, push_interval_s=1.0))
+    strong = run_sim2sim(
+        humanoid_onnx, Sim2SimCfg(seconds=3.0, episodes=1, push_mps=3.0, push_interval_s=1.0)
+    )
     assert strong["summary"]["falls"] == 1
 
 
@@ -198,7 +202,9 @@ def test_an_old_file_without_scene_builds_it_from_the_registry(humanoid_onnx, tm
 
 
 def test_the_robot_option_builds_the_humanoid_on_a_floor(humanoid_onnx):
-    report = run_sim2sim(humanoid_onnx, Sim2SimCfg(seconds=1.0, episodes=1, command=(0.3, 0.0, 0.0)), robot="humanoid")
+    report = run_sim2sim(
+        humanoid_onnx, Sim2SimCfg(seconds=1.0, episodes=1, command=(0.3, 0.0, 0.0)), robot="humanoid"
+    )
     assert report["model"] == "robot humanoid on a flat floor" and report["summary"]["falls"] == 0
 
 
@@ -210,7 +216,12 @@ def test_cli_writes_the_report(humanoid_onnx, tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["settings"]["latency_steps"] == 4 and report["settings"]["obs_noise"] == 1.0
     assert set(report["summary"]) == {
-        "episodes", "falls", "fall_rate", "survival_s_mean", "survival_s_min", "lin_vel_error_m_s",
+        "episodes",
+        "falls",
+        "fall_rate",
+        "survival_s_mean",
+        "survival_s_min",
+        "lin_vel_error_m_s",
         "yaw_rate_error_rad_s",
     }
     assert "sim2sim: 0/1 episodes fell" in capsys.readouterr().out
@@ -239,8 +250,16 @@ def test_height_scan_on_flat_ground_reads_the_base_height(humanoid_onnx):
     # A policy with a height scan gets it from rays cast down onto the static geoms (the floor).
     good = Policy.load(humanoid_onnx)
     grid = [[x, y] for y in (-0.5, 0.5) for x in (-0.8, 0.0, 0.8)]
-    scan = {"name": "height_scan", "func": "HeightScan", "signal": "height_scan", "size": 6, "scale": 1.0,
-            "clip": None, "history_length": 0, "params": {"grid_xy": grid, "clip": [-1.0, 0.6]}}
+    scan = {
+        "name": "height_scan",
+        "func": "HeightScan",
+        "signal": "height_scan",
+        "size": 6,
+        "scale": 1.0,
+        "clip": None,
+        "history_length": 0,
+        "params": {"grid_xy": grid, "clip": [-1.0, 0.6]},
+    }
     meta = {**good.metadata, "observation_terms": [*good.observation_terms, scan], "observation_size": 78}
     policy = Policy(None, meta, "scan.onnx")
     model, _ = load_model(policy)

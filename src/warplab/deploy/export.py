@@ -330,8 +330,10 @@ def checkpoint_exporter(env, task: str):
     def export(model: nn.Module, out: Path) -> Path:
         shape = env.observation_shapes["policy"]
         if len(shape) != 1:
-            raise CheckpointError(f"task {task!r}: the policy observation has shape {list(shape)}; "
-                                  "export handles flat observation vectors only")
+            raise CheckpointError(
+                f"task {task!r}: the policy observation has shape {list(shape)}; "
+                "export handles flat observation vectors only"
+            )
         if "metadata" not in cache:
             cache["metadata"] = policy_metadata(env, task)
         return export_onnx(model, int(shape[0]), out, cache["metadata"])

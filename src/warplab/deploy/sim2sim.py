@@ -180,13 +180,18 @@ class Sim2Sim:
         self.latency_steps = int(round(cfg.latency_ms * 1e-3 / self.dt))
         self.noise_std = {k: cfg.obs_noise * s for k, s in NOISE_STD.items()} if cfg.obs_noise > 0 else {}
         meta_fall = policy.metadata.get("fall") or registry_fall_thresholds(policy)
-        self.min_base_height = cfg.min_base_height if cfg.min_base_height is not None else meta_fall.get("min_base_height")
-        tilt = math.radians(cfg.max_tilt_deg) if cfg.max_tilt_deg is not None else meta_fall.get("max_tilt_rad")
+        self.min_base_height = (
+            cfg.min_base_height if cfg.min_base_height is not None else meta_fall.get("min_base_height")
+        )
+        tilt = (
+            math.radians(cfg.max_tilt_deg) if cfg.max_tilt_deg is not None else meta_fall.get("max_tilt_rad")
+        )
         self.max_tilt_rad = tilt
         if self.robot.base_body is None and cfg.push_mps > 0:
             raise Sim2SimError("--push-mps needs a robot with a floating base; the model has no free joint")
         self._velocity_command = next(
-            (n for n, c in policy.metadata["commands"].items() if c.get("components") == VELOCITY_COMPONENTS), None
+            (n for n, c in policy.metadata["commands"].items() if c.get("components") == VELOCITY_COMPONENTS),
+            None,
         )
         for name, command in policy.metadata["commands"].items():
             if cfg.command is not None and len(cfg.command) != int(command["size"]):
@@ -387,7 +392,7 @@ class Sim2Sim:
         return self.report(episodes, wall)
 
     def report(self, episodes: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
-        cfg, policy = self.cfg, self.policy
+        policy = self.policy
 
         def mean(key: str) -> float | None:
             values = [e[key] for e in episodes if e[key] is not None]

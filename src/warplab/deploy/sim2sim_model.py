@@ -49,9 +49,13 @@ def load_model(
     scene = policy.metadata.get("scene") or {}
     if scene.get("xml"):
         try:
-            return mujoco.MjModel.from_xml_string(scene["xml"]), f"scene of {policy.metadata['task']} (embedded)"
+            return mujoco.MjModel.from_xml_string(
+                scene["xml"]
+            ), f"scene of {policy.metadata['task']} (embedded)"
         except ValueError as error:
-            raise Sim2SimError(f"policy {policy.source}: its embedded scene does not compile ({error})") from error
+            raise Sim2SimError(
+                f"policy {policy.source}: its embedded scene does not compile ({error})"
+            ) from error
     return _from_registry(policy), f"scene of {policy.metadata['task']} (task registry)"
 
 
@@ -225,7 +229,9 @@ def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
     kd = per_joint("kd", lambda i: float(-m.actuator_biasprm[actuator[i], 2]) if servo[i] else 0.0)
     effort = per_joint(
         "effort_limit",
-        lambda i: float(m.actuator_forcerange[actuator[i], 1]) if m.actuator_forcelimited[actuator[i]] else np.inf,
+        lambda i: (
+            float(m.actuator_forcerange[actuator[i], 1]) if m.actuator_forcelimited[actuator[i]] else np.inf
+        ),
     )
     ranges = meta.get("target_range") or [None] * len(actuator)
     target_range = np.array(

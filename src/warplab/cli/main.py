@@ -1,4 +1,4 @@
-"""The ``warplab`` command: ``list``, ``train``, ``play``, ``export``, ``sim2sim``, ``bench``.
+"""The ``warplab`` command: ``list``, ``train``, ``play``, ``export``, ``sim2sim``, ``inspect``, ``bench``.
 
 Each subcommand's own options are read by tyro from a dataclass (``warplab train --help``);
 ``--env.FIELD VALUE`` and ``--agent.FIELD VALUE`` change the task's config (see ``overrides.py``).
@@ -27,13 +27,14 @@ from warplab.sim import CapacityError, DeviceError
 from warplab.tasks import UnknownTaskError
 from warplab.viz import RenderError
 
-USAGE = """usage: warplab {list,train,play,export,sim2sim,bench} [options]
+USAGE = """usage: warplab {list,train,play,export,sim2sim,inspect,bench} [options]
 
   list    the registered tasks, one line each
   train   train a policy with PPO (default task: the humanoid on a GPU, cartpole-balance on a CPU)
   play    run a trained policy and write a video
   export  write a trained policy to ONNX with its deployment metadata
   sim2sim run an exported policy on MuJoCo's C engine with latency, noise, weak motors, pushes
+  inspect the bodies, joints, actuators, masses and contacts of an MJCF, URDF or USD file, with warnings
   bench   throughput of raw physics, env steps, policy inference and PPO per world count
 
 `warplab COMMAND --help` lists a command's options."""
@@ -76,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             from warplab.cli.sim2sim import Sim2SimArgs, sim2sim_command
 
             return sim2sim_command(tyro.cli(Sim2SimArgs, args=rest, prog="warplab sim2sim"))
+        if command == "inspect":
+            from warplab.cli.inspect import InspectArgs, inspect_command
+
+            return inspect_command(tyro.cli(InspectArgs, args=rest, prog="warplab inspect"))
     except USER_ERRORS as error:
         print(f"warplab {command}: error: {error}", file=sys.stderr)
         return 2

@@ -140,7 +140,7 @@ def _check_expressible(m: mujoco.MjModel) -> None:
         if not position:
             problems.append(f"actuator {m.actuator(a).name or a!r} is not a position servo on one joint")
     for i in range(m.ngeom):
-        if m.geom_type[i] in (mujoco.mjtGeom.mjGEOM_HFIELD, mujoco.mjtGeom.mjGEOM_SDF):
+        if int(m.geom_type[i]) in (mujoco.mjtGeom.mjGEOM_HFIELD, mujoco.mjtGeom.mjGEOM_SDF):
             problems.append(f"geom {m.geom(i).name or i!r} is a {mujoco.mjtGeom(m.geom_type[i]).name}")
     if problems:
         raise AssetError("cannot write this model to USD Physics: " + "; ".join(problems))

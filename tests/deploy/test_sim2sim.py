@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -61,14 +62,17 @@ def test_a_policy_that_does_nothing_useful_falls(humanoid_onnx):
     assert report["summary"]["falls"] == 1 and report["summary"]["survival_s_mean"] < 3.0
 
 
-def test_the_loop_imports_no_torch_or_warp(humanoid_onnx):
+def test_the_loop_and_its_video_import_no_torch_or_warp(humanoid_onnx, tmp_path):
+    video = tmp_path / "walk.mp4"
     code = (
         "import sys; from warplab.deploy.sim2sim import run_sim2sim, Sim2SimCfg; "
-        f"r = run_sim2sim({str(humanoid_onnx)!r}, Sim2SimCfg(seconds=0.5, episodes=1)); "
+        f"r = run_sim2sim({str(humanoid_onnx)!r}, Sim2SimCfg(seconds=0.5, episodes=1), video={str(video)!r}); "
         "print(r['summary']['episodes'], sorted(m for m in ('torch', 'warp', 'mujoco_warp') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "MUJOCO_GL": "osmesa"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "1 []"
+    assert video.stat().st_size > 1000
 
 
 # ---------------------------------------------------------------- latency

@@ -202,6 +202,16 @@ def test_loads_by_name_from_the_cache_without_the_network(cache, network):
     assert network == []
 
 
+def test_the_public_name_warplab_assets_menagerie_loads_by_name(cache, network):
+    import warplab.assets
+
+    spec = warplab.assets.menagerie(ROBOT)
+    assert [j.name for j in spec.joints] == [j.name for j in load_menagerie(ROBOT).joints]
+    assert warplab.assets.menagerie(ROBOT, "scene").compile().geom("floor") is not None
+    assert warplab.assets.menagerie.menagerie_xml is menagerie_xml  # still the module
+    assert network == []
+
+
 def test_cache_dir_argument_overrides_the_environment(cache, network, monkeypatch, tmp_path):
     monkeypatch.setenv("MENAGERIE_CACHE_DIR", str(tmp_path / "empty"))
     model = load_menagerie(ROBOT, cache_dir=cache).compile()

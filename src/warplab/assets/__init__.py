@@ -1,6 +1,9 @@
-"""Building scenes: robots from MJCF, URDF or MuJoCo Menagerie described by a ``RobotCfg``, the
-project's own robots (``warplab.assets.robots``), and terrain."""
+"""Building scenes: robots from MJCF, URDF, USD or MuJoCo Menagerie described by a ``RobotCfg``, the
+project's own robots (``warplab.assets.robots``), terrain, objects, lights and cameras (``Scene``),
+and ``inspect_file`` for what a robot file holds."""
 
+from warplab.assets.importers import AssetError, ImportLimits, load_robot, write_usd
+from warplab.assets.inspect import inspect_file, inspect_model
 from warplab.assets.menagerie import (
     MenagerieNotCachedError,
     MenagerieNotInstalledError,
@@ -10,9 +13,22 @@ from warplab.assets.menagerie import (
     menagerie_xml,
 )
 from warplab.assets.robot_cfg import ActuatorGroupCfg, RobotCfg, build_robot_spec
+from warplab.assets.scene import CameraCfg, HeightfieldCfg, LightCfg, ObjectCfg, Scene
 
 __all__ = [
     "ActuatorGroupCfg",
+    "AssetError",
+    "CameraCfg",
+    "HeightfieldCfg",
+    "ImportLimits",
+    "LightCfg",
+    "ObjectCfg",
+    "Scene",
+    "inspect_file",
+    "inspect_model",
+    "load_robot",
+    "menagerie",
+    "write_usd",
     "MenagerieNotCachedError",
     "MenagerieNotInstalledError",
     "RobotCfg",

@@ -12,6 +12,7 @@ a Menagerie checkout instead, and then no cache is used.
 Example::
 
     spec = load_menagerie("unitree_g1")  # the robot alone: g1.xml
+    spec = warplab.assets.menagerie("unitree_g1")  # the same: the module is callable
     robot = menagerie_robot_cfg("unitree_g1", joint_names=..., base_body="pelvis", ...)
 """
 
@@ -21,6 +22,8 @@ import difflib
 import functools
 import os
 import pathlib
+import sys
+import types
 from typing import Any
 
 import mujoco
@@ -206,6 +209,26 @@ def menagerie_robot_cfg(
     spec = functools.partial(load_menagerie, name, entry, cache_dir=cache_dir, download=download)
     return RobotCfg(spec=spec, **fields)
 
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``warplab.assets.menagerie("unitree_g1")`` is ``load_menagerie("unitree_g1")``.
+
+    The module keeps its attributes (``from warplab.assets.menagerie import menagerie_xml``); calling
+    it is the short name of its main function.
+    """
+
+    def __call__(
+        self,
+        name: str,
+        entry: str | None = None,
+        *,
+        cache_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> mujoco.MjSpec:
+        return load_menagerie(name, entry, cache_dir=cache_dir, download=download)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "INSTALL_HINT",

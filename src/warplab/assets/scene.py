@@ -26,7 +26,6 @@ import pathlib
 
 import mujoco
 import numpy as np
-import torch
 
 from warplab.assets.importers import load_robot
 from warplab.assets.importers.files import DEFAULT_LIMITS, ImportLimits, check_mesh
@@ -164,7 +163,7 @@ class Scene:
             _add_camera(spec, camera)
         return spec
 
-    def vary_objects(self, sim, seed: int | None = None) -> dict[str, dict[str, torch.Tensor]]:
+    def vary_objects(self, sim, seed: int | None = None) -> dict[str, dict]:
         """Draws each object's mass, size and friction per world from its ranges into ``sim``.
 
         Mass and size change the inertia with them (a uniform solid: inertia scales with the mass and
@@ -178,6 +177,8 @@ class Scene:
         Returns:
           ``{object: {"mass": [N] kg, "size_scale": [N], "friction": [N]}}`` for the values drawn.
         """
+        import torch  # here, so that building scenes needs no torch (the deployment runtime has none)
+
         generator = torch.Generator(device=sim.device)
         if seed is not None:
             generator.manual_seed(seed)

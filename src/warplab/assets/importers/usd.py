@@ -18,7 +18,8 @@ What is read, and how it becomes MuJoCo:
   becomes a position actuator named like the joint (a velocity actuator when only damping is set).
 - USD Physics has no joint damping, armature, dry friction or spring, nor a time step: attributes
   ``warplab:damping``, ``warplab:armature``, ``warplab:frictionloss``, ``warplab:stiffness`` on a joint
-  and ``warplab:timestep`` on the ``PhysicsScene`` carry them, as ``write_usd`` writes them.
+  and ``warplab:timestep`` (``integrator``, ``solver``, ``cone``) on the ``PhysicsScene`` carry them, as
+  ``write_usd`` writes them.
 
 Units follow the stage's ``metersPerUnit`` and ``kilogramsPerUnit``.
 """
@@ -280,6 +281,17 @@ def _scene_options(r: _Reader, scene) -> None:
         timestep = r.attr(scene, "warplab:timestep")
         if timestep is not None:
             r.spec.option.timestep = float(timestep)
+        for option, enum, prefix in (
+            ("integrator", mujoco.mjtIntegrator, "mjINT_"),
+            ("solver", mujoco.mjtSolver, "mjSOL_"),
+            ("cone", mujoco.mjtCone, "mjCONE_"),
+        ):
+            value = r.attr(scene, f"warplab:{option}")
+            if value is not None:
+                if not hasattr(enum, prefix + str(value).upper()):
+                    names = [n[len(prefix) :].lower() for n in enum.__members__]
+                    raise r.error(scene, f"warplab:{option} {value!r} is not one of {names}")
+                setattr(r.spec.option, option, getattr(enum, prefix + str(value).upper()))
     r.spec.option.gravity = (direction * magnitude).tolist()
 
 

@@ -8,7 +8,8 @@ are in degrees where USD wants them. A position actuator becomes the joint's ``D
 geom becomes a ``Cube`` (scaled), ``Sphere`` (scaled unevenly for an ellipsoid), ``Capsule``,
 ``Cylinder``, ``Plane`` or ``Mesh`` prim; colliding geoms get ``CollisionAPI`` and a physics
 material with their sliding friction. What USD Physics cannot say is kept in ``warplab:``
-attributes (joint damping, armature, dry friction and spring, collision bits, the time step).
+attributes (joint damping, armature, dry friction and spring, collision bits, the time step,
+integrator, solver and friction cone).
 
 Refused, because USD Physics has no such thing: a body with several joints, tendons, equality
 constraints, actuators other than position servos on one joint, height fields and SDFs.
@@ -60,6 +61,13 @@ def write_usd(model: mujoco.MjModel | mujoco.MjSpec, path: str | os.PathLike) ->
         scene.CreateGravityDirectionAttr(_gf(Gf.Vec3f, (g / np.linalg.norm(g))))
     scene.CreateGravityMagnitudeAttr(float(np.linalg.norm(g)))
     scene.GetPrim().CreateAttribute("warplab:timestep", Sdf.ValueTypeNames.Double).Set(float(m.opt.timestep))
+    for option, enum in (
+        ("integrator", mujoco.mjtIntegrator),
+        ("solver", mujoco.mjtSolver),
+        ("cone", mujoco.mjtCone),
+    ):
+        value = enum(getattr(m.opt, option)).name.split("_", 1)[1].lower()
+        scene.GetPrim().CreateAttribute(f"warplab:{option}", Sdf.ValueTypeNames.Token).Set(value)
 
     taken: set = {Sdf.Path("/World/PhysicsScene"), Sdf.Path("/World/PhysicsMaterials")}
 

@@ -187,8 +187,10 @@ def test_registered_env_must_match_num_actors(tmp_path):
 
 
 def test_missing_library_names_the_extra(monkeypatch):
-    monkeypatch.setitem(sys.modules, "rl_games", None)  # what `import rl_games` sees when it is not installed
-    monkeypatch.setitem(sys.modules, "rl_games.common", None)
+    # None in sys.modules is what `import rl_games...` meets when the library is not installed.
+    for name in [n for n in sys.modules if n == "rl_games" or n.startswith("rl_games.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "rl_games", None)
     monkeypatch.delitem(sys.modules, "warplab.integrations.rl_games")
     with pytest.raises(ImportError, match=r'pip install "warplab\[integrations\]"'):
         importlib.import_module("warplab.integrations.rl_games")

@@ -172,8 +172,10 @@ def test_train_cfg_from_warplab_and_the_example(tmp_path):
 
 
 def test_missing_library_names_the_extra(monkeypatch):
-    monkeypatch.setitem(sys.modules, "rsl_rl", None)  # what `import rsl_rl` sees when it is not installed
-    monkeypatch.setitem(sys.modules, "rsl_rl.env", None)
+    # None in sys.modules is what `import rsl_rl...` meets when the library is not installed.
+    for name in [n for n in sys.modules if n == "rsl_rl" or n.startswith("rsl_rl.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "rsl_rl", None)
     monkeypatch.delitem(sys.modules, "warplab.integrations.rsl_rl")
     with pytest.raises(ImportError, match=r'pip install "warplab\[integrations\]"'):
         importlib.import_module("warplab.integrations.rsl_rl")

@@ -463,21 +463,12 @@ def _drive(r: _Reader, joint, j, kind) -> None:
     ns = f"drive:{wanted}:physics:"
     if r.attr(joint, ns + "type", "force") != "force":
         raise r.error(joint, f"{ns}type is 'acceleration'; MuJoCo actuators apply forces: use type 'force'")
-    # Angular drives are per degree in USD; forces scale with the stage's units.
-    per_unit = 180.0 / math.pi if wanted == "angular" else 1.0
-    length = r.m**2 if wanted == "angular" else r.m
-    kp = (
-        r.attr(joint, ns + "stiffness", 0.0)
-        * per_unit
-        * r.kg
-        * (length / r.m if wanted == "linear" else length)
-    )
-    kv = (
-        r.attr(joint, ns + "damping", 0.0)
-        * per_unit
-        * r.kg
-        * (length / r.m if wanted == "linear" else length)
-    )
+    # In stage units a force is kg·m/s² and a torque kg·m²/s²; an angular drive's gains are per
+    # degree. Stiffness is force per unit of motion, so a linear drive's loses one length.
+    torque = r.kg * r.m**2 if wanted == "angular" else r.kg * r.m
+    per_motion = 180.0 / math.pi if wanted == "angular" else 1.0 / r.m
+    kp = r.attr(joint, ns + "stiffness", 0.0) * torque * per_motion
+    kv = r.attr(joint, ns + "damping", 0.0) * torque * per_motion
     max_force = r.attr(joint, ns + "maxForce", math.inf)
     if kp == 0 and kv == 0:
         return
@@ -488,7 +479,7 @@ def _drive(r: _Reader, joint, j, kind) -> None:
         act.set_to_velocity(kv=kv)
     if math.isfinite(max_force):
         act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-        act.forcerange = [-max_force * r.kg * length, max_force * r.kg * length]
+        act.forcerange = [-max_force * torque, max_force * torque]
 
 
 def _mass(r: _Reader, body, prim) -> bool:

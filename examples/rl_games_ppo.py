@@ -71,7 +71,9 @@ def main(args: Args) -> Runner:
     runner.load({"params": make_params(args)})
     start = time.perf_counter()
     runner.run({"train": True, "play": False})
-    print(f"rl_games: trained {args.task} with {args.num_envs} worlds on {args.device} in {time.perf_counter() - start:.1f} s")
+    print(
+        f"rl_games: trained {args.task} with {args.num_envs} worlds on {args.device} in {time.perf_counter() - start:.1f} s"
+    )
     return runner
 
 

@@ -142,7 +142,9 @@ def main(args: Args) -> FinalObsPPO:
     )
     agent = make_agent(env, args)
     trainer = SequentialTrainer(
-        env=env, agents=agent, cfg={"timesteps": args.timesteps, "headless": True, "close_environment_at_exit": False}
+        env=env,
+        agents=agent,
+        cfg={"timesteps": args.timesteps, "headless": True, "close_environment_at_exit": False},
     )
     start = time.perf_counter()
     trainer.train()

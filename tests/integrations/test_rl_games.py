@@ -149,7 +149,11 @@ def test_ppo_runner_with_an_asymmetric_critic(tmp_path):
         "clip_value": True,
         "normalize_input": True,
         "truncate_grads": True,
-        "network": {"name": "actor_critic", "central_value": True, "mlp": {"units": [16], "activation": "elu", "initializer": {"name": "default"}}},
+        "network": {
+            "name": "actor_critic",
+            "central_value": True,
+            "mlp": {"units": [16], "activation": "elu", "initializer": {"name": "default"}},
+        },
     }
     params = params_for(tmp_path, epochs=2, env_name="warplab-asymmetric", central_value_config=central_value)
     params["config"]["env_config"] = {}  # the env is built already; rl_games still adds its seed
@@ -223,6 +227,7 @@ class _ReturnsPerEpoch(RlGamesObserver):
         self.returns.append(self.last_stats.get("Episode/return", float("nan")))
 
 
+@pytest.mark.slow
 def test_ppo_runner_learns_cartpole(tmp_path):
     # The example's settings, 16 worlds, 15 epochs (about 14 s here). Seeded by rl_games (torch) and
     # by the env's seed, which rl_games hands to the env: with seed 1 the return of finished

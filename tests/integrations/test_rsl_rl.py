@@ -135,6 +135,7 @@ def test_on_policy_runner_trains_logs_and_saves(tmp_path):
     assert {"Episode/return", "Episode_Reward/alive", "Env/nan_resets", "Train/mean_reward"} <= tags
 
 
+@pytest.mark.slow
 def test_on_policy_runner_learns_cartpole():
     # 16 worlds, 32 steps per iteration, 20 iterations (about 12 s here). rsl_rl draws from torch's
     # global generator: seeded, the run is the same each time. Seeds 0 and 1 both went from a

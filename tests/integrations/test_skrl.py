@@ -141,9 +141,17 @@ def test_final_obs_ppo_bootstraps_from_the_terminal_observation(example, tmp_pat
         actions, _ = agent.act(obs, None, timestep=t, timesteps=8)
         next_obs, rewards, terminated, truncated, infos = env.step(actions)
         agent.record_transition(
-            observations=obs, states=None, actions=actions, rewards=rewards.clone(),
-            next_observations=next_obs, next_states=None, terminated=terminated, truncated=truncated,
-            infos=infos, timestep=t, timesteps=8,
+            observations=obs,
+            states=None,
+            actions=actions,
+            rewards=rewards.clone(),
+            next_observations=next_obs,
+            next_states=None,
+            terminated=terminated,
+            truncated=truncated,
+            infos=infos,
+            timestep=t,
+            timesteps=8,
         )
         obs = next_obs
     assert truncated.all()
@@ -178,7 +186,12 @@ def test_sequential_trainer_with_an_asymmetric_critic(example, tmp_path):
     args = example.Args(rollouts=16, log_dir=str(tmp_path))
     agent = example.make_agent(env, args)
     assert agent.value.key == "states" and agent.value.num_states == 5
-    trainer_cfg = {"timesteps": 40, "headless": True, "disable_progressbar": True, "close_environment_at_exit": False}
+    trainer_cfg = {
+        "timesteps": 40,
+        "headless": True,
+        "disable_progressbar": True,
+        "close_environment_at_exit": False,
+    }
     SequentialTrainer(env=env, agents=agent, cfg=trainer_cfg).train()
     assert agent.memory.get_tensor_by_name("states").shape == (16, 4, 5)
     assert env.env.common_step_counter == 40
@@ -192,3 +205,37 @@ def test_missing_library_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "warplab.integrations.skrl")
     with pytest.raises(ImportError, match=r'pip install "warplab\[integrations\]"'):
         importlib.import_module("warplab.integrations.skrl")
+
+
+class _ReturnsPerUpdate(SkrlVecEnv):
+    """Keeps the mean return of the episodes finished between two reads of the statistics."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.returns: list[float] = []
+
+    def step(self, actions):
+        out = super().step(actions)
+        if "episode" in out[4]:
+            self.returns.append(float(out[4]["episode"].get("Episode/return", float("nan"))))
+        return out
+
+
+@pytest.mark.slow
+def test_ppo_learns_cartpole(example, tmp_path):
+    # The example's settings, 16 worlds, 20 updates of 32 steps (about 15 s here). Seeded (torch and
+    # the env): with seeds 1 and 2 the return of finished training episodes went from 14-16 at the
+    # first update to a mean of 70-100 over the last five.
+    torch.manual_seed(1)
+    env = _ReturnsPerUpdate(warplab.make(TASK, num_envs=16, device="cpu", seed=1), log_interval=32)
+    agent = example.make_agent(env, example.Args(num_envs=16, log_dir=str(tmp_path)))
+    trainer_cfg = {
+        "timesteps": 640,
+        "headless": True,
+        "disable_progressbar": True,
+        "close_environment_at_exit": False,
+    }
+    SequentialTrainer(env=env, agents=agent, cfg=trainer_cfg).train()
+    first, last = env.returns[0], sum(env.returns[-5:]) / 5
+    assert first < 60.0, f"the untrained policy already returns {first:.1f}"
+    assert last > 3 * first, f"returns per update: {[round(r, 1) for r in env.returns]}"

@@ -185,7 +185,9 @@ def make_env(
     if task is None or num_actors is None:
         missing = "env_config.task (a registered warplab task)" if task is None else "config.num_actors"
         raise ValueError(f"the warplab rl_games env needs {missing}")
-    env = warplab.make(task, num_envs=int(num_actors), device=device, seed=int(seed), play=play, **(overrides or {}))
+    env = warplab.make(
+        task, num_envs=int(num_actors), device=device, seed=int(seed), play=play, **(overrides or {})
+    )
     return RlGamesVecEnv(env, states_group=states_group, clip_actions=clip_actions)
 
 
@@ -222,7 +224,9 @@ def register(name: str = "warplab", env: RlEnv | None = None, **adapter_kwargs: 
 
 
 def _create_vec_env(config_name: str, num_actors: int, **env_config: Any) -> RlGamesVecEnv:
-    vec_env = env_configurations.configurations[config_name]["env_creator"](num_actors=num_actors, **env_config)
+    vec_env = env_configurations.configurations[config_name]["env_creator"](
+        num_actors=num_actors, **env_config
+    )
     if vec_env.num_envs != num_actors:
         raise ValueError(f"config.num_actors is {num_actors}, but the env has {vec_env.num_envs} worlds")
     return vec_env

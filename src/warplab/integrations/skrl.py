@@ -127,7 +127,9 @@ class SkrlVecEnv(Wrapper):
         self._states = obs[self.states_group] if self.states_group else None
         return obs["policy"], {}
 
-    def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+    def step(
+        self, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict]:
         """Advances every world by one policy step.
 
         Args:

@@ -9,6 +9,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import mujoco
 import numpy as np
 import pytest
 import torch
@@ -18,6 +19,7 @@ from rl_games.common import env_configurations, vecenv  # noqa: E402
 from rl_games.torch_runner import Runner  # noqa: E402
 
 import warplab  # noqa: E402
+from warplab.assets.robots.cartpole import cartpole_spec  # noqa: E402
 from warplab.envs import mdp  # noqa: E402
 from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg  # noqa: E402
 from warplab.envs.rl_env import RlEnv  # noqa: E402
@@ -80,7 +82,9 @@ def test_registered_vecenv_contract_and_time_outs():
     assert isinstance(env, RlGamesVecEnv) and env.num_envs == 4
     info = env.get_env_info()
     assert info["observation_space"].shape == (4,) and info["action_space"].shape == (1,)
-    assert np.isinf(info["action_space"].high).all() and info["state_space"] is None
+    # The motor's control range [-1, 1] (warplab.integrations.spaces.action_space).
+    assert info["action_space"].low.tolist() == [-1.0] and info["action_space"].high.tolist() == [1.0]
+    assert info["state_space"] is None
     assert env.get_number_of_agents() == 1 and info["agents"] == 1 and info["value_size"] == 1
 
     obs = env.reset()
@@ -168,10 +172,34 @@ def test_ppo_runner_with_an_asymmetric_critic(tmp_path):
     assert env.common_step_counter == 2 * 32
 
 
-def test_clip_actions_with_an_unbounded_space_is_refused(tmp_path):
+def test_rl_games_clip_actions_rescales_to_the_control_range(tmp_path):
+    # rl_games' clip_actions: True maps its [-1, 1] actions onto the action space's bounds: the
+    # cart motor's control range, finite, so training runs.
     register()
-    runner = Runner(algo_observer=RlGamesObserver())
+    observer = RlGamesObserver()
+    runner = Runner(algo_observer=observer)
     runner.load({"params": params_for(tmp_path, epochs=1, clip_actions=True)})
+    runner.run({"train": True, "play": False})
+    assert observer.algo.epoch_num == 1
+    assert observer.algo.actions_high.tolist() == [1.0]
+
+
+def test_rl_games_clip_actions_with_an_unbounded_space_is_refused(tmp_path):
+    # A cart motor without a control range: nothing bounds the action, so rl_games cannot rescale.
+    def unlimited_cartpole():
+        spec = cartpole_spec()
+        spec.actuators[0].ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
+        return spec
+
+    cfg = make_env_cfg(TASK)
+    cfg.scene, cfg.num_envs, cfg.device = unlimited_cartpole, 4, "cpu"
+    env = RlEnv(cfg)
+    register("warplab-unbounded", env)
+    assert np.isinf(RlGamesVecEnv(env).action_space.high).all()
+    params = params_for(tmp_path, epochs=1, clip_actions=True, env_name="warplab-unbounded")
+    params["config"]["env_config"] = {}
+    runner = Runner(algo_observer=RlGamesObserver())
+    runner.load({"params": params})
     with pytest.raises(ValueError, match="set config.clip_actions: False"):
         runner.run({"train": True, "play": False})
 

@@ -75,6 +75,7 @@ def test_wrapper_contract_time_outs_and_final_observations():
     assert isinstance(env, Wrapper)
     assert env.num_envs == 4 and env.num_agents == 1 and env.device == torch.device("cpu")
     assert env.observation_space.shape == (4,) and env.action_space.shape == (1,)
+    assert env.action_space.low.tolist() == [-1.0] and env.action_space.high.tolist() == [1.0]  # ctrlrange
     assert env.state_space is None and env.state() is None
 
     obs, infos = env.reset()

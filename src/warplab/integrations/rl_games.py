@@ -23,9 +23,11 @@ What rl_games receives, all torch tensors on the env's device:
   cut by the time limit that did not also terminate, which rl_games' ``value_bootstrap``
   bootstraps with the value of the observation the action was taken from. rl_games does not use
   terminal observations, so none are passed;
-- an unbounded action space unless ``clip_actions`` is given: set the config's ``clip_actions:
-  False`` (the task's action terms scale and clip), or ``clip_actions: True`` with the env's
-  ``clip_actions`` bound, which rl_games then rescales its [-1, 1] actions to.
+- the action space of ``warplab.integrations.spaces``: bounded where the action stops changing
+  the physics (the actuators' control range), unbounded elsewhere; or ``[-clip_actions,
+  clip_actions]`` with the env's ``clip_actions``. rl_games' config ``clip_actions: True`` clamps
+  its actions to [-1, 1] and rescales them to those bounds, which needs every bound finite;
+  ``clip_actions: False`` passes them as they are, as warplab's own PPO does.
 
 ``RlGamesObserver`` reads ``env.pop_episode_stats()`` (one host sync) once per epoch into
 rl_games' TensorBoard writer.
@@ -37,11 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from gymnasium.spaces import Box
 
+from warplab.integrations import spaces
 from warplab.integrations._common import check_group, default_critic_group, missing_library, time_outs
 
 try:
-    from gymnasium import spaces
     from rl_games.common import env_configurations, vecenv
     from rl_games.common.algo_observer import AlgoObserver
     from rl_games.common.ivecenv import IVecEnv
@@ -66,7 +69,8 @@ class RlGamesVecEnv(IVecEnv):
       env: the wrapped ``RlEnv``.
       observation_space: ``Box(-inf, inf, [D])`` of the ``"policy"`` group.
       state_space: ``Box`` of the states group, or None without one.
-      action_space: ``Box(-clip_actions, clip_actions, [A])``, unbounded when ``clip_actions`` is None.
+      action_space: ``Box(low, high, [A])`` of ``warplab.integrations.spaces.action_space``, or
+        ``Box(-clip_actions, clip_actions, [A])``.
     """
 
     def __init__(self, env: RlEnv, states_group: str | None = _AUTO, clip_actions: float | None = None):
@@ -76,7 +80,7 @@ class RlGamesVecEnv(IVecEnv):
           states_group: observation group passed as ``"states"`` (the asymmetric critic's input);
             ``"auto"``: ``"critic"`` where the env has it; None: no states.
           clip_actions: bound of the action space; actions are clamped to it before the env sees
-            them. None: unbounded (set rl_games' ``clip_actions: False``).
+            them. None: the bounds of ``warplab.integrations.spaces.action_space``.
         """
         check_group(env, "policy", "RlGamesVecEnv")
         if states_group == _AUTO:
@@ -88,10 +92,12 @@ class RlGamesVecEnv(IVecEnv):
         self.env = env
         self.states_group = states_group
         self.clip_actions = clip_actions
-        self.observation_space = _box(env.observation_shapes["policy"], np.inf)
-        self.state_space = _box(env.observation_shapes[states_group], np.inf) if states_group else None
-        bound = np.inf if clip_actions is None else clip_actions
-        self.action_space = _box((env.action_dim,), bound)
+        self.observation_space = spaces.observation_space(env, "policy")
+        self.state_space = spaces.observation_space(env, states_group) if states_group else None
+        if clip_actions is None:
+            self.action_space = spaces.action_space(env)
+        else:
+            self.action_space = Box(-clip_actions, clip_actions, shape=(env.action_dim,), dtype=np.float32)
         self._checked_algo = False
 
     @property
@@ -148,11 +154,13 @@ class RlGamesVecEnv(IVecEnv):
         algo = args[0] if args else None
         if not self._checked_algo and algo is not None:
             self._checked_algo = True
-            if getattr(algo, "clip_actions", False) and self.clip_actions is None:
+            bounded = np.isfinite(self.action_space.low).all() and np.isfinite(self.action_space.high).all()
+            if getattr(algo, "clip_actions", False) and not bounded:
                 raise ValueError(
                     "rl_games' config.clip_actions is True, but the warplab env's action space is "
-                    "unbounded: set config.clip_actions: False (the task's action terms scale and clip "
-                    "actions), or give the env a bound with env_config.clip_actions (e.g. 1.0)"
+                    f"unbounded ({self.action_space}): set config.clip_actions: False (the task's action "
+                    "terms scale and clip actions), or give the env a bound with env_config.clip_actions "
+                    "(e.g. 1.0)"
                 )
 
     def close(self) -> None:
@@ -230,10 +238,6 @@ def _create_vec_env(config_name: str, num_actors: int, **env_config: Any) -> RlG
     if vec_env.num_envs != num_actors:
         raise ValueError(f"config.num_actors is {num_actors}, but the env has {vec_env.num_envs} worlds")
     return vec_env
-
-
-def _box(shape: tuple[int, ...], bound: float) -> spaces.Box:
-    return spaces.Box(-bound, bound, shape=tuple(shape), dtype=np.float32)
 
 
 class RlGamesObserver(AlgoObserver):

@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from gymnasium.spaces import Box
 
+from warplab.integrations import spaces
 from warplab.integrations._common import check_group, default_critic_group, missing_library, time_outs
 
 try:
-    from gymnasium import spaces
     from skrl.agents.torch.ppo import PPO as _SkrlPPO
     from skrl.envs.wrappers.torch import Wrapper
 except ImportError as error:
@@ -61,7 +62,8 @@ class SkrlVecEnv(Wrapper):
       env: the wrapped ``RlEnv``.
       observation_space: ``Box(-inf, inf, [D])`` of the ``"policy"`` group.
       state_space: ``Box`` of the states group, or None.
-      action_space: ``Box(-clip_actions, clip_actions, [A])``, unbounded when ``clip_actions`` is None.
+      action_space: ``Box(low, high, [A])`` of ``warplab.integrations.spaces.action_space`` (bounded
+        where the action stops changing the physics), or ``Box(-clip_actions, clip_actions, [A])``.
     """
 
     def __init__(
@@ -79,7 +81,8 @@ class SkrlVecEnv(Wrapper):
           log_interval: put ``env.pop_episode_stats()`` into ``infos["episode"]`` every this many
             steps (one host sync each time); use the PPO's ``rollouts``.
           clip_actions: bound of the action space; actions are clamped to it before the env sees
-            them. None: unbounded (the task's action terms scale and clip).
+            them. None: the bounds of ``warplab.integrations.spaces.action_space``, not enforced
+            (the task's action terms scale and clip; skrl's ``clip_actions=True`` models clamp to them).
         """
         super().__init__(env)
         check_group(env, "policy", "SkrlVecEnv")
@@ -95,22 +98,25 @@ class SkrlVecEnv(Wrapper):
         self.states_group = states_group
         self.log_interval = log_interval
         self.clip_actions = clip_actions
-        self._observation_space = _box(env.observation_shapes["policy"], np.inf)
-        self._state_space = _box(env.observation_shapes[states_group], np.inf) if states_group else None
-        self._action_space = _box((env.action_dim,), np.inf if clip_actions is None else clip_actions)
+        self._observation_space = spaces.observation_space(env, "policy")
+        self._state_space = spaces.observation_space(env, states_group) if states_group else None
+        if clip_actions is None:
+            self._action_space = spaces.action_space(env)
+        else:
+            self._action_space = Box(-clip_actions, clip_actions, shape=(env.action_dim,), dtype=np.float32)
         self._states: torch.Tensor | None = None
         self._steps = 0
 
     @property
-    def observation_space(self) -> spaces.Box:
+    def observation_space(self) -> Box:
         return self._observation_space
 
     @property
-    def state_space(self) -> spaces.Box | None:
+    def state_space(self) -> Box | None:
         return self._state_space
 
     @property
-    def action_space(self) -> spaces.Box:
+    def action_space(self) -> Box:
         return self._action_space
 
     @property
@@ -192,7 +198,3 @@ class FinalObsPPO(_SkrlPPO):
         super().record_transition(
             next_observations=next_observations, next_states=next_states, infos=infos, **kwargs
         )
-
-
-def _box(shape: tuple[int, ...], bound: float) -> spaces.Box:
-    return spaces.Box(-bound, bound, shape=tuple(shape), dtype=np.float32)

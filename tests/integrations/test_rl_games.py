@@ -141,6 +141,17 @@ def test_ppo_runner_trains_logs_and_saves(tmp_path):
     tags = set(events.Tags()["scalars"])
     assert {"Episode/return", "Episode_Termination/pole_fell", "rewards/iter"} <= tags
 
+    # rl_games' player builds the env through the vecenv and plays the saved policy.
+    params = params_for(tmp_path)
+    params["config"]["player"] = {"use_vecenv": True, "games_num": 4, "render": False, "print_stats": False}
+    player_runner = Runner()
+    player_runner.load({"params": params})
+    player = player_runner.create_player()
+    player.restore(sorted(checkpoints)[-1])
+    assert isinstance(player.env, RlGamesVecEnv)
+    player.run()
+    assert player.env.env.common_step_counter > 0
+
 
 def test_ppo_runner_with_an_asymmetric_critic(tmp_path):
     # The "critic" group reaches rl_games' central value network as "states".

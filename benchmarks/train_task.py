@@ -22,6 +22,9 @@ from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 
+ENV_SET: list[tuple[str, str]] = []
+"""``--env-set`` pairs, applied to every env this script builds (training and evaluation)."""
+
 
 def _set_fields(cfg, pairs) -> None:
     for key, value in pairs or []:
@@ -30,9 +33,13 @@ def _set_fields(cfg, pairs) -> None:
         for part in path:
             target = getattr(target, part)
         current = getattr(target, last)
-        setattr(
-            target, last, type(current)(value) if not isinstance(current, tuple) else tuple(json.loads(value))
-        )
+        if isinstance(current, bool):
+            parsed = {"true": True, "false": False}[value.lower()]
+        elif isinstance(current, tuple):
+            parsed = tuple(json.loads(value))
+        else:
+            parsed = type(current)(value)
+        setattr(target, last, parsed)
 
 
 def train(
@@ -54,6 +61,7 @@ def train(
     spec = get_task(task)
     env_cfg = make_env_cfg(task)
     env_cfg.num_envs = num_envs
+    _set_fields(env_cfg, ENV_SET)
     agent = spec.agent_cfg_factory()
     agent.logger, agent.console, agent.save_interval = "none", "lines", 10_000
     _set_fields(agent, agent_overrides)
@@ -114,9 +122,13 @@ def train(
 def evaluate_velocity(task: str, policy, num_envs: int) -> dict:
     """One full play-mode episode in every world: velocity tracking error and falls."""
     from warplab.envs.mdp import _state
-    from warplab.tasks import make
+    from warplab.envs.rl_env import RlEnv
+    from warplab.tasks import make_env_cfg
 
-    env = make(task, num_envs=num_envs, play=True, seed=123)
+    cfg = make_env_cfg(task, play=True)
+    cfg.num_envs, cfg.seed = num_envs, 123
+    _set_fields(cfg, ENV_SET)
+    env = RlEnv(cfg)
     obs, _ = env.reset()
     done = torch.zeros(num_envs, dtype=torch.bool, device=env.device)
     fell = torch.zeros_like(done)
@@ -155,6 +167,7 @@ def evaluate_push_survival(policy, num_envs: int, strengths: list[float]) -> dic
     for strength in strengths:
         cfg = make_humanoid_push_recovery_env_cfg(play=True, push_strength=strength)
         cfg.num_envs, cfg.seed = num_envs, 123
+        _set_fields(cfg, ENV_SET)
         env = RlEnv(cfg)
         obs, _ = env.reset()
         done = torch.zeros(num_envs, dtype=torch.bool, device=env.device)
@@ -204,7 +217,16 @@ def main():
         metavar=("FIELD", "VALUE"),
         help="agent field, e.g. ppo.learning_rate 3e-4",
     )
+    ap.add_argument(
+        "--env-set",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("FIELD", "VALUE"),
+        help="env config field of every env built here, e.g. graph_step false",
+    )
     args = ap.parse_args()
+    ENV_SET.extend(args.env_set)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary, policy = train(args.task, args.num_envs, args.minutes, out, args.set)

@@ -157,3 +157,9 @@ class RlEnvCfg:
     """Raise on NaN or inf actions (syncs with the host every step) instead of zeroing and counting them."""
     final_observation: bool = True
     """Compute the terminal observation of finished worlds (``info["final_obs"]``) for bootstrapping."""
+    graph_step: bool = True
+    """On CUDA, capture the whole env step (actions, physics, managers, resets) in one CUDA graph
+    after ``graph_warmup_steps`` eager steps and replay it: the host then launches one graph rather
+    than hundreds of kernels. Ignored on the CPU and in debug mode."""
+    graph_warmup_steps: int = 3
+    """Eager steps before the env step is captured (lazy buffers and kernel loads happen in them)."""

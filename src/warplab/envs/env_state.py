@@ -140,6 +140,7 @@ def set_state(env: RlEnv, state: dict[str, Any]) -> dict[str, torch.Tensor]:
         for name, target in live.items():
             target.copy_(saved[name])
     env.common_step_counter = int(state["common_step_counter"])
+    env.step_count.fill_(env.common_step_counter)
     env.rng.set_state(state["rng"].cpu())
     env.sim.forward()
     return {g: t.to(env.device, copy=True) for g, t in state["obs"].items()}

@@ -10,7 +10,8 @@ One call to ``step``:
 6. finished worlds reset (curriculum, state, reset events, managers), by mask;
 7. observations again, taken for the reset worlds only.
 
-Everything stays on the device; nothing in ``step`` reads a value back to the host.
+Everything stays on the device; nothing in ``step`` reads a value back to the host. On CUDA the
+whole step is captured once as a CUDA graph and replayed (``warplab.envs.step_graph``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from warplab.envs.managers import (
 )
 from warplab.envs.managers.term import ConfigError
 from warplab.envs.scene_index import SceneIndex
+from warplab.envs.step_graph import StepGraph, graph_step_enabled
 from warplab.sim import Simulation
 
 
@@ -100,6 +102,9 @@ class RlEnv:
         """Policy steps taken in each world's current episode ``[num_envs]``."""
         self.common_step_counter = 0
         """Policy steps taken since construction (same for all worlds; a Python int)."""
+        self.step_count = torch.zeros((), dtype=torch.long, device=self.device)
+        """``common_step_counter`` on the device: what terms read inside the step, where a Python
+        value would be frozen by the step's CUDA graph."""
         self.reset_buf = torch.zeros(n, dtype=torch.bool, device=self.device)
 
         # Managers, in the order their terms may depend on each other.
@@ -120,6 +125,7 @@ class RlEnv:
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
+        self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None
 
     # ------------------------------------------------------------------ public API
     def reset(self, seed: int | None = None) -> tuple[dict[str, torch.Tensor], dict]:
@@ -143,8 +149,28 @@ class RlEnv:
           obs ``{group: [num_envs, dim]}`` (for finished worlds, the first observation of the next
           episode), reward ``[num_envs]`` float32, terminated ``[num_envs]`` bool, truncated
           ``[num_envs]`` bool, info with ``final_obs`` (``{group: [num_envs, dim]}``: the terminal
-          observation where a world finished, else equal to ``obs``).
+          observation where a world finished, else equal to ``obs``). ``terminated`` and
+          ``truncated`` are the env's own buffers, overwritten by the next step; the other tensors
+          are new at each step.
         """
+        self.action_manager.validate(action)
+        if self._step_graph is not None:
+            obs, reward, terminated, truncated, final_obs = self._step_graph.step(action)
+            if self._step_graph.captured:
+                # The graph's outputs are overwritten by its next replay: hand out copies.
+                obs = {g: t.clone() for g, t in obs.items()}
+                final_obs = {g: t.clone() for g, t in final_obs.items()}
+                reward = reward.clone()
+        else:
+            obs, reward, terminated, truncated, final_obs = self._step_core(action)
+        self.common_step_counter += 1
+        self._obs = obs
+        info = {"final_obs": final_obs} if self.cfg.final_observation else {}
+        return obs, reward, terminated, truncated, info
+
+    def _step_core(self, action: torch.Tensor):
+        """The device work of ``step`` (everything a CUDA graph of the step records); no host sync,
+        no Python state changed (see ``warplab.envs.step_graph``)."""
         self.action_manager.process(action)
         if self._substep_actions:
             for _ in range(self.cfg.decimation):
@@ -154,7 +180,7 @@ class RlEnv:
             self.action_manager.apply()
             self.sim.step(self.cfg.decimation)
         self.episode_length_buf += 1
-        self.common_step_counter += 1
+        self.step_count += 1
 
         terminated, truncated = self.termination_manager.compute()
         # A diverged world's reward may be NaN: it ends with no reward for the step.
@@ -176,9 +202,7 @@ class RlEnv:
             before = torch.nan_to_num(before, nan=0.0, posinf=0.0, neginf=0.0)
             obs[g] = torch.where(rows, obs_after_reset[g], before)
             final_obs[g] = before
-        self._obs = obs
-        info = {"final_obs": final_obs} if self.cfg.final_observation else {}
-        return obs, reward, terminated, truncated, info
+        return obs, reward, terminated, truncated, final_obs
 
     def pop_episode_stats(self) -> dict[str, float]:
         """Means over episodes finished since the last call (one host sync; once per iteration).

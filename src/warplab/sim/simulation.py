@@ -11,6 +11,7 @@ captured graphs, and the next step captures again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 
@@ -156,6 +157,10 @@ class Simulation:
             torch.cuda.set_stream(wp.stream_to_torch(wp.get_stream(self.wp_device)))
         self.fields = PerWorldFields(self)
         self._graphs: dict[int | str, wp.Graph] = {}
+        self._in_outer_capture = False
+        self.graph_generation = 0
+        """Bumped whenever captured graphs go stale (a model array was replaced): graphs captured by
+        others (the env's whole-step graph) must be captured again when it changes."""
         self._bind_views()
         # Buffers used by reset and the divergence guard, allocated once.
         self._reset_mask = torch.zeros(num_worlds, dtype=torch.bool, device=self.device)
@@ -214,7 +219,18 @@ class Simulation:
             mjw.step(self.model, self.data)
 
     def _graph_enabled(self) -> bool:
-        return self.cfg.use_cuda_graph and self.wp_device.startswith("cuda")
+        # Inside a capture of a larger graph the kernels are recorded into that graph directly.
+        return self.cfg.use_cuda_graph and self.wp_device.startswith("cuda") and not self._in_outer_capture
+
+    @contextlib.contextmanager
+    def outer_capture(self):
+        """While a caller captures a graph of its own around ``step``/``forward``: run their kernels
+        eagerly so they are recorded into that graph, rather than launching graphs of ours."""
+        self._in_outer_capture = True
+        try:
+            yield
+        finally:
+            self._in_outer_capture = False
 
     def _capture(self, fn: Callable[[], None]) -> wp.Graph:
         # Kernels must be compiled and loaded before capture: run once eagerly on a saved state,
@@ -241,6 +257,7 @@ class Simulation:
     def invalidate_graphs(self) -> None:
         """Drops captured CUDA graphs: needed after a model array is replaced."""
         self._graphs.clear()
+        self.graph_generation += 1
 
     def forward(self) -> None:
         """Recomputes positions, velocities, forces and sensors from qpos, qvel, ctrl (all worlds).

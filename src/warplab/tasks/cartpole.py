@@ -27,12 +27,12 @@ from warplab.tasks.registry import register_task
 
 def pole_angle_l2(env) -> torch.Tensor:
     """Squared pole angle from upright, rad^2 ``[num_envs]``."""
-    return torch.square(env.sim.qpos[:, env.index.joint_qpos_ids("hinge")[0]])
+    return torch.square(env.sim.qpos[:, env.index.joint_qpos_ids("hinge")][:, 0])
 
 
 def cart_pos_l2(env) -> torch.Tensor:
     """Squared cart position from the centre of the rail, m^2 ``[num_envs]``."""
-    return torch.square(env.sim.qpos[:, env.index.joint_qpos_ids("slider")[0]])
+    return torch.square(env.sim.qpos[:, env.index.joint_qpos_ids("slider")][:, 0])
 
 
 def make_cartpole_env_cfg(play: bool = False) -> RlEnvCfg:

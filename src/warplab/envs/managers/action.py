@@ -38,8 +38,8 @@ class ActionManager:
     def terms(self):
         return self._terms
 
-    def process(self, action: torch.Tensor) -> None:
-        """Validates a policy action and stores it; the controls are written by ``apply``."""
+    def validate(self, action: torch.Tensor) -> None:
+        """Checks what the host knows of a policy action (type, shape, dtype); no device access."""
         env = self._env
         if not isinstance(action, torch.Tensor):
             raise TypeError(
@@ -51,6 +51,10 @@ class ActionManager:
             )
         if not action.is_floating_point():
             raise ValueError(f"action must be a floating-point tensor, got dtype {action.dtype}")
+
+    def process(self, action: torch.Tensor) -> None:
+        """Stores a validated action (non-finite rows zeroed and counted); ``apply`` writes controls."""
+        env = self._env
         action = action.to(device=env.device, dtype=torch.float32)
         finite = torch.isfinite(action).all(dim=1)
         if env.cfg.debug and not bool(finite.all()):

@@ -36,8 +36,14 @@ class CurriculumManager:
     def apply(self, mask: torch.Tensor) -> None:
         for name, cfg, fn in self._terms:
             value = fn(self._env, mask, **cfg.params)
-            if value is not None:
-                self.state[name] = torch.as_tensor(value, device=self._env.device, dtype=torch.float32)
+            if value is None:
+                continue
+            value = torch.as_tensor(value, device=self._env.device, dtype=torch.float32)
+            kept = self.state.get(name)
+            if kept is not None and kept.shape == value.shape:
+                kept.copy_(value)  # in place: the step's CUDA graph keeps writing the same buffer
+            else:
+                self.state[name] = value
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: ``values.<name>`` (the latest value of each term, logged)

@@ -47,8 +47,18 @@ def root_lin_vel_b(env) -> torch.Tensor:
 def gravity_b(env) -> torch.Tensor:
     """``[num_envs, 3]`` unit gravity direction in the base frame ((0, 0, -1) when upright)."""
     quat = root_quat_w(env)
-    down = torch.tensor([0.0, 0.0, -1.0], device=quat.device).expand(quat.shape[0], 3)
-    return quat_rotate_inverse(quat, down)
+    return quat_rotate_inverse(quat, _world_down(env))
+
+
+def _world_down(env) -> torch.Tensor:
+    """``[num_envs, 3]`` (0, 0, -1) for every world, made once per env: a tensor built from Python
+    values at each step would be a host-to-device copy, which synchronizes the stream."""
+    down = getattr(env, "_world_down", None)
+    if down is None:
+        down = torch.zeros(env.num_envs, 3, device=env.device)
+        down[:, 2] = -1.0
+        env._world_down = down
+    return down
 
 
 def default_joint_pos(env, joints=None) -> torch.Tensor:

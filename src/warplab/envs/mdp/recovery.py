@@ -60,7 +60,7 @@ class RandomPush:
       duration_s: how long a force lasts, s, rounded to whole policy steps (at least one).
 
     State (tensors): ``strength []``; ``last_push [num_envs, 3]``, the last push of each world (m/s or
-    N, world frame); ``last_push_step [num_envs]``, the ``common_step_counter`` at that push
+    N, world frame); ``last_push_step [num_envs]``, the ``step_count`` at that push
     (``NEVER``: none yet); ``force_steps_left [num_envs]``, policy steps the current force still lasts.
 
     A push fired at step ``C`` acts in the physics of step ``C + 1`` on. Worlds that end their
@@ -114,7 +114,7 @@ class RandomPush:
 
     def pushed_this_episode(self, env) -> torch.Tensor:
         """``[num_envs]`` bool: the world was pushed during its current episode."""
-        episode_start = env.common_step_counter - env.episode_length_buf
+        episode_start = env.step_count - env.episode_length_buf
         return self.last_push_step > episode_start
 
     def __call__(self, env, mask, **params) -> None:
@@ -141,7 +141,7 @@ class RandomPush:
             xfrc.copy_(torch.where(rows, push, xfrc))
             self.force_steps_left.copy_(torch.where(due, self.force_steps, self.force_steps_left))
         self.last_push.copy_(torch.where(rows, push, self.last_push))
-        self.last_push_step.copy_(torch.where(due, env.common_step_counter, self.last_push_step))
+        self.last_push_step.copy_(torch.where(due, env.step_count, self.last_push_step))
 
 
 def pushed_episode_outcomes(env, mask: torch.Tensor, push: RandomPush) -> tuple[torch.Tensor, torch.Tensor]:

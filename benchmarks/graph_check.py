@@ -1,0 +1,116 @@
+"""Checks the captured env step against the eager one, tensor by tensor (CUDA only).
+
+  python3 benchmarks/graph_check.py --task humanoid-velocity-flat-dr Humanoid-v5 [--json out.json]
+
+For each task: two envs with the same seed, one eager (``graph_step=False``) and one captured;
+before every step the eager env's whole state (generator included) is copied into the captured
+one, both step with the same random action (through resets: episodes last 0.6 s), and their
+outputs and every saved buffer (``env_state.live_tensors``) are compared. Then, on the captured
+env, the same state with the generator moved on must draw other numbers (observation noise).
+
+Prints ``true`` as its last line when the captured step is safe to train with (it captured, and its
+random draws advance from replay to replay), else ``false``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import torch
+
+
+def _envs(task: str, num_envs: int):
+    from warplab.envs.rl_env import RlEnv
+    from warplab.tasks import make_env_cfg
+
+    out = []
+    for graph in (False, True):
+        cfg = make_env_cfg(task)
+        cfg.num_envs, cfg.device, cfg.seed, cfg.graph_step = num_envs, "cuda", 3, graph
+        cfg.episode_length_s = 0.6
+        out.append(RlEnv(cfg))
+    return out
+
+
+def check(task: str, num_envs: int = 64, steps: int = 12) -> dict:
+    """Steps both envs from the same state each time (the eager env's state is copied into the
+    captured one first): MuJoCo Warp on a GPU sums contact forces with atomics, so two envs drift
+    apart by float rounding even when both run eagerly; compared one step at a time they must agree
+    to rounding, random draws included."""
+    from warplab.envs.env_state import live_tensors
+
+    eager, graphed = _envs(task, num_envs)
+    if graphed._step_graph is None:
+        from warplab.envs.step_graph import graph_unsafe_terms
+
+        return {"task": task, "captured": False, "unsafe_terms": graph_unsafe_terms(graphed), "safe": False}
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    worst_out, worst_state, dones_differ, worst_names = 0.0, 0.0, 0, []
+    for _ in range(steps):
+        graphed.set_state(eager.get_state())
+        action = torch.rand(num_envs, eager.action_dim, generator=gen, device="cuda") * 2 - 1
+        out_e, out_g = eager.step(action), graphed.step(action)
+        flat_e = [*out_e[0].values(), out_e[1], *out_e[4]["final_obs"].values()]
+        flat_g = [*out_g[0].values(), out_g[1], *out_g[4]["final_obs"].values()]
+        worst_out = max(
+            worst_out, max(float((a - b).abs().max()) for a, b in zip(flat_e, flat_g, strict=True))
+        )
+        dones_differ += int((out_e[2] != out_g[2]).sum() + (out_e[3] != out_g[3]).sum())
+        a, b = live_tensors(eager), live_tensors(graphed)
+        for name, t in a.items():
+            if t.dtype.is_floating_point and t.numel() and name != "sim.data.qacc_warmstart":
+                d = float((t.double() - b[name].double()).abs().nan_to_num(0.0).max())
+                if d > worst_state:
+                    worst_state = d
+                if d > 1e-3:
+                    worst_names.append((d, name))
+    g = graphed
+    state = g.get_state()
+    zero = torch.zeros(num_envs, g.action_dim, device="cuda")
+    o1 = g.step(zero)[0]["policy"].clone()
+    g.set_state(state)
+    torch.rand(1, generator=g.rng, device="cuda")  # the same state, the generator moved on
+    o2 = g.step(zero)[0]["policy"].clone()
+    result = {
+        "task": task,
+        "captured": g._step_graph.captured,
+        "capture_failed": g._step_graph.failed,
+        "max_output_difference": worst_out,
+        "max_state_difference": worst_state,
+        "states_differing_over_1e-3": [f"{n}: {d:.3g}" for d, n in sorted(worst_names, reverse=True)[:12]],
+        "done_flags_differing": dones_differ,
+        "draws_follow_generator": not bool(torch.equal(o1, o2)),
+    }
+    result["safe"] = bool(
+        result["captured"] and worst_out < 1e-3 and dones_differ == 0 and result["draws_follow_generator"]
+    )
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--task", nargs="+", default=["humanoid-velocity-flat-dr"])
+    ap.add_argument("--json")
+    ap.add_argument(
+        "--ignore-unsafe",
+        action="store_true",
+        help="capture even terms that declare graph_safe = False (to study them)",
+    )
+    args = ap.parse_args()
+    if args.ignore_unsafe:
+        import warplab.envs.step_graph as step_graph
+
+        step_graph.graph_unsafe_terms = lambda env: []
+    results = [check(t) for t in args.task]
+    for r in results:
+        print(json.dumps(r, indent=1), file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print("true" if all(r["safe"] for r in results) else "false")
+
+
+if __name__ == "__main__":
+    main()

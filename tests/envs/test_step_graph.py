@@ -1,0 +1,153 @@
+"""The env step is free of host syncs (so it can be captured), and on CUDA the captured step
+replays exactly what the eager step computes."""
+
+from __future__ import annotations
+
+import traceback
+
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from warplab.envs.rl_env import RlEnv
+from warplab.tasks import list_tasks, make_env_cfg
+
+# Operators that read a device value on the host (a sync) or copy host data to the device.
+_HOST_SYNC_OPS = {
+    "_local_scalar_dense",  # .item(), float(t), bool(t)
+    "nonzero",
+    "nonzero_static",
+    "masked_select",
+    "is_nonzero",
+    "equal",
+    "lift_fresh",  # torch.tensor(python data): a host-to-device copy on every call
+}
+
+
+class _HostSyncRecorder(TorchDispatchMode):
+    """Records every operator of ``_HOST_SYNC_OPS`` (and indexing by a bool mask) with the warplab
+    lines that called it."""
+
+    def __init__(self):
+        super().__init__()
+        self.hits: dict[tuple, int] = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        bool_index = name == "index" and any(
+            isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in (args[1] or [])
+        )
+        if name in _HOST_SYNC_OPS or bool_index:
+            where = tuple(
+                f"{f.filename.split('warplab/')[-1]}:{f.lineno}"
+                for f in traceback.extract_stack()
+                if "/warplab/" in f.filename and "/tests/" not in f.filename
+            )
+            key = (name, where[-3:])
+            self.hits[key] = self.hits.get(key, 0) + 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("task", list_tasks())
+def test_env_step_has_no_host_sync(task):
+    """Every registered task's step, with and without resets, reads nothing back to the host."""
+    cfg = make_env_cfg(task)
+    cfg.num_envs = 2
+    env = RlEnv(cfg)
+    action = torch.zeros(2, env.action_dim, device=env.device)
+    env.step(action)
+    with _HostSyncRecorder() as recorder:
+        env.step(action)
+        env.episode_length_buf.fill_(env.max_episode_length)  # both worlds time out: the reset path
+        env.step(action)
+    assert not recorder.hits, f"host syncs in {task}'s step: {recorder.hits}"
+
+
+def test_recorder_sees_a_sync():
+    """The recorder itself catches what it is meant to (else the test above could not fail)."""
+    x = torch.arange(4.0)
+    with _HostSyncRecorder() as recorder:
+        x.sum().item()
+        _ = x[x > 1]
+        torch.tensor([1.0, 2.0])
+    names = sorted({name for name, _ in recorder.hits})
+    assert names == ["_local_scalar_dense", "index", "lift_fresh"]
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _pair(task: str, num_envs: int):
+    envs = []
+    for graph in (False, True):
+        cfg = make_env_cfg(task)
+        cfg.num_envs, cfg.device, cfg.seed, cfg.graph_step = num_envs, "cuda", 3, graph
+        cfg.episode_length_s = 0.6  # resets every few steps
+        envs.append(RlEnv(cfg))
+    return envs
+
+
+@pytest.mark.gpu
+@cuda
+@pytest.mark.parametrize("task", ["humanoid-velocity-flat-dr", "humanoid-push-recovery", "Humanoid-v5"])
+def test_graph_step_replays_the_eager_step(task):
+    """From the same state (generator included), the captured step gives what the eager step gives,
+    through resets, observation noise, randomization and pushes. States are re-synced before every
+    step: MuJoCo Warp sums contact forces with atomics on a GPU, so two eager envs also drift apart
+    by rounding over many steps."""
+    from warplab.envs.env_state import live_tensors
+
+    eager, graphed = _pair(task, 64)
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    for i in range(12):
+        graphed.set_state(eager.get_state())
+        action = torch.rand(64, eager.action_dim, generator=gen, device="cuda") * 2 - 1
+        out_e, out_g = eager.step(action), graphed.step(action)
+        assert torch.equal(out_e[2], out_g[2]) and torch.equal(out_e[3], out_g[3]), (
+            f"dones differ at step {i}"
+        )
+        for a, b in zip(
+            [*out_e[0].values(), out_e[1], *out_e[4]["final_obs"].values()],
+            [*out_g[0].values(), out_g[1], *out_g[4]["final_obs"].values()],
+            strict=True,
+        ):
+            torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-4)
+        live_e, live_g = live_tensors(eager), live_tensors(graphed)
+        for name, t in live_e.items():
+            # The solver's warm start is its first guess: rounding-sensitive, and the outputs above
+            # already show the solves agree.
+            if t.dtype.is_floating_point and name != "sim.data.qacc_warmstart":
+                torch.testing.assert_close(t, live_g[name], atol=1e-3, rtol=1e-4, msg=f"{name} at step {i}")
+    assert graphed._step_graph.captured, graphed._step_graph.failed
+    assert eager._step_graph is None
+    # Each replay draws new numbers: the same state with the generator moved on gives other noise.
+    state = graphed.get_state()
+    zero = torch.zeros(64, graphed.action_dim, device="cuda")
+    first = graphed.step(zero)[0]["policy"]
+    graphed.set_state(state)
+    torch.rand(1, generator=graphed.rng, device="cuda")
+    second = graphed.step(zero)[0]["policy"]
+    if task != "Humanoid-v5":  # the Gymnasium task has no observation noise
+        assert not torch.equal(first, second), "the captured step repeats its random draws"
+
+
+@pytest.mark.gpu
+@cuda
+def test_a_term_unsafe_to_capture_keeps_the_step_eager():
+    """The rough task's height scan declares itself unsafe to capture: that env steps eagerly."""
+    _, env = _pair("humanoid-velocity-rough", 4)
+    assert env._step_graph is None
+
+
+@pytest.mark.gpu
+@cuda
+def test_graph_step_outputs_are_not_overwritten():
+    """What one step returned stays as it was after the next (the graph's buffers are copied)."""
+    _, env = _pair("humanoid-velocity-flat", 16)
+    action = torch.zeros(16, env.action_dim, device="cuda")
+    for _ in range(5):
+        obs, reward, *_ = env.step(action)
+    kept_obs, kept_reward = obs["policy"].clone(), reward.clone()
+    env.step(action + 0.5)
+    assert env._step_graph.captured
+    assert torch.equal(obs["policy"], kept_obs) and torch.equal(reward, kept_reward)

@@ -12,7 +12,8 @@ fi
 python -m pip install -q --upgrade pip >/dev/null
 # torch 2.13.0: on a CPU machine this is the CPU build; on a GPU machine pip's default CUDA build.
 python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
-python -m pip install -q -e ".[dev,menagerie]"
+# EXTRAS: the optional parts to install (scripts/test.sh adds the RL-library adapters and USD).
+python -m pip install -q -e ".[${EXTRAS:-dev,menagerie}]"
 # Offscreen rendering on a machine without a GPU uses OSMesa (Debian/Ubuntu package libosmesa6).
 if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then

@@ -2,7 +2,8 @@
 # Sets up and runs the test suite on the CPU. Extra arguments go to pytest (e.g. -m "not slow").
 set -uo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh || exit 1
+# The tests run the real RL libraries (integrations) and USD import (usd-core), so install them too.
+EXTRAS=dev,menagerie,integrations,usd ./scripts/setup.sh || exit 1
 . .venv/bin/activate
 python -m pytest -q -ra --durations=15 "$@"
 status=$?

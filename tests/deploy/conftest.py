@@ -5,21 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from warplab.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 HUMANOID_CHECKPOINT = ROOT / "benchmarks" / "results" / "humanoid_velocity_flat_4096_h100_policy.pt"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machines share two cores; the worlds here are few and small.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

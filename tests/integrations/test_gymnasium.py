@@ -28,15 +28,6 @@ SHORT = {"episode_length_s": 0.1}
 """Cart-pole episodes of 0.1 s: 5 policy steps of 0.02 s, too short for the pole to fall."""
 
 
-@pytest.fixture(autouse=True)
-def _gym_one_thread():
-    # The test machines share two cores; the worlds here are few and small.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _policy_dt(env: RlEnv) -> float:
     """The policy step from the model's own timestep and the config's decimation, s."""
     return env.cfg.decimation * env.mj_model.opt.timestep

@@ -26,15 +26,6 @@ TASK = "cartpole-balance"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machines share two cores; one thread is also faster for these tiny networks.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def train_cfg(num_steps_per_env: int = 16) -> dict:
     """A small rsl_rl 5.x runner config for cartpole (obs groups: warplab's "policy" for both)."""
     mlp = {

@@ -35,15 +35,6 @@ SHORT_S = 0.1
 """Cart-pole episodes of 0.1 s: 5 policy steps, too short for the pole to fall (all time-outs)."""
 
 
-@pytest.fixture(autouse=True)
-def _sb3_one_thread():
-    # The test machines share two cores; one thread is also faster for these tiny networks.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 # ---------------------------------------------------------------------------------------- the contract
 def test_time_outs_carry_the_terminal_observation_and_the_time_limit_flag():
     """Against two twins with the same seed: one with the same short episodes (its ``final_obs``) and

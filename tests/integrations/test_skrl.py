@@ -28,15 +28,6 @@ TASK = "cartpole-balance"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machines share two cores; one thread is also faster for these tiny networks.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def example():
     spec = importlib.util.spec_from_file_location("skrl_ppo", EXAMPLES / "skrl_ppo.py")

@@ -96,7 +96,7 @@ def test_terrains_and_bad_objects():
         .build()
         .compile()
     )
-    assert generated.geom("terrain").type == mujoco.mjtGeom.mjGEOM_HFIELD
+    assert generated.geom("terrain_r0_c0").type == mujoco.mjtGeom.mjGEOM_HFIELD
     assert Scene(terrain=None).build().compile().ngeom == 0
     with pytest.raises(ValueError, match=r"object 'crate': a box needs 3 positive sizes"):
         Scene(objects=(ObjectCfg("crate", "box", size=(0.1, 0.0, 0.1)),)).build()

@@ -158,14 +158,21 @@ def test_the_height_field_compiles_and_holds_the_heights(terrain):
     spec = mujoco.MjSpec()
     add_terrain(spec, small_cfg(), terrain)
     model = spec.compile()
-    ground, rays = model.geom("terrain"), model.geom("terrain_rays")
-    assert model.nhfield == 1 and model.hfield_nrow[0] == terrain.heights.shape[0]
-    assert model.hfield_ncol[0] == terrain.heights.shape[1]
-    np.testing.assert_allclose(model.hfield_size[0][:2], [terrain.size_x, terrain.size_y])
-    world = ground.pos[2] + model.hfield_data.reshape(terrain.heights.shape) * model.hfield_size[0][2]
+    # Chunks of chunk_size share their edge samples; together they hold every height of the grid.
+    world = np.full(terrain.heights.shape, np.nan)
+    hs = terrain.horizontal_scale
+    for h in range(model.nhfield):
+        ground, rays = model.geom(model.hfield(h).name), model.geom("terrain_rays" + model.hfield(h).name[7:])
+        nrow, ncol = model.hfield_nrow[h], model.hfield_ncol[h]
+        assert nrow <= round(small_cfg().chunk_size / hs) + 1 and ncol <= round(small_cfg().chunk_size / hs) + 1
+        c0 = round((ground.pos[0] - model.hfield_size[h][0] + terrain.size_x) / hs)
+        r0 = round((ground.pos[1] - model.hfield_size[h][1] + terrain.size_y) / hs)
+        adr = model.hfield_adr[h]
+        data = model.hfield_data[adr : adr + nrow * ncol].reshape(nrow, ncol)
+        world[r0 : r0 + nrow, c0 : c0 + ncol] = ground.pos[2] + data * model.hfield_size[h][2]
+        assert (ground.contype[0], ground.conaffinity[0], ground.group[0]) == (1, 0, 0)
+        assert (rays.contype[0], rays.conaffinity[0], rays.group[0]) == (0, 0, TERRAIN_RAY_GROUP)
     np.testing.assert_allclose(world, terrain.heights, atol=2e-6)
-    assert (ground.contype[0], ground.conaffinity[0], ground.group[0]) == (1, 0, 0)
-    assert (rays.contype[0], rays.conaffinity[0], rays.group[0]) == (0, 0, TERRAIN_RAY_GROUP)
     # MuJoCo's own ray cast meets the ground at a tile's spawn point (the stairs' summit, 0.6 m up).
     data = mujoco.MjData(model)
     mujoco.mj_forward(model, data)

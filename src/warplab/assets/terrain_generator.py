@@ -1,4 +1,4 @@
-"""Generated terrain: a grid of tiles of growing difficulty in one MuJoCo height field.
+"""Generated terrain: a grid of tiles of growing difficulty, in MuJoCo height fields of a few tiles each.
 
 The grid has ``num_levels`` rows of difficulty along x (level 0, the easiest, at the lowest x) and
 ``num_cols`` columns of terrain types along y; a flat border surrounds it. Every tile has a flat
@@ -97,6 +97,11 @@ class TerrainCfg:
     """``stepping_stones``: width of the pits between stones, m (grows with the level)."""
     stone_pit_depth: float = 0.5
     """``stepping_stones``: depth of the pits below the stones, m."""
+    chunk_size: float = 16.0
+    """Side of each height field the grid is cut into, m (a multiple of ``horizontal_scale``). MuJoCo
+    Warp collides a geom with a height field in the field's own frame in float32; over one field as
+    large as the default grid (120 m x 200 m) a foot 76 m from its centre drew contacts with wrong
+    normals, and standing humanoids were thrown into the air (``add_terrain``)."""
     base_thickness: float = 1.0
     """Solid thickness below the lowest point of the height field, m (MuJoCo's ``size[3]``)."""
     friction: float = 1.0
@@ -158,6 +163,8 @@ def validate_terrain_cfg(cfg: TerrainCfg) -> None:
         )
     _points(cfg.border_width, cfg.horizontal_scale, "border_width")
     _points(cfg.rough_cell_size, cfg.horizontal_scale, "rough_cell_size")
+    if _points(cfg.chunk_size, cfg.horizontal_scale, "chunk_size") < 1:
+        raise ValueError(f"TerrainCfg.chunk_size must be > 0 m, got {cfg.chunk_size}")
     if not 0 < cfg.platform_size < cfg.tile_size:
         raise ValueError(
             f"TerrainCfg.platform_size must lie in (0, tile_size = {cfg.tile_size}) m, got {cfg.platform_size}"
@@ -284,36 +291,73 @@ def generate_terrain(cfg: TerrainCfg) -> Terrain:
 
 
 def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = None) -> Terrain:
-    """Adds the terrain to ``spec`` as the height field ``terrain`` and two geoms; returns the terrain.
+    """Adds the terrain to ``spec`` as height fields of at most ``cfg.chunk_size`` m a side; returns it.
 
-    - ``terrain``: the ground robots stand on (group 0, contype 1, conaffinity 0: it meets every geom
-      whose conaffinity has bit 1, as the flat ``floor`` does, and nothing else of the world);
-    - ``terrain_rays``: the same surface in group ``TERRAIN_RAY_GROUP`` without collisions, the target of
-      height scans (MuJoCo's ray casts select geoms by group, and robots use the low groups).
+    The grid is cut into chunks that share their edge samples (so the surface stays continuous), each
+    a height field ``terrain_r<i>_c<j>`` (row i along y, column j along x, from the most negative
+    corner) centred on its own geoms:
+
+    - ``terrain_r<i>_c<j>``: the ground robots stand on (group 0, contype 1, conaffinity 0: it meets
+      every geom whose conaffinity has bit 1, as the flat ``floor`` does, and nothing else of the world);
+    - ``terrain_rays_r<i>_c<j>``: the same surface in group ``TERRAIN_RAY_GROUP`` without collisions,
+      the target of height scans (MuJoCo's ray casts select geoms by group, and robots use the low groups).
+
+    Why chunks: MuJoCo Warp tests a geom against the prisms of a height field in the field's frame in
+    float32, and far from the field's centre the convex collision loses precision. On one field
+    spanning the default grid (centre to edge 100 m), humanoids standing still on flat tiles 36 m and
+    76 m from the centre were launched at 20 rad/s by contacts whose normals pointed into the ground,
+    where the same worlds 4 m from the centre (and MuJoCo's float64 C engine anywhere) stood.
 
     Args:
       terrain: a terrain generated from ``cfg`` already (None: generated here).
     """
-    if any(g.name in ("terrain", "terrain_rays") for g in spec.geoms):
-        raise ValueError("the spec already has a geom named 'terrain' or 'terrain_rays'")
+    if any(g.name.startswith("terrain") for g in spec.geoms):
+        raise ValueError("the spec already has a geom whose name starts with 'terrain'")
     terrain = terrain if terrain is not None else generate_terrain(cfg)
-    heights = terrain.heights
+    hs = terrain.horizontal_scale
+    chunk = round(cfg.chunk_size / hs)
+    ny, nx = terrain.heights.shape
+    add_checker_material(spec, "terrain", rgb1=(0.30, 0.34, 0.38), rgb2=(0.22, 0.25, 0.29))
+    for i, r0 in enumerate(range(0, max(ny - 1, 1), chunk)):
+        for j, c0 in enumerate(range(0, max(nx - 1, 1), chunk)):
+            heights = terrain.heights[r0 : r0 + chunk + 1, c0 : c0 + chunk + 1]
+            centre = (
+                (c0 + 0.5 * (heights.shape[1] - 1)) * hs - terrain.size_x,
+                (r0 + 0.5 * (heights.shape[0] - 1)) * hs - terrain.size_y,
+            )
+            _add_hfield(spec, cfg, f"r{i}_c{j}", heights, hs, centre)
+    return terrain
+
+
+def _add_hfield(
+    spec: mujoco.MjSpec,
+    cfg: TerrainCfg,
+    suffix: str,
+    heights: np.ndarray,
+    hs: float,
+    centre: tuple[float, float],
+) -> None:
     low, high = float(heights.min()), float(heights.max())
     span = high - low
     # MuJoCo rescales a height field's samples to [0, 1] and multiplies them by size[2]; giving them
     # already normalized, with the lowest point as the geom's z, keeps every height exact.
     normalized = (heights - low) / span if span > 0 else np.zeros_like(heights)
+    name = f"terrain_{suffix}"
     spec.add_hfield(
-        name="terrain",
+        name=name,
         nrow=heights.shape[0],
         ncol=heights.shape[1],
-        size=[terrain.size_x, terrain.size_y, span if span > 0 else 1.0, cfg.base_thickness],
+        size=[
+            0.5 * (heights.shape[1] - 1) * hs,
+            0.5 * (heights.shape[0] - 1) * hs,
+            span if span > 0 else 1.0,
+            cfg.base_thickness,
+        ],
         userdata=normalized.astype(np.float32).ravel().tolist(),
     )
-    add_checker_material(spec, "terrain", rgb1=(0.30, 0.34, 0.38), rgb2=(0.22, 0.25, 0.29))
-    common = {"type": mujoco.mjtGeom.mjGEOM_HFIELD, "hfieldname": "terrain", "pos": [0.0, 0.0, low]}
+    common = {"type": mujoco.mjtGeom.mjGEOM_HFIELD, "hfieldname": name, "pos": [centre[0], centre[1], low]}
     spec.worldbody.add_geom(
-        name="terrain",
+        name=name,
         material="terrain",
         contype=1,
         conaffinity=0,
@@ -323,14 +367,13 @@ def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = 
         **common,
     )
     spec.worldbody.add_geom(
-        name="terrain_rays",
+        name=f"terrain_rays_{suffix}",
         contype=0,
         conaffinity=0,
         group=TERRAIN_RAY_GROUP,
         rgba=[0.5, 0.5, 0.5, 1.0],
         **common,
     )
-    return terrain
 
 
 _CACHE: dict[str, Terrain] = {}

@@ -28,15 +28,6 @@ CENTRE = TILE // 2
 HALF_PLATFORM = 5  # samples on each side of the centre in the 1 m platform
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machines share two cores; these models are tiny.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def small_cfg(**fields) -> TerrainCfg:
     """One column per type, three levels of difficulty 0, 0.5 and 1."""
     cfg = TerrainCfg(

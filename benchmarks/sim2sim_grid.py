@@ -11,7 +11,8 @@ by side, e.g. a task trained with and without domain randomization::
         --labels "without DR" "with DR" --out benchmarks/results/sim2sim_grid
 
 writes ``<out>.json`` (every cell's report summary and settings) and ``<out>.md`` (one table per
-policy, and the differences when there are two), and prints the Markdown.
+policy; no difference table), and prints the Markdown. A dot in ``<out>``'s name is kept
+(``--out sweeps/motor_0.85`` writes ``motor_0.85.json``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def markdown(label: str, cells: list[dict], latencies_ms, noise_levels) -> str:
     return "\n".join(rows)
 
 
+def _out_file(out: Path, suffix: str) -> Path:
+    """``<out><suffix>``; a dot in ``out``'s name (``motor_0.85``) is kept, not taken as a suffix."""
+    stem = out.name[: -len(out.suffix)] if out.suffix in (".json", ".md") else out.name
+    return out.with_name(stem + suffix)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,9 +126,9 @@ def main() -> None:
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    _out_file(args.out, ".json").write_text(json.dumps(summary, indent=2) + "\n")
     text = "\n\n".join(tables) + "\n"
-    args.out.with_suffix(".md").write_text(text)
+    _out_file(args.out, ".md").write_text(text)
     print(text)
 
 

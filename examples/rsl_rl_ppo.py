@@ -47,8 +47,8 @@ class Args:
     """Start the worlds at random points of their episodes, so time-outs spread over iterations."""
 
 
-def main(args: Args) -> OnPolicyRunner:
-    """Trains as ``args`` say; returns the runner (its ``alg`` holds the trained actor and critic)."""
+def make_runner(args: Args) -> tuple[OnPolicyRunner, int]:
+    """The env and rsl_rl's runner as ``args`` say, and the iterations to train; nothing trained yet."""
     torch.manual_seed(args.seed)
     spec = get_task(args.task)
     if spec.agent_cfg_factory is None:
@@ -65,14 +65,19 @@ def main(args: Args) -> OnPolicyRunner:
     stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     log_dir = os.path.join(args.log_dir, args.task, stamp)
     runner = OnPolicyRunner(vec_env, train_cfg, log_dir=log_dir, device=str(env.device))
+    return runner, iterations
 
+
+def main(args: Args) -> OnPolicyRunner:
+    """Trains as ``args`` say; returns the runner (its ``alg`` holds the trained actor and critic)."""
+    runner, iterations = make_runner(args)
     start = time.perf_counter()
     runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=args.init_at_random_ep_len)
     seconds = time.perf_counter() - start
-    steps = iterations * runner_cfg.ppo.num_steps_per_env * args.num_envs
+    steps = iterations * runner.cfg["num_steps_per_env"] * args.num_envs
     print(
         f"rsl_rl: {iterations} iterations, {steps} env steps in {seconds:.1f} s "
-        f"({steps / seconds:.0f} steps/s, {env.device}); logs in {log_dir}"
+        f"({steps / seconds:.0f} steps/s, {runner.device}); logs in {runner.logger.log_dir}"
     )
     return runner
 

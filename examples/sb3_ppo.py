@@ -68,25 +68,30 @@ class Args:
     """SB3's verbosity: 0 silent, 1 a table per rollout."""
 
 
+def make_model(args: Args, venv, **ppo_kwargs) -> PPO:
+    """SB3's PPO on ``venv`` with the settings of ``args``; ``ppo_kwargs`` add to or replace PPO's
+    keyword arguments (``gae_lambda=0.95``, ``policy_kwargs={...}``)."""
+    kwargs = {
+        "n_steps": args.n_steps,
+        "batch_size": args.batch_size,
+        "n_epochs": args.n_epochs,
+        "learning_rate": args.learning_rate,
+        "gamma": args.gamma,
+        "policy_kwargs": {"net_arch": list(args.net_arch)},
+        "tensorboard_log": args.tensorboard_dir,
+        "seed": args.seed,
+        "device": args.policy_device,
+        "verbose": args.verbose,
+    }
+    return PPO("MlpPolicy", venv, **{**kwargs, **ppo_kwargs})
+
+
 def main(args: Args) -> dict[str, float]:
     torch.set_num_threads(args.torch_threads)
     overrides = {} if args.episode_length_s is None else {"episode_length_s": args.episode_length_s}
     env = make_sb3_env(args.task, args.num_envs, device=args.device, seed=args.seed, **overrides)
     venv = VecNormalize(env, gamma=args.gamma) if args.normalize else env
-    model = PPO(
-        "MlpPolicy",
-        venv,
-        n_steps=args.n_steps,
-        batch_size=args.batch_size,
-        n_epochs=args.n_epochs,
-        learning_rate=args.learning_rate,
-        gamma=args.gamma,
-        policy_kwargs={"net_arch": list(args.net_arch)},
-        tensorboard_log=args.tensorboard_dir,
-        seed=args.seed,
-        device=args.policy_device,
-        verbose=args.verbose,
-    )
+    model = make_model(args, venv)
     start = time.perf_counter()
     model.learn(total_timesteps=args.timesteps)
     seconds = time.perf_counter() - start

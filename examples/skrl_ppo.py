@@ -91,8 +91,9 @@ class Value(DeterministicMixin, Model):
         return self.net(inputs[self.key]), {}
 
 
-def make_agent(env: SkrlVecEnv, args: Args) -> FinalObsPPO:
-    """The PPO agent, its models and its rollout memory, sized for ``env``."""
+def make_agent(env: SkrlVecEnv, args: Args, **cfg_overrides) -> FinalObsPPO:
+    """The PPO agent, its models and its rollout memory, sized for ``env``; ``cfg_overrides``
+    replace entries of skrl's PPO config (``learning_epochs=5``, ``entropy_loss_scale=0.01``)."""
     device = env.device
     models = {
         "policy": Policy(env.observation_space, env.action_space, device, args.hidden_dims, args.init_std),
@@ -122,6 +123,7 @@ def make_agent(env: SkrlVecEnv, args: Args) -> FinalObsPPO:
     if env.state_space is not None:
         cfg["state_preprocessor"] = RunningStandardScaler
         cfg["state_preprocessor_kwargs"] = {"size": env.state_space, "device": device}
+    cfg.update(cfg_overrides)
     return FinalObsPPO(
         models=models,
         memory=memory,

@@ -61,6 +61,7 @@ class BenchArgs:
     warmup: int = 5
     json: Path | None = None
     seed: int | None = None
+    memory_env_steps: int = 0
 
 
 def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
@@ -92,6 +93,13 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
     ap.add_argument("--warmup", type=int, default=5, help="untimed calls before each timed loop (default 5)")
     ap.add_argument("--json", type=Path, default=None, help="write the results to this JSON file")
     ap.add_argument("--seed", type=int, default=None, help="reset seed (default: the task's agent seed)")
+    ap.add_argument(
+        "--memory-env-steps",
+        type=int,
+        default=0,
+        help="after the measurements, step the env with random actions for this many env steps (all worlds "
+        "together, e.g. 10000000) and report device memory at 11 points along the way (default 0: skip)",
+    )
     return ap
 
 
@@ -211,6 +219,48 @@ def _memory_reset(wp_device: str) -> None:
     if wp_device.startswith("cuda"):
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
+
+
+def _memory_now(wp_device: str) -> dict[str, int | None]:
+    """Device memory in use right now: torch's allocations, Warp's pool, and the whole device."""
+    import torch
+    import warp as wp
+
+    if not wp_device.startswith("cuda"):
+        return dict.fromkeys(("torch_bytes", "warp_pool_bytes", "device_used_bytes"))
+    out: dict[str, int | None] = {"torch_bytes": int(torch.cuda.memory_allocated())}
+    try:
+        out["warp_pool_bytes"] = (
+            int(wp.get_mempool_used_mem_current(wp_device)) if wp.is_mempool_enabled(wp_device) else None
+        )
+    except (AttributeError, RuntimeError):
+        out["warp_pool_bytes"] = None
+    free, total = torch.cuda.mem_get_info(torch.device(wp_device))
+    out["device_used_bytes"] = int(total - free)
+    return out
+
+
+def _memory_over_steps(env, actions_fn, env_steps: int, wp_device: str) -> dict[str, Any]:
+    """Steps ``env`` for ``env_steps`` env steps (all worlds together) and samples device memory at
+    the start and after each tenth; ``growth_bytes`` is the last sample minus the first."""
+    calls = max(1, math.ceil(env_steps / env.num_envs))
+    marks = {round(calls * k / 10) for k in range(1, 11)}
+    obs = env.observations
+    _sync(wp_device)
+    samples = [{"env_steps": 0, **_memory_now(wp_device)}]
+    for call in range(1, calls + 1):
+        obs, *_ = env.step(actions_fn(obs))
+        if call % 24 == 0:
+            env.pop_episode_stats()  # as training does once an iteration
+        if call in marks:
+            _sync(wp_device)
+            samples.append({"env_steps": call * env.num_envs, **_memory_now(wp_device)})
+    first, last = samples[0], samples[-1]
+    growth = {
+        key: (last[key] - first[key]) if first[key] is not None and last[key] is not None else None
+        for key in ("torch_bytes", "warp_pool_bytes", "device_used_bytes")
+    }
+    return {"env_steps": calls * env.num_envs, "samples": samples, "growth_bytes": growth}
 
 
 def _memory(wp_device: str) -> dict[str, int | None]:
@@ -367,10 +417,12 @@ def bench_one(
     seed: int | None,
     clock,
     on_first_step=None,
+    memory_env_steps: int = 0,
 ) -> dict:
     """One row: every measurement for ``task`` with ``num_envs`` worlds.
 
-    ``on_first_step()`` runs right after the env's first step (before anything is measured)."""
+    ``on_first_step()`` runs right after the env's first step (before anything is measured);
+    ``memory_env_steps`` > 0 adds ``memory_over_steps`` (see ``_memory_over_steps``)."""
     import torch
 
     from warplab.rl.config import PolicyCfg
@@ -446,6 +498,9 @@ def bench_one(
         row["ppo_env_steps_per_s"] / row["env_steps_per_s_random"] if row["ppo_env_steps_per_s"] else None
     )
     row["memory"] = _memory(wp_device)
+    if memory_env_steps > 0:
+        env.set_state(snapshot)
+        row["memory_over_steps"] = _memory_over_steps(env, random_actions, memory_env_steps, wp_device)
     row["capacity_errors"] = capacity_errors
     del env, snapshot
     return row
@@ -469,6 +524,10 @@ def _ratio(x: float | None) -> str:
 
 def _mib(x: int | None) -> str:
     return "-" if x is None else f"{x / 2**20:.0f}"
+
+
+def _signed_mib(x: int | None) -> str:
+    return "-" if x is None else f"{x / 2**20:+.1f}"
 
 
 def format_table(result: dict) -> str:
@@ -516,6 +575,15 @@ def format_table(result: dict) -> str:
         f"{result['card']}; env steps per second (physics/s: MuJoCo steps per second in 1); "
         f"first env step {s['seconds_to_first_env_step']:.1f} s after the command started, Warp kernel cache {cache}",
     ]
+    for r in result["rows"]:
+        grown = r.get("memory_over_steps")
+        if grown:
+            g = grown["growth_bytes"]
+            text.append(
+                f"{r['task']} x {r['num_envs']}: memory growth over {grown['env_steps']:,} env steps: "
+                f"torch {_signed_mib(g['torch_bytes'])}, Warp pool {_signed_mib(g['warp_pool_bytes'])}, "
+                f"device {_signed_mib(g['device_used_bytes'])} MiB"
+            )
     if any(r["capacity_errors"] for r in result["rows"]):
         text.append(
             "! contacts or constraints overflowed: those figures are wrong (see capacity_errors in the JSON)"
@@ -574,7 +642,9 @@ def run(args: BenchArgs, command: str = "") -> dict:
 
     for task in tasks:
         for n in num_envs:
-            row = bench_one(task, n, wp_device, steps, args.warmup, args.seed, clock, inspect_cache)
+            row = bench_one(
+                task, n, wp_device, steps, args.warmup, args.seed, clock, inspect_cache, args.memory_env_steps
+            )
             if "seconds_to_first_env_step" not in startup:
                 startup.update(
                     seconds_to_first_env_step=row["first_env_step_at_s"],

@@ -32,7 +32,7 @@ def bench_run(tmp_path_factory):
     """The JSON and stdout of one bench of cartpole-balance with 4 worlds and 5 steps."""
     path = tmp_path_factory.mktemp("bench") / "out" / "x.json"
     argv = ["bench", "--task", "cartpole-balance", "--num-envs", "4", "--steps", "5", "--warmup", "2"]
-    argv += ["--device", "cpu", "--json", str(path)]
+    argv += ["--device", "cpu", "--json", str(path), "--memory-env-steps", "40"]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(argv) == 0
@@ -75,6 +75,17 @@ def test_a_table_is_printed(bench_run):
     _, out = bench_run
     assert "2/1" in out and "4/2" in out
     assert any(line.startswith("cartpole-balance") for line in out.splitlines())
+
+
+def test_memory_is_sampled_along_a_long_run(bench_run):
+    """--memory-env-steps 40 with 4 worlds: 10 steps, a sample at the start and after each one
+    (each tenth); on the CPU the amounts are None (no device memory to read), the counts are real."""
+    result, out = bench_run
+    grown = result["rows"][0]["memory_over_steps"]
+    assert grown["env_steps"] == 40
+    assert [s["env_steps"] for s in grown["samples"]] == list(range(0, 44, 4))
+    assert set(grown["growth_bytes"]) == {"torch_bytes", "warp_pool_bytes", "device_used_bytes"}
+    assert "memory growth over 40 env steps" in out
 
 
 def test_an_unknown_task_exits_2_with_one_line(capsys):

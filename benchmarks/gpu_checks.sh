@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The CUDA-only checks, in one device call, their outputs in one tarball ($OUT/checks.tgz: a call
+# returns at most 8 files). Run on the GPU machine from the project root, after the carry calls:
+#
+#   . .carry-2/install.sh && bash benchmarks/gpu_checks.sh
+#
+# 1. fills the kernel cache with a tiny bench (so the timeouts below are not spent compiling);
+# 2. the GPU tests: the captured env step against the eager one, PPO on CUDA;
+# 3. benchmarks/graph_check.py on the randomized, push and rough tasks (rough with its opt-out
+#    ignored, to see whether the chunked terrain made its captured step agree);
+# 4. warplab bench of the flat humanoid at 4,096 worlds with memory sampled over 10 M env steps.
+# About 6-7 minutes on an H100 with a cold kernel cache.
+set -u
+OUT=${OUT:-out}
+work="$OUT/checks"
+mkdir -p "$work"
+export MUJOCO_GL=disable
+section() { echo "== $1" | tee -a "$work/summary.txt"; }
+
+section "warm-up"
+timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 64 --steps 5 \
+  > "$work/warmup.txt" 2>&1
+tail -n 3 "$work/warmup.txt" | tee -a "$work/summary.txt"
+
+section "GPU tests"
+timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/rl/test_cuda.py -m gpu -q -p no:cacheprovider \
+  > "$work/gpu_tests.txt" 2>&1
+tail -n 15 "$work/gpu_tests.txt" | tee -a "$work/summary.txt"
+
+section "graph check"
+timeout 240 python3 benchmarks/graph_check.py --ignore-unsafe --json "$work/graph_check.json" \
+  --task humanoid-velocity-flat-dr humanoid-push-recovery humanoid-velocity-rough \
+  > "$work/graph_check.txt" 2>&1
+grep -E '"(task|captured|max_output_difference|done_flags_differing|draws_follow_generator|safe)"' \
+  "$work/graph_check.txt" | tee -a "$work/summary.txt"
+
+section "bench with memory over 10 M env steps"
+timeout 240 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 100 \
+  --memory-env-steps 10000000 --json "$work/bench.json" > "$work/bench.txt" 2>&1
+tail -n 6 "$work/bench.txt" | tee -a "$work/summary.txt"
+
+tar czf "$OUT/checks.tgz" -C "$OUT" checks && rm -rf "$work"

@@ -20,23 +20,18 @@ from rl_games.torch_runner import Runner  # noqa: E402
 
 import warplab  # noqa: E402
 from warplab.assets.robots.cartpole import cartpole_spec  # noqa: E402
-from warplab.envs import mdp  # noqa: E402
-from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg  # noqa: E402
 from warplab.envs.rl_env import RlEnv  # noqa: E402
 from warplab.integrations.rl_games import RlGamesObserver, RlGamesVecEnv, register  # noqa: E402
 from warplab.tasks import make_env_cfg  # noqa: E402
 
+from .helpers import cartpole_with_critic_group, example_module  # noqa: E402
+
 TASK = "cartpole-balance"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location("rl_games_ppo", EXAMPLES / "rl_games_ppo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while building Args.
-    spec.loader.exec_module(module)
-    sys.modules.pop(spec.name, None)
-    return module
+    with example_module("rl_games_ppo.py") as module:
+        return module
 
 
 def params_for(tmp_path, num_envs: int = 4, epochs: int = 3, **config) -> dict:
@@ -47,20 +42,6 @@ def params_for(tmp_path, num_envs: int = 4, epochs: int = 3, **config) -> dict:
     params["torch_threads"] = 1
     params["config"].update(config)
     return params
-
-
-def cartpole_with_critic_group(num_envs: int) -> RlEnv:
-    """cartpole-balance with a "critic" group that also sees the last action (5 values)."""
-    cfg = make_env_cfg(TASK)
-    cfg.observations["critic"] = ObservationGroupCfg(
-        terms={
-            "joint_pos": ObservationTermCfg(func=mdp.joint_pos),
-            "joint_vel": ObservationTermCfg(func=mdp.joint_vel),
-            "last_action": ObservationTermCfg(func=mdp.last_action),
-        }
-    )
-    cfg.num_envs, cfg.device, cfg.seed = num_envs, "cpu", 0
-    return RlEnv(cfg)
 
 
 def test_registered_vecenv_contract_and_time_outs():

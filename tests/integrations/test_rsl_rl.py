@@ -8,7 +8,6 @@ import importlib
 import importlib.util
 import os
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -22,8 +21,9 @@ import warplab  # noqa: E402
 from warplab.integrations.rsl_rl import RslRlVecEnv  # noqa: E402
 from warplab.tasks import get_task  # noqa: E402
 
+from .helpers import example_module  # noqa: E402
+
 TASK = "cartpole-balance"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def train_cfg(num_steps_per_env: int = 16) -> dict:
@@ -148,15 +148,9 @@ def test_on_policy_runner_learns_cartpole():
 
 def test_train_cfg_from_warplab_and_the_example(tmp_path):
     # examples/rsl_rl_ppo.py: the task's registered settings, translated, for two iterations.
-    spec = importlib.util.spec_from_file_location("rsl_rl_ppo", EXAMPLES / "rsl_rl_ppo.py")
-    example = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = example  # dataclasses look the module up while building Args.
-    try:
-        spec.loader.exec_module(example)
+    with example_module("rsl_rl_ppo.py") as example:
         args = example.Args(num_envs=4, iterations=2, num_steps_per_env=8, log_dir=str(tmp_path))
         runner = example.main(args)
-    finally:
-        sys.modules.pop(spec.name, None)
     ppo = get_task(TASK).agent_cfg_factory().ppo
     assert runner.alg.num_learning_epochs == ppo.num_learning_epochs and runner.alg.gamma == ppo.gamma
     assert runner.cfg["num_steps_per_env"] == 8

@@ -3,11 +3,8 @@ cartpole-balance."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import warnings
-from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -29,8 +26,9 @@ from warplab.integrations.gymnasium import WarplabEnv  # noqa: E402
 from warplab.integrations.sb3 import Sb3VecEnv, make_sb3_env  # noqa: E402
 from warplab.tasks import make_env_cfg  # noqa: E402
 
+from .helpers import example_module  # noqa: E402
+
 CARTPOLE = "cartpole-balance"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sb3_ppo.py"
 SHORT_S = 0.1
 """Cart-pole episodes of 0.1 s: 5 policy steps, too short for the pole to fall (all time-outs)."""
 
@@ -250,11 +248,7 @@ def test_ppo_learns_to_balance_the_cartpole():
 
 
 def test_the_example_script_runs():
-    spec = importlib.util.spec_from_file_location("sb3_ppo_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while building Args
-    try:
-        spec.loader.exec_module(module)
+    with example_module("sb3_ppo.py") as module:
         args = module.Args(
             num_envs=4,
             timesteps=128,
@@ -267,7 +261,5 @@ def test_the_example_script_runs():
             policy_device="cpu",
         )
         result = module.main(args)
-    finally:
-        sys.modules.pop(spec.name, None)
     assert result["steps_per_s"] > 0
     assert 4.0 < result["eval_return"] <= 5.0  # one 5-step episode per world, reward about 1 a step

@@ -6,7 +6,6 @@ import glob
 import importlib
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -17,39 +16,18 @@ from skrl.memories.torch import RandomMemory  # noqa: E402
 from skrl.trainers.torch import SequentialTrainer, SequentialTrainerCfg  # noqa: E402
 
 import warplab  # noqa: E402
-from warplab.envs import mdp  # noqa: E402
-from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg  # noqa: E402
-from warplab.envs.rl_env import RlEnv  # noqa: E402
 from warplab.integrations._common import time_outs  # noqa: E402
 from warplab.integrations.skrl import FinalObsPPO, SkrlVecEnv  # noqa: E402
-from warplab.tasks import make_env_cfg  # noqa: E402
+
+from .helpers import cartpole_with_critic_group, example_module  # noqa: E402
 
 TASK = "cartpole-balance"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
 def example():
-    spec = importlib.util.spec_from_file_location("skrl_ppo", EXAMPLES / "skrl_ppo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while building Args.
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
-
-
-def cartpole_with_critic_group(num_envs: int) -> RlEnv:
-    """cartpole-balance with a "critic" group that also sees the last action (5 values)."""
-    cfg = make_env_cfg(TASK)
-    cfg.observations["critic"] = ObservationGroupCfg(
-        terms={
-            "joint_pos": ObservationTermCfg(func=mdp.joint_pos),
-            "joint_vel": ObservationTermCfg(func=mdp.joint_vel),
-            "last_action": ObservationTermCfg(func=mdp.last_action),
-        }
-    )
-    cfg.num_envs, cfg.device, cfg.seed = num_envs, "cpu", 0
-    return RlEnv(cfg)
+    with example_module("skrl_ppo.py") as module:
+        yield module
 
 
 def test_time_outs_exclude_terminations():

@@ -119,16 +119,22 @@ def train(
     return summary, runner.policy
 
 
+def _eval_env(cfg, num_envs: int):
+    """The env an evaluation plays in: ``cfg`` with ``num_envs`` worlds, the evaluation seed and the
+    ``--env-set`` changes."""
+    from warplab.envs.rl_env import RlEnv
+
+    cfg.num_envs, cfg.seed = num_envs, 123
+    _set_fields(cfg, ENV_SET)
+    return RlEnv(cfg)
+
+
 def evaluate_velocity(task: str, policy, num_envs: int) -> dict:
     """One full play-mode episode in every world: velocity tracking error and falls."""
     from warplab.envs.mdp import _state
-    from warplab.envs.rl_env import RlEnv
     from warplab.tasks import make_env_cfg
 
-    cfg = make_env_cfg(task, play=True)
-    cfg.num_envs, cfg.seed = num_envs, 123
-    _set_fields(cfg, ENV_SET)
-    env = RlEnv(cfg)
+    env = _eval_env(make_env_cfg(task, play=True), num_envs)
     obs, _ = env.reset()
     done = torch.zeros(num_envs, dtype=torch.bool, device=env.device)
     fell = torch.zeros_like(done)
@@ -160,15 +166,11 @@ def evaluate_velocity(task: str, policy, num_envs: int) -> dict:
 def evaluate_push_survival(policy, num_envs: int, strengths: list[float]) -> dict:
     """humanoid-push-recovery in play mode: the share of worlds that survive a full episode of pushes
     of each fixed strength (m/s velocity kicks every 3-6 s)."""
-    from warplab.envs.rl_env import RlEnv
     from warplab.tasks.humanoid_recovery import make_humanoid_push_recovery_env_cfg
 
     rows = []
     for strength in strengths:
-        cfg = make_humanoid_push_recovery_env_cfg(play=True, push_strength=strength)
-        cfg.num_envs, cfg.seed = num_envs, 123
-        _set_fields(cfg, ENV_SET)
-        env = RlEnv(cfg)
+        env = _eval_env(make_humanoid_push_recovery_env_cfg(play=True, push_strength=strength), num_envs)
         obs, _ = env.reset()
         done = torch.zeros(num_envs, dtype=torch.bool, device=env.device)
         fell = torch.zeros_like(done)

@@ -39,6 +39,8 @@ must fit, or split the libraries over calls and ``--merge`` their libraries.json
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import argparse
 import json
 import math
@@ -313,7 +315,7 @@ def worker(args) -> None:
         probes.append(ReturnProbe(env, args.started_at, budget_s, rc.ppo.num_steps_per_env))
         return env
 
-    record = {"library": args.worker, "version": importlib.metadata.version(DISTRIBUTIONS[args.worker])}
+    record = {"library": args.worker, "version": _library_version(args.worker)}
     with tempfile.TemporaryDirectory() as tmp:
         train, settings, deviations = SETUPS[args.worker](args, rc, probe_env, tmp)
         record.update(settings=settings, deviations=deviations)
@@ -414,6 +416,15 @@ def write_outputs(summary: dict, out: Path) -> None:
     plt.savefig(out / "libraries.png", dpi=100)
 
 
+def _library_version(library: str) -> str:
+    """The installed distribution's version; a library run from a source tree on PYTHONPATH (warplab on
+    the GPU machine) has no distribution metadata, so its module's ``__version__`` stands in."""
+    try:
+        return importlib.metadata.version(DISTRIBUTIONS[library])
+    except importlib.metadata.PackageNotFoundError:
+        return getattr(importlib.import_module(library), "__version__", "source tree")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", default="Humanoid-v5")
@@ -438,7 +449,7 @@ def main() -> None:
     )
     ap.add_argument("--out", default=os.environ.get("OUT", "."))
     ap.add_argument(
-        "--merge", nargs="+", metavar="JSON", help="combine libraries.json files of earlier runs into --out"
+        "--merge", nargs="+", metavar="JSON", help="combine libraries.json files of earlier runs into --out (a library in several: the last file wins, so a rerun replaces a failed run)"
     )
     ap.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
     ap.add_argument("--started-at", type=float, help=argparse.SUPPRESS)

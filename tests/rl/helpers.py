@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from warplab.rl import OnPolicyRunner, PolicyCfg, PpoCfg, RunnerCfg
 
@@ -56,3 +60,90 @@ def assert_same_training_state(resumed: OnPolicyRunner, straight: OnPolicyRunner
     )
     assert resumed.ppo.learning_rate == straight.ppo.learning_rate
     assert_same_tensors(resumed.env.get_state(), straight.env.get_state())
+
+
+# Operators that read a device value on the host (a sync on CUDA) or copy host data to the device.
+_HOST_READ_OPS = {
+    "_local_scalar_dense",  # .item(), float(t), int(t), bool(t), a 0-d tensor passed as a number
+    "nonzero",
+    "nonzero_static",
+    "masked_select",
+    "is_nonzero",
+    "equal",
+    "lift_fresh",  # torch.tensor(python data): a host-to-device copy
+}
+
+
+class HostReadRecorder(TorchDispatchMode):
+    """Counts, on any device, what would make the host wait for a CUDA device.
+
+    Operators of ``_HOST_READ_OPS`` and indexing by a bool mask are seen by torch's dispatcher;
+    ``Tensor.tolist`` and ``Tensor.numpy`` read memory without an operator, so they are patched
+    while the recorder is active. On the CPU none of these waits for anything, which is why a
+    test here needs this recorder rather than ``torch.cuda.set_sync_debug_mode``.
+
+    ``hits`` maps (what, the last warplab lines that called it) to a count; `paused` stops
+    recording, e.g. around an optimizer step whose CPU implementation reads its step counter.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._paused = False
+        self._patches: list[tuple[str, object]] = []
+
+    @property
+    def total(self) -> int:
+        return sum(self.hits.values())
+
+    def _record(self, name: str) -> None:
+        if self._paused:
+            return
+        where = tuple(
+            f"{frame.filename.split('/src/')[-1]}:{frame.lineno}"
+            for frame in traceback.extract_stack()
+            if "/warplab/" in frame.filename
+        )
+        key = (name, where[-3:])
+        self.hits[key] = self.hits.get(key, 0) + 1
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        self._paused, previous = True, self._paused
+        try:
+            yield
+        finally:
+            self._paused = previous
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        bool_index = name == "index" and any(
+            isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in (args[1] or [])
+        )
+        if name in _HOST_READ_OPS or bool_index:
+            self._record(name)
+        return func(*args, **(kwargs or {}))
+
+    def __enter__(self):
+        for name in ("tolist", "numpy"):
+            original = getattr(torch.Tensor, name)
+
+            def patched(tensor, *args, _original=original, _name=name, **kwargs):
+                self._record(_name)
+                return _original(tensor, *args, **kwargs)
+
+            # Both are inherited from torch._C.TensorBase: the patch shadows them on torch.Tensor.
+            self._patches.append((name, torch.Tensor.__dict__.get(name)))
+            setattr(torch.Tensor, name, patched)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            for name, own in reversed(self._patches):
+                if own is None:
+                    delattr(torch.Tensor, name)
+                else:
+                    setattr(torch.Tensor, name, own)
+            self._patches.clear()

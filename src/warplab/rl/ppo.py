@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -10,11 +13,15 @@ from warplab.rl.losses import gaussian_kl, ppo_losses
 from warplab.rl.networks import ActorCritic
 from warplab.rl.storage import RolloutStorage
 
+_ADAM_IMPLEMENTATION_KEYS = ("foreach", "fused", "capturable", "differentiable")
+"""Adam's options that pick an implementation rather than change the math."""
+
 
 def adapt_learning_rate(lr: float, kl: float, cfg: PpoCfg) -> float:
     """rsl_rl's adaptive rule: lr / 1.5 when KL > 2 * desired_kl, lr * 1.5 when KL < desired_kl / 2.
 
-    The result is clamped to [cfg.min_learning_rate, cfg.max_learning_rate].
+    The result is clamped to [cfg.min_learning_rate, cfg.max_learning_rate]. The specification of
+    `adapt_learning_rate_`, which applies the same rule on the device.
     """
     if kl > 2.0 * cfg.desired_kl:
         lr = lr / 1.5
@@ -23,37 +30,92 @@ def adapt_learning_rate(lr: float, kl: float, cfg: PpoCfg) -> float:
     return min(max(lr, cfg.min_learning_rate), cfg.max_learning_rate)
 
 
+def adapt_learning_rate_(lr: torch.Tensor, kl: torch.Tensor, cfg: PpoCfg) -> torch.Tensor:
+    """`adapt_learning_rate` on the device, in place, without reading `kl` on the host.
+
+    Args:
+        lr: 0-d float64 tensor, the learning rate; overwritten with the new rate.
+        kl: 0-d tensor, the mini-batch's mean KL (float32 is fine).
+
+    Returns: `lr`. Bit for bit the float rule: the KL is widened to float64 before the
+    comparisons (a float32 comparison would round ``2 * desired_kl`` first), and float64
+    arithmetic on the rate is Python's float arithmetic.
+    """
+    kl = kl.to(torch.float64)
+    new_lr = torch.where(
+        kl > 2.0 * cfg.desired_kl, lr / 1.5, torch.where(kl < 0.5 * cfg.desired_kl, lr * 1.5, lr)
+    )
+    return torch.clamp(new_lr, cfg.min_learning_rate, cfg.max_learning_rate, out=lr)
+
+
 class PPO:
     """Owns the optimizer, the learning rate and the mini-batch shuffling of one policy.
+
+    The learning rate is a 0-d float64 tensor on the policy's device (`lr`) that Adam reads
+    directly, so the adaptive schedule never reads the KL on the host. On CUDA, Adam is the fused
+    implementation (one kernel for every parameter), which takes the rate as a float32 tensor:
+    a copy of `lr` made on the device after each change. On the CPU, Adam reads `lr` itself and
+    steps exactly as with a Python float rate.
 
     Args:
         policy: the actor-critic to train.
         cfg: PPO settings.
         seed: seed of the CPU generator that shuffles mini-batches.
+        fused_adam: use Adam's fused implementation; None (default) means on CUDA only, so the
+            CPU keeps the numerics that examples/ppo_single_file.py reproduces.
     """
 
-    def __init__(self, policy: ActorCritic, cfg: PpoCfg, seed: int = 0) -> None:
+    def __init__(
+        self, policy: ActorCritic, cfg: PpoCfg, seed: int = 0, fused_adam: bool | None = None
+    ) -> None:
         self.policy = policy
         self.cfg = cfg
-        self.learning_rate = float(cfg.learning_rate)
-        self.optimizer = torch.optim.Adam(policy.parameters(), lr=self.learning_rate)
+        device = next(policy.parameters()).device
+        # `torch.full` fills on the device; `torch.tensor(x, device=...)` would copy from the host.
+        self.lr = torch.full((), float(cfg.learning_rate), dtype=torch.float64, device=device)
+        """0-d float64 tensor on the policy's device: the current learning rate."""
+        fused = device.type == "cuda" if fused_adam is None else bool(fused_adam)
+        self._adam_lr = self.lr.to(torch.float32) if fused else self.lr
+        self.optimizer = torch.optim.Adam(policy.parameters(), lr=self._adam_lr, fused=fused or None)
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(seed)
 
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate as a Python float (reads the device: not for the hot loop)."""
+        return float(self.lr)
+
     def set_learning_rate(self, lr: float) -> None:
         """Set the learning rate of every parameter group."""
-        self.learning_rate = float(lr)
+        self.lr.fill_(float(lr))
+        if self._adam_lr is not self.lr:
+            self._adam_lr.copy_(self.lr)
         for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate
+            group["lr"] = self._adam_lr
+
+    def load_optimizer_state(self, state: Mapping[str, Any], learning_rate: float) -> None:
+        """Load Adam's state (``optimizer.state_dict()`` of a run on any device) and the rate.
+
+        The saved groups' implementation options (fused on CUDA, not on the CPU) are replaced by
+        this optimizer's before loading, so Adam's step counters land where this implementation
+        keeps them, and the groups read this PPO's rate tensor again.
+
+        Raises:
+            ValueError, KeyError: the state does not fit the policy's parameters.
+        """
+        implementation = {key: self.optimizer.defaults[key] for key in _ADAM_IMPLEMENTATION_KEYS}
+        groups = [{**group, **implementation} for group in state["param_groups"]]
+        self.optimizer.load_state_dict({**state, "param_groups": groups})
+        self.set_learning_rate(learning_rate)
 
     def update(self, storage: RolloutStorage) -> dict[str, torch.Tensor]:
         """Run ``num_learning_epochs * num_mini_batches`` gradient steps on a full rollout.
 
         `storage` must hold advantages and returns (`RolloutStorage.compute_returns`).
 
-        With the adaptive schedule the KL of each mini-batch is read on the host (one sync per
-        mini-batch, as rsl_rl does): the next mini-batch's learning rate depends on it. This is
-        in the update, never in the env step.
+        Nothing here reads a device value on the host: the adaptive schedule updates the rate
+        tensor that Adam reads (`adapt_learning_rate_`), and the statistics stay on the device,
+        so the host queues mini-batch after mini-batch without waiting for the device.
 
         Returns: 0-d tensors on the storage's device, averaged over the mini-batches:
         ``Loss/surrogate``, ``Loss/value``, ``Loss/entropy``, ``Loss/total``, ``Policy/kl``,
@@ -75,7 +137,9 @@ class PPO:
             with torch.no_grad():
                 kl = gaussian_kl(batch.old_mean, batch.old_std, mean, std).mean()
             if cfg.schedule == "adaptive":
-                self.set_learning_rate(adapt_learning_rate(self.learning_rate, kl.item(), cfg))
+                adapt_learning_rate_(self.lr, kl, cfg)
+                if self._adam_lr is not self.lr:
+                    self._adam_lr.copy_(self.lr)
 
             terms = ppo_losses(
                 log_prob,
@@ -116,6 +180,6 @@ class PPO:
             "Policy/kl": means["kl"],
             "Policy/clip_fraction": means["clip_fraction"],
             "Policy/grad_norm": means["grad_norm"],
-            "Policy/learning_rate": torch.tensor(self.learning_rate, device=storage.device),
+            "Policy/learning_rate": self.lr.to(torch.float32),
             "Policy/action_std": self.policy.action_std.detach().mean(),
         }

@@ -334,12 +334,11 @@ class OnPolicyRunner:
         self.policy.load_state_dict(checkpoint["model"])
         if load_optimizer:
             try:
-                self.ppo.optimizer.load_state_dict(checkpoint["optimizer"])
+                self.ppo.load_optimizer_state(checkpoint["optimizer"], checkpoint["learning_rate"])
             except (ValueError, KeyError) as error:
                 raise CheckpointError(
                     f"checkpoint {path}: the optimizer state does not fit: {error}"
                 ) from error
-            self.ppo.set_learning_rate(checkpoint["learning_rate"])
         self.iteration = int(checkpoint["iteration"])
         rng = checkpoint["rng"]
         restore_rng_states(rng)

@@ -137,7 +137,7 @@ class RolloutStorage:
         Each epoch draws a new permutation of all T * N samples and splits it into
         `num_mini_batches` nearly equal parts, so every sample is used exactly once per epoch.
         The permutation comes from `generator` (a CPU generator, so a run shuffles the same way
-        on any device) and is then moved to the storage's device.
+        on any device) and is then moved to the storage's device without a host sync.
         """
         if not 1 <= num_mini_batches <= self.batch_size:
             raise ValueError(
@@ -154,7 +154,13 @@ class RolloutStorage:
             "returns": self.returns.flatten(),
         }
         for _ in range(num_epochs):
-            permutation = torch.randperm(self.batch_size, generator=generator).to(self.device)
+            permutation = torch.randperm(self.batch_size, generator=generator)
+            if self.device.type == "cuda":
+                # A copy from pageable host memory waits for the device to finish all queued work
+                # (a host sync at each epoch); a copy from pinned memory is queued like a kernel.
+                permutation = permutation.pin_memory().to(self.device, non_blocking=True)
+            else:
+                permutation = permutation.to(self.device)
             for index in torch.tensor_split(permutation, num_mini_batches):
                 yield MiniBatch(
                     obs={name: value[index] for name, value in obs.items()},

@@ -62,6 +62,7 @@ class BenchArgs:
     json: Path | None = None
     seed: int | None = None
     memory_env_steps: int = 0
+    tf32_matmul: bool = False
 
 
 def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
@@ -99,6 +100,11 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
         default=0,
         help="after the measurements, step the env with random actions for this many env steps (all worlds "
         "together, e.g. 10000000) and report device memory at 11 points along the way (default 0: skip)",
+    )
+    ap.add_argument(
+        "--tf32-matmul",
+        action="store_true",
+        help="measurement 4 with the agent's ppo.tf32_matmul on: TF32 matmuls in the PPO update (CUDA)",
     )
     return ap
 
@@ -418,11 +424,13 @@ def bench_one(
     clock,
     on_first_step=None,
     memory_env_steps: int = 0,
+    tf32_matmul: bool = False,
 ) -> dict:
     """One row: every measurement for ``task`` with ``num_envs`` worlds.
 
     ``on_first_step()`` runs right after the env's first step (before anything is measured);
-    ``memory_env_steps`` > 0 adds ``memory_over_steps`` (see ``_memory_over_steps``)."""
+    ``memory_env_steps`` > 0 adds ``memory_over_steps`` (see ``_memory_over_steps``); ``tf32_matmul``
+    turns the agent's ``ppo.tf32_matmul`` on for measurement 4."""
     import torch
 
     from warplab.rl.config import PolicyCfg
@@ -486,8 +494,10 @@ def bench_one(
     del policy
 
     # 4. PPO iterations.
-    row.update(ppo_env_steps_per_s=None, ppo_iterations=None)
+    row.update(ppo_env_steps_per_s=None, ppo_iterations=None, ppo_tf32_matmul=None)
     if agent_cfg is not None:
+        agent_cfg.ppo.tf32_matmul = agent_cfg.ppo.tf32_matmul or tf32_matmul
+        row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul
         row.update(_ppo_iterations(env, agent_cfg, seed, steps))
         if error := _capacity_error(env):
             capacity_errors["ppo"] = error
@@ -643,7 +653,16 @@ def run(args: BenchArgs, command: str = "") -> dict:
     for task in tasks:
         for n in num_envs:
             row = bench_one(
-                task, n, wp_device, steps, args.warmup, args.seed, clock, inspect_cache, args.memory_env_steps
+                task,
+                n,
+                wp_device,
+                steps,
+                args.warmup,
+                args.seed,
+                clock,
+                inspect_cache,
+                args.memory_env_steps,
+                args.tf32_matmul,
             )
             if "seconds_to_first_env_step" not in startup:
                 startup.update(

@@ -220,3 +220,28 @@ def test_fused_adam_follows_the_rate_and_loads_any_state():
     assert _counting_update(runner).total == 0
     assert adam_lr.item() == runner.ppo.lr.to(torch.float32).item()
     assert all(group["lr"] is adam_lr for group in runner.ppo.optimizer.param_groups)
+
+
+@pytest.mark.parametrize("tf32_matmul", [False, True])
+def test_tf32_switch_holds_only_during_the_update(tf32_matmul):
+    """torch's TF32 switch is process-wide: on during the update when asked, and as it was before
+    and after (so collection and the env keep FP32). The CPU's numbers do not depend on it."""
+    seen = []
+    runner = make_runner(ppo=PpoCfg(num_steps_per_env=8, num_learning_epochs=1, tf32_matmul=tf32_matmul))
+    evaluate = runner.policy.evaluate
+
+    def spy(obs):
+        seen.append(torch.backends.cuda.matmul.allow_tf32)
+        return evaluate(obs)
+
+    runner.policy.evaluate = spy
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False  # rl_games' runner turns it on for the process.
+    try:
+        runner.learn(1)
+        assert torch.backends.cuda.matmul.allow_tf32 is False
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+    # 8 steps of collection (with V(final_obs)) and the last value: FP32; the update: as asked.
+    collection, update = seen[: 2 * 8 + 1], seen[2 * 8 + 1 :]
+    assert not any(collection) and update and all(flag is tf32_matmul for flag in update)

@@ -109,6 +109,21 @@ class PPO:
         self.set_learning_rate(learning_rate)
 
     def update(self, storage: RolloutStorage) -> dict[str, torch.Tensor]:
+        """`_update`, with TF32 matmuls on CUDA while it runs when ``cfg.tf32_matmul`` is on.
+
+        The switch is torch's process-wide one, so it is restored before returning: the env's and
+        the collection's matmuls keep their precision.
+        """
+        if not self.cfg.tf32_matmul:
+            return self._update(storage)
+        previous = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = True
+        try:
+            return self._update(storage)
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = previous
+
+    def _update(self, storage: RolloutStorage) -> dict[str, torch.Tensor]:
         """Run ``num_learning_epochs * num_mini_batches`` gradient steps on a full rollout.
 
         `storage` must hold advantages and returns (`RolloutStorage.compute_returns`).

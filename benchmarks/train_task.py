@@ -4,9 +4,17 @@
 
 Wall-clock counts from the start of the command (imports, model compile and start-up included).
 Writes ``train.json`` (per-iteration return, env steps, steps per second), ``curve.png``, the final
-policy ``policy.pt`` (weights and normalizers, for ``warplab play``) and, for velocity-tracking tasks, ``eval.json``: the policy in play mode (no
-observation noise, no pushes) for one full episode in every world, with its mean velocity error and
-the share of worlds that fell.
+policy ``policy.pt`` (weights and normalizers, for ``warplab play``) and ``eval.json``: the policy in
+play mode (no observation noise, no pushes), one episode per world. Velocity-tracking tasks report
+their mean velocity error and the share of worlds that fell; ``humanoid-velocity-rough`` adds each
+terrain type and difficulty (``task_eval.evaluate_rough``), ``humanoid-getup`` reports how many
+worlds stand up and how fast (``task_eval.evaluate_getup``), ``humanoid-push-recovery`` the survival
+per push strength.
+
+``--evaluate-only CHECKPOINT`` skips training and evaluates a saved policy (on the CPU too):
+
+  python3 benchmarks/train_task.py --evaluate-only benchmarks/results/humanoid_getup_4096_h100_policy.pt \
+      --eval-envs 256 --out /tmp/getup_eval
 """
 
 from __future__ import annotations
@@ -205,9 +213,55 @@ def _plot(curve, task, num_envs, device, path, target: float | None = None) -> N
     plt.savefig(path, dpi=100)
 
 
+EVALUATORS = ("velocity", "push", "getup", "rough")
+"""What ``evaluate`` can run; ``task_evaluators`` picks those that fit a task."""
+
+
+def task_evaluators(task: str) -> list[str]:
+    """The evaluations that fit ``task`` (none for tasks without one)."""
+    if task == "humanoid-push-recovery":
+        return ["push"]
+    if task == "humanoid-getup":
+        return ["getup"]
+    if task == "humanoid-velocity-rough":
+        return ["velocity", "rough"]
+    return ["velocity"] if "velocity" in task else []
+
+
+def evaluate(task: str, policy, num_envs: int, evaluators: list[str], rough_episode_s: float = 20.0):
+    """Runs ``evaluators`` (of ``EVALUATORS``) on ``policy``; None when the list is empty. The velocity
+    figures stay at the top level of the result (as earlier ``eval.json`` files have them), the others
+    go under their name."""
+    import task_eval
+
+    result = {}
+    for name in evaluators:
+        if name == "velocity":
+            result.update(evaluate_velocity(task, policy, num_envs))
+        elif name == "push":
+            result["push"] = evaluate_push_survival(policy, num_envs, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+        elif name == "getup":
+            result["getup"] = task_eval.evaluate_getup(policy, num_envs, build_env=_eval_env)
+        elif name == "rough":
+            rough = task_eval.RoughEvalCfg(episode_s=rough_episode_s)
+            result["rough"] = task_eval.evaluate_rough(policy, num_envs, rough, build_env=_eval_env)
+        else:
+            raise ValueError(f"unknown evaluator {name!r}; known: {list(EVALUATORS)}")
+        print(json.dumps({name: _brief(result.get(name, result))}), flush=True)
+    return result or None
+
+
+def _brief(result: dict) -> dict:
+    # The console gets the summary; the per-world lists go to the file only.
+    return {k: v for k, v in result.items() if k != "per_world"}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--task", default="humanoid-velocity-flat")
+    ap.add_argument(
+        "--task",
+        help="registered task (default: humanoid-velocity-flat, or the checkpoint's with --evaluate-only)",
+    )
     ap.add_argument("--num-envs", type=int, default=4096)
     ap.add_argument("--minutes", type=float, default=9.0)
     ap.add_argument("--eval-envs", type=int, default=1024)
@@ -227,25 +281,50 @@ def main():
         metavar=("FIELD", "VALUE"),
         help="env config field of every env built here, e.g. graph_step false",
     )
+    ap.add_argument(
+        "--evaluate-only",
+        metavar="CHECKPOINT",
+        help="no training: evaluate this saved policy (its task unless --task is given) into --out/eval.json",
+    )
+    ap.add_argument(
+        "--evaluators",
+        nargs="*",
+        choices=EVALUATORS,
+        help="evaluations to run (default: those that fit the task)",
+    )
+    ap.add_argument(
+        "--rough-episode-s", type=float, default=20.0, help="episode of the terrain evaluation, s"
+    )
     args = ap.parse_args()
     ENV_SET.extend(args.env_set)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    summary, policy = train(args.task, args.num_envs, args.minutes, out, args.set)
-    with open(out / "train.json", "w") as f:
-        json.dump(summary, f, indent=1)
-    print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
-    policy.eval()
-    result = None
-    if args.task == "humanoid-push-recovery":
-        result = evaluate_push_survival(policy, args.eval_envs, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
-    elif "velocity" in args.task:
-        result = evaluate_velocity(args.task, policy, args.eval_envs)
+    if args.evaluate_only:
+        from warplab.rl.inference import load_policy
+        from warplab.sim import resolve_device
+
+        policy, trained_on = load_policy(args.evaluate_only, device=resolve_device("auto"))
+        task = args.task or trained_on
+        if task is None:
+            raise SystemExit(f"{args.evaluate_only} does not say which task it was trained on: pass --task")
+    else:
+        task = args.task or "humanoid-velocity-flat"
+        summary, policy = train(task, args.num_envs, args.minutes, out, args.set)
+        with open(out / "train.json", "w") as f:
+            json.dump(summary, f, indent=1)
+        print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
+        policy.eval()
+    evaluators = task_evaluators(task) if args.evaluators is None else args.evaluators
+    result = evaluate(task, policy, args.eval_envs, evaluators, args.rough_episode_s)
     if result is not None:
-        result["wall_s_at_end"] = time.perf_counter() - T0
+        result.update(
+            task=task,
+            checkpoint=args.evaluate_only,
+            device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+            wall_s_at_end=time.perf_counter() - T0,
+        )
         with open(out / "eval.json", "w") as f:
             json.dump(result, f, indent=1)
-        print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,399 @@
+"""What a trained policy reaches on two tasks: getting up (``humanoid-getup``) and terrain
+(``humanoid-velocity-rough``), in play mode, one episode per world.
+
+``train_task.py`` calls both after training on the GPU, and its ``--evaluate-only CHECKPOINT`` runs
+them on a saved policy anywhere (a CPU included). Each evaluator returns a dict that is written as
+JSON: the summary first, then ``per_world``, one list per measured quantity (world ``i`` is entry
+``i`` of every list), from which every summary figure can be recounted.
+
+Both evaluators run their horizon with the env's episode made longer than it, so that no world times
+out inside it: the state after the last step is the one a time-out would judge (the getup task's
+``success_standing`` looks at the same state), and no reset overwrites it first. A world that
+terminates (a fall, or diverged physics) is reset by the env and plays on; it is no longer measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+GETUP_TASK = "humanoid-getup"
+ROUGH_TASK = "humanoid-velocity-rough"
+AIRBORNE_M = 0.02
+"""A robot whose every collision geom is this high above the floor (m) is in the air (a leap)."""
+EVAL_SEED = 123
+"""Seed of every evaluation env (the same as ``train_task._eval_env``)."""
+
+
+def build_eval_env(cfg, num_envs: int):
+    """``cfg`` with ``num_envs`` worlds and the evaluation seed: the default ``build_env``."""
+    from warplab.envs.rl_env import RlEnv
+
+    cfg.num_envs, cfg.seed = num_envs, EVAL_SEED
+    return RlEnv(cfg)
+
+
+def _nearest_rank(values: np.ndarray, q: float) -> float | None:
+    """The ``q`` quantile of ``values`` by nearest rank (an element of ``values``, never an
+    interpolation); None when there are none or it is infinite (a world that never got there)."""
+    if values.size == 0:
+        return None
+    value = float(np.quantile(values, q, method="inverted_cdf"))
+    return value if math.isfinite(value) else None
+
+
+# ---------------------------------------------------------------------------- getting up
+def getup_eval_cfg(episode_s: float = 10.0):
+    """The getup task in play mode, with an episode ``episode_s + 1`` s long (see the module's
+    docstring); returns the config and the standing criterion of its ``success_standing`` term."""
+    from warplab.tasks import make_env_cfg
+
+    cfg = make_env_cfg(GETUP_TASK, play=True)
+    standing = dict(cfg.terminations["success_standing"].params)
+    cfg.episode_length_s = episode_s + 1.0
+    return cfg, standing
+
+
+def evaluate_getup(
+    policy,
+    num_envs: int,
+    episode_s: float = 10.0,
+    hold_s: float = 2.0,
+    build_env: Callable | None = None,
+    standing: dict | None = None,
+) -> dict:
+    """One ``episode_s`` episode per world from the task's random lying starts.
+
+    Standing is the task's own criterion (``recovery.is_standing`` with the params of its
+    ``success_standing`` term: base above 0.9 of the standing height, tilt cosine above 0.9), or
+    ``standing`` where given (tests loosen it).
+
+    Returns (shares over worlds, times in s from the start of the episode):
+      ``standing_at_end``: standing after the last step (the training log's success rate);
+      ``standing_whole_last_s``: standing at every step of the last ``hold_s``;
+      ``ever_stood``; ``time_to_stand_s_median`` and ``_p90``: the first step standing, nearest rank
+      over all worlds (None where that rank falls on a world that never stood);
+      ``ever_airborne``, ``airborne_s_mean`` and ``max_base_up_speed_m_s_median``: how many worlds
+      leave the floor entirely (every collision geom above ``AIRBORNE_M``), for how long in all, and
+      the median of each world's fastest upward base speed (a leap rather than a climb shows here);
+      ``start_base_height_m_max`` and ``start_upright_max``: the highest and most upright base of
+      the starts (tilt cosine; standing is 1), which show that every world starts lying;
+      ``holding``: joint speed (RMS over joints), base speed and height, averaged over the last
+      ``hold_s`` of the worlds standing throughout it (a policy that stands by flailing shows here);
+      ``by_pose``: the same per starting pose (``recovery.LYING_POSES``);
+      ``diverged``: worlds whose physics diverged (counted as not standing from then on).
+    """
+    from warplab.envs.mdp import _state, recovery
+    from warplab.tasks.humanoid_recovery import HUMANOID_ROBOT_CFG
+
+    cfg, task_standing = getup_eval_cfg(episode_s)
+    standing = standing or task_standing
+    env = (build_env or build_eval_env)(cfg, num_envs)
+    steps = round(episode_s / env.policy_dt)
+    hold_steps = max(1, round(hold_s / env.policy_dt))
+    if hold_steps > steps:
+        raise ValueError(f"hold_s = {hold_s} s must not exceed episode_s = {episode_s} s")
+    dof = env.index.joint_dof_ids(list(HUMANOID_ROBOT_CFG.joint_names))
+    obs, _ = env.reset()
+    lying = recovery.find_event_term(env, "reset_lying")
+    pose = lying.pose.clone()
+    start_height = _state.root_pos_w(env)[:, 2].clone()
+    start_upright = -_state.gravity_b(env)[:, 2]
+    dev = env.device
+    airborne_steps = torch.zeros(num_envs, device=dev)
+    up_speed = torch.zeros(num_envs, device=dev)
+    done = torch.zeros(num_envs, dtype=torch.bool, device=dev)
+    never = torch.full((num_envs,), steps, dtype=torch.long, device=dev)
+    first_stand = never.clone()
+    held = torch.ones(num_envs, dtype=torch.bool, device=dev)
+    stand_now = torch.zeros_like(done)
+    joint_speed = torch.zeros(num_envs, device=dev)
+    base_speed = torch.zeros(num_envs, device=dev)
+    base_height = torch.zeros(num_envs, device=dev)
+    with torch.inference_mode():
+        for step in range(steps):
+            obs, _, terminated, _, _ = env.step(policy.act_inference(obs))
+            done |= terminated
+            stand_now = recovery.is_standing(env, **standing).bool() & ~done
+            first_stand = torch.where(stand_now & (first_stand == steps), step, first_stand)
+            airborne_steps += (lying.lowest_z() > AIRBORNE_M) & ~done
+            up_speed = torch.where(done, up_speed, torch.maximum(up_speed, _state.root_lin_vel_w(env)[:, 2]))
+            if step >= steps - hold_steps:
+                held &= stand_now
+                joint_speed += env.sim.qvel[:, dof].square().mean(dim=1).sqrt()
+                base_speed += torch.linalg.vector_norm(_state.root_lin_vel_w(env)[:, :2], dim=1)
+                base_height += _state.root_pos_w(env)[:, 2]
+    per_world = {
+        "pose": [recovery.LYING_POSES[i] for i in pose.tolist()],
+        "start_base_height_m": start_height.tolist(),
+        "start_upright": start_upright.tolist(),
+        "standing_at_end": stand_now.tolist(),
+        "standing_whole_last_s": held.tolist(),
+        "time_to_stand_s": [
+            None if s == steps else round((s + 1) * env.policy_dt, 6) for s in first_stand.tolist()
+        ],
+        "diverged": done.tolist(),
+        "airborne_s": (airborne_steps * env.policy_dt).tolist(),
+        "max_base_up_speed_m_s": up_speed.tolist(),
+        "joint_speed_rms_rad_s": (joint_speed / hold_steps).tolist(),
+        "base_speed_m_s": (base_speed / hold_steps).tolist(),
+        "base_height_m": (base_height / hold_steps).tolist(),
+    }
+    summary = summarize_getup(per_world)
+    by_pose = {
+        name: summarize_getup(
+            {
+                k: [v for v, p in zip(vs, per_world["pose"], strict=True) if p == name]
+                for k, vs in per_world.items()
+            }
+        )
+        for name in recovery.LYING_POSES
+    }
+    return {
+        "task": GETUP_TASK,
+        "worlds": num_envs,
+        "episode_s": steps * env.policy_dt,
+        "hold_s": hold_steps * env.policy_dt,
+        "standing": standing,
+        **summary,
+        "by_pose": by_pose,
+        "per_world": per_world,
+    }
+
+
+def summarize_getup(per_world: dict[str, list]) -> dict:
+    """The shares, times and holding figures of ``evaluate_getup`` from its ``per_world`` lists."""
+    n = len(per_world["standing_at_end"])
+    times = np.array([math.inf if t is None else t for t in per_world["time_to_stand_s"]])
+    held = np.array(per_world["standing_whole_last_s"], dtype=bool)
+
+    def mean(values, mask):
+        picked = np.asarray(values, dtype=float)[mask]
+        return float(picked.mean()) if picked.size else None
+
+    return {
+        "worlds": n,
+        "standing_at_end": float(np.mean(per_world["standing_at_end"])) if n else None,
+        "standing_whole_last_s": float(held.mean()) if n else None,
+        "ever_stood": float(np.isfinite(times).mean()) if n else None,
+        "time_to_stand_s_median": _nearest_rank(times, 0.5),
+        "time_to_stand_s_p90": _nearest_rank(times, 0.9),
+        "diverged": int(np.sum(per_world["diverged"])),
+        "ever_airborne": float(np.mean(np.asarray(per_world["airborne_s"]) > 0)) if n else None,
+        "airborne_s_mean": float(np.mean(per_world["airborne_s"])) if n else None,
+        "max_base_up_speed_m_s_median": _nearest_rank(np.asarray(per_world["max_base_up_speed_m_s"]), 0.5),
+        "start_base_height_m_max": max(per_world["start_base_height_m"], default=None),
+        "start_upright_max": max(per_world["start_upright"], default=None),
+        "holding": {
+            "worlds": int(held.sum()),
+            "joint_speed_rms_rad_s": mean(per_world["joint_speed_rms_rad_s"], held),
+            "base_speed_m_s": mean(per_world["base_speed_m_s"], held),
+            "base_height_m": mean(per_world["base_height_m"], held),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------- terrain
+@dataclasses.dataclass(frozen=True)
+class RoughEvalCfg:
+    """The cells of the terrain evaluation and what each world is asked to do."""
+
+    types: tuple[str, ...] = ()
+    """Terrain types, one column each (empty: every one of ``TERRAIN_TYPES``)."""
+    difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    """Difficulties, one row of tiles each; evenly spaced, since the generator spans its
+    ``difficulty_range`` evenly over the rows."""
+    speed_m_s: float = 0.5
+    """Forward speed commanded to every world (no lateral speed, no turning)."""
+    episode_s: float = 20.0
+    """Length of the one episode, s: the training episode's 20 s; at 0.5 m/s, 8 s is the least time
+    in which a world can walk off its 8 m tile."""
+
+
+def rough_eval_cfg(rough: RoughEvalCfg):
+    """The rough task in play mode over a grid of one row per difficulty and one column per type, with
+    a fixed forward command; returns the env config and its ``TerrainCfg`` (the object the scene and
+    the ``terrain_levels`` term both read)."""
+    from warplab.assets.terrain_generator import TERRAIN_TYPES, level_difficulties
+    from warplab.tasks import make_env_cfg
+
+    types = tuple(rough.types) or TERRAIN_TYPES
+    diffs = tuple(float(d) for d in rough.difficulties)
+    cfg = make_env_cfg(ROUGH_TASK, play=True)
+    terrain = cfg.curriculum["terrain_levels"].params["terrain"]
+    terrain.num_levels, terrain.num_cols = len(diffs), len(types)
+    terrain.proportions = {t: (1.0 if t in types else 0.0) for t in TERRAIN_TYPES}
+    terrain.difficulty_range = (diffs[0], diffs[-1])
+    if not np.allclose(level_difficulties(terrain), diffs, atol=1e-9):
+        raise ValueError(f"RoughEvalCfg.difficulties must be evenly spaced and increasing, got {diffs}")
+    command = cfg.commands["base_velocity"].params
+    command.update(
+        lin_vel_x=(rough.speed_m_s, rough.speed_m_s),
+        lin_vel_y=(0.0, 0.0),
+        ang_vel_z=(0.0, 0.0),
+        rel_standing_envs=0.0,
+    )
+    cfg.episode_length_s = rough.episode_s + 1.0
+    return cfg, terrain
+
+
+def evaluate_rough(
+    policy,
+    num_envs: int,
+    rough: RoughEvalCfg | None = None,
+    build_env: Callable | None = None,
+) -> dict:
+    """One episode per world on every (terrain type, difficulty) cell, ``num_envs // cells`` worlds
+    per cell, each walking forward at a fixed speed from its tile's centre.
+
+    Each world spawns as in training (``reset_root_on_terrain``: within 0.5 m of the tile's centre,
+    facing a random way) and is asked to walk straight ahead. Per cell:
+      ``fall``: share of worlds that terminated (fell, or diverged: ``diverged`` counts those apart);
+      ``fall_first_1s``: share that terminated within 1 s (a bad spawn shows here);
+      ``distance_m``: mean planar distance from the tile's centre at the end (or the step before a
+      fall): the distance the curriculum judges;
+      ``forward_m``: mean displacement along the heading the world started with;
+      ``walked_off``: share whose ``distance_m`` exceeds half a tile (the curriculum's promotion);
+      slopes and stairs only: ``height_change_m``, the mean over worlds of the largest change of the
+      ground height under the base from the tile's centre while on its own tile (how far up or down
+      a world got; on rough ground and stepping stones it would measure the noise and the pits);
+      stairs only: ``step_height_m`` (the generator's ``tile_parameters``), ``steps_to_rim`` (read off
+      the generated tile) and ``steps_reached`` (mean over worlds of ``height_change_m`` in steps,
+      rounded per world).
+    """
+    from warplab.assets.terrain_generator import cached_terrain, tile_parameters
+    from warplab.envs.mdp import _state
+    from warplab.envs.mdp.math import yaw_from_quat
+    from warplab.envs.mdp.terrain import terrain_levels_term
+
+    rough = rough or RoughEvalCfg()
+    cfg, terrain_cfg = rough_eval_cfg(rough)
+    terrain = cached_terrain(terrain_cfg)
+    levels, cols = terrain_cfg.num_levels, terrain_cfg.num_cols
+    per_cell = num_envs // (levels * cols)
+    if per_cell < 1:
+        raise ValueError(
+            f"num_envs = {num_envs} is fewer than the {levels * cols} cells (types x difficulties)"
+        )
+    num_envs = per_cell * levels * cols
+    env = (build_env or build_eval_env)(cfg, num_envs)
+    dev = env.device
+    cell = torch.arange(num_envs, device=dev) // per_cell
+    term = terrain_levels_term(env)
+    term.levels.copy_(cell // cols)
+    term.types.copy_(cell % cols)
+    obs, _ = env.reset()  # the spawn points follow the levels and columns just set
+    centre = term.origins.clone()
+    start = _state.root_pos_w(env)[:, :2].clone()
+    heading = yaw_from_quat(_state.root_quat_w(env))
+    direction = torch.stack([torch.cos(heading), torch.sin(heading)], dim=1)
+    ground = _GroundHeight(terrain, dev)
+
+    half_tile = 0.5 * terrain_cfg.tile_size
+    steps = round(rough.episode_s / env.policy_dt)
+    done = torch.zeros(num_envs, dtype=torch.bool, device=dev)
+    fell_step = torch.full((num_envs,), -1, dtype=torch.long, device=dev)
+    diverged = torch.zeros_like(done)
+    last_xy = start.clone()
+    height_change = torch.zeros(num_envs, device=dev)
+    with torch.inference_mode():
+        for step in range(steps):
+            obs, _, terminated, _, _ = env.step(policy.act_inference(obs))
+            ended = terminated & ~done
+            fell_step = torch.where(ended, step, fell_step)
+            diverged |= ended & env.sim.diverged
+            done |= terminated
+            xy = _state.root_pos_w(env)[:, :2]
+            # A world that ends here has been reset already: it keeps the position of the step before.
+            last_xy = torch.where(done[:, None], last_xy, xy)
+            # Only the world's own tile counts: a neighbour (another type, or a pit of stepping
+            # stones) would credit it with climbs it never made.
+            on_tile = (xy - centre[:, :2]).abs().amax(dim=1) <= half_tile
+            change = torch.where(on_tile, (ground(xy) - centre[:, 2]).abs(), 0.0)
+            height_change = torch.where(done, height_change, torch.maximum(height_change, change))
+    distance = torch.linalg.vector_norm(last_xy - centre[:, :2], dim=1)
+    per_world = {
+        "type": [terrain.column_types[c] for c in (cell % cols).tolist()],
+        "difficulty": [float(terrain.difficulties[lv]) for lv in (cell // cols).tolist()],
+        "fell_at_s": [None if s < 0 else round((s + 1) * env.policy_dt, 6) for s in fell_step.tolist()],
+        "diverged": diverged.tolist(),
+        "distance_m": distance.tolist(),
+        "forward_m": ((last_xy - start) * direction).sum(dim=1).tolist(),
+        "height_change_m": height_change.tolist(),
+    }
+    cells = []
+    for level in range(levels):
+        for col in range(cols):
+            kind, difficulty = terrain.column_types[col], float(terrain.difficulties[level])
+            rows = [i for i in range(num_envs) if i // per_cell == level * cols + col]
+            row = {"type": kind, "difficulty": difficulty}
+            if kind.startswith("stairs"):
+                step_height = tile_parameters(terrain_cfg, difficulty)["step_height"]
+                rim = abs(float(terrain.origins[level, col, 2]))
+                row.update(step_height_m=step_height, steps_to_rim=round(rim / step_height))
+            climbs = kind.startswith(("slope", "stairs"))
+            row.update(
+                summarize_rough_cell(per_world, rows, half_tile, 1.0, row.get("step_height_m"), climbs)
+            )
+            cells.append(row)
+    return {
+        "task": ROUGH_TASK,
+        "worlds": num_envs,
+        "worlds_per_cell": per_cell,
+        "episode_s": steps * env.policy_dt,
+        "speed_m_s": rough.speed_m_s,
+        "tile_size_m": terrain_cfg.tile_size,
+        "cells": cells,
+        "per_world": per_world,
+    }
+
+
+def summarize_rough_cell(
+    per_world: dict[str, list],
+    rows: Sequence[int],
+    half_tile: float,
+    early_s: float = 1.0,
+    step_height: float | None = None,
+    climbs: bool = True,
+) -> dict:
+    """The figures of one cell of ``evaluate_rough`` from the ``per_world`` lists of its worlds ``rows``."""
+
+    def pick(key):
+        return [per_world[key][i] for i in rows]
+
+    fell_at = pick("fell_at_s")
+    distance = np.array(pick("distance_m"))
+    change = np.array(pick("height_change_m"))
+    out = {
+        "worlds": len(rows),
+        "fall": float(np.mean([t is not None for t in fell_at])),
+        "fall_first_1s": float(np.mean([t is not None and t <= early_s + 1e-9 for t in fell_at])),
+        "diverged": int(np.sum(pick("diverged"))),
+        "distance_m": float(distance.mean()),
+        "forward_m": float(np.mean(pick("forward_m"))),
+        "walked_off": float(np.mean(distance > half_tile)),
+    }
+    if climbs:
+        out["height_change_m"] = float(change.mean())
+    if step_height:
+        out["steps_reached"] = float(np.mean(np.round(change / step_height)))
+    return out
+
+
+class _GroundHeight:
+    """Ground height of a generated terrain under world points, m: the nearest height sample."""
+
+    def __init__(self, terrain, device):
+        self.heights = torch.as_tensor(terrain.heights, dtype=torch.float32, device=device)
+        self.scale = terrain.horizontal_scale
+        self.size_x, self.size_y = terrain.size_x, terrain.size_y
+
+    def __call__(self, xy: torch.Tensor) -> torch.Tensor:
+        ny, nx = self.heights.shape
+        col = torch.round((xy[:, 0] + self.size_x) / self.scale).long().clamp(0, nx - 1)
+        row = torch.round((xy[:, 1] + self.size_y) / self.scale).long().clamp(0, ny - 1)
+        return self.heights[row, col]

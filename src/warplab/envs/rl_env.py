@@ -10,6 +10,9 @@ One call to ``step``:
 6. finished worlds reset (curriculum, state, reset events, managers), by mask;
 7. observations again, taken for the reset worlds only.
 
+With ``cfg.compile_managers`` the torch work between the Warp calls is compiled with
+``torch.compile`` into a few fused kernels (``warplab.envs.compiled``).
+
 Everything stays on the device; nothing in ``step`` reads a value back to the host. On CUDA the
 whole step is captured once as a CUDA graph and replayed (``warplab.envs.step_graph``).
 """
@@ -23,6 +26,7 @@ import mujoco
 import torch
 
 from warplab.envs import env_state
+from warplab.envs.compiled import step_phases
 from warplab.envs.config import RlEnvCfg
 from warplab.envs.episode_stats import EpisodeStats
 from warplab.envs.managers import (
@@ -125,6 +129,7 @@ class RlEnv:
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
+        self._phases = step_phases(self, compiled=cfg.compile_managers)
         self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None
 
     # ------------------------------------------------------------------ public API
@@ -170,18 +175,37 @@ class RlEnv:
 
     def _step_core(self, action: torch.Tensor):
         """The device work of ``step`` (everything a CUDA graph of the step records); no host sync,
-        no Python state changed (see ``warplab.envs.step_graph``)."""
-        self.action_manager.process(action)
+        no Python state changed (see ``warplab.envs.step_graph``).
+
+        The torch work sits in four phases between the Warp calls (physics, the state reset,
+        ``forward``); with ``cfg.compile_managers`` each phase is one compiled function
+        (``warplab.envs.compiled``)."""
+        phases = self._phases
         if self._substep_actions:
+            phases.process_actions(action)
             for _ in range(self.cfg.decimation):
                 self.action_manager.apply()
-                self.sim.step(1)
+                self.sim.step(1, check_divergence=False)
         else:
-            self.action_manager.apply()
-            self.sim.step(self.cfg.decimation)
+            phases.act(action)
+            self.sim.step(self.cfg.decimation, check_divergence=False)
+        terminated, truncated, reward, done, obs_before_reset = phases.after_physics()
+        self.sim.reset(done, forward=False)
+        phases.reset_events(done)
+        self.sim.forward()
+        obs, final_obs = phases.after_reset(done, obs_before_reset)
+        return obs, reward, terminated, truncated, final_obs
+
+    def _act(self, action: torch.Tensor) -> None:
+        self.action_manager.process(action)
+        self.action_manager.apply()
+
+    def _after_physics(self):
+        """Divergence guard, terminations, rewards, commands, interval events, the observations
+        before the reset (terminal ones for finished worlds), statistics, curricula."""
+        self.sim.flag_diverged()
         self.episode_length_buf += 1
         self.step_count += 1
-
         terminated, truncated = self.termination_manager.compute()
         # A diverged world's reward may be NaN: it ends with no reward for the step.
         reward = torch.nan_to_num(self.reward_manager.compute(), nan=0.0, posinf=0.0, neginf=0.0)
@@ -193,7 +217,15 @@ class RlEnv:
         self.event_manager.step_interval(self.policy_dt)
         obs_before_reset = self.observation_manager.compute()
         self.stats.record(reward, done)
-        self._reset_worlds(done)
+        self.curriculum_manager.apply(done)
+        return terminated, truncated, reward, done, obs_before_reset
+
+    def _reset_events(self, mask: torch.Tensor) -> None:
+        self.event_manager.apply("reset", mask)
+
+    def _after_reset(self, done: torch.Tensor, obs_before_reset: dict[str, torch.Tensor]):
+        """The managers' resets, then the observations of reset worlds merged with the others."""
+        self._reset_managers(done)
         obs_after_reset = self.observation_manager.compute(after_reset=True)
         rows = done[:, None]
         obs = {}
@@ -202,7 +234,7 @@ class RlEnv:
             before = torch.nan_to_num(before, nan=0.0, posinf=0.0, neginf=0.0)
             obs[g] = torch.where(rows, obs_after_reset[g], before)
             final_obs[g] = before
-        return obs, reward, terminated, truncated, final_obs
+        return obs, final_obs
 
     def pop_episode_stats(self) -> dict[str, float]:
         """Means over episodes finished since the last call (one host sync; once per iteration).
@@ -254,6 +286,9 @@ class RlEnv:
         self.sim.reset(mask, forward=False)
         self.event_manager.apply("reset", mask)
         self.sim.forward()
+        self._reset_managers(mask)
+
+    def _reset_managers(self, mask: torch.Tensor) -> None:
         self.action_manager.reset(mask)
         self.reward_manager.reset(mask)
         self.observation_manager.reset(mask)

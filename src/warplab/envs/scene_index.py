@@ -7,7 +7,8 @@ expressions, and caches the index tensors so that the step does no string work.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -32,6 +33,7 @@ class SceneIndex:
         self.mjm = mjm
         self.device = device
         self._cache: dict[tuple, torch.Tensor] = {}
+        self._checked: dict[tuple, Any] = {}
         self.names = {
             kind: [mujoco.mj_id2name(mjm, obj, i) or "" for i in range(getattr(mjm, count))]
             for kind, (obj, count) in _OBJ.items()
@@ -39,6 +41,13 @@ class SceneIndex:
         free = np.flatnonzero(mjm.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
         self.root_joint: int | None = int(free[0]) if len(free) else None
         """The first free joint (the floating base), or None for a fixed base."""
+        self.root_adr: tuple[int, int] | None = (
+            None
+            if self.root_joint is None
+            else (int(mjm.jnt_qposadr[self.root_joint]), int(mjm.jnt_dofadr[self.root_joint]))
+        )
+        """``(qpos address, dof address)`` of the floating base, as Python ints (terms read them at
+        every step; reading the MuJoCo model there would stop ``torch.compile``'s tracing)."""
         hinge_slide = (mjm.jnt_type == mujoco.mjtJoint.mjJNT_HINGE) | (
             mjm.jnt_type == mujoco.mjtJoint.mjJNT_SLIDE
         )
@@ -85,6 +94,18 @@ class SceneIndex:
             t = torch.as_tensor(ids, dtype=torch.long, device=self.device)
             self._cache[key] = t
         return t
+
+    def once(self, key: tuple, check: Callable[[], Any]) -> Any:
+        """``check()`` the first time ``key`` is seen, its result ever after.
+
+        For terms that check the model on the host (reading the ``MjModel``) before they act: at
+        every later step they then read nothing but this dict, which keeps the step free of host
+        work and traceable by ``torch.compile``. Lists in ``key`` are made hashable.
+        """
+        key = tuple(tuple(k) if isinstance(k, list) else k for k in key)
+        if key not in self._checked:
+            self._checked[key] = check()
+        return self._checked[key]
 
     def joint_qpos_ids(self, names: Names = None) -> torch.Tensor:
         """qpos columns of hinge/slide joints ``names``."""

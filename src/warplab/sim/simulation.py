@@ -195,11 +195,13 @@ class Simulation:
         return float(self.mj_model.opt.timestep)
 
     # ------------------------------------------------------------------ stepping
-    def step(self, substeps: int = 1) -> None:
+    def step(self, substeps: int = 1, check_divergence: bool = True) -> None:
         """Advances every world by ``substeps`` physics steps, then flags diverged worlds.
 
         On CUDA the substeps are captured once into a graph and replayed (no host sync). After the
         step, ``diverged [N]`` is true for worlds whose state is not finite or exploded.
+        ``check_divergence=False`` leaves that to the caller (``flag_diverged``), who may fuse it
+        with its own work.
         """
         if substeps < 1:
             raise ValueError(f"substeps must be >= 1, got {substeps}")
@@ -212,7 +214,8 @@ class Simulation:
                 wp.capture_launch(graph)
             else:
                 self._substeps(substeps)
-        self._flag_diverged()
+        if check_divergence:
+            self.flag_diverged()
 
     def _substeps(self, substeps: int) -> None:
         for _ in range(substeps):
@@ -282,7 +285,9 @@ class Simulation:
             mjw.kinematics(self.model, self.data)
 
     # ------------------------------------------------------------------ divergence guard
-    def _flag_diverged(self) -> None:
+    def flag_diverged(self) -> None:
+        """Sets ``diverged [N]`` where a world's state is not finite or exceeds ``SimCfg.max_abs_qvel``
+        or ``max_abs_qacc``, and adds their number to ``diverged_count``."""
         finite = (
             torch.isfinite(self.qpos).all(dim=1)
             & torch.isfinite(self.qvel).all(dim=1)

@@ -13,6 +13,8 @@ import os
 import mujoco
 import torch
 
+from warplab.envs import draws
+
 
 def gym_asset_spec(filename: str) -> mujoco.MjSpec:
     """Gymnasium's model ``filename`` (e.g. ``"ant.xml"``) with the Newton solver: MuJoCo Warp has no PGS."""
@@ -78,10 +80,10 @@ def reset_with_noise(
     uniform noise in [-qvel_scale, qvel_scale] (or normal noise of std ``qvel_scale``), as Gymnasium resets."""
     sim = env.sim
     n = env.num_envs
-    qpos_noise = 2.0 * torch.rand(n, sim.qpos.shape[1], generator=env.rng, device=env.device) - 1.0
+    qpos_noise = 2.0 * draws.rand((n, sim.qpos.shape[1]), env.rng, env.device) - 1.0
     if qvel_normal:
-        qvel_noise = torch.randn(n, sim.qvel.shape[1], generator=env.rng, device=env.device)
+        qvel_noise = draws.randn((n, sim.qvel.shape[1]), env.rng, env.device)
     else:
-        qvel_noise = 2.0 * torch.rand(n, sim.qvel.shape[1], generator=env.rng, device=env.device) - 1.0
+        qvel_noise = 2.0 * draws.rand((n, sim.qvel.shape[1]), env.rng, env.device) - 1.0
     sim.qpos.copy_(torch.where(mask[:, None], sim.init_qpos + qpos_scale * qpos_noise, sim.qpos))
     sim.qvel.copy_(torch.where(mask[:, None], sim.init_qvel + qvel_scale * qvel_noise, sim.qvel))

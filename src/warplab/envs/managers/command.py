@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from warplab.envs import draws
 from warplab.envs.config import CommandTermCfg
 from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
@@ -64,7 +65,7 @@ class CommandManager:
     def _resample(self, name: str, mask: torch.Tensor) -> None:
         env = self._env
         lo, hi = self._cfgs[name].resampling_time_range_s
-        fresh = lo + (hi - lo) * torch.rand(env.num_envs, generator=env.rng, device=env.device)
+        fresh = lo + (hi - lo) * draws.rand(env.num_envs, env.rng, env.device)
         timer = self._timers[name]
         timer.copy_(torch.where(mask, fresh, timer))
         self._terms[name].resample(mask)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from warplab.envs import draws
 from warplab.envs.config import EventTermCfg
 from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
@@ -78,6 +79,6 @@ class EventManager:
     def _draw(self, name: str, cfg: EventTermCfg, mask: torch.Tensor) -> None:
         env = self._env
         lo, hi = cfg.interval_range_s
-        fresh = lo + (hi - lo) * torch.rand(env.num_envs, generator=env.rng, device=env.device)
+        fresh = lo + (hi - lo) * draws.rand(env.num_envs, env.rng, env.device)
         timer = self._timers[name]
         timer.copy_(torch.where(mask, fresh, timer))

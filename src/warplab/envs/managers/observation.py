@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from warplab.envs import draws
 from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg
 from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
 
@@ -105,11 +106,9 @@ class ObservationManager:
         value = value.reshape(value.shape[0], -1)
         if self._corrupt[group] and tcfg.noise is not None and tcfg.noise.scale > 0:
             if tcfg.noise.kind == "uniform":
-                noise = (
-                    2.0 * torch.rand(value.shape, generator=env.rng, device=env.device) - 1.0
-                ) * tcfg.noise.scale
+                noise = (2.0 * draws.rand(value.shape, env.rng, env.device) - 1.0) * tcfg.noise.scale
             else:
-                noise = torch.randn(value.shape, generator=env.rng, device=env.device) * tcfg.noise.scale
+                noise = draws.randn(value.shape, env.rng, env.device) * tcfg.noise.scale
             value = value + noise
         if tcfg.clip is not None:
             value = value.clamp(tcfg.clip[0], tcfg.clip[1])

@@ -8,11 +8,10 @@ from warplab.envs.mdp.math import quat_rotate_inverse
 
 
 def _root(env):
-    root = env.index.root_joint
-    if root is None:
+    adr = env.index.root_adr
+    if adr is None:
         raise ValueError("this term needs a floating base (a free joint), and the model has none")
-    m = env.mj_model
-    return int(m.jnt_qposadr[root]), int(m.jnt_dofadr[root])
+    return adr
 
 
 def root_pos_w(env) -> torch.Tensor:

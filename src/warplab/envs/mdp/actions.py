@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from warplab.envs import draws
+
 
 class _ActuatorAction:
     def __init__(self, cfg, env):
@@ -111,5 +113,5 @@ class DelayedJointPositionAction(JointPositionAction):
         low, high = self._delay_range
         if high > low:
             env = self._env
-            drawn = torch.randint(low, high + 1, (env.num_envs,), generator=env.rng, device=env.device)
+            drawn = draws.randint(low, high + 1, env.num_envs, env.rng, env.device)
             self.delay.copy_(torch.where(mask, drawn, self.delay))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from warplab.envs import draws
 from warplab.envs.mdp.math import uniform
 
 
@@ -30,6 +31,6 @@ class UniformVelocityCommand:
         env = self._env
         n = env.num_envs
         draw = torch.stack([uniform(lo, hi, (n,), env.rng, env.device) for lo, hi in self.ranges], dim=1)
-        standing = torch.rand(n, generator=env.rng, device=env.device) < self.rel_standing_envs
+        standing = draws.rand(n, env.rng, env.device) < self.rel_standing_envs
         draw = draw * ~standing[:, None]
         self.command.copy_(torch.where(mask[:, None], draw, self.command))

@@ -240,7 +240,14 @@ def randomize_armature(env, mask, ranges: Range, joints=None):
 
 def _position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
     """Ids of ``actuators`` (a list, and the cached device tensor), checked to be position servos
-    (force = kp * ctrl - kp * q - kd * qdot). The check reads the compiled model on the host."""
+    (force = kp * ctrl - kp * q - kd * qdot). The check reads the compiled model on the host, once
+    per env (``SceneIndex.once``)."""
+    return env.index.once(
+        ("position_actuators", actuators), lambda: _check_position_actuators(env, actuators)
+    )
+
+
+def _check_position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
     m = env.mj_model
     ids = env.index.ids("actuator", actuators)
     bad = [
@@ -311,17 +318,7 @@ def randomize_motor_strength(env, mask, ranges: Range, actuators=None):
         what carries the factor; use ``randomize_pd_gains`` for an actuator without one).
     """
     host_ids, ids = _position_actuators(env, actuators)
-    m = env.mj_model
-    unlimited = [
-        env.index.names["actuator"][i]
-        for i in host_ids
-        if not m.actuator_forcelimited[i] or not m.actuator_forcerange[i, 1] > m.actuator_forcerange[i, 0]
-    ]
-    if unlimited:
-        raise ValueError(
-            f"actuators {unlimited} have no force limit (forcerange): motor strength scales the torque "
-            "limit with the gains; randomize their gains with randomize_pd_gains instead"
-        )
+    env.index.once(("force_limited", actuators), lambda: _check_force_limited(env, host_ids))
     old = _motor_strength(env, ids)
     force = env.sim.model_field("actuator_forcerange")
     force0 = env.sim.fields.default("actuator_forcerange")[ids]
@@ -333,6 +330,20 @@ def randomize_motor_strength(env, mask, ranges: Range, actuators=None):
     gain[:, ids, 0] = torch.where(keep, gain[:, ids, 0], gain[:, ids, 0] * change)
     bias[:, ids, 1] = torch.where(keep, bias[:, ids, 1], bias[:, ids, 1] * change)
     bias[:, ids, 2] = torch.where(keep, bias[:, ids, 2], bias[:, ids, 2] * change)
+
+
+def _check_force_limited(env, host_ids: list[int]) -> None:
+    m = env.mj_model
+    unlimited = [
+        env.index.names["actuator"][i]
+        for i in host_ids
+        if not m.actuator_forcelimited[i] or not m.actuator_forcerange[i, 1] > m.actuator_forcerange[i, 0]
+    ]
+    if unlimited:
+        raise ValueError(
+            f"actuators {unlimited} have no force limit (forcerange): motor strength scales the torque "
+            "limit with the gains; randomize their gains with randomize_pd_gains instead"
+        )
 
 
 def randomize_joint_damping(env, mask, ranges: Range, joints=None):

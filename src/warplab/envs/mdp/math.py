@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from warplab.envs import draws
+
 
 def quat_conjugate(q: torch.Tensor) -> torch.Tensor:
     """Inverse of unit quaternions ``[..., 4]``."""
@@ -54,4 +56,4 @@ def uniform(
     low: float, high: float, shape: tuple[int, ...], generator: torch.Generator, device
 ) -> torch.Tensor:
     """Uniform samples in [low, high) drawn from ``generator``."""
-    return low + (high - low) * torch.rand(shape, generator=generator, device=device)
+    return low + (high - low) * draws.rand(shape, generator, device)

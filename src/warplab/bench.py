@@ -63,6 +63,7 @@ class BenchArgs:
     seed: int | None = None
     memory_env_steps: int = 0
     tf32_matmul: bool = False
+    compile_managers: str = "off"
 
 
 def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
@@ -105,6 +106,13 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
         "--tf32-matmul",
         action="store_true",
         help="measurement 4 with the agent's ppo.tf32_matmul on: TF32 matmuls in the PPO update (CUDA)",
+    )
+    ap.add_argument(
+        "--compile-managers",
+        choices=("off", "on", "both"),
+        default="off",
+        help="RlEnvCfg.compile_managers (torch.compile of the managers' work in the step): off (default), "
+        "on, or both (each task and world count measured without, then with; rows say which)",
     )
     return ap
 
@@ -394,9 +402,13 @@ def _ppo_iterations(env, agent_cfg, seed: int, steps: int) -> dict[str, Any]:
     }
 
 
-def _build_env(task: str, num_envs: int, wp_device: str, seed: int, clock, on_first_step=None):
+def _build_env(
+    task: str, num_envs: int, wp_device: str, seed: int, clock, on_first_step=None, compile_managers=False
+):
     """The task's env, stepped once with zero actions; with the clock's readings before and after.
-    ``on_first_step()`` runs right after that step (to look at the kernel cache, say)."""
+    ``on_first_step()`` runs right after that step (to look at the kernel cache, say). With
+    ``compile_managers`` it is stepped once more, which compiles (or loads from the cache) its
+    phases; the seconds that took are returned too (else None)."""
     import torch
 
     from warplab.envs.rl_env import RlEnv
@@ -405,13 +417,21 @@ def _build_env(task: str, num_envs: int, wp_device: str, seed: int, clock, on_fi
     build_start = clock.now()
     env_cfg = make_env_cfg(task)
     env_cfg.num_envs, env_cfg.device, env_cfg.seed = num_envs, wp_device, seed
+    env_cfg.compile_managers = compile_managers
     env = RlEnv(env_cfg)
-    env.step(torch.zeros(num_envs, env.action_dim, device=env.device))
+    zeros = torch.zeros(num_envs, env.action_dim, device=env.device)
+    env.step(zeros)
     _sync(wp_device)
     first_step_s = clock.now()
     if on_first_step is not None:
         on_first_step()
-    return env, build_start, first_step_s
+    compile_s = None
+    if compile_managers:
+        start = time.perf_counter()
+        env.step(zeros)  # The phases run eagerly at their first call, compiled from the second.
+        _sync(wp_device)
+        compile_s = time.perf_counter() - start
+    return env, build_start, first_step_s, compile_s
 
 
 def bench_one(
@@ -425,6 +445,7 @@ def bench_one(
     on_first_step=None,
     memory_env_steps: int = 0,
     tf32_matmul: bool = False,
+    compile_managers: bool = False,
 ) -> dict:
     """One row: every measurement for ``task`` with ``num_envs`` worlds.
 
@@ -442,7 +463,9 @@ def bench_one(
     seed = seed if seed is not None else (agent_cfg.seed if agent_cfg is not None else 0)
     _memory_reset(wp_device)
 
-    env, build_start, first_step_s = _build_env(task, num_envs, wp_device, seed, clock, on_first_step)
+    env, build_start, first_step_s, compile_s = _build_env(
+        task, num_envs, wp_device, seed, clock, on_first_step, compile_managers
+    )
     env.reset(seed=seed)
     snapshot = env.get_state()
     gen = torch.Generator(device=env.device)
@@ -464,6 +487,8 @@ def bench_one(
         "warmup": warmup,
         "first_env_step_at_s": first_step_s,
         "env_build_s": first_step_s - build_start,
+        "compile_managers": compile_managers,
+        "compile_s": compile_s,
     }
     capacity_errors: dict[str, str] = {}
 
@@ -561,7 +586,7 @@ def format_table(result: dict) -> str:
         flag = " !" if r["capacity_errors"] else ""
         lines.append(
             (
-                r["task"] + flag,
+                r["task"] + (" +compiled" if r.get("compile_managers") else "") + flag,
                 str(r["num_envs"]),
                 _rate(r["raw_env_steps_per_s"]),
                 _rate(r["raw_physics_steps_per_s"]),
@@ -650,8 +675,10 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 kernel_cache_dir=cache_dir, kernel_cache_new_entries=new, kernel_cache_warm=new == 0
             )
 
+    result["compile_managers"] = args.compile_managers
+    variants = {"off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
     for task in tasks:
-        for n in num_envs:
+        for n, compiled in ((n, c) for n in num_envs for c in variants):
             row = bench_one(
                 task,
                 n,
@@ -663,6 +690,7 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 inspect_cache,
                 args.memory_env_steps,
                 args.tf32_matmul,
+                compiled,
             )
             if "seconds_to_first_env_step" not in startup:
                 startup.update(
@@ -674,8 +702,9 @@ def run(args: BenchArgs, command: str = "") -> dict:
                     num_envs=n,
                 )
             result["rows"].append(row)
+            label = " (compiled managers)" if compiled else ""
             print(
-                f"{task} x {n}: raw {_rate(row['raw_env_steps_per_s'])}, random {_rate(row['env_steps_per_s_random'])}, "
+                f"{task} x {n}{label}: raw {_rate(row['raw_env_steps_per_s'])}, random {_rate(row['env_steps_per_s_random'])}, "
                 f"policy {_rate(row['env_steps_per_s_policy'])}, ppo {_rate(row['ppo_env_steps_per_s'])} env steps/s",
                 flush=True,
             )

@@ -83,3 +83,19 @@ def test_compiled_step_matches_the_plain_step(task):
     assert not counters["graph_break"], dict(counters["graph_break"])
     # act, after_physics, reset_events, after_reset (process_actions serves per-substep actions only)
     assert counters["stats"]["unique_graphs"] == 4
+
+
+def test_compile_flag_without_ordered_draws_is_a_config_error(monkeypatch):
+    """On a torch that cannot define the ordered draw operator, the plain step still works and the
+    flag is refused with the reason, instead of compiling a step whose draws may be reordered."""
+    from warplab.envs import compiled
+    from warplab.envs.managers.term import ConfigError
+
+    monkeypatch.setattr(compiled, "COMPILED_DRAWS_UNAVAILABLE", "torch 0.0 cannot define ...")
+    cfg = make_env_cfg("cartpole-balance")
+    cfg.num_envs, cfg.device = 2, "cpu"
+    env = RlEnv(cfg)  # plain step: unaffected
+    env.step(torch.zeros(2, env.action_dim))
+    cfg.compile_managers = True
+    with pytest.raises(ConfigError, match="compile_managers=True: torch 0.0"):
+        RlEnv(cfg)

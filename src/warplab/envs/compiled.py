@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from warplab.envs.draws import register_generator, restart_chain
+from warplab.envs.draws import COMPILED_DRAWS_UNAVAILABLE, register_generator, restart_chain
+from warplab.envs.managers.term import ConfigError
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -59,6 +60,8 @@ def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
     )
     if not compiled:
         return phases
+    if COMPILED_DRAWS_UNAVAILABLE:
+        raise ConfigError(f"RlEnvCfg.compile_managers=True: {COMPILED_DRAWS_UNAVAILABLE}; set it to False")
     register_generator(env.rng)
     return StepPhases(
         **{

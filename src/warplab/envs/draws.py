@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch._library.effects import EffectType
 
 _GENERATORS: dict[int, torch.Generator] = {}
 _LAST_DRAW: dict[int, torch.Tensor] = {}
@@ -54,33 +53,48 @@ def _generator(generator_id: int) -> torch.Generator:
     return generator
 
 
-@torch.library.custom_op("warplab::draw", mutates_args=())
-def _draw_op(
-    after: torch.Tensor | None,
-    generator_id: int,
-    kind: str,
-    shape: list[int],
-    device: torch.device,
-    low: int,
-    high: int,
-) -> torch.Tensor:
-    # ``after`` is only there to order the draws (see the module docstring).
-    generator = _generator(generator_id)
-    if kind == "rand":
-        return torch.rand(shape, generator=generator, device=device)
-    if kind == "randn":
-        return torch.randn(shape, generator=generator, device=device)
-    return torch.randint(low, high, shape, generator=generator, device=device)
+def _define_draw_op():
+    """The ``warplab::draw`` operator, or None with the reason where this torch cannot define it.
+
+    Only compiled steps need it; the plain step calls torch's draws directly, so an older torch
+    (effects on custom operators are recent) still runs every env, just not ``compile_managers``.
+    """
+    try:
+        from torch._library.effects import EffectType
+
+        @torch.library.custom_op("warplab::draw", mutates_args=())
+        def draw_op(
+            after: torch.Tensor | None,
+            generator_id: int,
+            kind: str,
+            shape: list[int],
+            device: torch.device,
+            low: int,
+            high: int,
+        ) -> torch.Tensor:
+            # ``after`` is only there to order the draws (see the module docstring).
+            generator = _generator(generator_id)
+            if kind == "rand":
+                return torch.rand(shape, generator=generator, device=device)
+            if kind == "randn":
+                return torch.randn(shape, generator=generator, device=device)
+            return torch.randint(low, high, shape, generator=generator, device=device)
+
+        @draw_op.register_fake
+        def _(after, generator_id, kind, shape, device, low, high):
+            dtype = torch.long if kind == "randint" else torch.float32
+            return torch.empty(shape, dtype=dtype, device=device)
+
+        # Ordered: compiled code keeps each draw and their order, though the op looks pure to the
+        # compiler.
+        draw_op.register_effect(EffectType.ORDERED)
+    except (ImportError, AttributeError, RuntimeError) as error:
+        return None, f"torch {torch.__version__} cannot define an ordered custom operator ({error})"
+    return draw_op, None
 
 
-@_draw_op.register_fake
-def _(after, generator_id, kind, shape, device, low, high):
-    dtype = torch.long if kind == "randint" else torch.float32
-    return torch.empty(shape, dtype=dtype, device=device)
-
-
-# Ordered: compiled code keeps each draw and their order, though the op looks pure to the compiler.
-_draw_op.register_effect(EffectType.ORDERED)
+_DRAW_OP, COMPILED_DRAWS_UNAVAILABLE = _define_draw_op()
+"""``COMPILED_DRAWS_UNAVAILABLE``: None, or why compiled steps cannot draw on this torch."""
 
 
 def _shape(shape: int | Sequence[int]) -> list[int]:

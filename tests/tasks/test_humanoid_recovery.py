@@ -318,3 +318,30 @@ def test_getup_success_flag_fires_only_standing_at_time_out(getup_env, restore):
     assert recovery.is_standing(env, **params).tolist() == [1.0, 1.0, 0.0, 0.0]
     assert recovery.standing_at_time_out(env, **params).tolist() == [True, False, False, False]
     assert float(recovery.base_height_progress(env, 0.1, STANDING)[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_getup_penalizes_flight_and_a_fast_rise_as_mujoco_c_sees_contact(getup_env, restore):
+    """``airborne`` is 1 exactly where MuJoCo's C engine finds no contact for the same state (a robot
+    held 1 m up, against robots lying on the floor); ``base_rise_speed_above`` is the hand-worked
+    ``max(0, v_z - limit)^2``."""
+    import mujoco
+
+    env, sim = getup_env, getup_env.sim
+    assert {"airborne", "base_rise_speed"} <= set(make_humanoid_getup_env_cfg().rewards)
+    sim.qpos[0] = sim.init_qpos
+    sim.qpos[0, 2] += 1.0  # world 0 held in the air; the others lie where their reset put them
+    sim.qvel.zero_()
+    sim.qvel[0, 2], sim.qvel[1, 2] = 2.0, 0.5  # base rising at 2 m/s and 0.5 m/s (world frame)
+    sim.forward()
+    flying = recovery.airborne(env)
+    data = mujoco.MjData(env.mj_model)
+    in_contact = []
+    for world in range(env.num_envs):
+        data.qpos[:], data.qvel[:] = sim.qpos[world].double().numpy(), sim.qvel[world].double().numpy()
+        mujoco.mj_forward(env.mj_model, data)
+        in_contact.append(data.ncon > 0)
+    assert in_contact[0] is False and all(in_contact[1:])
+    assert flying.tolist() == [0.0 if c else 1.0 for c in in_contact]
+    rise = recovery.base_rise_speed_above(env, limit_m_s=0.8)
+    assert rise[0].item() == pytest.approx((2.0 - 0.8) ** 2, rel=1e-5)
+    assert rise[1].item() == 0.0

@@ -194,6 +194,13 @@ def make_getup_env_cfg(robot: RobotCfg, play: bool = False, action_scale_factor:
         "action_rate": RewardTermCfg(func=mdp.action_rate_l2, weight=-0.01),
         "joint_torques": RewardTermCfg(func=mdp.joint_torques_l2, weight=-1e-5),
         "joint_limits": RewardTermCfg(func=mdp.joint_pos_limits, weight=-1.0, params={"joints": joints}),
+        # Without these two the policy leaps up (measured 2026-11-25: every world left the floor,
+        # for 0.44 s on average, base rising at 2.9 m/s): rising fast pays, flight cost nothing.
+        # A second of flight now costs more than the standing reward a leap gains (~1 s earlier).
+        "airborne": RewardTermCfg(func=recovery.airborne, weight=-20.0),
+        "base_rise_speed": RewardTermCfg(
+            func=recovery.base_rise_speed_above, weight=-2.0, params={"limit_m_s": 0.8}
+        ),
     }
     if robot.feet_bodies:
         rewards["feet_under_base"] = RewardTermCfg(

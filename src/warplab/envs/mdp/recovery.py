@@ -553,6 +553,25 @@ def feet_under_base_exp(env, bodies, std: float) -> torch.Tensor:
     return torch.exp(-d2 / std**2)
 
 
+def airborne(env, bodies=None, contact_force_n: float = 1.0) -> torch.Tensor:
+    """``[num_envs]`` 1.0 where none of ``bodies`` (None: every body) touches anything with more
+    than ``contact_force_n`` N, else 0.0: the robot is in flight.
+
+    Penalized in getting up: a policy paid for rising fast learns to leap off the floor (base up at
+    ~3 m/s, half a second in the air), which no real humanoid survives for long. Reads the contact
+    forces of ``cfrc_ext``, so external pushes count as contact too (getting up has none).
+    """
+    touching = _state.body_contact_force(env, bodies) > contact_force_n
+    return (~touching.any(dim=1)).float()
+
+
+def base_rise_speed_above(env, limit_m_s: float) -> torch.Tensor:
+    """``[num_envs]`` ``max(0, v_z - limit_m_s)^2``, (m/s)^2: the base rising faster than the limit
+    (world frame). Standing up needs the base to rise at well under 1 m/s; a leap needs several."""
+    vz = _state.root_lin_vel_w(env)[:, 2]
+    return torch.square(torch.clamp(vz - limit_m_s, min=0.0))
+
+
 def joint_vel_l2_when_standing(
     env, standing_height: float, joints=None, height_ratio: float = 0.9, min_upright: float = 0.9
 ) -> torch.Tensor:
@@ -568,8 +587,10 @@ __all__ = [
     "PushedSurvivalRate",
     "RandomPush",
     "ResetLying",
+    "airborne",
     "base_height_exp",
     "base_height_progress",
+    "base_rise_speed_above",
     "feet_under_base_exp",
     "find_event_term",
     "is_standing",

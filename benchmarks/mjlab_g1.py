@@ -491,6 +491,7 @@ def train(
     ``tensorboard``: a folder to log each iteration's scalars to, as mjlab's run does (None: no log).
     """
     import torch
+    from train_task import progress_row  # benchmarks/ is this script's folder, first on sys.path
 
     from warplab.envs.rl_env import RlEnv
     from warplab.rl import OnPolicyRunner
@@ -519,17 +520,7 @@ def train(
     while more():
         runner.learn(1)
         s = runner.last_scalars
-        row = {
-            "wall_s": time.perf_counter() - T0,
-            "iteration": runner.iteration,
-            "env_steps": s.get("Perf/total_env_steps"),
-            "return": s.get("Episode/return"),
-            "length": s.get("Episode/length"),
-            "collect_steps_per_s": s.get("Perf/collection_steps_per_s"),
-            "total_steps_per_s": s.get("Perf/total_steps_per_s"),
-            "collection_s": s.get("Perf/collection_time_s"),
-            "learning_s": s.get("Perf/learning_time_s"),
-        }
+        row = progress_row(runner, T0)
         curve.append(row)
         if writer is not None:
             for key, value in s.items():

@@ -50,6 +50,24 @@ def _set_fields(cfg, pairs) -> None:
         setattr(target, last, parsed)
 
 
+def progress_row(runner, start: float) -> dict:
+    """The row every training script here records after each iteration: wall-clock since ``start``
+    (a ``time.perf_counter()``), iteration, env steps, episode return and length, steps per second
+    while collecting and overall, and the iteration's collection and learning times, s."""
+    s = runner.last_scalars
+    return {
+        "wall_s": time.perf_counter() - start,
+        "iteration": runner.iteration,
+        "env_steps": s.get("Perf/total_env_steps"),
+        "return": s.get("Episode/return"),
+        "length": s.get("Episode/length"),
+        "collect_steps_per_s": s.get("Perf/collection_steps_per_s"),
+        "total_steps_per_s": s.get("Perf/total_steps_per_s"),
+        "collection_s": s.get("Perf/collection_time_s"),
+        "learning_s": s.get("Perf/learning_time_s"),
+    }
+
+
 def train(
     task: str,
     num_envs: int,
@@ -80,15 +98,7 @@ def train(
     while time.perf_counter() - start < minutes * 60.0:
         runner.learn(1)
         s = runner.last_scalars
-        row = {
-            "wall_s": time.perf_counter() - start,
-            "iteration": runner.iteration,
-            "env_steps": s.get("Perf/total_env_steps"),
-            "return": s.get("Episode/return"),
-            "length": s.get("Episode/length"),
-            "collect_steps_per_s": s.get("Perf/collection_steps_per_s"),
-            "total_steps_per_s": s.get("Perf/total_steps_per_s"),
-        }
+        row = progress_row(runner, start)
         row.update(
             {
                 k: v

@@ -29,6 +29,9 @@ needs_g1 = pytest.mark.skipif(
 
 
 def _load_mjlab_g1():
+    # Run as a script, its folder is first on sys.path (it imports train_task from there).
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location("mjlab_g1", ROOT / "benchmarks" / "mjlab_g1.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # Its dataclasses look their module up by name.

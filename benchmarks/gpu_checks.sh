@@ -9,15 +9,21 @@
 # 3. benchmarks/graph_check.py on the randomized, push and rough tasks (rough with its opt-out
 #    ignored, to see whether the chunked terrain made its captured step agree), and rough's eager-vs-
 #    eager baseline;
-# 4. warplab bench of the flat humanoid at 4,096 worlds with memory sampled over 10 M env steps.
-# About 6-7 minutes on an H100 with a cold kernel cache.
+# 4. the captured step with compiled managers (RlEnvCfg.compile_managers) against the plain eager one;
+# 5. warplab bench of the flat humanoid at 4,096 worlds, managers plain and compiled (memory over
+#    10 M env steps was measured flat on 2026-11-25: `--memory-env-steps 10000000` to repeat it).
+# Over 10 minutes with a cold kernel cache: run it as two calls, `bash benchmarks/gpu_checks.sh first`
+# (1-3, about 7 min cold) and `bash benchmarks/gpu_checks.sh second` (4-5, about 4 min); each call
+# returns its own checks.tgz. No argument runs everything.
 set -u
 OUT=${OUT:-out}
 work="$OUT/checks"
 mkdir -p "$work"
 export MUJOCO_GL=disable
+part=${1:-all}
 section() { echo "== $1" | tee -a "$work/summary.txt"; }
 
+if [ "$part" != second ]; then
 section "warm-up"
 timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 64 --steps 5 \
   > "$work/warmup.txt" 2>&1
@@ -42,9 +48,19 @@ timeout 120 python3 benchmarks/graph_check.py --baseline --json "$work/graph_che
 grep -E '"(task|max_output_difference|max_state_difference|done_flags_differing)"' \
   "$work/graph_check_baseline.txt" | tee -a "$work/summary.txt"
 
-section "bench with memory over 10 M env steps"
-timeout 240 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 100 \
-  --memory-env-steps 10000000 --json "$work/bench.json" > "$work/bench.txt" 2>&1
-tail -n 6 "$work/bench.txt" | tee -a "$work/summary.txt"
+fi
+
+if [ "$part" != first ]; then
+section "graph check, managers compiled"
+timeout 240 python3 benchmarks/graph_check.py --compile-managers --json "$work/graph_check_compiled.json" \
+  --task humanoid-velocity-flat-dr Humanoid-v5 > "$work/graph_check_compiled.txt" 2>&1
+grep -E '"(task|captured|max_output_difference|done_flags_differing|draws_follow_generator|safe)"' \
+  "$work/graph_check_compiled.txt" | tee -a "$work/summary.txt"
+
+section "bench, managers plain and compiled"
+timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 100 \
+  --compile-managers both --json "$work/bench.json" > "$work/bench.txt" 2>&1
+tail -n 8 "$work/bench.txt" | tee -a "$work/summary.txt"
+fi
 
 tar czf "$OUT/checks.tgz" -C "$OUT" checks && rm -rf "$work"

@@ -26,7 +26,7 @@ import sys
 import torch
 
 
-def _envs(task: str, num_envs: int, baseline: bool = False):
+def _envs(task: str, num_envs: int, baseline: bool = False, compile_managers: bool = False):
     from warplab.envs.rl_env import RlEnv
     from warplab.tasks import make_env_cfg
 
@@ -34,6 +34,8 @@ def _envs(task: str, num_envs: int, baseline: bool = False):
     for graph in (False, not baseline):
         cfg = make_env_cfg(task)
         cfg.num_envs, cfg.device, cfg.seed, cfg.graph_step = num_envs, "cuda", 3, graph
+        # The reference stays plain and eager; the env under test may also compile its managers.
+        cfg.compile_managers = compile_managers and graph
         cfg.episode_length_s = 0.6
         out.append(RlEnv(cfg))
     return out
@@ -47,14 +49,16 @@ def _difference(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(d.max()) if d.numel() else 0.0
 
 
-def check(task: str, num_envs: int = 64, steps: int = 12, baseline: bool = False) -> dict:
+def check(
+    task: str, num_envs: int = 64, steps: int = 12, baseline: bool = False, compile_managers: bool = False
+) -> dict:
     """Steps both envs from the same state each time (the eager env's state is copied into the
     captured one first): MuJoCo Warp on a GPU sums contact forces with atomics, so two envs drift
     apart by float rounding even when both run eagerly; compared one step at a time they must agree
     to rounding, random draws included."""
     from warplab.envs.env_state import live_tensors
 
-    eager, graphed = _envs(task, num_envs, baseline)
+    eager, graphed = _envs(task, num_envs, baseline, compile_managers)
     if graphed._step_graph is None and not baseline:
         from warplab.envs.step_graph import graph_unsafe_terms
 
@@ -87,6 +91,7 @@ def check(task: str, num_envs: int = 64, steps: int = 12, baseline: bool = False
     result = {
         "task": task,
         "baseline_two_eager_envs": baseline,
+        "compile_managers": compile_managers,
         "captured": g._step_graph is not None and g._step_graph.captured,
         "capture_failed": g._step_graph.failed if g._step_graph is not None else None,
         "max_output_difference": worst_out,
@@ -118,12 +123,17 @@ def main() -> None:
         action="store_true",
         help="both envs eager: the difference two eager steps from one state already show on this card",
     )
+    ap.add_argument(
+        "--compile-managers",
+        action="store_true",
+        help="the captured env also compiles its managers (RlEnvCfg.compile_managers), against the plain eager one",
+    )
     args = ap.parse_args()
     if args.ignore_unsafe:
         import warplab.envs.step_graph as step_graph
 
         step_graph.graph_unsafe_terms = lambda env: []
-    results = [check(t, baseline=args.baseline) for t in args.task]
+    results = [check(t, baseline=args.baseline, compile_managers=args.compile_managers) for t in args.task]
     for r in results:
         print(json.dumps(r, indent=1), file=sys.stderr)
     if args.json:

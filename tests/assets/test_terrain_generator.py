@@ -110,12 +110,13 @@ def test_slopes_per_level(terrain, kind):
         assert terrain.origins[level, TERRAIN_TYPES.index(kind), 2] == pytest.approx(sign * 1.5 * gradient)
 
 
-def test_stepping_stones_shrink_and_gaps_widen(terrain):
-    # Stones of 0.8, 0.6, 0.4 m and gaps of 0.1, 0.2, 0.3 m, in samples.
-    for level, (stone, gap) in enumerate([(8, 1), (6, 2), (4, 3)]):
+def test_stepping_stones_shrink_and_gaps_widen_and_pits_deepen(terrain):
+    # Stones of 0.8, 0.6, 0.4 m, gaps of 0.1, 0.2, 0.3 m (in samples), pits 0.05, 0.275, 0.5 m deep.
+    for level, (stone, gap, depth) in enumerate([(8, 1, 0.05), (6, 2, 0.275), (4, 3, 0.5)]):
         heights = tile(terrain, level, "stepping_stones")
         pits = heights < 0
-        assert np.all(heights[pits] == -0.5) and np.all(heights[~pits] == 0.0)
+        np.testing.assert_allclose(heights[pits], -depth, rtol=1e-12)
+        assert np.all(heights[~pits] == 0.0)
         # From the platform's edge outwards along x, on the first row of stones past it (a gap
         # surrounds the platform): gap, stone, gap... Runs fully inside the segment have exact sizes.
         row = CENTRE + HALF_PLATFORM + 1 + gap
@@ -155,7 +156,9 @@ def test_the_height_field_compiles_and_holds_the_heights(terrain):
     for h in range(model.nhfield):
         ground, rays = model.geom(model.hfield(h).name), model.geom("terrain_rays" + model.hfield(h).name[7:])
         nrow, ncol = model.hfield_nrow[h], model.hfield_ncol[h]
-        assert nrow <= round(small_cfg().chunk_size / hs) + 1 and ncol <= round(small_cfg().chunk_size / hs) + 1
+        assert (
+            nrow <= round(small_cfg().chunk_size / hs) + 1 and ncol <= round(small_cfg().chunk_size / hs) + 1
+        )
         c0 = round((ground.pos[0] - model.hfield_size[h][0] + terrain.size_x) / hs)
         r0 = round((ground.pos[1] - model.hfield_size[h][1] + terrain.size_y) / hs)
         adr = model.hfield_adr[h]

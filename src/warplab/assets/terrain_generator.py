@@ -95,8 +95,11 @@ class TerrainCfg:
     """``stepping_stones``: side of each square stone, m (shrinks with the level)."""
     stone_gap_range: tuple[float, float] = (0.1, 0.3)
     """``stepping_stones``: width of the pits between stones, m (grows with the level)."""
-    stone_pit_depth: float = 0.5
-    """``stepping_stones``: depth of the pits below the stones, m."""
+    stone_pit_depth_range: tuple[float, float] = (0.05, 0.5)
+    """``stepping_stones``: depth of the pits below the stones, m (grows with the level). In a height
+    field a pit of one sample is a V-shaped trench two samples wide at the top, so a 0.5 m deep pit
+    at the easiest level is a trap a foot slides into (the first trained policy fell at every
+    level); shallow pits first teach where to step, deep ones later punish a miss."""
     chunk_size: float = 16.0
     """Side of each height field the grid is cut into, m (a multiple of ``horizontal_scale``). MuJoCo
     Warp collides a geom with a height field in the field's own frame in float32; over one field as
@@ -177,8 +180,11 @@ def validate_terrain_cfg(cfg: TerrainCfg) -> None:
     lo, hi = cfg.difficulty_range
     if not 0.0 <= lo <= hi <= 1.0:
         raise ValueError(f"TerrainCfg.difficulty_range must satisfy 0 <= low <= high <= 1, got {(lo, hi)}")
-    if not cfg.step_width > 0 or not cfg.stone_pit_depth > 0 or not cfg.base_thickness > 0:
-        raise ValueError("TerrainCfg.step_width, stone_pit_depth and base_thickness must be > 0 m")
+    if not cfg.step_width > 0 or not min(cfg.stone_pit_depth_range) > 0 or not cfg.base_thickness > 0:
+        raise ValueError(
+            "TerrainCfg.step_width, both stone_pit_depth_range values and base_thickness must be > 0 m, got "
+            f"{cfg.step_width}, {cfg.stone_pit_depth_range} and {cfg.base_thickness}"
+        )
 
 
 def column_types(cfg: TerrainCfg) -> tuple[str, ...]:
@@ -207,13 +213,15 @@ def _lerp(bounds: tuple[float, float], t: float) -> float:
 
 
 def tile_parameters(cfg: TerrainCfg, difficulty: float) -> dict[str, float]:
-    """The size of each feature at ``difficulty``: rough height, slope, step height, stone size and gap."""
+    """The size of each feature at ``difficulty``: rough height, slope, step height, stone size, gap
+    and pit depth."""
     return {
         "rough_height": _lerp(cfg.rough_height_range, difficulty),
         "slope": _lerp(cfg.slope_range, difficulty),
         "step_height": _lerp(cfg.step_height_range, difficulty),
         "stone_size": _lerp(cfg.stone_size_range, difficulty),
         "stone_gap": _lerp(cfg.stone_gap_range, difficulty),
+        "stone_pit_depth": _lerp(cfg.stone_pit_depth_range, difficulty),
     }
 
 
@@ -258,7 +266,7 @@ def _tile(kind: str, cfg: TerrainCfg, difficulty: float, rng: np.random.Generato
         from_edge = np.abs(u) - half_platform - 1
         on_stone_1d = np.mod(from_edge, size + gap) >= gap
         stones = on_stone_1d[:, None] & on_stone_1d[None, :]
-        return np.where(stones | platform, 0.0, -cfg.stone_pit_depth)
+        return np.where(stones | platform, 0.0, -p["stone_pit_depth"])
     raise ValueError(f"unknown terrain type {kind!r}; known: {list(TERRAIN_TYPES)}")
 
 

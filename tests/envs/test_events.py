@@ -148,3 +148,32 @@ def test_push_by_setting_velocity_adds_the_kick():
     change = env.sim.qvel - before
     assert (change[:, [0, 2, 3, 4, 5, 6, 7]] == 0).all() and (change[1] == 0).all()
     assert (change[[0, 2], 1].abs() <= 0.5).all() and (change[[0, 2], 1] != 0).all()
+
+
+def test_base_reset_draws_once_for_all_six_ranges(monkeypatch):
+    """``reset_root_state_uniform`` draws its six pose offsets in one call (and six velocities in
+    another), each column within its own range: a fixed range gives exactly its value, a missing key
+    0, and columns are not copies of one another. A reversed range is refused by name."""
+    from warplab.envs import draws
+
+    env = RlEnv(free_body_cfg(num_envs=64))
+    calls = []
+    real_rand = draws.rand
+    monkeypatch.setattr(draws, "rand", lambda *a, **k: calls.append(a[0]) or real_rand(*a, **k))
+    q, v = 0, 0
+    init = env.sim.init_qpos[:3].clone()
+    pose = {"x": (-0.5, 0.5), "y": (1.0, 2.0), "z": (0.25, 0.25)}
+    velocity = {"x": (-1.0, 1.0), "yaw": (-3.0, -2.0)}
+    mask = torch.ones(64, dtype=torch.bool)
+    mdp.reset_root_state_uniform(env, mask, pose_range=pose, velocity_range=velocity)
+    assert calls == [(64, 6), (64, 6)]
+    offset = env.sim.qpos[:, q : q + 3] - init
+    assert (offset[:, 0].abs() <= 0.5).all() and ((offset[:, 1] >= 1.0) & (offset[:, 1] <= 2.0)).all()
+    torch.testing.assert_close(offset[:, 2], torch.full((64,), 0.25))
+    qvel = env.sim.qvel[:, v : v + 6]
+    assert (qvel[:, 0].abs() <= 1.0).all() and ((qvel[:, 5] >= -3.0) & (qvel[:, 5] <= -2.0)).all()
+    assert (qvel[:, 1:5] == 0).all()
+    # Two columns of one draw are independent numbers, not the same numbers rescaled.
+    assert not torch.allclose((offset[:, 0] + 0.5), (offset[:, 1] - 1.0))
+    with pytest.raises(ValueError, match="low <= high"):
+        mdp.reset_root_state_uniform(env, mask, pose_range={"roll": (0.3, -0.3)})

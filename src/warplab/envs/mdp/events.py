@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import mujoco
 import torch
 
+from warplab.envs import draws
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.math import quat_mul, uniform
 from warplab.sim.model_fields import SET_CONST_OUTPUTS
@@ -21,6 +22,29 @@ Range = tuple[float, float]
 
 def _draw(env, rng: Range, shape) -> torch.Tensor:
     return uniform(rng[0], rng[1], shape, env.rng, env.device)
+
+
+def _uniform_per_key(env, ranges: dict[str, Range] | None, keys: Sequence[str]) -> torch.Tensor:
+    """``[num_envs, len(keys)]``: column ``i`` uniform in ``ranges[keys[i]]`` (missing keys: (0, 0)).
+
+    One random draw for all columns, not one per key: the base reset and the velocity push draw six
+    numbers a world, and a draw per key was the largest share of the reset path's kernel launches.
+    The bounds become device tensors once per distinct set of ranges (``SceneIndex.once``), so the
+    step copies nothing from the host.
+    """
+    bounds = tuple((float(lo), float(hi)) for lo, hi in ((ranges or {}).get(k, (0.0, 0.0)) for k in keys))
+
+    def to_device():
+        if any(hi < lo for lo, hi in bounds):
+            raise ValueError(
+                f"ranges must be (low, high) with low <= high, got {dict(zip(keys, bounds, strict=True))}"
+            )
+        low = torch.tensor([lo for lo, _ in bounds], dtype=torch.float32, device=env.device)
+        width = torch.tensor([hi - lo for lo, hi in bounds], dtype=torch.float32, device=env.device)
+        return low, width
+
+    low, width = env.index.once(("uniform_per_key", bounds), to_device)
+    return low + width * draws.rand((env.num_envs, len(keys)), env.rng, env.device)
 
 
 def _rows(mask: torch.Tensor, value: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
@@ -72,12 +96,8 @@ def reset_root_state_uniform(
             raise ValueError(f"{name} has keys {sorted(unknown)}; allowed: {list(_POSE_KEYS)}")
     q, v = _state._root(env)
     n = env.num_envs
-
-    def draws(ranges):
-        ranges = ranges or {}
-        return torch.stack([_draw(env, ranges.get(k, (0.0, 0.0)), (n,)) for k in _POSE_KEYS], dim=1)
-
-    pose, vel = draws(pose_range), draws(velocity_range)
+    pose = _uniform_per_key(env, pose_range, _POSE_KEYS)
+    vel = _uniform_per_key(env, velocity_range, _POSE_KEYS)
     sim = env.sim
     pos = sim.init_qpos[q : q + 3] + pose[:, :3]
     half = 0.5 * pose[:, 3:]
@@ -95,8 +115,7 @@ def push_by_setting_velocity(env, mask, velocity_range: dict[str, Range]):
     """Kicks the base: adds a uniform velocity (x, y, z in m/s, world frame; roll, pitch, yaw in rad/s,
     base frame) to the masked worlds."""
     _, v = _state._root(env)
-    n = env.num_envs
-    kick = torch.stack([_draw(env, velocity_range.get(k, (0.0, 0.0)), (n,)) for k in _POSE_KEYS], dim=1)
+    kick = _uniform_per_key(env, velocity_range, _POSE_KEYS)
     env.sim.qvel[:, v : v + 6] += kick * mask[:, None]
 
 

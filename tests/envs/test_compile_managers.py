@@ -99,3 +99,20 @@ def test_compile_flag_without_ordered_draws_is_a_config_error(monkeypatch):
     cfg.compile_managers = True
     with pytest.raises(ConfigError, match="compile_managers=True: torch 0.0"):
         RlEnv(cfg)
+
+
+def test_draw_operator_is_ordered_through_either_torch_api():
+    """The draw operator is declared ordered with ``CustomOpDef.register_effect`` where torch has it,
+    and through ``torch._higher_order_ops.effects`` where it does not (an older torch, such as a GPU
+    machine's): both leave the same effect on the operator, and the operator draws what torch draws."""
+    from torch._higher_order_ops import effects
+
+    assert draws.COMPILED_DRAWS_UNAVAILABLE is None
+    assert effects._get_effect(draws._DRAW_OP._opoverload) == effects._EffectType.ORDERED
+    op, why = draws._define_draw_op("warplab_test::draw_older_torch", use_register_effect=False)
+    assert why is None
+    assert effects._get_effect(op._opoverload) == effects._EffectType.ORDERED
+    gen = torch.Generator().manual_seed(5)
+    draws.register_generator(gen)
+    got = op(None, id(gen), "randn", [4, 3], torch.device("cpu"), 0, 0)
+    torch.testing.assert_close(got, torch.randn(4, 3, generator=torch.Generator().manual_seed(5)))

@@ -53,16 +53,30 @@ def _generator(generator_id: int) -> torch.Generator:
     return generator
 
 
-def _define_draw_op():
-    """The ``warplab::draw`` operator, or None with the reason where this torch cannot define it.
+def _mark_ordered(op, use_register_effect: bool = True) -> None:
+    """Declares the custom operator ``op`` ordered (an effect): compiled code keeps each call and
+    their order, though the operator looks pure to the compiler. Recent torch has
+    ``CustomOpDef.register_effect``; before it, the effects table of ``torch._higher_order_ops``
+    takes the operator's overload (``use_register_effect=False`` takes that path on any torch)."""
+    if use_register_effect and hasattr(op, "register_effect"):
+        from torch._library.effects import EffectType
+
+        op.register_effect(EffectType.ORDERED)
+        return
+    from torch._higher_order_ops import effects
+
+    effects._register_effectful_op(op._opoverload, effects._EffectType.ORDERED)
+
+
+def _define_draw_op(name: str = "warplab::draw", use_register_effect: bool = True):
+    """The draw operator ``name``, or None with the reason where this torch cannot define it.
 
     Only compiled steps need it; the plain step calls torch's draws directly, so an older torch
     (effects on custom operators are recent) still runs every env, just not ``compile_managers``.
     """
     try:
-        from torch._library.effects import EffectType
 
-        @torch.library.custom_op("warplab::draw", mutates_args=())
+        @torch.library.custom_op(name, mutates_args=())
         def draw_op(
             after: torch.Tensor | None,
             generator_id: int,
@@ -85,11 +99,9 @@ def _define_draw_op():
             dtype = torch.long if kind == "randint" else torch.float32
             return torch.empty(shape, dtype=dtype, device=device)
 
-        # Ordered: compiled code keeps each draw and their order, though the op looks pure to the
-        # compiler.
-        draw_op.register_effect(EffectType.ORDERED)
-    except (ImportError, AttributeError, RuntimeError) as error:
-        return None, f"torch {torch.__version__} cannot define an ordered custom operator ({error})"
+        _mark_ordered(draw_op, use_register_effect)
+    except (ImportError, AttributeError, RuntimeError, TypeError) as error:
+        return None, f"torch {torch.__version__} cannot define an ordered custom operator ({error!r})"
     return draw_op, None
 
 

@@ -9,11 +9,13 @@
 # 3. benchmarks/graph_check.py on the randomized, push and rough tasks (rough with its opt-out
 #    ignored, to see whether the chunked terrain made its captured step agree), and rough's eager-vs-
 #    eager baseline;
-# 4. the captured step with compiled managers (RlEnvCfg.compile_managers) against the plain eager one;
-# 5. warplab bench of the flat humanoid at 4,096 worlds, managers plain and compiled (memory over
-#    10 M env steps was measured flat on 2026-11-25: `--memory-env-steps 10000000` to repeat it).
-# Over 10 minutes with a cold kernel cache: run it as two calls, `bash benchmarks/gpu_checks.sh first`
-# (1-3, about 7 min cold) and `bash benchmarks/gpu_checks.sh second` (4-5, about 4 min); each call
+# 4. (second) warplab bench of the flat humanoid at 4,096 worlds: managers plain and compiled
+#    (RlEnvCfg.compile_managers) x reset forward full and positions/velocities (RlEnvCfg.reset_forward),
+#    four rows (memory over 10 M env steps was measured flat on 2026-11-25: `--memory-env-steps
+#    10000000` to repeat it);
+# 5. (third) the captured step with compiled managers against the plain eager one.
+# Over 10 minutes in all with a cold kernel cache: run it as calls of `bash benchmarks/gpu_checks.sh
+# first` (1-3, about 7 min cold), `... second` (about 5 min) and `... third` (about 2 min); each call
 # returns its own checks.tgz. No argument runs everything.
 set -u
 OUT=${OUT:-out}
@@ -23,7 +25,7 @@ export MUJOCO_GL=disable
 part=${1:-all}
 section() { echo "== $1" | tee -a "$work/summary.txt"; }
 
-if [ "$part" != second ]; then
+if [ "$part" = all ] || [ "$part" = first ]; then
 section "warm-up"
 timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 64 --steps 5 \
   > "$work/warmup.txt" 2>&1
@@ -50,17 +52,19 @@ grep -E '"(task|max_output_difference|max_state_difference|done_flags_differing)
 
 fi
 
-if [ "$part" != first ]; then
+if [ "$part" = all ] || [ "$part" = second ]; then
+section "bench: managers plain and compiled, reset forward full and positions/velocities"
+timeout 480 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 100 \
+  --compile-managers both --reset-forward both --json "$work/bench.json" > "$work/bench.txt" 2>&1
+tail -n 9 "$work/bench.txt" | tee -a "$work/summary.txt"
+fi
+
+if [ "$part" = all ] || [ "$part" = third ]; then
 section "graph check, managers compiled"
 timeout 240 python3 benchmarks/graph_check.py --compile-managers --json "$work/graph_check_compiled.json" \
   --task humanoid-velocity-flat-dr Humanoid-v5 > "$work/graph_check_compiled.txt" 2>&1
 grep -E '"(task|captured|max_output_difference|done_flags_differing|draws_follow_generator|safe)"' \
   "$work/graph_check_compiled.txt" | tee -a "$work/summary.txt"
-
-section "bench, managers plain and compiled"
-timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 100 \
-  --compile-managers both --json "$work/bench.json" > "$work/bench.txt" 2>&1
-tail -n 8 "$work/bench.txt" | tee -a "$work/summary.txt"
 fi
 
 tar czf "$OUT/checks.tgz" -C "$OUT" checks && rm -rf "$work"

@@ -64,6 +64,7 @@ class BenchArgs:
     memory_env_steps: int = 0
     tf32_matmul: bool = False
     compile_managers: str = "off"
+    reset_forward: str = "full"
 
 
 def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
@@ -113,6 +114,13 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
         default="off",
         help="RlEnvCfg.compile_managers (torch.compile of the managers' work in the step): off (default), "
         "on, or both (each task and world count measured without, then with; rows say which)",
+    )
+    ap.add_argument(
+        "--reset-forward",
+        choices=("full", "positions_velocities", "both"),
+        default="full",
+        help="RlEnvCfg.reset_forward (what the step recomputes after resets): full (default), "
+        "positions_velocities, or both (rows say which)",
     )
     return ap
 
@@ -403,7 +411,14 @@ def _ppo_iterations(env, agent_cfg, seed: int, steps: int) -> dict[str, Any]:
 
 
 def _build_env(
-    task: str, num_envs: int, wp_device: str, seed: int, clock, on_first_step=None, compile_managers=False
+    task: str,
+    num_envs: int,
+    wp_device: str,
+    seed: int,
+    clock,
+    on_first_step=None,
+    compile_managers=False,
+    reset_forward="full",
 ):
     """The task's env, stepped once with zero actions; with the clock's readings before and after.
     ``on_first_step()`` runs right after that step (to look at the kernel cache, say). With
@@ -417,7 +432,7 @@ def _build_env(
     build_start = clock.now()
     env_cfg = make_env_cfg(task)
     env_cfg.num_envs, env_cfg.device, env_cfg.seed = num_envs, wp_device, seed
-    env_cfg.compile_managers = compile_managers
+    env_cfg.compile_managers, env_cfg.reset_forward = compile_managers, reset_forward
     env = RlEnv(env_cfg)
     zeros = torch.zeros(num_envs, env.action_dim, device=env.device)
     env.step(zeros)
@@ -446,6 +461,7 @@ def bench_one(
     memory_env_steps: int = 0,
     tf32_matmul: bool = False,
     compile_managers: bool = False,
+    reset_forward: str = "full",
 ) -> dict:
     """One row: every measurement for ``task`` with ``num_envs`` worlds.
 
@@ -464,7 +480,7 @@ def bench_one(
     _memory_reset(wp_device)
 
     env, build_start, first_step_s, compile_s = _build_env(
-        task, num_envs, wp_device, seed, clock, on_first_step, compile_managers
+        task, num_envs, wp_device, seed, clock, on_first_step, compile_managers, reset_forward
     )
     env.reset(seed=seed)
     snapshot = env.get_state()
@@ -489,6 +505,7 @@ def bench_one(
         "env_build_s": first_step_s - build_start,
         "compile_managers": compile_managers,
         "compile_s": compile_s,
+        "reset_forward": reset_forward,
     }
     capacity_errors: dict[str, str] = {}
 
@@ -586,7 +603,10 @@ def format_table(result: dict) -> str:
         flag = " !" if r["capacity_errors"] else ""
         lines.append(
             (
-                r["task"] + (" +compiled" if r.get("compile_managers") else "") + flag,
+                r["task"]
+                + (" +compiled" if r.get("compile_managers") else "")
+                + (" +posvel" if r.get("reset_forward") == "positions_velocities" else "")
+                + flag,
                 str(r["num_envs"]),
                 _rate(r["raw_env_steps_per_s"]),
                 _rate(r["raw_physics_steps_per_s"]),
@@ -675,10 +695,11 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 kernel_cache_dir=cache_dir, kernel_cache_new_entries=new, kernel_cache_warm=new == 0
             )
 
-    result["compile_managers"] = args.compile_managers
+    result["compile_managers"], result["reset_forward"] = args.compile_managers, args.reset_forward
     variants = {"off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
+    forwards = {"both": ("full", "positions_velocities")}.get(args.reset_forward, (args.reset_forward,))
     for task in tasks:
-        for n, compiled in ((n, c) for n in num_envs for c in variants):
+        for n, compiled, forward in ((n, c, f) for n in num_envs for c in variants for f in forwards):
             row = bench_one(
                 task,
                 n,
@@ -691,6 +712,7 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 args.memory_env_steps,
                 args.tf32_matmul,
                 compiled,
+                forward,
             )
             if "seconds_to_first_env_step" not in startup:
                 startup.update(

@@ -57,6 +57,10 @@ def _build_model(cfg: RlEnvCfg) -> mujoco.MjModel:
     raise ConfigError(f"RlEnvCfg.scene must return a mujoco.MjSpec or MjModel, got {type(model).__name__}")
 
 
+RESET_FORWARD_CHOICES = ("full", "positions_velocities")
+"""The values of ``RlEnvCfg.reset_forward``."""
+
+
 def validate_cfg(cfg: RlEnvCfg) -> None:
     """Raises ``ConfigError`` naming the first invalid field of ``cfg``."""
     if not isinstance(cfg.num_envs, int) or cfg.num_envs < 1:
@@ -69,6 +73,10 @@ def validate_cfg(cfg: RlEnvCfg) -> None:
         raise ConfigError(f"RlEnvCfg.timestep must be > 0 s or None, got {cfg.timestep!r}")
     if not callable(cfg.scene):
         raise ConfigError("RlEnvCfg.scene must be a function returning a mujoco.MjSpec or MjModel")
+    if cfg.reset_forward not in RESET_FORWARD_CHOICES:
+        raise ConfigError(
+            f"RlEnvCfg.reset_forward must be one of {list(RESET_FORWARD_CHOICES)}, got {cfg.reset_forward!r}"
+        )
 
 
 class RlEnv:
@@ -129,6 +137,7 @@ class RlEnv:
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
+        self._reset_forward_pos_vel = cfg.reset_forward == "positions_velocities"
         self._phases = step_phases(self, compiled=cfg.compile_managers)
         self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None
 
@@ -192,7 +201,7 @@ class RlEnv:
         terminated, truncated, reward, done, obs_before_reset = phases.after_physics()
         self.sim.reset(done, forward=False)
         phases.reset_events(done)
-        self.sim.forward()
+        self.sim.forward(positions_velocities_only=self._reset_forward_pos_vel)
         obs, final_obs = phases.after_reset(done, obs_before_reset)
         return obs, reward, terminated, truncated, final_obs
 

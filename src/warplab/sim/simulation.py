@@ -262,21 +262,41 @@ class Simulation:
         self._graphs.clear()
         self.graph_generation += 1
 
-    def forward(self) -> None:
+    def forward(self, positions_velocities_only: bool = False) -> None:
         """Recomputes positions, velocities, forces and sensors from qpos, qvel, ctrl (all worlds).
+
+        ``positions_velocities_only`` recomputes what follows from qpos and qvel alone: body and
+        geom poses (``xpos``, ``xquat``, ``xmat``, ``geom_xpos``, ``geom_xmat``), centres of mass and
+        inertias (``subtree_com``, ``cinert``, ``cdof``), tendon lengths, body velocities (``cvel``)
+        and the position and velocity sensors. It skips collision, the constraint solve and
+        accelerations, the costliest part of a forward pass (about one physics step): contacts,
+        contact forces (``cfrc_ext``), ``qacc``, actuator forces and acceleration and force sensors
+        keep the values they had.
 
         On CUDA this replays a captured graph, like ``step``.
         """
+        key = "forward_pos_vel" if positions_velocities_only else "forward"
+        fn = self._forward_pos_vel if positions_velocities_only else self._forward_full
         with wp.ScopedDevice(self.wp_device):
             if self._graph_enabled():
-                graph = self._graphs.get("forward")
+                graph = self._graphs.get(key)
                 if graph is None:
-                    graph = self._graphs["forward"] = self._capture(
-                        lambda: mjw.forward(self.model, self.data)
-                    )
+                    graph = self._graphs[key] = self._capture(fn)
                 wp.capture_launch(graph)
             else:
-                mjw.forward(self.model, self.data)
+                fn()
+
+    def _forward_full(self) -> None:
+        mjw.forward(self.model, self.data)
+
+    def _forward_pos_vel(self) -> None:
+        m, d = self.model, self.data
+        mjw.kinematics(m, d)
+        mjw.com_pos(m, d)
+        mjw.tendon(m, d)
+        mjw.com_vel(m, d)
+        mjw.sensor_pos(m, d)
+        mjw.sensor_vel(m, d)
 
     def kinematics(self) -> None:
         """Recomputes body and geom poses from qpos only (all worlds): cheaper than ``forward``, for

@@ -1,0 +1,92 @@
+"""``Simulation.forward(positions_velocities_only=True)``: poses, centres of mass, body velocities and
+position/velocity sensors as MuJoCo's C engine computes them from the same qpos and qvel; contact
+forces, accelerations and acceleration sensors left as they were. And the env option that uses it
+after resets (``RlEnvCfg.reset_forward``)."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+from warplab.envs.managers.term import ConfigError
+from warplab.envs.rl_env import RlEnv
+from warplab.tasks import make_env_cfg
+
+from .reference import c_engine_forward, numpy_rows
+
+
+def _humanoid_env(num_envs: int = 3, **fields) -> RlEnv:
+    cfg = make_env_cfg("humanoid-velocity-flat")
+    cfg.num_envs, cfg.device, cfg.seed = num_envs, "cpu", 7
+    for name, value in fields.items():
+        setattr(cfg, name, value)
+    return RlEnv(cfg)
+
+
+def test_positions_and_velocities_match_mujoco_c_and_forces_stay():
+    env = _humanoid_env()
+    sim, mjm = env.sim, env.mj_model
+    for _ in range(5):  # standing on the floor: contacts and contact forces present
+        env.step(torch.zeros(env.num_envs, env.action_dim))
+    forces_before = sim.cfrc_ext.clone()
+    qacc_before = sim.qacc.clone()
+    # New positions and velocities for every world: lifted, turned, moving.
+    gen = torch.Generator().manual_seed(3)
+    qpos, qvel = sim.qpos.clone(), sim.qvel.clone()
+    qpos[:, 2] += 0.3
+    qpos[:, 7:] += 0.2 * (torch.rand(qpos[:, 7:].shape, generator=gen) - 0.5)
+    qvel.copy_(torch.rand(qvel.shape, generator=gen) - 0.5)
+    sim.qpos.copy_(qpos)
+    sim.qvel.copy_(qvel)
+    sim.forward(positions_velocities_only=True)
+
+    stage = mjm.sensor_needstage
+    pos_vel_sensors = [i for i in range(mjm.nsensor) if int(stage[i]) <= int(mujoco.mjtStage.mjSTAGE_VEL)]
+    acc_sensors = [i for i in range(mjm.nsensor) if int(stage[i]) == int(mujoco.mjtStage.mjSTAGE_ACC)]
+    assert pos_vel_sensors and acc_sensors  # the humanoid's IMU has both kinds
+    columns = lambda ids: np.concatenate(  # noqa: E731
+        [np.arange(mjm.sensor_adr[i], mjm.sensor_adr[i] + mjm.sensor_dim[i]) for i in ids]
+    )
+    for world in range(env.num_envs):
+        ref = c_engine_forward(mjm, numpy_rows(qpos)[world], numpy_rows(qvel)[world])
+        np.testing.assert_allclose(numpy_rows(sim.xpos)[world], ref.xpos, atol=1e-5)
+        np.testing.assert_allclose(numpy_rows(sim.xquat)[world], ref.xquat, atol=1e-5)
+        np.testing.assert_allclose(numpy_rows(sim.subtree_com)[world], ref.subtree_com, atol=1e-5)
+        np.testing.assert_allclose(numpy_rows(sim.cvel)[world], ref.cvel, atol=1e-4)
+        cols = columns(pos_vel_sensors)
+        np.testing.assert_allclose(numpy_rows(sim.sensordata)[world][cols], ref.sensordata[cols], atol=1e-4)
+    # Nothing that needs the constraint solve was recomputed.
+    torch.testing.assert_close(sim.cfrc_ext, forces_before)
+    torch.testing.assert_close(sim.qacc, qacc_before)
+    # A full forward of the lifted robots does change them (so the check above can fail).
+    sim.forward()
+    assert not torch.allclose(sim.cfrc_ext, forces_before)
+
+
+@pytest.mark.slow
+def test_reset_forward_positions_velocities_keeps_the_policy_inputs():
+    """With ``reset_forward="positions_velocities"`` the policy's observations, rewards and dones
+    through resets are those of the full forward: the policy reads poses and velocities only; the
+    critic's foot forces of a reset world's first step are the only difference."""
+    full = _humanoid_env(4, episode_length_s=0.1)
+    light = _humanoid_env(4, episode_length_s=0.1, reset_forward="positions_velocities")
+    gen = torch.Generator().manual_seed(0)
+    resets, critic_differs = 0, False
+    for _ in range(12):
+        action = torch.rand(4, full.action_dim, generator=gen) * 2 - 1
+        obs_f, rew_f, term_f, trunc_f, _ = full.step(action)
+        obs_l, rew_l, term_l, trunc_l, _ = light.step(action)
+        resets += int((term_f | trunc_f).sum())
+        torch.testing.assert_close(obs_l["policy"], obs_f["policy"], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(rew_l, rew_f, atol=1e-5, rtol=1e-5)
+        assert torch.equal(term_l, term_f) and torch.equal(trunc_l, trunc_f)
+        critic_differs |= not torch.allclose(obs_l["critic"], obs_f["critic"], atol=1e-3)
+    assert resets >= 4
+    assert critic_differs  # the light forward really skipped the forces (the test can fail)
+
+
+def test_reset_forward_rejects_an_unknown_value():
+    with pytest.raises(ConfigError, match="reset_forward must be one of"):
+        _humanoid_env(1, reset_forward="kinematics")

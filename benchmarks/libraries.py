@@ -39,9 +39,9 @@ must fit, or split the libraries over calls and ``--merge`` their libraries.json
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.metadata
-import argparse
 import json
 import math
 import os
@@ -298,7 +298,6 @@ SETUPS = {
 
 def worker(args) -> None:
     """Trains ``args.worker`` until the budget and writes its record to ``args.result``."""
-    import importlib.metadata
 
     import torch
 

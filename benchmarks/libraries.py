@@ -448,7 +448,10 @@ def main() -> None:
     )
     ap.add_argument("--out", default=os.environ.get("OUT", "."))
     ap.add_argument(
-        "--merge", nargs="+", metavar="JSON", help="combine libraries.json files of earlier runs into --out (a library in several: the last file wins, so a rerun replaces a failed run)"
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="combine libraries.json files of earlier runs into --out (a library in several: the last file wins, so a rerun replaces a failed run)",
     )
     ap.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
     ap.add_argument("--started-at", type=float, help=argparse.SUPPRESS)

@@ -137,7 +137,6 @@ class RlEnv:
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
-        self._reset_forward_pos_vel = cfg.reset_forward == "positions_velocities"
         self._phases = step_phases(self, compiled=cfg.compile_managers)
         self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None
 
@@ -201,7 +200,7 @@ class RlEnv:
         terminated, truncated, reward, done, obs_before_reset = phases.after_physics()
         self.sim.reset(done, forward=False)
         phases.reset_events(done)
-        self.sim.forward(positions_velocities_only=self._reset_forward_pos_vel)
+        self.sim.forward(positions_velocities_only=self.cfg.reset_forward == "positions_velocities")
         obs, final_obs = phases.after_reset(done, obs_before_reset)
         return obs, reward, terminated, truncated, final_obs
 

@@ -76,8 +76,13 @@ def train(
     agent_overrides=None,
     target: float | None = None,
     t0: float | None = None,
+    init_from: str | None = None,
 ):
-    """Trains ``task`` until ``minutes`` after ``t0`` (default: the start of this command)."""
+    """Trains ``task`` until ``minutes`` after ``t0`` (default: the start of this command).
+
+    ``init_from``: a checkpoint to continue from (weights, normalizers and iteration; its optimizer
+    too when it holds one, as ``resume.pt`` does). Its worlds restart from their reset state: the
+    saved files carry no env state, so a terrain curriculum starts over at its first levels."""
     start = T0 if t0 is None else t0
     import warplab  # noqa: F401
     from warplab.envs.rl_env import RlEnv
@@ -93,6 +98,15 @@ def train(
     _set_fields(agent, agent_overrides)
     env = RlEnv(env_cfg)
     runner = OnPolicyRunner(env, agent, log_dir=None)
+    if init_from is not None:
+        import warnings
+
+        from warplab.rl.checkpoint import load_checkpoint
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="resuming from .* without the env's state")
+            runner.load(init_from, load_optimizer=bool(load_checkpoint(init_from).get("optimizer")))
+        print(f"continuing from {init_from} at iteration {runner.iteration}", flush=True)
     startup_s = time.perf_counter() - start
     curve = []
     while time.perf_counter() - start < minutes * 60.0:
@@ -117,7 +131,11 @@ def train(
     from warplab.rl.checkpoint import save_checkpoint
 
     state = runner.state()
-    state.update(env_state=None, last_obs=None, optimizer={})
+    state.update(env_state=None, last_obs=None)
+    # resume.pt keeps the optimizer (about twice the weights) for --init-from; policy.pt, the file
+    # that is kept in the repository, has none.
+    save_checkpoint(out / "resume.pt", state)
+    state.update(optimizer={})
     save_checkpoint(out / "policy.pt", state)
     steady = curve[5:] or curve
     summary = {
@@ -303,6 +321,11 @@ def main():
         help="evaluations to run (default: those that fit the task)",
     )
     ap.add_argument(
+        "--init-from",
+        metavar="CHECKPOINT",
+        help="continue training from this checkpoint (policy.pt or resume.pt of an earlier run)",
+    )
+    ap.add_argument(
         "--rough-episode-s", type=float, default=20.0, help="episode of the terrain evaluation, s"
     )
     args = ap.parse_args()
@@ -319,7 +342,7 @@ def main():
             raise SystemExit(f"{args.evaluate_only} does not say which task it was trained on: pass --task")
     else:
         task = args.task or "humanoid-velocity-flat"
-        summary, policy = train(task, args.num_envs, args.minutes, out, args.set)
+        summary, policy = train(task, args.num_envs, args.minutes, out, args.set, init_from=args.init_from)
         with open(out / "train.json", "w") as f:
             json.dump(summary, f, indent=1)
         print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))

@@ -144,6 +144,28 @@ def test_resume_without_env_state_warns_and_trains(tmp_path):
     assert resumed.iteration == 2
 
 
+def test_resume_of_a_cuda_run_on_the_cpu_warns_and_trains(tmp_path):
+    # A CUDA generator's state is 16 bytes (seed and offset), a CPU one's 5,056: a checkpoint saved
+    # from a GPU run carries the former for the env's generator. Resuming it on the CPU keeps the
+    # weights and goes on with the env's own stream, saying so.
+    from warplab.rl.checkpoint import load_checkpoint, save_checkpoint
+
+    first = make_runner(log_dir=tmp_path)
+    first.learn(1)
+    first.close()
+    checkpoint = load_checkpoint(tmp_path / "model_1.pt")
+    assert checkpoint["rng"]["env"].numel() > 16
+    checkpoint["rng"]["env"] = torch.zeros(16, dtype=torch.uint8)
+    save_checkpoint(tmp_path / "from_cuda.pt", checkpoint)
+    resumed = make_runner()
+    with pytest.warns(UserWarning, match="saved on another kind of device"):
+        resumed.load(tmp_path / "from_cuda.pt")
+    for name, value in first.policy.state_dict().items():
+        assert torch.equal(resumed.policy.state_dict()[name], value), name
+    resumed.learn(1)
+    assert resumed.iteration == 2
+
+
 def test_wandb_requested_but_missing(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # Makes `import wandb` raise ImportError.
     with pytest.raises(ImportError, match="pip install wandb"):

@@ -360,7 +360,7 @@ class OnPolicyRunner:
             # set_state receives CPU tensors, as loaded; the env moves them to its device.
             env.set_state(checkpoint["env_state"])
             if env_rng is not None and has_rng:
-                env.rng.set_state(env_rng)
+                _set_generator_state(env.rng, env_rng, path)
             self._obs = self._to_device(checkpoint["last_obs"])
             return
         warnings.warn(
@@ -370,5 +370,19 @@ class OnPolicyRunner:
             stacklevel=3,
         )
         if env_rng is not None and has_rng:
-            env.rng.set_state(env_rng)
+            _set_generator_state(env.rng, env_rng, path)
         self._reset_env(seed=None)
+
+
+def _set_generator_state(generator: torch.Generator, state: torch.Tensor, path: str | Path) -> None:
+    """Restores the env's generator, or, when the checkpoint's state is of a generator on another
+    kind of device (a CUDA run resumed on the CPU: their states differ in size), warns and keeps
+    this generator's own stream: the run continues, but its random draws are not the original's."""
+    try:
+        generator.set_state(state)
+    except RuntimeError as error:
+        warnings.warn(
+            f"{path}: the env's random generator was saved on another kind of device ({error}); its "
+            f"stream starts from this env's seed instead",
+            stacklevel=3,
+        )

@@ -28,6 +28,7 @@ from warplab.envs.config import (
     TerminationTermCfg,
 )
 from warplab.envs.mdp import recovery
+from warplab.envs.mdp.curricula import RewardWeightCurriculum
 from warplab.tasks.registry import register_task
 from warplab.tasks.velocity import make_velocity_agent_cfg, make_velocity_env_cfg
 
@@ -197,6 +198,8 @@ def make_getup_env_cfg(robot: RobotCfg, play: bool = False, action_scale_factor:
         # Without these two the policy leaps up (measured 2026-11-25: every world left the floor,
         # for 0.44 s on average, base rising at 2.9 m/s): rising fast pays, flight cost nothing.
         # A second of flight now costs more than the standing reward a leap gains (~1 s earlier).
+        # They come in with the curriculum "anti_leap" once most episodes end standing: on from the
+        # start, no world learned to stand in 7.5 minutes (H100, 2026-11-25).
         "airborne": RewardTermCfg(func=recovery.airborne, weight=-20.0),
         "base_rise_speed": RewardTermCfg(
             func=recovery.base_rise_speed_above, weight=-2.0, params={"limit_m_s": 0.8}
@@ -222,7 +225,21 @@ def make_getup_env_cfg(robot: RobotCfg, play: bool = False, action_scale_factor:
         actions=actions,
         commands={},
         events=events,
-        curriculum={},
+        curriculum={
+            "anti_leap": CurriculumTermCfg(
+                func=RewardWeightCurriculum,
+                params={
+                    "rewards": ["airborne", "base_rise_speed"],
+                    "success_term": "success_standing",
+                    "window": None,
+                    "raise_above": 0.5,
+                    "lower_below": 0.25,
+                    "step": 0.2,
+                    "initial_scale": 0.0,
+                    "adaptive": not play,
+                },
+            )
+        },
         rewards=rewards,
         terminations=terminations,
         episode_length_s=10.0,

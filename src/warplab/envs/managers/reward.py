@@ -30,6 +30,10 @@ class RewardManager:
         """Each term's weighted sum over the current episode ``[num_envs, num_terms]``."""
         self.step_terms = torch.zeros(n, len(self._terms), device=env.device)
         """Each term's weighted value in the last step ``[num_envs, num_terms]``."""
+        self.weight_scales = torch.ones(len(self._terms), device=env.device)
+        """``[num_terms]`` factors on the configured weights, 1 unless a curriculum changes them
+        (``warplab.envs.mdp.curricula.RewardWeightCurriculum``); on the device, so a captured step
+        reads the current value."""
 
     def compute(self) -> torch.Tensor:
         env = self._env
@@ -38,6 +42,7 @@ class RewardManager:
             if cfg.weight == 0.0:
                 continue
             self.step_terms[:, i] = fn(env, **cfg.params) * (cfg.weight * scale)
+        self.step_terms.mul_(self.weight_scales)
         # A diverged world earns nothing (as in ``RlEnv.step``); a NaN kept here would stay in its
         # episode sums and in the logged means for good.
         torch.nan_to_num_(self.step_terms, nan=0.0, posinf=0.0, neginf=0.0)
@@ -53,10 +58,21 @@ class RewardManager:
                 return fn
         raise KeyError(f"no reward term named {name!r}; this task's reward terms are {self.names}")
 
+    def index(self, name: str) -> int:
+        """Column of term ``name`` in ``step_terms``, ``episode_sums`` and ``weight_scales``."""
+        if name not in self.names:
+            raise KeyError(f"no reward term named {name!r}; this task's reward terms are {self.names}")
+        return self.names.index(name)
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: ``reward``, ``episode_sums``, ``step_terms`` and
         ``terms.<name>.<attr>`` of each term class (a position before the step, an air time...)."""
-        out = {"reward": self.reward, "episode_sums": self.episode_sums, "step_terms": self.step_terms}
+        out = {
+            "reward": self.reward,
+            "episode_sums": self.episode_sums,
+            "step_terms": self.step_terms,
+            "weight_scales": self.weight_scales,
+        }
         for name, _, fn in self._terms:
             out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
         return out

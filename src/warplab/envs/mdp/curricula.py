@@ -1,0 +1,111 @@
+"""Curriculum terms that change the task's rewards as the policy succeeds."""
+
+from __future__ import annotations
+
+import torch
+
+
+class RewardWeightCurriculum:
+    """Phases reward terms in as the policy succeeds: their weights are multiplied by a scale in
+    [0, 1] that grows while episodes succeed and shrinks when they stop succeeding.
+
+    Some behaviour should be shaped only once the task is solved: a getting-up policy finds standing
+    by leaping, and a penalty on flight from the first iteration takes that path away before any
+    other is found (measured 2026-11-25 on an H100: no world stood after 7.5 minutes with the
+    penalties on from the start, where without them 99.8 % stood). With this term the penalties
+    start at ``initial_scale`` of their weight and reach their full weight step by step as the
+    success rate holds.
+
+    Success is a termination term of the task (one with ``time_out=True`` that fires with the
+    time-out when the episode ended well, e.g. ``recovery.standing_at_time_out``): after every
+    ``window`` ended episodes, the share that ended with it decides: at least ``raise_above``, the
+    scale grows by ``step``; below ``lower_below``, it shrinks by ``step``; in between it stays.
+    Episodes of diverged worlds and worlds reset by hand do not count. One scale serves all worlds.
+
+    Params:
+      rewards: names of the reward terms to scale (their configured weight is the full weight).
+      success_term: name of the termination term that marks a successful episode.
+      window: ended episodes per decision (None: ``num_envs``).
+      raise_above, lower_below: success rates, in [0, 1].
+      step: change of the scale per decision.
+      initial_scale: the scale at the start, in [0, 1].
+      adaptive: False holds the scale at 1 (play and evaluation: the full task).
+
+    Returns (logged as ``Curriculum/<name>``): the current scale ``[]``.
+    """
+
+    def __init__(self, cfg, env):
+        p = cfg.params
+        self.reward_names = list(p.get("rewards") or [])
+        if not self.reward_names:
+            raise ValueError("RewardWeightCurriculum needs params['rewards']: the reward terms to scale")
+        if "success_term" not in p:
+            raise ValueError("RewardWeightCurriculum needs params['success_term']: a termination term's name")
+        self.success_term = str(p["success_term"])
+        window = p.get("window")
+        self.window = env.num_envs if window is None else int(window)
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1 ended episodes, got {window!r}")
+        lower, upper = float(p.get("lower_below", 0.3)), float(p.get("raise_above", 0.6))
+        if not 0.0 <= lower <= upper <= 1.0:
+            raise ValueError(
+                f"lower_below and raise_above must satisfy 0 <= lower_below <= raise_above <= 1, got {(lower, upper)}"
+            )
+        self.lower_below, self.raise_above = lower, upper
+        self.step = float(p.get("step", 0.1))
+        if not 0.0 < self.step <= 1.0:
+            raise ValueError(f"step must be in (0, 1], got {self.step}")
+        self.adaptive = bool(p.get("adaptive", True))
+        initial = float(p.get("initial_scale", 0.0)) if self.adaptive else 1.0
+        if not 0.0 <= initial <= 1.0:
+            raise ValueError(f"initial_scale must be in [0, 1], got {initial}")
+        self.scale = torch.full((), initial, device=env.device)
+        """The current factor on the terms' weights ``[]``."""
+        self.episodes = torch.zeros((), dtype=torch.long, device=env.device)
+        """Episodes ended since the last decision."""
+        self.succeeded = torch.zeros((), dtype=torch.long, device=env.device)
+        """Of those, the ones that ended with the success term."""
+        self._columns: torch.Tensor | None = None
+        self._success_column: int | None = None
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """The scale and the counts since the last decision."""
+        return {"scale": self.scale, "episodes": self.episodes, "succeeded": self.succeeded}
+
+    def _bind(self, env) -> None:
+        # The reward and termination managers are built after the curriculum's (terrain terms read
+        # the curriculum): look the names up at the first call, eagerly, before any capture.
+        rewards, terminations = env.reward_manager, env.termination_manager
+        try:
+            columns = [rewards.index(name) for name in self.reward_names]
+        except KeyError as error:
+            raise KeyError(f"RewardWeightCurriculum params['rewards']: {error.args[0]}") from None
+        if self.success_term not in terminations.names:
+            raise KeyError(
+                f"RewardWeightCurriculum params['success_term']: no termination term named "
+                f"{self.success_term!r}; this task's are {terminations.names}"
+            )
+        self._success_column = terminations.names.index(self.success_term)
+        self._columns = torch.tensor(columns, device=env.device)
+
+    def __call__(self, env, mask, **_) -> torch.Tensor:
+        if self._columns is None:
+            self._bind(env)
+        if self.adaptive:
+            ended = mask & (env.episode_length_buf > 0) & ~env.sim.diverged
+            ended &= env.termination_manager.terminated | env.termination_manager.truncated
+            success = ended & env.termination_manager.term_flags[:, self._success_column]
+            self.episodes += ended.sum()
+            self.succeeded += success.sum()
+            decide = self.episodes >= self.window
+            rate = self.succeeded.float() / self.episodes.clamp(min=1).float()
+            delta = torch.where(
+                rate >= self.raise_above, self.step, torch.where(rate < self.lower_below, -self.step, 0.0)
+            )
+            self.scale.copy_(torch.where(decide, (self.scale + delta).clamp(0.0, 1.0), self.scale))
+            self.episodes.masked_fill_(decide, 0)
+            self.succeeded.masked_fill_(decide, 0)
+        env.reward_manager.weight_scales.index_put_(
+            (self._columns,), self.scale.expand(len(self.reward_names))
+        )
+        return self.scale.clone()

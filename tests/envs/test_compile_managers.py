@@ -85,6 +85,27 @@ def test_compiled_step_matches_the_plain_step(task):
     assert counters["stats"]["unique_graphs"] == 4
 
 
+def test_many_compiled_envs_in_one_process_all_compile():
+    # Each compiled env adds Dynamo cache entries under one code object; past the default limit of 8
+    # (reached by the bench's third compiled variant on an H100) the phases ran eagerly, silently.
+
+    from warplab.envs.compiled import COMPILED_DRAWS_UNAVAILABLE
+
+    if COMPILED_DRAWS_UNAVAILABLE:
+        pytest.skip(COMPILED_DRAWS_UNAVAILABLE)
+    graphs_before = counters["stats"]["unique_graphs"]
+    limit_hits_before = sum(v for k, v in counters["unimplemented"].items() if "recompile limit" in k)
+    for _ in range(10):
+        cfg = make_env_cfg("cartpole-balance")
+        cfg.num_envs, cfg.device, cfg.compile_managers = 2, "cpu", True
+        env = RlEnv(cfg)
+        for _ in range(3):  # eager, then compiled
+            env.step(torch.zeros(2, env.action_dim))
+    limit_hits = sum(v for k, v in counters["unimplemented"].items() if "recompile limit" in k)
+    assert limit_hits == limit_hits_before
+    assert counters["stats"]["unique_graphs"] - graphs_before >= 10
+
+
 def test_compile_flag_without_ordered_draws_is_a_config_error(monkeypatch):
     """On a torch that cannot define the ordered draw operator, the plain step still works and the
     flag is refused with the reason, instead of compiling a step whose draws may be reordered."""

@@ -70,7 +70,7 @@ def test_reset_forward_positions_velocities_keeps_the_policy_inputs():
     """With ``reset_forward="positions_velocities"`` the policy's observations, rewards and dones
     through resets are those of the full forward: the policy reads poses and velocities only; the
     critic's foot forces of a reset world's first step are the only difference."""
-    full = _humanoid_env(4, episode_length_s=0.1)
+    full = _humanoid_env(4, episode_length_s=0.1, reset_forward="full")
     light = _humanoid_env(4, episode_length_s=0.1, reset_forward="positions_velocities")
     gen = torch.Generator().manual_seed(0)
     resets, critic_differs = 0, False
@@ -85,6 +85,13 @@ def test_reset_forward_positions_velocities_keeps_the_policy_inputs():
         critic_differs |= not torch.allclose(obs_l["critic"], obs_f["critic"], atol=1e-3)
     assert resets >= 4
     assert critic_differs  # the light forward really skipped the forces (the test can fail)
+
+
+def test_velocity_tasks_recompute_positions_and_velocities_only():
+    # Their default (measured on the GPU), and still "full" for a task that does not choose.
+    assert make_env_cfg("humanoid-velocity-flat").reset_forward == "positions_velocities"
+    assert make_env_cfg("humanoid-getup").reset_forward == "positions_velocities"
+    assert make_env_cfg("cartpole-balance").reset_forward == "full"
 
 
 def test_reset_forward_rejects_an_unknown_value():

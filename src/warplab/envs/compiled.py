@@ -48,6 +48,10 @@ class StepPhases:
     after_reset: Callable
 
 
+MIN_RECOMPILE_LIMIT = 256
+"""Dynamo's ``recompile_limit`` while compiled envs exist: room for dozens of envs in one process."""
+
+
 def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
     """``env``'s step phases; with ``compiled``, each wrapped in ``torch.compile`` (compiled at its
     first call)."""
@@ -63,6 +67,11 @@ def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
     if COMPILED_DRAWS_UNAVAILABLE:
         raise ConfigError(f"RlEnvCfg.compile_managers=True: {COMPILED_DRAWS_UNAVAILABLE}; set it to False")
     register_generator(env.rng)
+    # Every phase of every env compiles the same function (``_traced``) with another ``fn``: Dynamo
+    # keeps an entry per phase and env under that one code object and, past ``recompile_limit``
+    # (8), runs the phase eagerly without a word. A process with a few compiled envs (a training
+    # env and an evaluation env, or the bench's variants) reached it.
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, MIN_RECOMPILE_LIMIT)
     return StepPhases(
         **{
             field.name: _CompiledAfterFirstCall(getattr(phases, field.name))

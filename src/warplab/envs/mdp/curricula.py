@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from warplab.envs.managers.term import ConfigError
+
 
 class RewardWeightCurriculum:
     """Phases reward terms in as the policy succeeds: their weights are multiplied by a scale in
@@ -79,9 +81,9 @@ class RewardWeightCurriculum:
         try:
             columns = [rewards.index(name) for name in self.reward_names]
         except KeyError as error:
-            raise KeyError(f"RewardWeightCurriculum params['rewards']: {error.args[0]}") from None
+            raise ConfigError(f"RewardWeightCurriculum params['rewards']: {error.args[0]}") from None
         if self.success_term not in terminations.names:
-            raise KeyError(
+            raise ConfigError(
                 f"RewardWeightCurriculum params['success_term']: no termination term named "
                 f"{self.success_term!r}; this task's are {terminations.names}"
             )

@@ -134,11 +134,42 @@ def test_graph_step_replays_the_eager_step(task):
         assert not torch.equal(first, second), "the captured step repeats its random draws"
 
 
+class _BaseHeightUnsafeToCapture:
+    """An observation term that declares ``graph_safe = False`` (a user's term not yet checked)."""
+
+    graph_safe = False
+
+    def __init__(self, cfg, env):
+        pass
+
+    def __call__(self, env, **_):
+        return env.sim.qpos[:, 2:3]
+
+
+def _with_unsafe_term(device: str, num_envs: int) -> RlEnv:
+    from warplab.envs.config import ObservationTermCfg
+
+    cfg = make_env_cfg("cartpole-balance")
+    cfg.num_envs, cfg.device = num_envs, device
+    cfg.observations["policy"].terms["unsafe"] = ObservationTermCfg(func=_BaseHeightUnsafeToCapture)
+    return RlEnv(cfg)
+
+
+def test_graph_unsafe_terms_names_the_term():
+    from warplab.envs.step_graph import graph_unsafe_terms
+
+    assert graph_unsafe_terms(_with_unsafe_term("cpu", 2)) == ["observations.policy.unsafe"]
+    cfg = make_env_cfg("humanoid-velocity-rough")  # the height scan is captured since 2026-11-25
+    cfg.num_envs, cfg.device = 2, "cpu"
+    assert graph_unsafe_terms(RlEnv(cfg)) == []
+
+
 @pytest.mark.gpu
 @cuda
 def test_a_term_unsafe_to_capture_keeps_the_step_eager():
-    """The rough task's height scan declares itself unsafe to capture: that env steps eagerly."""
-    _, env = _pair("humanoid-velocity-rough", 4)
+    """A term that declares itself unsafe to capture keeps its env's step eager."""
+    env = _with_unsafe_term("cuda", 4)
+    env.step(torch.zeros(4, env.action_dim, device="cuda"))
     assert env._step_graph is None
 
 

@@ -4,21 +4,22 @@
 #
 #   . .carry-2/install.sh && bash benchmarks/gpu_checks.sh
 #
-# 1. fills the kernel cache with a tiny bench (so the timeouts below are not spent compiling);
-# 2. the GPU tests: the captured env step against the eager one, PPO on CUDA;
-# 3. benchmarks/graph_check.py on the randomized, push and rough tasks (rough with its opt-out
-#    ignored, to see whether the chunked terrain made its captured step agree), and rough's eager-vs-
-#    eager baseline;
-# 4. (second) warplab bench of the flat humanoid at 4,096 worlds: managers plain and compiled
-#    (RlEnvCfg.compile_managers) x reset forward full and positions/velocities (RlEnvCfg.reset_forward),
-#    four rows (memory over 10 M env steps was measured flat on 2026-11-25: `--memory-env-steps
-#    10000000` to repeat it);
-# 5. (third) the captured step with compiled managers against the plain eager one.
-# Over 10 minutes in all with a cold kernel cache: run it as calls of `bash benchmarks/gpu_checks.sh
-# first` (1-3, about 7 min cold), `... second` (about 5 min) and `... third` (about 2 min); each call
-# returns its own checks.tgz. No argument runs everything. The sections can also be named one by
-# one, in any combination: warmup tests graph baseline bench compiled (e.g. `gpu_checks.sh warmup
-# bench baseline`: fill the cache, the four bench rows, then rough's eager-vs-eager floor).
+# Sections, in the order they run:
+#   warmup    a tiny bench that fills the kernel cache (so the timeouts below are not spent compiling);
+#   bench     (group `second`) warplab bench of humanoid-velocity-flat at 4,096 and 8,192 worlds:
+#             managers plain and compiled (RlEnvCfg.compile_managers), each row's PPO iterations
+#             with the update plain and as a CUDA graph (PpoCfg.graph_update); the task's own reset
+#             forward (positions/velocities); about 8 minutes with a warm cache;
+#   bench_v5  (group `v5`) the same for Humanoid-v5;
+#   tests     the GPU tests: the captured env step against the eager one, PPO on CUDA (graphed
+#             update included);
+#   graph     benchmarks/graph_check.py on the randomized, push and rough tasks;
+#   baseline  rough's eager-vs-eager floor (two eager envs from one state);
+#   compiled  the captured step with compiled managers against the plain eager one.
+# Groups: first = warmup tests graph baseline (about 7 min cold), second = bench, v5 = bench_v5,
+# third = compiled, all = everything (over 10 minutes: split it into calls). Each call returns its
+# own checks.tgz. Memory over 10 M env steps was measured flat on 2026-11-25 (`--memory-env-steps
+# 10000000` on a bench to repeat it). Example: `gpu_checks.sh warmup bench`.
 set -u
 OUT=${OUT:-out}
 work="$OUT/checks"
@@ -28,12 +29,13 @@ export MUJOCO_GL=disable
 sections=" "
 for part in "${@:-all}"; do
   case "$part" in
-    all) sections+="warmup tests graph baseline bench compiled " ;;
+    all) sections+="warmup tests graph baseline bench bench_v5 compiled " ;;
     first) sections+="warmup tests graph baseline " ;;
     second) sections+="bench " ;;
+    v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
-    warmup | tests | graph | baseline | bench | compiled) sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench compiled, or first second third all)" >&2; exit 2 ;;
+    warmup | tests | graph | baseline | bench | bench_v5 | compiled) sections+="$part " ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 compiled, or first second third all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -47,10 +49,17 @@ tail -n 3 "$work/warmup.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants bench; then
-section "bench: managers plain and compiled, reset forward full and positions/velocities"
-timeout 480 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 100 \
-  --compile-managers both --reset-forward both --json "$work/bench.json" > "$work/bench.txt" 2>&1
-tail -n 9 "$work/bench.txt" | tee -a "$work/summary.txt"
+section "bench: humanoid-velocity-flat at 4,096 and 8,192 worlds, managers plain and compiled, PPO update plain and graphed"
+timeout 540 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 8192 --steps 100 \
+  --compile-managers both --graph-update both --json "$work/bench.json" > "$work/bench.txt" 2>&1
+tail -n 12 "$work/bench.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants bench_v5; then
+section "bench: Humanoid-v5 at 4,096 and 8,192 worlds, managers plain and compiled, PPO update plain and graphed"
+timeout 540 python3 -m warplab.bench --task Humanoid-v5 --num-envs 4096 8192 --steps 100 \
+  --compile-managers both --graph-update both --json "$work/bench_v5.json" > "$work/bench_v5.txt" 2>&1
+tail -n 12 "$work/bench_v5.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants tests; then

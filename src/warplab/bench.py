@@ -64,7 +64,8 @@ class BenchArgs:
     memory_env_steps: int = 0
     tf32_matmul: bool = False
     compile_managers: str = "off"
-    reset_forward: str = "full"
+    reset_forward: str = "task"
+    graph_update: str = "off"
 
 
 def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
@@ -117,10 +118,17 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--reset-forward",
-        choices=("full", "positions_velocities", "both"),
-        default="full",
-        help="RlEnvCfg.reset_forward (what the step recomputes after resets): full (default), "
-        "positions_velocities, or both (rows say which)",
+        choices=("task", "full", "positions_velocities", "both"),
+        default="task",
+        help="RlEnvCfg.reset_forward (what the step recomputes after resets): task (default: the task's own "
+        "setting), full, positions_velocities, or both (rows say which)",
+    )
+    ap.add_argument(
+        "--graph-update",
+        choices=("off", "on", "both"),
+        default="off",
+        help="measurement 4 with the agent's ppo.graph_update (the PPO mini-batch step as a CUDA graph): off "
+        "(default), on, or both (the row gets the plain and the graphed PPO iterations, one after the other)",
     )
     return ap
 
@@ -418,9 +426,10 @@ def _build_env(
     clock,
     on_first_step=None,
     compile_managers=False,
-    reset_forward="full",
+    reset_forward=None,
 ):
     """The task's env, stepped once with zero actions; with the clock's readings before and after.
+    ``reset_forward`` None keeps the task's setting.
     ``on_first_step()`` runs right after that step (to look at the kernel cache, say). With
     ``compile_managers`` it is stepped once more, which compiles (or loads from the cache) its
     phases; the seconds that took are returned too (else None)."""
@@ -432,7 +441,9 @@ def _build_env(
     build_start = clock.now()
     env_cfg = make_env_cfg(task)
     env_cfg.num_envs, env_cfg.device, env_cfg.seed = num_envs, wp_device, seed
-    env_cfg.compile_managers, env_cfg.reset_forward = compile_managers, reset_forward
+    env_cfg.compile_managers = compile_managers
+    if reset_forward is not None:
+        env_cfg.reset_forward = reset_forward
     env = RlEnv(env_cfg)
     zeros = torch.zeros(num_envs, env.action_dim, device=env.device)
     env.step(zeros)
@@ -461,13 +472,16 @@ def bench_one(
     memory_env_steps: int = 0,
     tf32_matmul: bool = False,
     compile_managers: bool = False,
-    reset_forward: str = "full",
+    reset_forward: str | None = None,
+    graph_update: str = "off",
 ) -> dict:
     """One row: every measurement for ``task`` with ``num_envs`` worlds.
 
     ``on_first_step()`` runs right after the env's first step (before anything is measured);
     ``memory_env_steps`` > 0 adds ``memory_over_steps`` (see ``_memory_over_steps``); ``tf32_matmul``
-    turns the agent's ``ppo.tf32_matmul`` on for measurement 4."""
+    turns the agent's ``ppo.tf32_matmul`` on for measurement 4; ``graph_update`` (off, on, both) its
+    ``ppo.graph_update`` (both: measurement 4 plain, then again graphed, as ``ppo_graphed_*``).
+    ``reset_forward`` None keeps the task's setting."""
     import torch
 
     from warplab.rl.config import PolicyCfg
@@ -505,7 +519,7 @@ def bench_one(
         "env_build_s": first_step_s - build_start,
         "compile_managers": compile_managers,
         "compile_s": compile_s,
-        "reset_forward": reset_forward,
+        "reset_forward": env.cfg.reset_forward,
     }
     capacity_errors: dict[str, str] = {}
 
@@ -536,11 +550,23 @@ def bench_one(
     del policy
 
     # 4. PPO iterations.
-    row.update(ppo_env_steps_per_s=None, ppo_iterations=None, ppo_tf32_matmul=None)
+    row.update(ppo_env_steps_per_s=None, ppo_iterations=None, ppo_tf32_matmul=None, ppo_graph_update=None)
     if agent_cfg is not None:
         agent_cfg.ppo.tf32_matmul = agent_cfg.ppo.tf32_matmul or tf32_matmul
         row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul
+        agent_cfg.ppo.graph_update = agent_cfg.ppo.graph_update or graph_update == "on"
+        row["ppo_graph_update"] = agent_cfg.ppo.graph_update
         row.update(_ppo_iterations(env, agent_cfg, seed, steps))
+        if graph_update == "both":
+            graphed = dataclasses.replace(
+                agent_cfg, ppo=dataclasses.replace(agent_cfg.ppo, graph_update=True)
+            )
+            row.update(
+                {
+                    key.replace("ppo_", "ppo_graphed_", 1): value
+                    for key, value in _ppo_iterations(env, graphed, seed, steps).items()
+                }
+            )
         if error := _capacity_error(env):
             capacity_errors["ppo"] = error
 
@@ -549,6 +575,8 @@ def bench_one(
     row["ppo_over_env"] = (
         row["ppo_env_steps_per_s"] / row["env_steps_per_s_random"] if row["ppo_env_steps_per_s"] else None
     )
+    if row.get("ppo_graphed_env_steps_per_s"):
+        row["ppo_graphed_over_env"] = row["ppo_graphed_env_steps_per_s"] / row["env_steps_per_s_random"]
     row["memory"] = _memory(wp_device)
     if memory_env_steps > 0:
         env.set_state(snapshot)
@@ -631,6 +659,14 @@ def format_table(result: dict) -> str:
         f"first env step {s['seconds_to_first_env_step']:.1f} s after the command started, Warp kernel cache {cache}",
     ]
     for r in result["rows"]:
+        if r.get("ppo_graphed_env_steps_per_s"):
+            text.append(
+                f"{r['task']} x {r['num_envs']}: PPO with the update as a CUDA graph "
+                f"{_rate(r['ppo_graphed_env_steps_per_s'])} env steps/s (4/2 {_ratio(r['ppo_graphed_over_env'])}; "
+                f"update {r['ppo_graphed_learning_s_per_iteration']:.3f} s an iteration, plain "
+                f"{r['ppo_learning_s_per_iteration']:.3f} s)"
+            )
+    for r in result["rows"]:
         grown = r.get("memory_over_steps")
         if grown:
             g = grown["growth_bytes"]
@@ -696,8 +732,11 @@ def run(args: BenchArgs, command: str = "") -> dict:
             )
 
     result["compile_managers"], result["reset_forward"] = args.compile_managers, args.reset_forward
+    result["graph_update"] = args.graph_update
     variants = {"off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
-    forwards = {"both": ("full", "positions_velocities")}.get(args.reset_forward, (args.reset_forward,))
+    forwards = {"both": ("full", "positions_velocities"), "task": (None,)}.get(
+        args.reset_forward, (args.reset_forward,)
+    )
     for task in tasks:
         for n, compiled, forward in ((n, c, f) for n in num_envs for c in variants for f in forwards):
             row = bench_one(
@@ -713,6 +752,7 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 args.tf32_matmul,
                 compiled,
                 forward,
+                args.graph_update,
             )
             if "seconds_to_first_env_step" not in startup:
                 startup.update(

@@ -145,3 +145,23 @@ def test_raw_random_and_policy_start_from_the_same_state(monkeypatch):
     for a, b, c in zip(raw, random, policy, strict=True):
         assert torch.equal(a, b) and torch.equal(a, c)
     assert float(raw[2].max()) == 0.0  # the reset state, not where the warm-up left it
+
+
+def test_rows_record_the_task_forward_and_both_ppo_updates(bench_run, tmp_path):
+    from warplab.tasks import make_env_cfg
+
+    result, _ = bench_run  # no --reset-forward: the task's own setting
+    assert result["rows"][0]["reset_forward"] == make_env_cfg("cartpole-balance").reset_forward
+    path = tmp_path / "variants.json"
+    argv = ["bench", "--task", "cartpole-balance", "--num-envs", "4", "--steps", "5", "--warmup", "2"]
+    argv += ["--device", "cpu", "--json", str(path), "--reset-forward", "both", "--graph-update", "both"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(argv) == 0
+    rows = json.loads(path.read_text())["rows"]
+    assert [r["reset_forward"] for r in rows] == ["full", "positions_velocities"]
+    for row in rows:
+        # On the CPU the "graphed" update is the plain one (graph_update is for CUDA): both measured.
+        assert row["ppo_graph_update"] is False
+        assert row["ppo_graphed_env_steps_per_s"] > 0 and row["ppo_graphed_over_env"] > 0
+    assert "PPO with the update as a CUDA graph" in out.getvalue()

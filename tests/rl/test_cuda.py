@@ -3,6 +3,8 @@ across devices. Skipped without CUDA."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -102,3 +104,92 @@ def test_resume_continues_exactly_on_cuda(tmp_path):
     resumed.learn(2)
     assert_same_tensors(resumed.policy.state_dict(), straight.policy.state_dict())
     assert_same_tensors(resumed.env.get_state(), straight.env.get_state())
+
+
+# The mini-batch step as a CUDA graph (PpoCfg.graph_update) -------------------------------------
+
+GRAPH_PPO = PpoCfg(num_steps_per_env=8, num_learning_epochs=5, num_mini_batches=4)
+"""2,048 samples (256 worlds x 8 steps) in 4 mini-batches of 512: 20 steps an update, so the first
+update warms up (3), records (1) and replays (16)."""
+
+
+def _train(ppo: PpoCfg, iterations: int, load_optimizer_after: int | None = None):
+    """A fresh runner trained ``iterations`` iterations; returns it and, after each update, its
+    parameters, losses and learning rate. One runner at a time: each seeds the global generators
+    its actions are sampled from."""
+    runner = _runner(ppo=ppo)
+    records = []
+    for iteration in range(iterations):
+        runner.collect_rollout()
+        losses = runner.update()
+        records.append(
+            (
+                {k: v.clone() for k, v in runner.policy.state_dict().items()},
+                {k: v.clone() for k, v in losses.items()},
+                runner.ppo.learning_rate,
+            )
+        )
+        if iteration + 1 == load_optimizer_after:
+            runner.ppo.load_optimizer_state(runner.ppo.optimizer.state_dict(), runner.ppo.learning_rate)
+    return runner, records
+
+
+def _assert_close_records(graphed, eager) -> None:
+    for iteration, ((params_g, losses_g, lr_g), (params_e, losses_e, lr_e)) in enumerate(
+        zip(graphed, eager, strict=True)
+    ):
+        for name, value in params_e.items():
+            torch.testing.assert_close(
+                params_g[name], value, atol=1e-5, rtol=1e-4, msg=f"{name}, update {iteration}"
+            )
+        for key, value in losses_e.items():
+            torch.testing.assert_close(
+                losses_g[key], value, atol=1e-5, rtol=1e-4, msg=f"{key}, update {iteration}"
+            )
+        assert lr_g == pytest.approx(lr_e, rel=1e-6)
+
+
+def test_graphed_update_matches_the_eager_update():
+    eager, eager_records = _train(GRAPH_PPO, 3)
+    graphed, graphed_records = _train(dataclasses.replace(GRAPH_PPO, graph_update=True), 3)
+    assert graphed.ppo.optimizer.defaults["capturable"] and not eager.ppo.optimizer.defaults["capturable"]
+    _assert_close_records(graphed_records, eager_records)
+    step_graph = graphed.ppo._graph
+    assert step_graph is not None and step_graph.failed is None and step_graph.graph is not None
+
+
+def test_graphed_update_never_syncs_with_the_host():
+    runner = _runner(ppo=dataclasses.replace(GRAPH_PPO, graph_update=True))
+    runner.learn(1)  # warm-up, capture
+    runner.collect_rollout()
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        runner.update()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert runner.ppo._graph.graph is not None
+
+
+def test_loading_optimizer_state_records_the_graph_again():
+    """Adam's state tensors are replaced by a load: the old graph would step the old ones."""
+    _, eager_records = _train(GRAPH_PPO, 2, load_optimizer_after=1)
+    graphed, graphed_records = _train(
+        dataclasses.replace(GRAPH_PPO, graph_update=True), 1, load_optimizer_after=1
+    )
+    assert graphed.ppo._graph is None
+    graphed.collect_rollout()
+    losses = graphed.update()
+    graphed_records.append(
+        ({k: v.clone() for k, v in graphed.policy.state_dict().items()}, losses, graphed.ppo.learning_rate)
+    )
+    _assert_close_records(graphed_records, eager_records)
+    assert graphed.ppo._graph.graph is not None
+
+
+def test_unequal_mini_batches_update_eagerly_with_a_warning():
+    ppo = PpoCfg(num_steps_per_env=8, num_learning_epochs=1, num_mini_batches=3, graph_update=True)
+    runner = _runner(ppo=ppo)
+    with pytest.warns(UserWarning, match="do not split into 3 equal mini-batches"):
+        runner.learn(1)
+    assert runner.ppo._graph is None

@@ -245,3 +245,23 @@ def test_tf32_switch_holds_only_during_the_update(tf32_matmul):
     # 8 steps of collection (with V(final_obs)) and the last value: FP32; the update: as asked.
     collection, update = seen[: 2 * 8 + 1], seen[2 * 8 + 1 :]
     assert not any(collection) and update and all(flag is tf32_matmul for flag in update)
+
+
+def test_graph_update_is_ignored_on_the_cpu():
+    """``graph_update`` records CUDA graphs: on the CPU the update is the plain one, bit for bit."""
+    # One after the other: a runner seeds the global generators it samples actions from.
+    plain = make_runner(ppo=PpoCfg(num_steps_per_env=8, num_learning_epochs=2, num_mini_batches=2))
+    plain.learn(2)
+    asked = make_runner(
+        ppo=PpoCfg(num_steps_per_env=8, num_learning_epochs=2, num_mini_batches=2, graph_update=True)
+    )
+    asked.learn(2)
+    assert asked.ppo._graph is None and not asked.ppo.optimizer.defaults["capturable"]
+    assert_same_training_state(asked, plain)
+
+
+def test_graph_update_must_be_a_bool():
+    from warplab.rl.config import validate
+
+    with pytest.raises(ValueError, match=r"PpoCfg.graph_update must be True or False, got 'yes'"):
+        validate(PpoCfg(graph_update="yes"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,9 +10,13 @@ import torch
 from torch import nn
 
 from warplab.rl.config import PpoCfg
+from warplab.rl.graphed_update import MiniBatchStepGraph
 from warplab.rl.losses import gaussian_kl, ppo_losses
 from warplab.rl.networks import ActorCritic
-from warplab.rl.storage import RolloutStorage
+from warplab.rl.storage import MiniBatch, RolloutStorage
+
+STAT_KEYS = ("surrogate", "value", "entropy", "total", "kl", "clip_fraction", "grad_norm")
+"""The statistics each mini-batch step adds up (``PPO.mini_batch_step``)."""
 
 _ADAM_IMPLEMENTATION_KEYS = ("foreach", "fused", "capturable", "differentiable")
 """Adam's options that pick an implementation rather than change the math."""
@@ -76,7 +81,16 @@ class PPO:
         """0-d float64 tensor on the policy's device: the current learning rate."""
         fused = device.type == "cuda" if fused_adam is None else bool(fused_adam)
         self._adam_lr = self.lr.to(torch.float32) if fused else self.lr
-        self.optimizer = torch.optim.Adam(policy.parameters(), lr=self._adam_lr, fused=fused or None)
+        self._graph_update = bool(cfg.graph_update) and device.type == "cuda"
+        """Whether mini-batch steps replay a CUDA graph (``cfg.graph_update``; CUDA only)."""
+        self._graph: MiniBatchStepGraph | None = None
+        # A captured Adam step must keep its step counters on the device (`capturable`).
+        self.optimizer = torch.optim.Adam(
+            policy.parameters(),
+            lr=self._adam_lr,
+            fused=fused or None,
+            capturable=self._graph_update,
+        )
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(seed)
 
@@ -107,6 +121,8 @@ class PPO:
         groups = [{**group, **implementation} for group in state["param_groups"]]
         self.optimizer.load_state_dict({**state, "param_groups": groups})
         self.set_learning_rate(learning_rate)
+        # Adam's state tensors are new objects now: a recorded graph would update the old ones.
+        self._graph = None
 
     def update(self, storage: RolloutStorage) -> dict[str, torch.Tensor]:
         """`_update`, with TF32 matmuls on CUDA while it runs when ``cfg.tf32_matmul`` is on.
@@ -143,47 +159,15 @@ class PPO:
             adv = storage.advantages
             storage.advantages.copy_((adv - adv.mean()) / (adv.std() + 1e-8))
 
-        keys = ("surrogate", "value", "entropy", "total", "kl", "clip_fraction", "grad_norm")
-        sums = {key: torch.zeros((), device=storage.device) for key in keys}
+        sums = {key: torch.zeros((), device=storage.device) for key in STAT_KEYS}
+        indices = storage.sample_indices(cfg.num_mini_batches, cfg.num_learning_epochs, self.generator)
+        graph = self._mini_batch_graph(storage)
         num_updates = 0
-        for batch in storage.mini_batches(cfg.num_mini_batches, cfg.num_learning_epochs, self.generator):
-            log_prob, entropy, mean, std = self.policy.log_prob_entropy(batch.obs, batch.actions)
-            values = self.policy.evaluate(batch.obs)
-            with torch.no_grad():
-                kl = gaussian_kl(batch.old_mean, batch.old_std, mean, std).mean()
-            if cfg.schedule == "adaptive":
-                adapt_learning_rate_(self.lr, kl, cfg)
-                if self._adam_lr is not self.lr:
-                    self._adam_lr.copy_(self.lr)
-
-            terms = ppo_losses(
-                log_prob,
-                batch.old_log_prob,
-                batch.advantages,
-                values,
-                batch.old_values,
-                batch.returns,
-                entropy,
-                clip_param=cfg.clip_param,
-                clipped_value_loss=cfg.clipped_value_loss,
-                value_loss_coef=cfg.value_loss_coef,
-                entropy_coef=cfg.entropy_coef,
-            )
-            self.optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
-            grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
-            self.optimizer.step()
-
-            for key, value in (
-                ("surrogate", terms.surrogate),
-                ("value", terms.value),
-                ("entropy", terms.entropy),
-                ("total", terms.total),
-                ("kl", kl),
-                ("clip_fraction", terms.clip_fraction),
-                ("grad_norm", grad_norm),
-            ):
-                sums[key] += value.detach()
+        for index in indices:
+            if graph is not None:
+                graph.step(index, sums)
+            else:
+                self.mini_batch_step(storage.gather(index), sums)
             num_updates += 1
 
         means = {key: value / num_updates for key, value in sums.items()}
@@ -198,3 +182,74 @@ class PPO:
             "Policy/learning_rate": self.lr.to(torch.float32),
             "Policy/action_std": self.policy.action_std.detach().mean(),
         }
+
+    def mini_batch_step(
+        self, batch: MiniBatch, sums: dict[str, torch.Tensor], set_grads_to_none: bool = True
+    ) -> None:
+        """One gradient step on ``batch``; adds each statistic of ``STAT_KEYS`` to ``sums`` (0-d
+        tensors, in place). No host read: the adaptive rate changes on the device.
+
+        ``set_grads_to_none=False`` zeroes the gradients in place instead of freeing them (what a
+        CUDA graph of this step needs: the same gradient buffers at every replay); the numbers are
+        the same.
+        """
+        cfg = self.cfg
+        log_prob, entropy, mean, std = self.policy.log_prob_entropy(batch.obs, batch.actions)
+        values = self.policy.evaluate(batch.obs)
+        with torch.no_grad():
+            kl = gaussian_kl(batch.old_mean, batch.old_std, mean, std).mean()
+        if cfg.schedule == "adaptive":
+            adapt_learning_rate_(self.lr, kl, cfg)
+            if self._adam_lr is not self.lr:
+                self._adam_lr.copy_(self.lr)
+
+        terms = ppo_losses(
+            log_prob,
+            batch.old_log_prob,
+            batch.advantages,
+            values,
+            batch.old_values,
+            batch.returns,
+            entropy,
+            clip_param=cfg.clip_param,
+            clipped_value_loss=cfg.clipped_value_loss,
+            value_loss_coef=cfg.value_loss_coef,
+            entropy_coef=cfg.entropy_coef,
+        )
+        self.optimizer.zero_grad(set_to_none=set_grads_to_none)
+        terms.total.backward()
+        grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
+        self.optimizer.step()
+
+        for key, value in (
+            ("surrogate", terms.surrogate),
+            ("value", terms.value),
+            ("entropy", terms.entropy),
+            ("total", terms.total),
+            ("kl", kl),
+            ("clip_fraction", terms.clip_fraction),
+            ("grad_norm", grad_norm),
+        ):
+            sums[key] += value.detach()
+
+    def _mini_batch_graph(self, storage: RolloutStorage) -> MiniBatchStepGraph | None:
+        """The CUDA graph of the mini-batch step for ``storage`` (``cfg.graph_update`` on CUDA), or
+        None: the steps then run eagerly."""
+        if not self._graph_update:
+            return None
+        graph = self._graph
+        if graph is None or graph.storage is not storage:
+            size, rest = divmod(storage.batch_size, self.cfg.num_mini_batches)
+            if rest:
+                warnings.warn(
+                    f"PpoCfg.graph_update: {storage.batch_size} samples do not split into "
+                    f"{self.cfg.num_mini_batches} equal mini-batches; the update runs eagerly",
+                    stacklevel=3,
+                )
+                self._graph_update = False
+                return None
+            graph = self._graph = MiniBatchStepGraph(self, storage, size)
+        if graph.failed is not None:
+            self._graph_update = False
+            return None
+        return graph

@@ -129,10 +129,11 @@ class RolloutStorage:
         """{group: [T * N, *shape]} views of the observations."""
         return {name: buffer.flatten(0, 1) for name, buffer in self.obs.items()}
 
-    def mini_batches(
+    def sample_indices(
         self, num_mini_batches: int, num_epochs: int, generator: torch.Generator
-    ) -> Iterator[MiniBatch]:
-        """Yield ``num_epochs * num_mini_batches`` mini-batches.
+    ) -> Iterator[torch.Tensor]:
+        """Yield the sample indices (``[B]`` long, on the storage's device) of ``num_epochs *
+        num_mini_batches`` mini-batches.
 
         Each epoch draws a new permutation of all T * N samples and splits it into
         `num_mini_batches` nearly equal parts, so every sample is used exactly once per epoch.
@@ -143,16 +144,6 @@ class RolloutStorage:
             raise ValueError(
                 f"num_mini_batches must be in [1, {self.batch_size}] (T * N samples), got {num_mini_batches}"
             )
-        obs = self.flat_obs()
-        flat = {
-            "actions": self.actions.flatten(0, 1),
-            "old_log_prob": self.log_probs.flatten(),
-            "old_mean": self.action_mean.flatten(0, 1),
-            "old_std": self.action_std.flatten(0, 1),
-            "old_values": self.values.flatten(),
-            "advantages": self.advantages.flatten(),
-            "returns": self.returns.flatten(),
-        }
         for _ in range(num_epochs):
             permutation = torch.randperm(self.batch_size, generator=generator)
             if self.device.type == "cuda":
@@ -161,8 +152,24 @@ class RolloutStorage:
                 permutation = permutation.pin_memory().to(self.device, non_blocking=True)
             else:
                 permutation = permutation.to(self.device)
-            for index in torch.tensor_split(permutation, num_mini_batches):
-                yield MiniBatch(
-                    obs={name: value[index] for name, value in obs.items()},
-                    **{name: value[index] for name, value in flat.items()},
-                )
+            yield from torch.tensor_split(permutation, num_mini_batches)
+
+    def gather(self, index: torch.Tensor) -> MiniBatch:
+        """The samples at ``index`` ([B] long, flat over T * N) as a mini-batch (copies)."""
+        return MiniBatch(
+            obs={name: value[index] for name, value in self.flat_obs().items()},
+            actions=self.actions.flatten(0, 1)[index],
+            old_log_prob=self.log_probs.flatten()[index],
+            old_mean=self.action_mean.flatten(0, 1)[index],
+            old_std=self.action_std.flatten(0, 1)[index],
+            old_values=self.values.flatten()[index],
+            advantages=self.advantages.flatten()[index],
+            returns=self.returns.flatten()[index],
+        )
+
+    def mini_batches(
+        self, num_mini_batches: int, num_epochs: int, generator: torch.Generator
+    ) -> Iterator[MiniBatch]:
+        """Yield ``num_epochs * num_mini_batches`` mini-batches (``sample_indices``, gathered)."""
+        for index in self.sample_indices(num_mini_batches, num_epochs, generator):
+            yield self.gather(index)

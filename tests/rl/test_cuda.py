@@ -3,6 +3,7 @@ across devices. Skipped without CUDA."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import pytest
@@ -20,6 +21,17 @@ pytestmark = [
 ]
 
 
+@contextlib.contextmanager
+def _no_host_sync():
+    """Raises inside the block if torch synchronizes the host with the device."""
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        yield
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+
+
 def _runner(device: str = "cuda", **cfg_overrides) -> OnPolicyRunner:
     env = ToyEnv(ToyEnvCfg(num_envs=256, critic_group=True), device=device)
     return OnPolicyRunner(env, small_cfg(**cfg_overrides))
@@ -28,12 +40,8 @@ def _runner(device: str = "cuda", **cfg_overrides) -> OnPolicyRunner:
 def test_collection_never_syncs_with_the_host():
     runner = _runner()
     runner.learn(1)  # Reset, first allocations and lazy CUDA initialization happen here.
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with _no_host_sync():
         runner.collect_rollout()
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
     assert runner.storage.rewards.is_cuda
 
 
@@ -47,12 +55,8 @@ def test_ppo_update_never_syncs_with_the_host(schedule):
     runner.learn(1)  # Adam's state and the pinned-memory pool are created here.
     runner.collect_rollout()
     before = runner.ppo.learning_rate
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with _no_host_sync():
         losses = runner.update()
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
     assert all(group["fused"] for group in runner.ppo.optimizer.param_groups)
     assert all(value.is_cuda for value in losses.values())
     if schedule == "fixed":
@@ -162,12 +166,8 @@ def test_graphed_update_never_syncs_with_the_host():
     runner = _runner(ppo=dataclasses.replace(GRAPH_PPO, graph_update=True))
     runner.learn(1)  # warm-up, capture
     runner.collect_rollout()
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with _no_host_sync():
         runner.update()
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
     assert runner.ppo._graph.graph is not None
 
 

@@ -7,6 +7,49 @@ import torch
 from warplab.envs.managers.term import ConfigError
 
 
+class SuccessRateWindow:
+    """Counts ended episodes and the successful ones, and after every ``window`` of them says which
+    way a curriculum should move: +1 when the window's success rate is at least ``raise_above``, -1
+    when it is below ``lower_below``, 0 otherwise (and 0 between decisions). The counts start again
+    after each decision. Everything stays on the device.
+
+    Params read from ``params``: ``window`` (None: ``num_envs``), ``lower_below``, ``raise_above``
+    (rates in [0, 1]); ``episodes_what`` names the episodes in error messages.
+    """
+
+    def __init__(self, params, env, lower_below: float, raise_above: float, episodes_what: str):
+        window = params.get("window")
+        self.window = env.num_envs if window is None else int(window)
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1 {episodes_what}, got {window!r}")
+        lower = float(params.get("lower_below", lower_below))
+        upper = float(params.get("raise_above", raise_above))
+        if not 0.0 <= lower <= upper <= 1.0:
+            raise ValueError(
+                f"lower_below and raise_above must satisfy 0 <= lower_below <= raise_above <= 1, got {(lower, upper)}"
+            )
+        self.lower_below, self.raise_above = lower, upper
+        self.episodes = torch.zeros((), dtype=torch.long, device=env.device)
+        """Episodes counted since the last decision."""
+        self.successes = torch.zeros((), dtype=torch.long, device=env.device)
+        """Of those, the successful ones."""
+
+    def record(self, counted: torch.Tensor, succeeded: torch.Tensor) -> torch.Tensor:
+        """Adds ``counted`` episodes (``[num_envs]`` bool), ``succeeded`` of them; returns the
+        direction ``[]`` float: +1, -1, or 0."""
+        self.episodes += counted.sum()
+        self.successes += succeeded.sum()
+        decide = self.episodes >= self.window
+        rate = self.successes.float() / self.episodes.clamp(min=1).float()
+        direction = torch.where(
+            rate >= self.raise_above, 1.0, torch.where(rate < self.lower_below, -1.0, 0.0)
+        )
+        direction = torch.where(decide, direction, 0.0)
+        self.episodes.masked_fill_(decide, 0)
+        self.successes.masked_fill_(decide, 0)
+        return direction
+
+
 class RewardWeightCurriculum:
     """Phases reward terms in as the policy succeeds: their weights are multiplied by a scale in
     [0, 1] that grows while episodes succeed and shrinks when they stop succeeding.
@@ -44,16 +87,9 @@ class RewardWeightCurriculum:
         if "success_term" not in p:
             raise ValueError("RewardWeightCurriculum needs params['success_term']: a termination term's name")
         self.success_term = str(p["success_term"])
-        window = p.get("window")
-        self.window = env.num_envs if window is None else int(window)
-        if self.window < 1:
-            raise ValueError(f"window must be >= 1 ended episodes, got {window!r}")
-        lower, upper = float(p.get("lower_below", 0.3)), float(p.get("raise_above", 0.6))
-        if not 0.0 <= lower <= upper <= 1.0:
-            raise ValueError(
-                f"lower_below and raise_above must satisfy 0 <= lower_below <= raise_above <= 1, got {(lower, upper)}"
-            )
-        self.lower_below, self.raise_above = lower, upper
+        self.rate = SuccessRateWindow(
+            p, env, lower_below=0.3, raise_above=0.6, episodes_what="ended episodes"
+        )
         self.step = float(p.get("step", 0.1))
         if not 0.0 < self.step <= 1.0:
             raise ValueError(f"step must be in (0, 1], got {self.step}")
@@ -63,16 +99,12 @@ class RewardWeightCurriculum:
             raise ValueError(f"initial_scale must be in [0, 1], got {initial}")
         self.scale = torch.full((), initial, device=env.device)
         """The current factor on the terms' weights ``[]``."""
-        self.episodes = torch.zeros((), dtype=torch.long, device=env.device)
-        """Episodes ended since the last decision."""
-        self.succeeded = torch.zeros((), dtype=torch.long, device=env.device)
-        """Of those, the ones that ended with the success term."""
         self._columns: torch.Tensor | None = None
         self._success_column: int | None = None
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """The scale and the counts since the last decision."""
-        return {"scale": self.scale, "episodes": self.episodes, "succeeded": self.succeeded}
+        return {"scale": self.scale, "episodes": self.rate.episodes, "succeeded": self.rate.successes}
 
     def _bind(self, env) -> None:
         # The reward and termination managers are built after the curriculum's (terrain terms read
@@ -97,16 +129,8 @@ class RewardWeightCurriculum:
             ended = mask & (env.episode_length_buf > 0) & ~env.sim.diverged
             ended &= env.termination_manager.terminated | env.termination_manager.truncated
             success = ended & env.termination_manager.term_flags[:, self._success_column]
-            self.episodes += ended.sum()
-            self.succeeded += success.sum()
-            decide = self.episodes >= self.window
-            rate = self.succeeded.float() / self.episodes.clamp(min=1).float()
-            delta = torch.where(
-                rate >= self.raise_above, self.step, torch.where(rate < self.lower_below, -self.step, 0.0)
-            )
-            self.scale.copy_(torch.where(decide, (self.scale + delta).clamp(0.0, 1.0), self.scale))
-            self.episodes.masked_fill_(decide, 0)
-            self.succeeded.masked_fill_(decide, 0)
+            direction = self.rate.record(ended, success)
+            self.scale.copy_((self.scale + self.step * direction).clamp(0.0, 1.0))
         env.reward_manager.weight_scales.index_put_(
             (self._columns,), self.scale.expand(len(self.reward_names))
         )

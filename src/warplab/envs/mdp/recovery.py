@@ -22,6 +22,7 @@ import torch
 import warp as wp
 
 from warplab.envs.mdp import _state
+from warplab.envs.mdp.curricula import SuccessRateWindow
 from warplab.envs.mdp.math import quat_mul, uniform
 
 Range = tuple[float, float]
@@ -182,30 +183,19 @@ class PushStrengthCurriculum:
     def __init__(self, cfg, env):
         p = cfg.params
         self.push = find_push_event(env, p.get("event_name", "push"))
-        window = p.get("window")
-        self.window = env.num_envs if window is None else int(window)
-        if self.window < 1:
-            raise ValueError(f"window must be >= 1 pushed episodes, got {window!r}")
+        self.rate = SuccessRateWindow(
+            p, env, lower_below=0.5, raise_above=0.8, episodes_what="pushed episodes"
+        )
         lower, upper = (float(x) for x in p.get("limits", (0.0, math.inf)))
         if not 0.0 <= lower <= upper:
             raise ValueError(f"limits must satisfy 0 <= low <= high, got {(lower, upper)}")
         self.limits = (lower, upper)
-        rate_lo, rate_hi = float(p.get("lower_below", 0.5)), float(p.get("raise_above", 0.8))
-        if not 0.0 <= rate_lo <= rate_hi <= 1.0:
-            raise ValueError(
-                f"lower_below and raise_above must satisfy 0 <= lower_below <= raise_above <= 1, got {(rate_lo, rate_hi)}"
-            )
-        self.lower_below, self.raise_above = rate_lo, rate_hi
         self.step = float(p.get("step", 0.1))
         self.adaptive = bool(p.get("adaptive", True))
-        self.episodes = torch.zeros((), dtype=torch.long, device=env.device)
-        """Pushed episodes ended since the last decision."""
-        self.survived = torch.zeros((), dtype=torch.long, device=env.device)
-        """Of those, the ones that survived."""
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """The counts since the last decision (the strength is saved with its event)."""
-        return {"episodes": self.episodes, "survived": self.survived}
+        return {"episodes": self.rate.episodes, "survived": self.rate.successes}
 
     def __call__(
         self,
@@ -221,17 +211,9 @@ class PushStrengthCurriculum:
     ) -> torch.Tensor:
         if self.adaptive:
             survived, fell = pushed_episode_outcomes(env, mask, self.push)
-            self.survived += survived.sum()
-            self.episodes += (survived | fell).sum()
-            decide = self.episodes >= self.window
-            rate = self.survived.float() / self.episodes.clamp(min=1).float()
-            delta = torch.where(
-                rate >= self.raise_above, self.step, torch.where(rate < self.lower_below, -self.step, 0.0)
-            )
-            strength = (self.push.strength + delta).clamp(self.limits[0], self.limits[1])
-            self.push.strength.copy_(torch.where(decide, strength, self.push.strength))
-            self.episodes.masked_fill_(decide, 0)
-            self.survived.masked_fill_(decide, 0)
+            direction = self.rate.record(survived | fell, survived)
+            strength = (self.push.strength + self.step * direction).clamp(self.limits[0], self.limits[1])
+            self.push.strength.copy_(torch.where(direction != 0, strength, self.push.strength))
         return self.push.strength.clone()
 
 

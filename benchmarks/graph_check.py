@@ -12,8 +12,10 @@ env, the same state with the generator moved on must draw other numbers (observa
 state already differ on this card (float atomics), the floor a captured step's difference is
 judged against.
 
-Prints ``true`` as its last line when the captured step is safe to train with (it captured, and its
-random draws advance from replay to replay), else ``false``.
+Prints ``true`` as its last line when the captured step is safe to train with (it captured, its
+outputs agree to 1e-3 relative to their size, ``|a - b| / max(1, |a|)``, no done flag differs, and
+its random draws advance from replay to replay), else ``false``. ``worst_output`` names the output,
+index and values where they differ most.
 """
 
 from __future__ import annotations
@@ -41,12 +43,38 @@ def _envs(task: str, num_envs: int, baseline: bool = False, compile_managers: bo
     return out
 
 
-def _difference(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest absolute difference; NaN against NaN counts as equal, NaN against a number as inf."""
+def _differences(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Elementwise absolute difference; NaN against NaN counts as equal, NaN against a number as inf."""
     a, b = a.double(), b.double()
     both_nan = a.isnan() & b.isnan()
-    d = (a - b).abs().masked_fill(both_nan, 0.0).nan_to_num(nan=math.inf)
+    return (a - b).abs().masked_fill(both_nan, 0.0).nan_to_num(nan=math.inf)
+
+
+def _difference(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Largest absolute difference (``_differences``)."""
+    d = _differences(a, b)
     return float(d.max()) if d.numel() else 0.0
+
+
+def _worst_output(names, outs_a, outs_b) -> dict:
+    """Where the outputs differ most relative to their size: ``|a - b| / max(1, |a|)`` (float32
+    rounding grows with the value: a contact force of hundreds of newtons differs in its 4th decimal)."""
+    worst = {"relative_difference": 0.0}
+    for name, a, b in zip(names, outs_a, outs_b, strict=True):
+        if not a.numel():
+            continue
+        rel = (_differences(a, b) / a.double().abs().clamp(min=1.0)).nan_to_num(nan=math.inf)
+        flat = int(rel.argmax())
+        if float(rel.flatten()[flat]) > worst["relative_difference"]:
+            index = list(torch.unravel_index(torch.tensor(flat), a.shape))
+            worst = {
+                "relative_difference": float(rel.flatten()[flat]),
+                "output": name,
+                "index": [int(i) for i in index],
+                "eager_value": float(a.flatten()[flat]),
+                "other_value": float(b.flatten()[flat]),
+            }
+    return worst
 
 
 def check(
@@ -65,6 +93,7 @@ def check(
         return {"task": task, "captured": False, "unsafe_terms": graph_unsafe_terms(graphed), "safe": False}
     gen = torch.Generator(device="cuda").manual_seed(0)
     worst_out, worst_state, dones_differ, worst_names = 0.0, 0.0, 0, []
+    worst_relative = {"relative_difference": 0.0}
     for _ in range(steps):
         graphed.set_state(eager.get_state())
         action = torch.rand(num_envs, eager.action_dim, generator=gen, device="cuda") * 2 - 1
@@ -72,6 +101,12 @@ def check(
         flat_e = [*out_e[0].values(), out_e[1], *out_e[4]["final_obs"].values()]
         flat_g = [*out_g[0].values(), out_g[1], *out_g[4]["final_obs"].values()]
         worst_out = max(worst_out, max(_difference(a, b) for a, b in zip(flat_e, flat_g, strict=True)))
+        names = (
+            [f"obs.{k}" for k in out_e[0]] + ["reward"] + [f"final_obs.{k}" for k in out_e[4]["final_obs"]]
+        )
+        step_worst = _worst_output(names, flat_e, flat_g)
+        if step_worst["relative_difference"] > worst_relative["relative_difference"]:
+            worst_relative = step_worst
         dones_differ += int((out_e[2] != out_g[2]).sum() + (out_e[3] != out_g[3]).sum())
         a, b = live_tensors(eager), live_tensors(graphed)
         for name, t in a.items():
@@ -95,6 +130,8 @@ def check(
         "captured": g._step_graph is not None and g._step_graph.captured,
         "capture_failed": g._step_graph.failed if g._step_graph is not None else None,
         "max_output_difference": worst_out,
+        "max_output_relative_difference": worst_relative["relative_difference"],
+        "worst_output": worst_relative,
         "max_state_difference": worst_state,
         "states_differing_over_1e-3": [f"{n}: {d:.3g}" for d, n in sorted(worst_names, reverse=True)[:12]],
         "done_flags_differing": dones_differ,
@@ -102,7 +139,7 @@ def check(
     }
     result["safe"] = bool(
         (result["captured"] or baseline)
-        and worst_out < 1e-3
+        and worst_relative["relative_difference"] < 1e-3
         and dones_differ == 0
         and result["draws_follow_generator"]
     )

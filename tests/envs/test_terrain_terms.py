@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import warplab
-from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, Terrain, TerrainCfg, add_terrain
+from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, Terrain, TerrainCfg, add_terrain, cached_terrain
 from warplab.envs import CommandTermCfg, CurriculumTermCfg, EventTermCfg, ObservationTermCfg, RlEnv, mdp
 from warplab.envs.mdp.terrain import HeightScan, TerrainLevels, reset_root_on_terrain, terrain_levels_term
 
@@ -232,3 +232,35 @@ def test_rough_task_builds_steps_and_scans_for_the_critic_only():
         assert all(torch.isfinite(v).all() for v in obs.values()) and torch.isfinite(reward).all()
     stats = env.pop_episode_stats()
     assert stats["Env/nan_resets"] == 0.0 and stats["Curriculum/terrain_levels"] == 0.0
+
+
+def test_terrain_grid_reads_the_surface_rays_hit():
+    """Read from the generated height grid, the ground under 4,000 random points of the rough task's
+    terrain (every type and level: stairs' risers, pits, slopes, noise) is where MuJoCo Warp's rays
+    cast straight down hit its height fields; off the terrain, both miss."""
+    from warplab.envs.mdp.terrain import _DownwardRays
+
+    env = warplab.make("humanoid-velocity-rough", 1, device="cpu", seed=0)
+    terrain_cfg = env.cfg.curriculum["terrain_levels"].params["terrain"]
+    terrain = cached_terrain(terrain_cfg)
+    n = 4000
+    by_rays = _DownwardRays(env, torch.zeros(n, 2), None, 5.0, TERRAIN_RAY_GROUP)
+    by_grid = _DownwardRays(env, torch.zeros(n, 2), None, 5.0, TERRAIN_RAY_GROUP, terrain=terrain_cfg)
+    gen = torch.Generator().manual_seed(4)
+    half = torch.tensor([terrain.size_x + 1.0, terrain.size_y + 1.0])  # 1 m beyond every edge
+    xy = (2 * torch.rand(n, 2, generator=gen) - 1) * half
+    start = torch.cat([xy, torch.full((n, 1), float(terrain.heights.max()) + 1.0)], dim=1)
+    for rays in (by_rays, by_grid):
+        rays.pnt.copy_(start[None])
+    d_rays, d_grid = by_rays.ground_distance().clone(), by_grid.ground_distance().clone()
+    hit = d_rays >= 0
+    assert torch.equal(hit, d_grid >= 0)
+    assert 0.9 < float(hit.float().mean()) < 1.0  # most points are over the terrain, some are not
+    torch.testing.assert_close(d_grid[hit], d_rays[hit], atol=2e-4, rtol=0)
+    # Many points fall in steep cells (risers, pit walls), where a wrong triangle split shows.
+    h = torch.as_tensor(terrain.heights)
+    c = ((xy[:, 0] + terrain.size_x) / terrain.horizontal_scale).floor().long().clamp(0, h.shape[1] - 2)
+    r = ((xy[:, 1] + terrain.size_y) / terrain.horizontal_scale).floor().long().clamp(0, h.shape[0] - 2)
+    corners = torch.stack([h[r, c], h[r, c + 1], h[r + 1, c], h[r + 1, c + 1]])
+    steep = (corners.amax(0) - corners.amin(0)) > 0.05
+    assert int((steep & hit[0]).sum()) >= 100

@@ -99,11 +99,14 @@ def make_humanoid_rough_env_cfg(play: bool = False) -> RlEnvCfg:
     cfg.curriculum["terrain_levels"] = CurriculumTermCfg(
         func=TerrainLevels, params={"terrain": terrain, "command_name": "base_velocity", "max_init_level": 5}
     )
+    # Read from the terrain's height grid: the surface the rays would hit (tested), without casting
+    # 187 rays per world at every height field twice a step (on the CPU that was 40 % of the step).
     cfg.observations["critic"].terms["height_scan"] = ObservationTermCfg(
-        func=HeightScan, params={"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0)}
+        func=HeightScan,
+        params={"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0), "terrain": terrain},
     )
     _replace_spawn_events(cfg)
-    _replace_fall_terminations(cfg)
+    _replace_fall_terminations(cfg, terrain)
     command = cfg.commands["base_velocity"].params
     command["lin_vel_x"], command["lin_vel_y"] = (0.0, 1.0), (0.0, 0.0)
     return cfg
@@ -122,12 +125,13 @@ def _replace_spawn_events(cfg: RlEnvCfg) -> None:
         cfg.events[name] = EventTermCfg(func=reset_root_on_terrain, mode="reset", params=params)
 
 
-def _replace_fall_terminations(cfg: RlEnvCfg) -> None:
+def _replace_fall_terminations(cfg: RlEnvCfg, terrain: TerrainCfg) -> None:
     # Heights above z = 0 mean nothing on terrain that spans +-1.2 m: measure above the ground.
     for name, term in list(cfg.terminations.items()):
         if term.func is mdp.root_height_below:
             cfg.terminations[name] = TerminationTermCfg(
-                func=RootHeightAboveTerrainBelow, params={"minimum_height": term.params["minimum_height"]}
+                func=RootHeightAboveTerrainBelow,
+                params={"minimum_height": term.params["minimum_height"], "terrain": terrain},
             )
 
 

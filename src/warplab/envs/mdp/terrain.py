@@ -4,7 +4,8 @@
   spawn point they give; on reset, worlds that walked far move up a level, those that fell short of
   their command move down.
 - ``reset_root_on_terrain`` (reset event): places the robot at its world's spawn point.
-- ``HeightScan`` (observation term): heights of the ground around the base, by ray casting.
+- ``HeightScan`` (observation term): heights of the ground around the base, by ray casting or from
+  the generated terrain's height grid.
 - ``RootHeightAboveTerrainBelow`` (termination term): the base came too close to the ground under it.
 
 The terrain comes from ``warplab.assets.terrain_generator`` (``add_terrain`` puts it in the scene).
@@ -142,9 +143,20 @@ class _DownwardRays:
     """Rays cast straight down from points around a body, yaw-aligned, at one geom group.
 
     The Warp arrays MuJoCo Warp's ``rays`` reads and writes are allocated once and viewed from torch.
+    With ``terrain`` (the ``TerrainCfg`` the scene's height fields were generated from), the ground
+    under each point is read from the generated height grid instead (``_TerrainGrid``): the same
+    surface, without casting rays at every geom.
     """
 
-    def __init__(self, env, offsets_xy: torch.Tensor, body: str | None, start_height: float, geom_group: int):
+    def __init__(
+        self,
+        env,
+        offsets_xy: torch.Tensor,
+        body: str | None,
+        start_height: float,
+        geom_group: int,
+        terrain: TerrainCfg | None = None,
+    ):
         sim = env.sim
         n, nray = env.num_envs, offsets_xy.shape[0]
         if not 0 <= geom_group <= 5:
@@ -158,6 +170,7 @@ class _DownwardRays:
         self._sim = sim
         self.start_height = float(start_height)
         self.offsets_xy = offsets_xy.to(device=env.device, dtype=torch.float32)
+        self._grid = None if terrain is None else _TerrainGrid(cached_terrain(terrain), env.device)
         group = [0] * 6
         group[geom_group] = 1
         # MuJoCo Warp's ``vec6`` (six floats): 1 includes a group, 0 excludes it.
@@ -173,8 +186,8 @@ class _DownwardRays:
         self.dist = wp.to_torch(self._dist)  # [N, nray]
         wp.to_torch(self._vec)[..., 2] = -1.0
 
-    def cast(self) -> torch.Tensor:
-        """``[num_envs, nray]`` distance from each ray's start down to the ground, m (-1: no hit)."""
+    def _place(self) -> None:
+        """Writes the rays' start points into ``pnt``: around the body, turned with its heading."""
         sim = self._sim
         pos = sim.xpos[:, self.body]
         yaw = yaw_from_quat(sim.xquat[:, self.body])
@@ -183,6 +196,20 @@ class _DownwardRays:
         self.pnt[..., 0] = pos[:, 0:1] + c * dx - s * dy
         self.pnt[..., 1] = pos[:, 1:2] + s * dx + c * dy
         self.pnt[..., 2] = pos[:, 2:3] + self.start_height
+
+    def cast(self) -> torch.Tensor:
+        """``[num_envs, nray]`` distance from each ray's start down to the ground, m (-1: no hit)."""
+        self._place()
+        return self.ground_distance()
+
+    def ground_distance(self) -> torch.Tensor:
+        """``cast`` from the start points already in ``pnt`` (``[num_envs, nray, 3]``, world frame)."""
+        if self._grid is not None:
+            ground, inside = self._grid.height_at(self.pnt[..., 0], self.pnt[..., 1])
+            distance = self.pnt[..., 2] - ground
+            self.dist.copy_(torch.where(inside & (distance >= 0), distance, -1.0))
+            return self.dist
+        sim = self._sim
         with wp.ScopedDevice(sim.wp_device):
             mjw.rays(
                 sim.model,
@@ -197,6 +224,43 @@ class _DownwardRays:
                 self._normal,
             )
         return self.dist
+
+
+class _TerrainGrid:
+    """The surface of a generated terrain's height fields, read at any (x, y) from its height grid.
+
+    MuJoCo draws each cell of a height field as two triangles split along the diagonal from sample
+    ``(r, c)`` to ``(r + 1, c + 1)`` (row r along y, column c along x); reading the height on those
+    triangles gives exactly the surface a ray cast down at the field hits (tested against MuJoCo
+    Warp's ``rays``), as a gather of four samples instead of a ray against every geom.
+    """
+
+    def __init__(self, terrain, device: torch.device):
+        self.heights = torch.as_tensor(terrain.heights, dtype=torch.float32, device=device)
+        """``[ny, nx]`` ground height at each sample, m."""
+        self.spacing = float(terrain.horizontal_scale)
+        self.size_x, self.size_y = float(terrain.size_x), float(terrain.size_y)
+
+    def height_at(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ground height under world points ``x``, ``y`` (same shape, m) and whether each lies over
+        the terrain (elsewhere the height is meaningless)."""
+        ny, nx = self.heights.shape
+        u = (x + self.size_x) / self.spacing
+        v = (y + self.size_y) / self.spacing
+        inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
+        c = u.floor().clamp(0, nx - 2)
+        r = v.floor().clamp(0, ny - 2)
+        fx = (u - c).clamp(0.0, 1.0)
+        fy = (v - r).clamp(0.0, 1.0)
+        flat = self.heights.flatten()
+        base = r.long() * nx + c.long()
+        z00, z10 = flat[base], flat[base + 1]
+        z01, z11 = flat[base + nx], flat[base + nx + 1]
+        # Below the diagonal (fx >= fy): triangle (r, c), (r, c + 1), (r + 1, c + 1); above it:
+        # (r, c), (r + 1, c + 1), (r + 1, c).
+        lower = z00 + fx * (z10 - z00) + fy * (z11 - z10)
+        upper = z00 + fy * (z01 - z00) + fx * (z11 - z01)
+        return torch.where(fx >= fy, lower, upper), inside
 
 
 def grid_offsets(size: tuple[float, float], resolution: float) -> torch.Tensor:
@@ -222,7 +286,9 @@ class HeightScan:
     copy), so the robot never shades the ground.
 
     Params: ``size`` (default (1.6, 1.0) m), ``resolution`` (0.1 m), ``body`` (None: the floating
-    base), ``start_height`` (5.0 m), ``clip`` ((-1.0, 1.0) m), ``geom_group`` (``TERRAIN_RAY_GROUP``).
+    base), ``start_height`` (5.0 m), ``clip`` ((-1.0, 1.0) m), ``geom_group`` (``TERRAIN_RAY_GROUP``),
+    ``terrain`` (None: cast rays; the scene's ``TerrainCfg``: read the ground from its height grid,
+    the same surface without ray casts, when the generated terrain is all there is to see).
 
     Returns: ``[num_envs, n_rays]`` base height minus ground height under each point, m, clipped to
     ``clip`` (on flat ground: the base height). A ray that hits nothing reads ``clip[1]``. Ray order:
@@ -248,6 +314,7 @@ class HeightScan:
             p.get("body"),
             float(p.get("start_height", 5.0)),
             int(p.get("geom_group", TERRAIN_RAY_GROUP)),
+            p.get("terrain"),
         )
         self.num_rays = self._rays.offsets_xy.shape[0]
 
@@ -266,7 +333,8 @@ class RootHeightAboveTerrainBelow:
     (one ray straight down; the terrain-relative form of ``root_height_below``).
 
     Params: ``minimum_height`` (m), ``start_height`` (5.0 m above the base), ``geom_group``
-    (``TERRAIN_RAY_GROUP``). A base over no ground at all (off the terrain) counts as fallen.
+    (``TERRAIN_RAY_GROUP``), ``terrain`` (as ``HeightScan``'s). A base over no ground at all (off
+    the terrain) counts as fallen.
     """
 
     def __init__(self, cfg, env):
@@ -280,6 +348,7 @@ class RootHeightAboveTerrainBelow:
             None,
             float(p.get("start_height", 5.0)),
             int(p.get("geom_group", TERRAIN_RAY_GROUP)),
+            p.get("terrain"),
         )
 
     def __call__(self, env, **_) -> torch.Tensor:

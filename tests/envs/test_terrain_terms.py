@@ -15,7 +15,13 @@ import pytest
 import torch
 
 import warplab
-from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, Terrain, TerrainCfg, add_terrain, cached_terrain
+from warplab.assets.terrain_generator import (
+    TERRAIN_RAY_GROUP,
+    Terrain,
+    TerrainCfg,
+    add_terrain,
+    cached_terrain,
+)
 from warplab.envs import CommandTermCfg, CurriculumTermCfg, EventTermCfg, ObservationTermCfg, RlEnv, mdp
 from warplab.envs.mdp.terrain import HeightScan, TerrainLevels, reset_root_on_terrain, terrain_levels_term
 

@@ -11,6 +11,7 @@
 #             with the update plain and as a CUDA graph (PpoCfg.graph_update); the task's own reset
 #             forward (positions/velocities); about 8 minutes with a warm cache;
 #   bench_v5  (group `v5`) the same for Humanoid-v5;
+#   rough     humanoid-velocity-rough at 4,096 worlds: bench (raw against env) and profile_step.py;
 #   tests     the GPU tests: the captured env step against the eager one, PPO on CUDA (graphed
 #             update included);
 #   graph     benchmarks/graph_check.py on the randomized, push and rough tasks;
@@ -29,13 +30,13 @@ export MUJOCO_GL=disable
 sections=" "
 for part in "${@:-all}"; do
   case "$part" in
-    all) sections+="warmup tests graph baseline bench bench_v5 compiled " ;;
+    all) sections+="warmup tests graph baseline bench bench_v5 rough compiled " ;;
     first) sections+="warmup tests graph baseline " ;;
     second) sections+="bench " ;;
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | compiled) sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 compiled, or first second third all)" >&2; exit 2 ;;
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled) sections+="$part " ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled, or first second third all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -60,6 +61,16 @@ section "bench: Humanoid-v5 at 4,096 and 8,192 worlds, managers plain and compil
 timeout 540 python3 -m warplab.bench --task Humanoid-v5 --num-envs 4096 8192 --steps 100 \
   --compile-managers both --graph-update both --json "$work/bench_v5.json" > "$work/bench_v5.txt" 2>&1
 tail -n 12 "$work/bench_v5.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants rough; then
+section "rough: bench (raw physics against the env step) and a profile of the captured step, 4,096 worlds"
+timeout 300 python3 -m warplab.bench --task humanoid-velocity-rough --num-envs 4096 --steps 50 \
+  --json "$work/bench_rough.json" > "$work/bench_rough.txt" 2>&1
+tail -n 4 "$work/bench_rough.txt" | tee -a "$work/summary.txt"
+timeout 240 python3 benchmarks/profile_step.py --task humanoid-velocity-rough --num-envs 4096 --steps 20 \
+  --out "$work" > "$work/profile_rough.txt" 2>&1
+grep -A 16 "^== " "$work/profile_rough.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants tests; then

@@ -55,7 +55,7 @@ def _pair(task: str, num_envs: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", ["humanoid-velocity-flat-dr", "Humanoid-v5"])
+@pytest.mark.parametrize("task", ["humanoid-velocity-flat-dr", "Humanoid-v5", "humanoid-velocity-rough"])
 def test_compiled_step_matches_the_plain_step(task):
     """Same seed, same actions: observations, rewards, dones and terminal observations agree to
     float rounding through resets, observation noise, randomization and pushes, and the random

@@ -22,6 +22,7 @@ import torch
 import warp as wp
 
 from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, TerrainCfg, cached_terrain
+from warplab.envs import draws
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.events import reset_root_state_uniform
 from warplab.envs.mdp.math import yaw_from_quat
@@ -88,7 +89,7 @@ class TerrainLevels:
         move_up = distance > self.half_tile
         move_down = (distance < 0.5 * speed * episode_s) & ~move_up
         level = self.levels + move_up.long() - move_down.long()
-        anywhere = torch.randint(0, self.num_levels, level.shape, generator=env.rng, device=level.device)
+        anywhere = draws.randint(0, self.num_levels, level.shape, env.rng, level.device)
         level = torch.where(level >= self.num_levels, anywhere, level.clamp(min=0))
         update = mask & (env.episode_length_buf > 0)
         self.levels.copy_(torch.where(update, level, self.levels))

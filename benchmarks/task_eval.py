@@ -384,6 +384,39 @@ def summarize_rough_cell(
     return out
 
 
+def record_rough_tile(
+    policy,
+    terrain_type: str,
+    difficulty: float,
+    path,
+    seconds: float = 10.0,
+    speed_m_s: float = 0.5,
+    build_env: Callable | None = None,
+    fps: float = 25.0,
+):
+    """An MP4 of one world walking forward at ``speed_m_s`` from the centre of a single tile of
+    ``terrain_type`` at ``difficulty`` (the terrain evaluation's setting, one cell); returns the path.
+    The camera follows the base as in ``warplab play``. Rendering needs an OpenGL backend
+    (``MUJOCO_GL=osmesa`` on a CPU)."""
+    from warplab.viz import record_qpos, render_frames, subsample_for_fps, write_mp4
+
+    rough = RoughEvalCfg(
+        types=(terrain_type,),
+        difficulties=(float(difficulty),),
+        speed_m_s=speed_m_s,
+        episode_s=float(seconds),
+    )
+    cfg, _ = rough_eval_cfg(rough)
+    env = (build_env or build_eval_env)(cfg, 1)
+    qpos, _ = record_qpos(env, policy.act_inference, seconds)
+    keep = subsample_for_fps(env.policy_dt, fps)
+    v = cfg.viewer
+    frames = render_frames(
+        env.mj_model, qpos[::keep], 640, 480, v.track_body, v.distance, v.elevation, v.azimuth
+    )
+    return write_mp4(frames, path, fps=1.0 / (keep * env.policy_dt))
+
+
 class _GroundHeight:
     """Ground height of a generated terrain under world points, m: the nearest height sample."""
 

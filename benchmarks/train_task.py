@@ -328,6 +328,13 @@ def main():
     ap.add_argument(
         "--rough-episode-s", type=float, default=20.0, help="episode of the terrain evaluation, s"
     )
+    ap.add_argument(
+        "--video-tile",
+        nargs=2,
+        metavar=("TYPE", "DIFFICULTY"),
+        help="after the evaluations, write tile_<TYPE>_<DIFFICULTY>.mp4: one world walking forward on a "
+        "single terrain tile (rough task; needs MUJOCO_GL=osmesa on a CPU)",
+    )
     args = ap.parse_args()
     ENV_SET.extend(args.env_set)
     out = Path(args.out)
@@ -358,6 +365,14 @@ def main():
         )
         with open(out / "eval.json", "w") as f:
             json.dump(result, f, indent=1)
+    if args.video_tile:
+        import task_eval
+
+        kind, difficulty = args.video_tile[0], float(args.video_tile[1])
+        path = task_eval.record_rough_tile(
+            policy, kind, difficulty, out / f"tile_{kind}_{difficulty:g}.mp4", build_env=_eval_env
+        )
+        print(f"video: {path}", flush=True)
 
 
 if __name__ == "__main__":

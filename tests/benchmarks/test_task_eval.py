@@ -208,3 +208,31 @@ def test_rough_evaluation_matches_a_recount():
         assert c["walked_off"] == np.mean([per_world["distance_m"][i] > 4.0 for i in rows])
         assert math.isfinite(c["forward_m"])
         assert ("height_change_m" in c) == (kind == "stairs_up") and c.get("height_change_m", 0.0) >= 0.0
+
+
+def test_a_tile_video_shows_one_world_on_its_tile(tmp_path):
+    """``record_rough_tile`` renders one world on a single stairs tile (OSMesa, in a fresh process:
+    MuJoCo reads ``MUJOCO_GL`` at its first import)."""
+    import os
+    import subprocess
+
+    import imageio.v2 as imageio
+
+    policy = ROOT / "benchmarks" / "results" / "humanoid_velocity_rough_4096_h100_policy.pt"
+    video = tmp_path / "tile.mp4"
+    script = (
+        "import sys; sys.path.insert(0, 'benchmarks'); import task_eval; "
+        "from warplab.rl.inference import load_policy; "
+        f"policy, _ = load_policy({str(policy)!r}, device='cpu'); "
+        f"print(task_eval.record_rough_tile(policy, 'stairs_up', 0.25, {str(video)!r}, seconds=0.4))"
+    )
+    env = {**os.environ, "MUJOCO_GL": "osmesa", "PYOPENGL_PLATFORM": "osmesa"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    with imageio.get_reader(video) as reader:
+        frames = [frame for frame in reader]
+    # 0.4 s of 20 ms policy steps, every 2nd kept for 25 fps: 10 frames of 640 x 480, not blank.
+    assert len(frames) == 10 and frames[0].shape == (480, 640, 3)
+    assert frames[-1].std() > 10

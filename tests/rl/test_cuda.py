@@ -193,3 +193,16 @@ def test_unequal_mini_batches_update_eagerly_with_a_warning():
     with pytest.warns(UserWarning, match="do not split into 3 equal mini-batches"):
         runner.learn(1)
     assert runner.ppo._graph is None
+
+
+def test_a_failed_capture_warns_once_and_updates_eagerly(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("capture refused")
+
+    monkeypatch.setattr(torch.cuda, "graph", refuse)
+    _, eager_records = _train(GRAPH_PPO, 2)
+    with pytest.warns(UserWarning, match="could not be captured") as caught:
+        graphed, graphed_records = _train(dataclasses.replace(GRAPH_PPO, graph_update=True), 2)
+    assert sum("could not be captured" in str(w.message) for w in caught) == 1
+    assert graphed.ppo._graph.failed is not None and graphed.ppo._graph.graph is None
+    _assert_close_records(graphed_records, eager_records)

@@ -72,6 +72,9 @@ class MiniBatchStepGraph:
             value.zero_()
         if self.graph is not None:
             self.graph.replay()
+        elif self.failed is not None:
+            # The rest of an update whose capture failed (later updates do not come here).
+            self.ppo.mini_batch_step(self.storage.gather(self.index), self.sums)
         elif self._warmups_left > 0:
             self._warmups_left -= 1
             stream = self._side_stream

@@ -11,6 +11,8 @@ from warplab.envs import draws
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import make_env_cfg
 
+from ._cfgs import task_env_pair
+
 
 def test_compiled_draws_keep_every_draw_in_order():
     """Draws with identical arguments, an unused draw, and draws of several shapes come out of a
@@ -45,13 +47,8 @@ def test_compiled_draws_keep_every_draw_in_order():
 
 
 def _pair(task: str, num_envs: int):
-    envs = []
-    for compiled in (False, True):
-        cfg = make_env_cfg(task)
-        cfg.num_envs, cfg.device, cfg.seed, cfg.compile_managers = num_envs, "cpu", 3, compiled
-        cfg.episode_length_s = 0.1  # resets every few steps
-        envs.append(RlEnv(cfg))
-    return envs
+    """A plain and a compiled env of ``task`` on the CPU, resetting every 5 steps."""
+    return task_env_pair(task, num_envs, "cpu", "compile_managers", episode_length_s=0.1)
 
 
 @pytest.mark.slow

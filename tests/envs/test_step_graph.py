@@ -12,6 +12,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import list_tasks, make_env_cfg
 
+from ._cfgs import task_env_pair
+
 # Operators that read a device value on the host (a sync) or copy host data to the device.
 _HOST_SYNC_OPS = {
     "_local_scalar_dense",  # .item(), float(t), bool(t)
@@ -78,13 +80,8 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 
 
 def _pair(task: str, num_envs: int):
-    envs = []
-    for graph in (False, True):
-        cfg = make_env_cfg(task)
-        cfg.num_envs, cfg.device, cfg.seed, cfg.graph_step = num_envs, "cuda", 3, graph
-        cfg.episode_length_s = 0.6  # resets every few steps
-        envs.append(RlEnv(cfg))
-    return envs
+    """An eager and a captured env of ``task`` on CUDA, resetting every 30 steps."""
+    return task_env_pair(task, num_envs, "cuda", "graph_step", episode_length_s=0.6)
 
 
 @pytest.mark.gpu

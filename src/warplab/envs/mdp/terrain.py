@@ -178,14 +178,15 @@ class _DownwardRays:
         self._geomgroup = wp.types.vector(length=6, dtype=wp.float32)(*group)
         with wp.ScopedDevice(sim.wp_device):
             self._pnt = wp.zeros((n, nray), dtype=wp.vec3)
-            self._vec = wp.zeros((n, nray), dtype=wp.vec3)
             self._dist = wp.zeros((n, nray), dtype=float)
-            self._geomid = wp.zeros((n, nray), dtype=int)
-            self._normal = wp.zeros((n, nray), dtype=wp.vec3)
-            self._bodyexclude = wp.full(nray, -1, dtype=int)
+            if self._grid is None:  # the rest is only what MuJoCo Warp's ``rays`` reads and writes
+                self._vec = wp.zeros((n, nray), dtype=wp.vec3)
+                self._geomid = wp.zeros((n, nray), dtype=int)
+                self._normal = wp.zeros((n, nray), dtype=wp.vec3)
+                self._bodyexclude = wp.full(nray, -1, dtype=int)
+                wp.to_torch(self._vec)[..., 2] = -1.0
         self.pnt = wp.to_torch(self._pnt)  # [N, nray, 3]
         self.dist = wp.to_torch(self._dist)  # [N, nray]
-        wp.to_torch(self._vec)[..., 2] = -1.0
 
     def _place(self) -> None:
         """Writes the rays' start points into ``pnt``: around the body, turned with its heading."""

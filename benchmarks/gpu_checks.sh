@@ -16,7 +16,15 @@
 #             update included);
 #   graph     benchmarks/graph_check.py on the randomized, push and rough tasks;
 #   baseline  rough's eager-vs-eager floor (two eager envs from one state);
-#   compiled  the captured step with compiled managers against the plain eager one.
+#   compiled  the captured step with compiled managers against the plain eager one;
+#   compiled_bench  (group `fast`) humanoid-velocity-flat and Humanoid-v5 at 4,096 and 8,192 worlds
+#             with compiled managers only, PPO update plain and graphed (about 6 minutes);
+#   warmstart two short trainings of humanoid-velocity-flat with compiled managers, one after the
+#             other: the second's start-up is the warm start with Inductor's and Triton's caches full;
+#   bg_getup  starts humanoid-getup training (GETUP_MINUTES, default 9.3) detached from the call
+#             (setsid), so it runs on across the next calls while the machine stays warm; its output
+#             goes to /tmp/bg/getup. Only correctness checks and carry calls belong beside it;
+#   bg_wait   waits for that training (and its evaluation) to end and packs it into $OUT/bg_getup.tgz.
 # Groups: first = warmup tests graph baseline (about 7 min cold), second = bench, v5 = bench_v5,
 # third = compiled, all = everything (over 10 minutes: split it into calls). Each call returns its
 # own checks.tgz. Memory over 10 M env steps was measured flat on 2026-11-25 (`--memory-env-steps
@@ -35,12 +43,38 @@ for part in "${@:-all}"; do
     second) sections+="bench " ;;
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled) sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled, or first second third all)" >&2; exit 2 ;;
+    fast) sections+="compiled_bench " ;;
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | warmstart | bg_getup | bg_wait)
+      sections+="$part " ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench warmstart bg_getup bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
 section() { echo "== $1" | tee -a "$work/summary.txt"; }
+
+if wants bg_getup; then
+section "humanoid-getup training started in the background (${GETUP_MINUTES:-9.3} min)"
+mkdir -p /tmp/bg/getup
+# setsid puts the run in a session of its own, so it outlives this call; the shell records its PID
+# before exec-ing Python, so bg_wait can wait on exactly that process.
+setsid bash -c 'echo $$ > /tmp/bg/getup.pid; exec python3 benchmarks/train_task.py --task humanoid-getup \
+  --num-envs 4096 --minutes "${GETUP_MINUTES:-9.3}" --out /tmp/bg/getup' \
+  > /tmp/bg/getup/log.txt 2>&1 < /dev/null &
+sleep 2
+echo "pid $(cat /tmp/bg/getup.pid)" | tee -a "$work/summary.txt"
+fi
+
+if wants bg_wait; then
+section "waiting for the background humanoid-getup training"
+pid=$(cat /tmp/bg/getup.pid 2>/dev/null)
+for _ in $(seq 1 ${BG_WAIT_S:-540}); do
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+  sleep 1
+done
+kill -0 "$pid" 2>/dev/null && echo "still running after ${BG_WAIT_S:-540} s: packing what is there" | tee -a "$work/summary.txt"
+tail -n 30 /tmp/bg/getup/log.txt | tee -a "$work/summary.txt"
+tar czf "$OUT/bg_getup.tgz" -C /tmp/bg getup
+fi
 
 if wants warmup; then
 section "warm-up"
@@ -108,5 +142,23 @@ timeout 240 python3 benchmarks/graph_check.py --compile-managers --json "$work/g
 grep -E '"(task|captured|max_output_difference|done_flags_differing|draws_follow_generator|safe)"' \
   "$work/graph_check_compiled.txt" | tee -a "$work/summary.txt"
 fi
+
+if wants compiled_bench; then
+section "bench: humanoid-velocity-flat and Humanoid-v5 at 4,096 and 8,192 worlds, managers compiled, PPO update plain and graphed"
+timeout 540 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 4096 8192 --steps 100 \
+  --compile-managers on --graph-update both --json "$work/bench_compiled.json" > "$work/bench_compiled.txt" 2>&1
+tail -n 12 "$work/bench_compiled.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants warmstart; then
+section "warm start: two short trainings with compiled managers, the second with full compile caches"
+for run in 1 2; do
+  timeout 150 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 --minutes 0.8 \
+    --evaluators --env-set compile_managers true --out "$work/warmstart_$run" > "$work/warmstart_$run.txt" 2>&1
+  python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print('run', sys.argv[2], 'startup_s', round(t['startup_s'], 1), 'first iteration done at', round(t['curve'][0]['wall_s'], 1), 's; iterations', t['iterations'])" \
+    "$work/warmstart_$run/train.json" "$run" | tee -a "$work/summary.txt"
+done
+fi
+
 
 tar czf "$OUT/checks.tgz" -C "$OUT" checks && rm -rf "$work"

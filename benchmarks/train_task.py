@@ -13,7 +13,7 @@ per push strength.
 
 ``--evaluate-only CHECKPOINT`` skips training and evaluates a saved policy (on the CPU too):
 
-  python3 benchmarks/train_task.py --evaluate-only benchmarks/results/humanoid_getup_4096_h100_finetune_policy.pt \
+  python3 benchmarks/train_task.py --evaluate-only benchmarks/results/humanoid_getup_4096_h200_scratch_policy.pt \
       --eval-envs 256 --out /tmp/getup_eval
 """
 

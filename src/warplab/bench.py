@@ -65,7 +65,7 @@ class BenchArgs:
     tf32_matmul: bool = False
     compile_managers: str = "off"
     reset_forward: str = "task"
-    graph_update: str = "off"
+    graph_update: str = "agent"
 
 
 def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
@@ -125,10 +125,11 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--graph-update",
-        choices=("off", "on", "both"),
-        default="off",
-        help="measurement 4 with the agent's ppo.graph_update (the PPO mini-batch step as a CUDA graph): off "
-        "(default), on, or both (the row gets the plain and the graphed PPO iterations, one after the other)",
+        choices=("agent", "off", "on", "both"),
+        default="agent",
+        help="measurement 4 with the agent's ppo.graph_update (the PPO mini-batch step as a CUDA graph): agent "
+        "(default: the agent config's own setting, on unless the task turns it off), off, on, or both (the "
+        "row gets the plain and the graphed PPO iterations, one after the other)",
     )
     return ap
 
@@ -473,14 +474,15 @@ def bench_one(
     tf32_matmul: bool = False,
     compile_managers: bool = False,
     reset_forward: str | None = None,
-    graph_update: str = "off",
+    graph_update: str = "agent",
 ) -> dict:
     """One row: every measurement for ``task`` with ``num_envs`` worlds.
 
     ``on_first_step()`` runs right after the env's first step (before anything is measured);
     ``memory_env_steps`` > 0 adds ``memory_over_steps`` (see ``_memory_over_steps``); ``tf32_matmul``
-    turns the agent's ``ppo.tf32_matmul`` on for measurement 4; ``graph_update`` (off, on, both) its
-    ``ppo.graph_update`` (both: measurement 4 plain, then again graphed, as ``ppo_graphed_*``).
+    turns the agent's ``ppo.tf32_matmul`` on for measurement 4; ``graph_update`` (agent, off, on, both) its
+    ``ppo.graph_update`` (agent: as the agent config has it; both: measurement 4 plain, then again
+    graphed, as ``ppo_graphed_*``).
     ``reset_forward`` None keeps the task's setting."""
     import torch
 
@@ -554,8 +556,11 @@ def bench_one(
     if agent_cfg is not None:
         agent_cfg.ppo.tf32_matmul = agent_cfg.ppo.tf32_matmul or tf32_matmul
         row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul
-        agent_cfg.ppo.graph_update = agent_cfg.ppo.graph_update or graph_update == "on"
-        row["ppo_graph_update"] = agent_cfg.ppo.graph_update
+        if graph_update != "agent":
+            # "both" measures the plain update first, then the graphed one below.
+            agent_cfg.ppo.graph_update = graph_update == "on"
+        # Whether the update really replays a graph: the setting is ignored on the CPU.
+        row["ppo_graph_update"] = agent_cfg.ppo.graph_update and torch.device(env.device).type == "cuda"
         row.update(_ppo_iterations(env, agent_cfg, seed, steps))
         if graph_update == "both":
             graphed = dataclasses.replace(

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
-GETUP_CHECKPOINT = ROOT / "benchmarks" / "results" / "humanoid_getup_4096_h100_finetune_policy.pt"
+GETUP_CHECKPOINT = ROOT / "benchmarks" / "results" / "humanoid_getup_4096_h200_scratch_policy.pt"
 
 
 def _load_task_eval():

@@ -3,20 +3,25 @@ and compiles without graph breaks (``warplab.envs.compiled``, ``warplab.envs.dra
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from torch._dynamo.utils import counters
 
 from warplab.envs import draws
+from warplab.envs.compiled import _traced
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import make_env_cfg
 
 from ._cfgs import task_env_pair
 
 
-def test_compiled_draws_keep_every_draw_in_order():
-    """Draws with identical arguments, an unused draw, and draws of several shapes come out of a
-    compiled function as they come out of the plain one."""
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_compiled_draws_keep_every_draw_in_order(backend):
+    """Draws with identical arguments, unused draws (the last one too), and draws of several shapes
+    come out of a compiled function as they come out of the plain one, and the generator ends in the
+    same state: Inductor neither merges, reorders nor drops a draw."""
     gen = torch.Generator().manual_seed(0)
     draws.register_generator(gen)
     state = torch.zeros(6)
@@ -27,23 +32,46 @@ def test_compiled_draws_keep_every_draw_in_order():
         draws.randn((3,), gen, "cpu")  # unused: must still be drawn
         c = draws.randint(0, 5, 6, gen, "cpu")
         state.copy_(torch.where(x > 0, a, state))
+        draws.rand((2,), gen, "cpu")  # unused and last: kept only through chain_ends()
         return 2.0 * a - 1.0 + 0.5 * b, c
-
-    def traced(x):
-        draws.restart_chain()
-        return f(x)
 
     x = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, 1.0])
     gen.manual_seed(0)
     expected = [f(x) for _ in range(3)]
-    expected_state = state.clone()
+    expected_state, expected_gen = state.clone(), gen.get_state()
     state.zero_()
     gen.manual_seed(0)
-    compiled = torch.compile(traced, fullgraph=True, backend="aot_eager")
-    got = [compiled(x) for _ in range(3)]
+    # As warplab.envs.compiled wraps a phase: a fresh chain, and the chain's ends returned.
+    compiled = torch.compile(functools.partial(_traced, f), fullgraph=True, backend=backend)
+    got = [compiled(x)[0] for _ in range(3)]
     for e, g in zip(expected, got, strict=True):
         assert torch.equal(e[0], g[0]) and torch.equal(e[1], g[1])
     assert torch.equal(expected_state, state)
+    assert torch.equal(expected_gen, gen.get_state())
+
+
+def test_compiled_draws_are_cached_by_inductor():
+    """A function that draws compiles into Inductor's on-disk cache and is found there the next
+    time (as in a second process, after ``torch._dynamo.reset()``): the draw operator carries no
+    effect (Inductor bypassed its cache for every graph with one) and names its generator by a
+    registry index that does not change between processes, not by ``id``."""
+    gen = torch.Generator().manual_seed(1)
+    index = draws.register_generator(gen)
+    assert draws.register_generator(gen) == index  # registering again changes nothing
+
+    def f(x):
+        return x * draws.rand((5,), gen, "cpu") + draws.randn((5,), gen, "cpu")
+
+    x = torch.ones(5)
+    torch._dynamo.reset()
+    counters.clear()
+    torch.compile(functools.partial(_traced, f), fullgraph=True)(x)
+    assert counters["inductor"]["fxgraph_cache_bypass"] == 0
+    hits = counters["inductor"]["fxgraph_cache_hit"]
+    torch._dynamo.reset()
+    torch.compile(functools.partial(_traced, f), fullgraph=True)(x)
+    assert counters["inductor"]["fxgraph_cache_hit"] == hits + 1
+    assert counters["inductor"]["fxgraph_cache_bypass"] == 0
 
 
 def _pair(task: str, num_envs: int):
@@ -103,9 +131,9 @@ def test_many_compiled_envs_in_one_process_all_compile():
     assert counters["stats"]["unique_graphs"] - graphs_before >= 10
 
 
-def test_compile_flag_without_ordered_draws_is_a_config_error(monkeypatch):
-    """On a torch that cannot define the ordered draw operator, the plain step still works and the
-    flag is refused with the reason, instead of compiling a step whose draws may be reordered."""
+def test_compile_flag_without_the_draw_operator_is_a_config_error(monkeypatch):
+    """On a torch that cannot define the draw operator, the plain step still works and the flag is
+    refused with the reason, instead of compiling a step cut at every draw."""
     from warplab.envs import compiled
     from warplab.envs.managers.term import ConfigError
 
@@ -119,18 +147,15 @@ def test_compile_flag_without_ordered_draws_is_a_config_error(monkeypatch):
         RlEnv(cfg)
 
 
-def test_draw_operator_is_ordered_through_either_torch_api():
-    """The draw operator is declared ordered with ``CustomOpDef.register_effect`` where torch has it,
-    and through ``torch._higher_order_ops.effects`` where it does not (an older torch, such as a GPU
-    machine's): both leave the same effect on the operator, and the operator draws what torch draws."""
-    from torch._higher_order_ops import effects
-
+def test_draw_operator_draws_what_torch_draws():
+    """Called directly, the operator draws from the registered generator exactly what torch's own
+    draw gives with that generator; an index nobody registered is refused."""
     assert draws.COMPILED_DRAWS_UNAVAILABLE is None
-    assert effects._get_effect(draws._DRAW_OP._opoverload) == effects._EffectType.ORDERED
-    op, why = draws._define_draw_op("warplab_test::draw_older_torch", use_register_effect=False)
+    op, why = draws._define_draw_op("warplab_test::draw")
     assert why is None
-    assert effects._get_effect(op._opoverload) == effects._EffectType.ORDERED
     gen = torch.Generator().manual_seed(5)
-    draws.register_generator(gen)
-    got = op(None, id(gen), "randn", [4, 3], torch.device("cpu"), 0, 0)
+    index = draws.register_generator(gen)
+    got = op(None, index, "randn", [4, 3], torch.device("cpu"), 0, 0)
     torch.testing.assert_close(got, torch.randn(4, 3, generator=torch.Generator().manual_seed(5)))
+    with pytest.raises(KeyError, match="never registered"):
+        op(None, 10_000, "rand", [2], torch.device("cpu"), 0, 0)

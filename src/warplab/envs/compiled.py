@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from warplab.envs.draws import COMPILED_DRAWS_UNAVAILABLE, register_generator, restart_chain
+from warplab.envs.draws import COMPILED_DRAWS_UNAVAILABLE, chain_ends, register_generator, restart_chain
 from warplab.envs.managers.term import ConfigError
 
 if TYPE_CHECKING:
@@ -82,7 +82,13 @@ def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
 
 def _traced(fn: Callable, *args):
     restart_chain()
-    return fn(*args)
+    result = fn(*args)
+    # The chain's last draws are returned too, so that Inductor keeps every draw (warplab.envs.draws).
+    ends = chain_ends()
+    # Emptied again before returning: Dynamo replays the chain's dict after each compiled call, and a
+    # non-empty one fails the guard it holds on that dict at the next phase's entry (a recompile).
+    restart_chain()
+    return result, ends
 
 
 class _CompiledAfterFirstCall:
@@ -100,6 +106,7 @@ class _CompiledAfterFirstCall:
 
     def __call__(self, *args):
         if self._called:
-            return self._compiled(*args)
+            result, _draws = self._compiled(*args)
+            return result
         self._called = True
         return self._fn(*args)

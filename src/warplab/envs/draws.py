@@ -8,18 +8,29 @@ into dozens of pieces (``RlEnvCfg.compile_managers``).
 
 These helpers call ``torch.rand``/``randn``/``randint`` directly when run eagerly. Under
 compilation they call a custom operator that runs the same call on the same generator (looked up
-by the generator's ``id``, registered with ``register_generator``). The compiled code must keep
-every draw, in program order, even two with identical arguments or one whose result is unused:
+by a registry index, given by ``register_generator``). The compiled code must keep every draw, in
+program order, even two with identical arguments or one whose result is unused. To the compiler
+the operator is a pure function of its inputs, so the order is written into the data:
 
-- the operator is declared *ordered* (an effect), so it is never dropped or merged;
-- each draw takes the previous draw of the compiled function as an input it does not read. The
-  effect alone did not keep the order: Inductor moved a draw of the reset events ahead of two
-  others (torch 2.13), and the model fields of reset worlds came out different. A data
-  dependency is an order no scheduler may change.
+- each draw takes the previous draw of the compiled function as an input it does not read, so no
+  scheduler can move one draw ahead of another and no two draws have the same inputs (none is
+  merged with another);
+- the compiled function returns the last draw of each chain beside its own result
+  (``chain_ends``), so every draw is an ancestor of an output and none is dropped as dead code.
+
+An earlier version also declared the operator ordered (an effect). The effect alone did not keep
+the order (Inductor moved a draw of the reset events ahead of two others, torch 2.13), and it made
+Inductor refuse its on-disk cache for every graph holding a draw ("Can't cache HigherOrderOperator:
+with_effects"), so each process compiled three of the step's four phases from scratch.
 
 So a compiled step draws exactly the numbers the eager step draws. A compiled function must call
-``restart_chain()`` first (``warplab.envs.compiled`` does), so that its first draw depends on
-nothing from an earlier function.
+``restart_chain()`` first and return ``chain_ends()`` (``warplab.envs.compiled`` does both), so
+that its first draw depends on nothing from an earlier function and its last one is kept; it calls
+``restart_chain()`` again before returning, so that no draw stays referenced between calls.
+
+The registry index, not the generator's ``id``, is what the compiled graph holds: it is the same
+number in every process that registers its generators in the same order, so a second run finds
+the graphs of the first in Inductor's cache.
 """
 
 from __future__ import annotations
@@ -28,7 +39,10 @@ from collections.abc import Sequence
 
 import torch
 
-_GENERATORS: dict[int, torch.Generator] = {}
+_GENERATORS: list[torch.Generator] = []
+"""Registered generators; compiled draws name one by its index here."""
+_INDEX: dict[int, int] = {}
+"""``id(generator)`` -> its index in ``_GENERATORS``."""
 _LAST_DRAW: dict[int, torch.Tensor] = {}
 """The latest draw of each generator in the function being compiled (the next one waits for it)."""
 
@@ -38,48 +52,44 @@ def restart_chain() -> None:
     _LAST_DRAW.clear()
 
 
-def register_generator(generator: torch.Generator) -> None:
-    """Makes ``generator`` reachable from compiled code (call once, eagerly, before compiling)."""
-    _GENERATORS[id(generator)] = generator
+def chain_ends() -> tuple[torch.Tensor, ...]:
+    """The last draw of each generator since ``restart_chain()``: return these from the compiled
+    function beside its result, so that the compiler keeps every draw (see the module docstring)."""
+    return tuple(_LAST_DRAW.values())
 
 
-def _generator(generator_id: int) -> torch.Generator:
-    generator = _GENERATORS.get(generator_id)
-    if generator is None:
+def register_generator(generator: torch.Generator) -> int:
+    """Makes ``generator`` reachable from compiled code (call once, eagerly, before compiling);
+    returns its registry index. Registering it again returns the same index."""
+    key = id(generator)
+    index = _INDEX.get(key)
+    if index is None or _GENERATORS[index] is not generator:
+        index = _INDEX[key] = len(_GENERATORS)
+        _GENERATORS.append(generator)
+    return index
+
+
+def _generator(index: int) -> torch.Generator:
+    if not 0 <= index < len(_GENERATORS):
         raise KeyError(
             "a compiled draw names a generator that was never registered; call "
             "warplab.envs.draws.register_generator(env.rng) before compiling"
         )
-    return generator
+    return _GENERATORS[index]
 
 
-def _mark_ordered(op, use_register_effect: bool = True) -> None:
-    """Declares the custom operator ``op`` ordered (an effect): compiled code keeps each call and
-    their order, though the operator looks pure to the compiler. Recent torch has
-    ``CustomOpDef.register_effect``; before it, the effects table of ``torch._higher_order_ops``
-    takes the operator's overload (``use_register_effect=False`` takes that path on any torch)."""
-    if use_register_effect and hasattr(op, "register_effect"):
-        from torch._library.effects import EffectType
-
-        op.register_effect(EffectType.ORDERED)
-        return
-    from torch._higher_order_ops import effects
-
-    effects._register_effectful_op(op._opoverload, effects._EffectType.ORDERED)
-
-
-def _define_draw_op(name: str = "warplab::draw", use_register_effect: bool = True):
+def _define_draw_op(name: str = "warplab::draw"):
     """The draw operator ``name``, or None with the reason where this torch cannot define it.
 
-    Only compiled steps need it; the plain step calls torch's draws directly, so an older torch
-    (effects on custom operators are recent) still runs every env, just not ``compile_managers``.
+    Only compiled steps need it; the plain step calls torch's draws directly, so a torch without
+    ``torch.library.custom_op`` still runs every env, just not ``compile_managers``.
     """
     try:
 
         @torch.library.custom_op(name, mutates_args=())
         def draw_op(
             after: torch.Tensor | None,
-            generator_id: int,
+            generator_index: int,
             kind: str,
             shape: list[int],
             device: torch.device,
@@ -87,7 +97,7 @@ def _define_draw_op(name: str = "warplab::draw", use_register_effect: bool = Tru
             high: int,
         ) -> torch.Tensor:
             # ``after`` is only there to order the draws (see the module docstring).
-            generator = _generator(generator_id)
+            generator = _generator(generator_index)
             if kind == "rand":
                 return torch.rand(shape, generator=generator, device=device)
             if kind == "randn":
@@ -95,13 +105,12 @@ def _define_draw_op(name: str = "warplab::draw", use_register_effect: bool = Tru
             return torch.randint(low, high, shape, generator=generator, device=device)
 
         @draw_op.register_fake
-        def _(after, generator_id, kind, shape, device, low, high):
+        def _(after, generator_index, kind, shape, device, low, high):
             dtype = torch.long if kind == "randint" else torch.float32
             return torch.empty(shape, dtype=dtype, device=device)
 
-        _mark_ordered(draw_op, use_register_effect)
     except (ImportError, AttributeError, RuntimeError, TypeError) as error:
-        return None, f"torch {torch.__version__} cannot define an ordered custom operator ({error!r})"
+        return None, f"torch {torch.__version__} cannot define a custom operator ({error!r})"
     return draw_op, None
 
 
@@ -114,11 +123,13 @@ def _shape(shape: int | Sequence[int]) -> list[int]:
 
 
 def _compiled_draw(generator, kind: str, shape, device, low: int = 0, high: int = 0) -> torch.Tensor:
-    key = id(generator)
+    index = _INDEX.get(id(generator))
+    if index is None:
+        _generator(-1)  # raises: the generator was never registered
     out = torch.ops.warplab.draw(
-        _LAST_DRAW.get(key), key, kind, _shape(shape), torch.device(device), int(low), int(high)
+        _LAST_DRAW.get(index), index, kind, _shape(shape), torch.device(device), int(low), int(high)
     )
-    _LAST_DRAW[key] = out
+    _LAST_DRAW[index] = out
     return out
 
 

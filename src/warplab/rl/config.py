@@ -61,12 +61,13 @@ class PpoCfg:
     tf32_matmul: bool = False
     """Let the update's float32 matmuls on CUDA use TF32 (10-bit mantissa, several times the FP32
     rate on Ampere and later GPUs); collection stays in FP32. Off until learning curves show no harm."""
-    graph_update: bool = False
+    graph_update: bool = True
     """On CUDA, record one mini-batch step (gather, forward, losses, backward, gradient clipping,
     Adam) as a CUDA graph at the first update and replay it for every mini-batch after: the host
     then launches one graph instead of some hundred kernels a mini-batch. Same numbers as the eager
     step. Needs the samples (num_steps_per_env x worlds) to split into equal mini-batches, else the
-    update runs eagerly with a warning. Ignored on the CPU. Off until measured on a GPU."""
+    update runs eagerly with a warning. Ignored on the CPU. On an H200 (humanoid-velocity-flat,
+    4,096 worlds) the update takes 0.05 s an iteration instead of 0.12 s."""
 
 
 @dataclass

@@ -243,7 +243,9 @@ class PPO:
             if rest:
                 warnings.warn(
                     f"PpoCfg.graph_update: {storage.batch_size} samples do not split into "
-                    f"{self.cfg.num_mini_batches} equal mini-batches; the update runs eagerly",
+                    f"{self.cfg.num_mini_batches} equal mini-batches; the update runs eagerly (make "
+                    "num_envs x num_steps_per_env a multiple of num_mini_batches, or set "
+                    "graph_update=False to silence this)",
                     stacklevel=3,
                 )
                 self._graph_update = False

@@ -22,7 +22,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "libraries.py"
 @pytest.mark.slow
 def test_two_libraries_on_the_cpu(tmp_path):
     command = [
-        sys.executable, str(SCRIPT), "--task", "cartpole-balance", "--num-envs", "8", "--minutes", "0.15",
+        sys.executable, str(SCRIPT), "--task", "cartpole-balance", "--num-envs", "8", "--minutes", "0.4",
         "--libraries", "rsl_rl", "sb3", "--device", "cpu", "--torch-threads", "1", "--out", str(tmp_path),
     ]  # fmt: skip
     subprocess.run(command, check=True, timeout=300)
@@ -35,7 +35,7 @@ def test_two_libraries_on_the_cpu(tmp_path):
         assert "error" not in record, record.get("error")
         assert record["library"] == name and record["version"]
         assert 0 < record["startup_s"] < record["wall_s"]
-        assert record["wall_s"] >= 0.15 * 60
+        assert record["wall_s"] >= 0.4 * 60
         assert record["env_steps"] > 0 and record["env_steps"] % 8 == 0
         assert record["env_steps_per_s"] > record["env_steps_per_s_overall"] > 0
         assert record["settings"] and isinstance(record["deviations"], list)
@@ -44,7 +44,9 @@ def test_two_libraries_on_the_cpu(tmp_path):
             set(row) == {"wall_s", "env_steps", "return", "length", "episodes"} for row in curve
         )
         assert [row["wall_s"] for row in curve] == sorted(row["wall_s"] for row in curve)
-        assert record["final_return"] == [r["return"] for r in curve if r["return"] is not None][-1]
+        # Start-up takes about half of the 24 s on a 2-core CPU; if no episode ended, there is no return.
+        returns = [r["return"] for r in curve if r["return"] is not None]
+        assert record["final_return"] == (returns[-1] if returns else None)
     # The same rollout length for both: the task's num_steps_per_env (32) of 8 worlds.
     assert summary["libraries"]["rsl_rl"]["curve"][0]["env_steps"] == 32 * 8
     assert summary["libraries"]["sb3"]["settings"]["args"]["n_steps"] == 32

@@ -45,6 +45,24 @@ def test_collection_never_syncs_with_the_host():
     assert runner.storage.rewards.is_cuda
 
 
+def test_iterations_log_torch_device_memory():
+    """Each iteration reports the memory held by torch's allocator, read without a sync; it holds at
+    least the rollout storage and does not grow from one iteration to the next."""
+    runner = _runner()
+    runner.learn(2)
+    first = dict(runner.last_scalars)
+    runner.learn(3)
+    storage_mib = (
+        sum(t.numel() * t.element_size() for t in (runner.storage.rewards, runner.storage.actions)) / 2**20
+    )
+    assert first["Perf/torch_memory_allocated_mib"] >= storage_mib
+    assert (
+        runner.last_scalars["Perf/torch_memory_reserved_mib"]
+        >= runner.last_scalars["Perf/torch_memory_allocated_mib"]
+    )
+    assert runner.last_scalars["Perf/torch_memory_allocated_mib"] == first["Perf/torch_memory_allocated_mib"]
+
+
 @pytest.mark.parametrize("schedule", ["adaptive", "fixed"])
 def test_ppo_update_never_syncs_with_the_host(schedule):
     """The whole update (20 mini-batches here, as in the velocity tasks' config: 5 epochs of 4),
@@ -97,13 +115,18 @@ def test_optimizer_state_moves_across_devices(tmp_path, saved_on, loaded_on):
     assert all(torch.isfinite(p).all() for p in second.policy.parameters())
 
 
-def test_resume_continues_exactly_on_cuda(tmp_path):
-    straight = _runner()
+@pytest.mark.parametrize("graph_update", [False, True])
+def test_resume_continues_exactly_on_cuda(tmp_path, graph_update):
+    """Resumed after 3 iterations, a run ends where the uninterrupted one does. With the graphed
+    update, the resumed run records its graph again (after 3 eager warm-up mini-batches) where the
+    uninterrupted one replays: the graph must compute what the eager steps compute."""
+    ppo = PpoCfg(num_steps_per_env=8, num_learning_epochs=2, num_mini_batches=2, graph_update=graph_update)
+    straight = _runner(ppo=ppo)
     straight.learn(5)
-    first = _runner()
+    first = _runner(ppo=ppo)
     first.learn(3)
     first.save(tmp_path / "model_3.pt")
-    resumed = _runner()
+    resumed = _runner(ppo=ppo)
     resumed.load(tmp_path / "model_3.pt")
     resumed.learn(2)
     assert_same_tensors(resumed.policy.state_dict(), straight.policy.state_dict())
@@ -112,9 +135,10 @@ def test_resume_continues_exactly_on_cuda(tmp_path):
 
 # The mini-batch step as a CUDA graph (PpoCfg.graph_update) -------------------------------------
 
-GRAPH_PPO = PpoCfg(num_steps_per_env=8, num_learning_epochs=5, num_mini_batches=4)
-"""2,048 samples (256 worlds x 8 steps) in 4 mini-batches of 512: 20 steps an update, so the first
-update warms up (3), records (1) and replays (16)."""
+GRAPH_PPO = PpoCfg(num_steps_per_env=8, num_learning_epochs=5, num_mini_batches=4, graph_update=False)
+"""The eager baseline: 2,048 samples (256 worlds x 8 steps) in 4 mini-batches of 512, 20 steps an
+update, so that with ``graph_update=True`` the first update warms up (3), records (1) and replays
+(16)."""
 
 
 def _train(ppo: PpoCfg, iterations: int, load_optimizer_after: int | None = None):

@@ -103,6 +103,8 @@ def test_tensorboard_files_checkpoints_and_resolved_config(tmp_path):
     }
     assert expected <= tags, expected - tags
     assert [event.step for event in events.Scalars("Loss/value")] == [1, 2, 3]
+    # Device memory is logged on CUDA only: there is none to speak of on the CPU.
+    assert not any(tag.startswith("Perf/torch_memory") for tag in tags)
 
 
 def test_lines_on_a_non_terminal(capsys):

@@ -62,6 +62,18 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _memory_scalars(device: torch.device) -> dict[str, float]:
+    """Device memory held by torch's caching allocator, MiB (CUDA only: empty elsewhere). Read from
+    the allocator's own counters on the host, so it costs no sync; logged every iteration so that a
+    long run shows any growth."""
+    if device.type != "cuda":
+        return {}
+    return {
+        "Perf/torch_memory_allocated_mib": torch.cuda.memory_allocated(device) / 2**20,
+        "Perf/torch_memory_reserved_mib": torch.cuda.memory_reserved(device) / 2**20,
+    }
+
+
 class OnPolicyRunner:
     """Trains an `ActorCritic` with PPO on any env that follows `VecEnv` (see docs/training.md).
 
@@ -210,6 +222,7 @@ class OnPolicyRunner:
                         "Perf/collection_time_s": collection_s,
                         "Perf/learning_time_s": learning_s,
                         "Perf/total_env_steps": float(samples * self.iteration),
+                        **_memory_scalars(self.device),
                     }
                 )
                 self.last_scalars = scalars

@@ -21,10 +21,12 @@
 #             with compiled managers only, PPO update plain and graphed (about 6 minutes);
 #   warmstart two short trainings of humanoid-velocity-flat with compiled managers, one after the
 #             other: the second's start-up is the warm start with Inductor's and Triton's caches full;
-#   bg_getup  starts humanoid-getup training (GETUP_MINUTES, default 9.3) detached from the call
-#             (setsid), so it runs on across the next calls while the machine stays warm; its output
-#             goes to /tmp/bg/getup. Only correctness checks and carry calls belong beside it;
-#   bg_wait   waits for that training (and its evaluation) to end and packs it into $OUT/bg_getup.tgz.
+#   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
+#             worlds (default 4,096) for BG_MINUTES (default 9.3), detached from the call (setsid), so
+#             it runs on across the next calls while the machine stays warm; BG_ARGS adds options
+#             (e.g. "--init-from FILE"); output in /tmp/bg/train. Only correctness checks and carry
+#             calls belong beside it (it shares the GPU);
+#   bg_wait   waits for that training (and its evaluation) to end and packs it into $OUT/bg_train.tgz.
 # Groups: first = warmup tests graph baseline (about 7 min cold), second = bench, v5 = bench_v5,
 # third = compiled, all = everything (over 10 minutes: split it into calls). Each call returns its
 # own checks.tgz. Memory over 10 M env steps was measured flat on 2026-11-25 (`--memory-env-steps
@@ -44,36 +46,37 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | warmstart | bg_getup | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | warmstart | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench warmstart bg_getup bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench warmstart bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
 section() { echo "== $1" | tee -a "$work/summary.txt"; }
 
-if wants bg_getup; then
-section "humanoid-getup training started in the background (${GETUP_MINUTES:-9.3} min)"
-mkdir -p /tmp/bg/getup
+if wants bg_train; then
+section "${BG_TASK:-humanoid-getup} training started in the background (${BG_MINUTES:-9.3} min)"
+mkdir -p /tmp/bg/train
 # setsid puts the run in a session of its own, so it outlives this call; the shell records its PID
 # before exec-ing Python, so bg_wait can wait on exactly that process.
-setsid bash -c 'echo $$ > /tmp/bg/getup.pid; exec python3 benchmarks/train_task.py --task humanoid-getup \
-  --num-envs 4096 --minutes "${GETUP_MINUTES:-9.3}" --out /tmp/bg/getup' \
-  > /tmp/bg/getup/log.txt 2>&1 < /dev/null &
+BG_TASK=${BG_TASK:-humanoid-getup} BG_MINUTES=${BG_MINUTES:-9.3} BG_ARGS=${BG_ARGS:-} BG_WORLDS=${BG_WORLDS:-4096} \
+  setsid bash -c 'echo $$ > /tmp/bg/train.pid; exec python3 benchmarks/train_task.py --task "$BG_TASK" \
+  --num-envs "$BG_WORLDS" --minutes "$BG_MINUTES" --out /tmp/bg/train $BG_ARGS' \
+  > /tmp/bg/train/log.txt 2>&1 < /dev/null &
 sleep 2
-echo "pid $(cat /tmp/bg/getup.pid)" | tee -a "$work/summary.txt"
+echo "pid $(cat /tmp/bg/train.pid)" | tee -a "$work/summary.txt"
 fi
 
 if wants bg_wait; then
-section "waiting for the background humanoid-getup training"
-pid=$(cat /tmp/bg/getup.pid 2>/dev/null)
+section "waiting for the background training"
+pid=$(cat /tmp/bg/train.pid 2>/dev/null)
 for _ in $(seq 1 ${BG_WAIT_S:-540}); do
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
   sleep 1
 done
 kill -0 "$pid" 2>/dev/null && echo "still running after ${BG_WAIT_S:-540} s: packing what is there" | tee -a "$work/summary.txt"
-tail -n 30 /tmp/bg/getup/log.txt | tee -a "$work/summary.txt"
-tar czf "$OUT/bg_getup.tgz" -C /tmp/bg getup
+tail -n 30 /tmp/bg/train/log.txt | tee -a "$work/summary.txt"
+tar czf "$OUT/bg_train.tgz" -C /tmp/bg train
 fi
 
 if wants warmup; then

@@ -69,12 +69,15 @@ def register_generator(generator: torch.Generator) -> int:
     return index
 
 
+_UNREGISTERED = (
+    "a compiled draw names a generator that was never registered; call "
+    "warplab.envs.draws.register_generator(env.rng) before compiling"
+)
+
+
 def _generator(index: int) -> torch.Generator:
     if not 0 <= index < len(_GENERATORS):
-        raise KeyError(
-            "a compiled draw names a generator that was never registered; call "
-            "warplab.envs.draws.register_generator(env.rng) before compiling"
-        )
+        raise KeyError(_UNREGISTERED)
     return _GENERATORS[index]
 
 
@@ -125,7 +128,7 @@ def _shape(shape: int | Sequence[int]) -> list[int]:
 def _compiled_draw(generator, kind: str, shape, device, low: int = 0, high: int = 0) -> torch.Tensor:
     index = _INDEX.get(id(generator))
     if index is None:
-        _generator(-1)  # raises: the generator was never registered
+        raise KeyError(_UNREGISTERED)
     out = torch.ops.warplab.draw(
         _LAST_DRAW.get(index), index, kind, _shape(shape), torch.device(device), int(low), int(high)
     )

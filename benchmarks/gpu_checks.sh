@@ -163,5 +163,4 @@ for run in 1 2; do
 done
 fi
 
-
 tar czf "$OUT/checks.tgz" -C "$OUT" checks && rm -rf "$work"

@@ -42,7 +42,8 @@ import torch
 _GENERATORS: list[torch.Generator] = []
 """Registered generators; compiled draws name one by its index here."""
 _INDEX: dict[int, int] = {}
-"""``id(generator)`` -> its index in ``_GENERATORS``."""
+"""``id(generator)`` -> its index in ``_GENERATORS``. The list keeps each registered generator
+alive, so no other object can take over its ``id``."""
 _LAST_DRAW: dict[int, torch.Tensor] = {}
 """The latest draw of each generator in the function being compiled (the next one waits for it)."""
 
@@ -61,12 +62,10 @@ def chain_ends() -> tuple[torch.Tensor, ...]:
 def register_generator(generator: torch.Generator) -> int:
     """Makes ``generator`` reachable from compiled code (call once, eagerly, before compiling);
     returns its registry index. Registering it again returns the same index."""
-    key = id(generator)
-    index = _INDEX.get(key)
-    if index is None or _GENERATORS[index] is not generator:
-        index = _INDEX[key] = len(_GENERATORS)
+    if id(generator) not in _INDEX:
+        _INDEX[id(generator)] = len(_GENERATORS)
         _GENERATORS.append(generator)
-    return index
+    return _INDEX[id(generator)]
 
 
 _UNREGISTERED = (

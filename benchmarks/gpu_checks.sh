@@ -21,6 +21,10 @@
 #             with compiled managers only, PPO update plain and graphed (about 6 minutes);
 #   warmstart two short trainings of humanoid-velocity-flat with compiled managers, one after the
 #             other: the second's start-up is the warm start with Inductor's and Triton's caches full;
+#             then plain managers, and a cProfile top list of a compiled start (startup_compiled.txt);
+#             with a Python bytecode cache (PYTHONPYCACHEPREFIX) unless WARMSTART_PYCACHE=0;
+#   memory    device memory of humanoid-velocity-flat at 4,096 worlds in the default config: over 10 M
+#             env steps of the bench, and every iteration of a 3-minute training;
 #   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
 #             worlds (default 4,096) for BG_MINUTES (default 9.3), detached from the call (setsid), so
 #             it runs on across the next calls while the machine stays warm; BG_ARGS adds options
@@ -46,9 +50,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | warmstart | bg_train | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | warmstart | memory | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench warmstart bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench warmstart memory bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -81,8 +85,9 @@ fi
 
 if wants warmup; then
 section "warm-up"
+# Managers plain: this fills Warp's kernel cache; compiling 64-world phases would only add Inductor's.
 timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 64 --steps 5 \
-  > "$work/warmup.txt" 2>&1
+  --compile-managers off > "$work/warmup.txt" 2>&1
 tail -n 3 "$work/warmup.txt" | tee -a "$work/summary.txt"
 fi
 
@@ -108,6 +113,22 @@ tail -n 4 "$work/bench_rough.txt" | tee -a "$work/summary.txt"
 timeout 240 python3 benchmarks/profile_step.py --task humanoid-velocity-rough --num-envs 4096 --steps 20 \
   --out "$work" > "$work/profile_rough.txt" 2>&1
 grep -A 16 "^== " "$work/profile_rough.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants memory; then
+section "memory: humanoid-velocity-flat, 4,096 worlds, default config (managers compiled, update graphed)"
+# Device memory over 10 M env steps of random actions (the bench), then over a 3-minute training
+# (every iteration's torch memory, PPO updates included; train.json's curve).
+timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --steps 50 \
+  --memory-env-steps 10000000 --json "$work/bench_memory.json" > "$work/bench_memory.txt" 2>&1
+tail -n 4 "$work/bench_memory.txt" | tee -a "$work/summary.txt"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['rows'][0]; print(json.dumps(r.get('memory_over_steps')))" \
+  "$work/bench_memory.json" | tee -a "$work/summary.txt"
+timeout 240 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 --minutes 3 \
+  --evaluators --out "$work/memory_train" > "$work/memory_train.txt" 2>&1
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['curve']; pick=[c[0], c[len(c)//4], c[len(c)//2], c[3*len(c)//4], c[-1]]; [print('iteration', r['iteration'], 'env steps', r['env_steps'], 'allocated MiB', r['memory_allocated_mib'], 'reserved MiB', r['memory_reserved_mib']) for r in pick]" \
+  "$work/memory_train/train.json" | tee -a "$work/summary.txt"
+find "$work" -name '*.pt' -delete
 fi
 
 if wants tests; then
@@ -154,13 +175,36 @@ tail -n 12 "$work/bench_compiled.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants warmstart; then
-section "warm start: two short trainings with compiled managers, the second with full compile caches"
-for run in 1 2; do
-  timeout 150 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 --minutes 0.8 \
-    --evaluators --env-set compile_managers true --out "$work/warmstart_$run" > "$work/warmstart_$run.txt" 2>&1
-  python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print('run', sys.argv[2], 'startup_s', round(t['startup_s'], 1), 'first iteration done at', round(t['curve'][0]['wall_s'], 1), 's; iterations', t['iterations'])" \
-    "$work/warmstart_$run/train.json" "$run" | tee -a "$work/summary.txt"
+section "warm start: compiled managers with cold then full compile caches, plain managers, each twice; then cProfile of a compiled start"
+# The lent GPU machine's torch has no bytecode cache (no .pyc beside its modules), so every process
+# there compiled about 2,000 modules from source: 6-7 s of each start-up (cProfile, 2026-12-03). A
+# pip install writes that cache on a user's machine; PYTHONPYCACHEPREFIX gives these runs one, filled
+# by run 1. WARMSTART_PYCACHE=0 measures without it.
+python3 -c "import os, sys, torch; d = os.path.join(os.path.dirname(torch.__file__), '__pycache__'); print('torch bytecode cache beside its modules:', os.path.isdir(d), '| sys.dont_write_bytecode:', sys.dont_write_bytecode)" | tee -a "$work/summary.txt"
+if [ "${WARMSTART_PYCACHE:-1}" = 1 ]; then
+  unset PYTHONDONTWRITEBYTECODE
+  export PYTHONPYCACHEPREFIX=/tmp/pycache
+fi
+echo "PYTHONPYCACHEPREFIX=${PYTHONPYCACHEPREFIX:-unset}" | tee -a "$work/summary.txt"
+# Each run trains until 0.4 min after its command (run 1, cold, until 0.8): its first iteration is
+# the figure. The profiled run comes after the timed ones (cProfile slows Python about 2x).
+ws_report() {  # ws_report RUN: one line of the run's start-up figures
+  python3 -c "import json,sys; t=json.load(open(sys.argv[1])); c=t['curve'][0]; print('run', sys.argv[2], 'startup_s', round(t['startup_s'], 1), 'first iteration done at', round(c['wall_s'], 1), 's (collection', round(c['collection_s'], 1), 's, learning', round(c['learning_s'], 1), 's); iterations', t['iterations'])" \
+    "$work/warmstart_$1/train.json" "$1" | tee -a "$work/summary.txt"
+}
+for run in 1 2 plain 2b plainb; do
+  compiled=true minutes=0.4
+  case "$run" in 1) minutes=0.8 ;; plain*) compiled=false ;; esac
+  timeout 150 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 \
+    --minutes $minutes --evaluators --env-set compile_managers $compiled --out "$work/warmstart_$run" > "$work/warmstart_$run.txt" 2>&1
+  ws_report "$run"
 done
+timeout 150 python3 -m cProfile -o "$work/startup_compiled.prof" benchmarks/train_task.py --task humanoid-velocity-flat \
+  --num-envs 4096 --minutes 0.4 --evaluators --env-set compile_managers true --out "$work/profile_compiled" > /dev/null 2>&1
+python3 -c "import pstats,sys; p=pstats.Stats(sys.argv[1], stream=sys.stdout); p.sort_stats('cumulative').print_stats(70); p.sort_stats('tottime').print_stats(30)" \
+  "$work/startup_compiled.prof" > "$work/startup_compiled.txt"
+# The policies and checkpoints are not needed back (and would make the tarball too large to return).
+find "$work" -name '*.pt' -delete
 fi
 
 tar czf "$OUT/checks.tgz" -C "$OUT" checks && rm -rf "$work"

@@ -90,6 +90,8 @@ def profile(task: str, num_envs: int, steps: int, out: Path) -> dict:
     def build(graph_step: bool):
         cfg = make_env_cfg(task)
         cfg.num_envs, cfg.graph_step = num_envs, graph_step
+        # Plain managers: compiled phases fuse the managers' work, and this profile times each manager.
+        cfg.compile_managers = False
         return cfg, RlEnv(cfg)
 
     cfg, env = build(True)

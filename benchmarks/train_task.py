@@ -53,7 +53,8 @@ def _set_fields(cfg, pairs) -> None:
 def progress_row(runner, start: float) -> dict:
     """The row every training script here records after each iteration: wall-clock since ``start``
     (a ``time.perf_counter()``), iteration, env steps, episode return and length, steps per second
-    while collecting and overall, and the iteration's collection and learning times, s."""
+    while collecting and overall, the iteration's collection and learning times, s, and torch's
+    device memory allocated and reserved, MiB (None on the CPU)."""
     s = runner.last_scalars
     return {
         "wall_s": time.perf_counter() - start,
@@ -65,6 +66,8 @@ def progress_row(runner, start: float) -> dict:
         "total_steps_per_s": s.get("Perf/total_steps_per_s"),
         "collection_s": s.get("Perf/collection_time_s"),
         "learning_s": s.get("Perf/learning_time_s"),
+        "memory_allocated_mib": s.get("Perf/torch_memory_allocated_mib"),
+        "memory_reserved_mib": s.get("Perf/torch_memory_reserved_mib"),
     }
 
 

@@ -63,7 +63,7 @@ class BenchArgs:
     seed: int | None = None
     memory_env_steps: int = 0
     tf32_matmul: bool = False
-    compile_managers: str = "off"
+    compile_managers: str = "task"
     reset_forward: str = "task"
     graph_update: str = "agent"
 
@@ -111,10 +111,11 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--compile-managers",
-        choices=("off", "on", "both"),
-        default="off",
-        help="RlEnvCfg.compile_managers (torch.compile of the managers' work in the step): off (default), "
-        "on, or both (each task and world count measured without, then with; rows say which)",
+        choices=("task", "off", "on", "both"),
+        default="task",
+        help="RlEnvCfg.compile_managers (torch.compile of the managers' work in the step): task (default: the "
+        "task's own setting, 'auto': compiled on CUDA, not on the CPU), off, on, or both (each task and world "
+        "count measured without, then with; rows say which)",
     )
     ap.add_argument(
         "--reset-forward",
@@ -426,13 +427,13 @@ def _build_env(
     seed: int,
     clock,
     on_first_step=None,
-    compile_managers=False,
+    compile_managers=None,
     reset_forward=None,
 ):
     """The task's env, stepped once with zero actions; with the clock's readings before and after.
-    ``reset_forward`` None keeps the task's setting.
-    ``on_first_step()`` runs right after that step (to look at the kernel cache, say). With
-    ``compile_managers`` it is stepped once more, which compiles (or loads from the cache) its
+    ``compile_managers`` and ``reset_forward`` None keep the task's settings.
+    ``on_first_step()`` runs right after that step (to look at the kernel cache, say). When the env
+    compiles its managers it is stepped once more, which compiles (or loads from the cache) its
     phases; the seconds that took are returned too (else None)."""
     import torch
 
@@ -442,7 +443,8 @@ def _build_env(
     build_start = clock.now()
     env_cfg = make_env_cfg(task)
     env_cfg.num_envs, env_cfg.device, env_cfg.seed = num_envs, wp_device, seed
-    env_cfg.compile_managers = compile_managers
+    if compile_managers is not None:
+        env_cfg.compile_managers = compile_managers
     if reset_forward is not None:
         env_cfg.reset_forward = reset_forward
     env = RlEnv(env_cfg)
@@ -453,7 +455,7 @@ def _build_env(
     if on_first_step is not None:
         on_first_step()
     compile_s = None
-    if compile_managers:
+    if env.compiles_managers:
         start = time.perf_counter()
         env.step(zeros)  # The phases run eagerly at their first call, compiled from the second.
         _sync(wp_device)
@@ -472,7 +474,7 @@ def bench_one(
     on_first_step=None,
     memory_env_steps: int = 0,
     tf32_matmul: bool = False,
-    compile_managers: bool = False,
+    compile_managers: bool | None = None,
     reset_forward: str | None = None,
     graph_update: str = "agent",
 ) -> dict:
@@ -483,7 +485,7 @@ def bench_one(
     turns the agent's ``ppo.tf32_matmul`` on for measurement 4; ``graph_update`` (agent, off, on, both) its
     ``ppo.graph_update`` (agent: as the agent config has it; both: measurement 4 plain, then again
     graphed, as ``ppo_graphed_*``).
-    ``reset_forward`` None keeps the task's setting."""
+    ``compile_managers`` and ``reset_forward`` None keep the task's settings."""
     import torch
 
     from warplab.rl.config import PolicyCfg
@@ -519,7 +521,7 @@ def bench_one(
         "warmup": warmup,
         "first_env_step_at_s": first_step_s,
         "env_build_s": first_step_s - build_start,
-        "compile_managers": compile_managers,
+        "compile_managers": env.compiles_managers,
         "compile_s": compile_s,
         "reset_forward": env.cfg.reset_forward,
     }
@@ -738,7 +740,7 @@ def run(args: BenchArgs, command: str = "") -> dict:
 
     result["compile_managers"], result["reset_forward"] = args.compile_managers, args.reset_forward
     result["graph_update"] = args.graph_update
-    variants = {"off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
+    variants = {"task": (None,), "off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
     forwards = {"both": ("full", "positions_velocities"), "task": (None,)}.get(
         args.reset_forward, (args.reset_forward,)
     )

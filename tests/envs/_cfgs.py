@@ -131,7 +131,9 @@ def free_body_cfg(num_envs: int = 2, **fields) -> RlEnvCfg:
 
 def task_env_pair(task: str, num_envs: int, device: str, switch: str, episode_length_s: float) -> list:
     """Two envs of the registered ``task`` (seed 3, episodes of ``episode_length_s`` so that worlds
-    reset every few steps) that differ only in the bool config field ``switch``: off, then on."""
+    reset every few steps) that differ only in the bool config field ``switch``: off, then on. Both
+    run their managers plain unless ``switch`` is ``compile_managers`` (the default, ``"auto"``,
+    would compile both on CUDA), so that a pair compares one thing."""
     from warplab.envs.rl_env import RlEnv
     from warplab.tasks import make_env_cfg
 
@@ -139,6 +141,7 @@ def task_env_pair(task: str, num_envs: int, device: str, switch: str, episode_le
     for on in (False, True):
         cfg = make_env_cfg(task)
         cfg.num_envs, cfg.device, cfg.seed, cfg.episode_length_s = num_envs, device, 3, episode_length_s
+        cfg.compile_managers = False
         setattr(cfg, switch, on)
         envs.append(RlEnv(cfg))
     return envs

@@ -4,6 +4,7 @@ and compiles without graph breaks (``warplab.envs.compiled``, ``warplab.envs.dra
 from __future__ import annotations
 
 import functools
+import sys
 
 import pytest
 import torch
@@ -80,12 +81,24 @@ def _pair(task: str, num_envs: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", ["humanoid-velocity-flat-dr", "Humanoid-v5", "humanoid-velocity-rough"])
+@pytest.mark.parametrize(
+    "task",
+    [
+        "humanoid-velocity-flat-dr",
+        "Humanoid-v5",
+        "humanoid-velocity-rough",
+        "humanoid-getup",
+        "humanoid-push-recovery",
+    ],
+)
 def test_compiled_step_matches_the_plain_step(task):
     """Same seed, same actions: observations, rewards, dones and terminal observations agree to
     float rounding through resets, observation noise, randomization and pushes, and the random
     streams stay identical. Each phase compiles as one graph (Inductor's C++ backend, tens of
     seconds cold; cached on disk after that)."""
+    # Dynamo guards a compiled phase on types and shapes, not on which env it belongs to, so a phase
+    # compiled for an earlier test's env of the same make serves this one too: start from none.
+    torch._dynamo.reset()
     counters.clear()
     plain, compiled = _pair(task, 4)
     gen = torch.Generator().manual_seed(0)
@@ -159,3 +172,129 @@ def test_draw_operator_draws_what_torch_draws():
     torch.testing.assert_close(got, torch.randn(4, 3, generator=torch.Generator().manual_seed(5)))
     with pytest.raises(KeyError, match="never registered"):
         op(None, 10_000, "rand", [2], torch.device("cpu"), 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("auto", None),
+        ("Auto", None),
+        ("true", True),
+        ("OFF", False),
+        (" on ", True),
+    ],
+)
+def test_compile_setting_words(setting, expected):
+    """The setting as Python gives it and as a command line gives it (``--env.compile_managers true``)."""
+    from warplab.envs.compiled import parse_compile_managers
+
+    assert parse_compile_managers(setting) is expected
+
+
+def test_auto_compiles_on_cuda_only():
+    from warplab.envs.compiled import compiles_managers
+
+    assert compiles_managers("auto", torch.device("cuda", 0))
+    assert not compiles_managers("auto", torch.device("cpu"))
+    assert compiles_managers(True, torch.device("cpu")) and not compiles_managers(False, torch.device("cuda"))
+
+
+def test_default_env_on_the_cpu_runs_plain():
+    cfg = make_env_cfg("cartpole-balance")
+    cfg.num_envs, cfg.device = 2, "cpu"
+    assert cfg.compile_managers == "auto"
+    env = RlEnv(cfg)
+    assert env.compiles_managers is False
+    assert not hasattr(env._phases.act, "_compiled")
+
+
+def test_an_unknown_setting_is_refused_before_anything_is_built(monkeypatch):
+    from warplab.envs import rl_env
+    from warplab.envs.managers.term import ConfigError
+
+    def must_not_build(*args, **kwargs):
+        raise AssertionError("the model was built before the config was checked")
+
+    monkeypatch.setattr(rl_env, "Simulation", must_not_build)
+    cfg = make_env_cfg("cartpole-balance")
+    cfg.compile_managers = "sometimes"
+    with pytest.raises(
+        ConfigError, match=r"RlEnvCfg.compile_managers must be True, False or 'auto', got 'sometimes'"
+    ):
+        RlEnv(cfg)
+
+
+def test_play_configs_do_not_compile_unless_asked():
+    assert make_env_cfg("humanoid-velocity-flat", play=True).compile_managers is False
+    assert make_env_cfg("cartpole-balance", play=True).compile_managers is False
+    assert make_env_cfg("humanoid-velocity-flat").compile_managers == "auto"
+    assert make_env_cfg("cartpole-balance", play=True, compile_managers=True).compile_managers is True
+
+
+def _failing_compile(monkeypatch):
+    """``torch.compile`` with a backend that always fails, as on a machine without a working compiler."""
+
+    def failing_backend(graph_module, example_inputs):
+        raise RuntimeError("no working compiler on this machine")
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: real_compile(fn, backend=failing_backend, **kw))
+
+
+def _compiling_on_the_cpu(monkeypatch, setting):
+    """A cart-pole env with ``compile_managers=setting`` that compiles on the CPU as it would on CUDA
+    (``"auto"`` included)."""
+    from warplab.envs import rl_env
+
+    monkeypatch.setattr(rl_env, "compiles_managers", lambda setting, device: True)
+    cfg = make_env_cfg("cartpole-balance")
+    cfg.num_envs, cfg.device, cfg.compile_managers = 2, "cpu", setting
+    return RlEnv(cfg)
+
+
+def test_the_compiler_probe_reports_a_failing_compiler(monkeypatch):
+    from warplab.envs.compiled import _compiler_fails_on
+
+    assert _compiler_fails_on.__wrapped__(torch.device("cpu")) is None
+    _failing_compile(monkeypatch)
+    why = _compiler_fails_on.__wrapped__(torch.device("cpu"))
+    assert why == "torch.compile fails on cpu: RuntimeError: no working compiler on this machine"
+
+
+def test_auto_runs_plain_where_the_compiler_fails(monkeypatch):
+    """Under the default setting a machine whose compiler fails costs one warning, not the run."""
+    from warplab.envs import compiled
+
+    monkeypatch.setattr(
+        compiled, "_compiler_fails_on", lambda device: "torch.compile fails on cpu: RuntimeError: x"
+    )
+    with pytest.warns(
+        UserWarning, match=r"compile_managers='auto': the managers run uncompiled \(torch.compile fails"
+    ):
+        env = _compiling_on_the_cpu(monkeypatch, "auto")
+    assert not hasattr(env._phases.act, "_compiled")
+    env.step(torch.zeros(2, env.action_dim))
+
+
+def test_a_phase_that_fails_to_compile_names_itself_and_the_setting(monkeypatch):
+    _failing_compile(monkeypatch)
+    env = _compiling_on_the_cpu(monkeypatch, True)
+    action = torch.zeros(2, env.action_dim)
+    env.step(action)  # each phase's first call runs eagerly
+    with pytest.raises(torch._dynamo.exc.BackendCompilerFailed, match="no working compiler") as raised:
+        env.step(action)
+    notes = getattr(raised.value, "__notes__", [])
+    if sys.version_info >= (3, 11):
+        assert any("phase 'act'" in n and "--env.compile_managers false" in n for n in notes), notes
+
+
+def test_auto_without_the_draw_operator_warns_and_runs_plain(monkeypatch):
+    from warplab.envs import compiled
+
+    monkeypatch.setattr(compiled, "COMPILED_DRAWS_UNAVAILABLE", "torch 0.0 cannot define ...")
+    with pytest.warns(UserWarning, match=r"the managers run uncompiled \(torch 0.0"):
+        env = _compiling_on_the_cpu(monkeypatch, "auto")
+    assert not hasattr(env._phases.act, "_compiled")
+    env.step(torch.zeros(2, env.action_dim))

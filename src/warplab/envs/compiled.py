@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -51,10 +52,37 @@ class StepPhases:
 MIN_RECOMPILE_LIMIT = 256
 """Dynamo's ``recompile_limit`` while compiled envs exist: room for dozens of envs in one process."""
 
+_SETTING_WORDS = {"true": True, "on": True, "false": False, "off": False, "auto": None}
 
-def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
+
+def parse_compile_managers(setting: bool | str) -> bool | None:
+    """``RlEnvCfg.compile_managers`` as ``True``, ``False`` or ``None`` for ``"auto"``. Words as a
+    command line gives them (``"true"``, ``"off"``, ``"Auto"``) are read too; anything else is a
+    ``ConfigError`` that names the field and its values."""
+    if isinstance(setting, bool):
+        return setting
+    if isinstance(setting, str) and setting.strip().lower() in _SETTING_WORDS:
+        return _SETTING_WORDS[setting.strip().lower()]
+    raise ConfigError(f"RlEnvCfg.compile_managers must be True, False or 'auto', got {setting!r}")
+
+
+def compiles_managers(setting: bool | str, device: torch.device) -> bool:
+    """Whether an env on ``device`` compiles its step phases under ``RlEnvCfg.compile_managers =
+    setting``: ``"auto"`` compiles on CUDA only (see ``RlEnvCfg.compile_managers`` for why)."""
+    parsed = parse_compile_managers(setting)
+    return device.type == "cuda" if parsed is None else parsed
+
+
+def step_phases(env: RlEnv, compiled: bool, fall_back: bool = False) -> StepPhases:
     """``env``'s step phases; with ``compiled``, each wrapped in ``torch.compile`` (compiled at its
-    first call)."""
+    first call).
+
+    ``fall_back`` (``compile_managers="auto"``): where compiling cannot work on this machine (a torch
+    without the draw operator, or an Inductor that fails to compile a one-line function for the
+    env's device: no C compiler for Triton's launcher, say) the env warns once and runs its phases
+    plain, so the default setting never stops a run that the plain step can do. With
+    ``compile_managers=True`` both raise. A phase that fails to compile raises in either case, with
+    a note that names the phase and the setting."""
     phases = StepPhases(
         act=env._act,
         process_actions=env.action_manager.process,
@@ -64,8 +92,16 @@ def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
     )
     if not compiled:
         return phases
-    if COMPILED_DRAWS_UNAVAILABLE:
-        raise ConfigError(f"RlEnvCfg.compile_managers=True: {COMPILED_DRAWS_UNAVAILABLE}; set it to False")
+    reason = COMPILED_DRAWS_UNAVAILABLE
+    if reason is None and fall_back:
+        reason = _compiler_fails_on(env.device)
+    if reason:
+        if fall_back:
+            warnings.warn(
+                f"RlEnvCfg.compile_managers='auto': the managers run uncompiled ({reason})", stacklevel=3
+            )
+            return phases
+        raise ConfigError(f"RlEnvCfg.compile_managers=True: {reason}; set it to False")
     register_generator(env.rng)
     # Every phase of every env compiles the same function (``_traced``) with another ``fn``: Dynamo
     # keeps an entry per phase and env under that one code object and, past ``recompile_limit``
@@ -74,10 +110,28 @@ def step_phases(env: RlEnv, compiled: bool) -> StepPhases:
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, MIN_RECOMPILE_LIMIT)
     return StepPhases(
         **{
-            field.name: _CompiledAfterFirstCall(getattr(phases, field.name))
+            field.name: _CompiledAfterFirstCall(getattr(phases, field.name), field.name)
             for field in dataclasses.fields(phases)
         }
     )
+
+
+@functools.cache
+def _compiler_fails_on(device: torch.device) -> str | None:
+    """Why Inductor cannot compile for ``device`` on this machine (its error, in one line), or None
+    when it can: a one-line function compiled and run once per device and process (from Inductor's
+    disk cache after the first time)."""
+
+    def probe(x):
+        return x * 2.0 + 1.0
+
+    try:
+        torch.compile(probe, dynamic=False)(torch.zeros(2, device=device))
+    except Exception as error:  # noqa: BLE001 - any failure means: do not compile here
+        cause = getattr(error, "inner_exception", None) or error
+        first_line = (str(cause).strip().splitlines() or [""])[0]
+        return f"torch.compile fails on {device}: {type(cause).__name__}: {first_line}"
+    return None
 
 
 def _traced(fn: Callable, *args):
@@ -99,14 +153,24 @@ class _CompiledAfterFirstCall:
     and cut the graph. After one eager call they only read their caches.
     """
 
-    def __init__(self, fn: Callable):
+    def __init__(self, fn: Callable, name: str):
         self._fn = fn
+        self._name = name
         self._compiled = torch.compile(functools.partial(_traced, fn), dynamic=False)
         self._called = False
 
     def __call__(self, *args):
-        if self._called:
+        if not self._called:
+            self._called = True
+            return self._fn(*args)
+        try:
             result, _draws = self._compiled(*args)
-            return result
-        self._called = True
-        return self._fn(*args)
+        except torch._dynamo.exc.TorchDynamoException as error:
+            if hasattr(error, "add_note"):  # Python 3.11+
+                error.add_note(
+                    f"warplab: this came from compiling the env step's phase {self._name!r} "
+                    "(RlEnvCfg.compile_managers); set it to False (--env.compile_managers false) to run "
+                    "the managers uncompiled."
+                )
+            raise
+        return result

@@ -163,12 +163,18 @@ class RlEnvCfg:
     than hundreds of kernels. Ignored on the CPU and in debug mode."""
     graph_warmup_steps: int = 3
     """Eager steps before the env step is captured (lazy buffers and kernel loads happen in them)."""
-    compile_managers: bool = False
+    compile_managers: bool | str = "auto"
     """Compile the managers' work in the step (actions, terminations, rewards, commands, events,
     observations, resets) with ``torch.compile`` (Inductor), so the few hundred small torch
     operations of a step run as a few dozen fused kernels. Same numbers as without, to float
-    rounding. The first steps compile (tens of seconds; cached on disk for later processes).
-    See ``docs/environments.md``."""
+    rounding. ``True``: always; ``False``: never; ``"auto"`` (the default): on CUDA, where it makes
+    the humanoid's env step about a tenth faster (``benchmarks/RESULTS.md``), and not on the CPU,
+    where Inductor's C++ compile takes about a minute the first time for the few worlds a CPU runs.
+    Under ``"auto"`` a compile that fails warns and the step runs plain. The first run on a machine
+    compiles for real (about 25 s on an H200 machine); later processes find the kernels in
+    Inductor's disk cache and only trace (about 4 s). Play configs (``make_env_cfg(task,
+    play=True)``) set ``False``: a short run does not repay the compile. See
+    ``docs/environments.md``."""
     reset_forward: str = "full"
     """What the step recomputes after resetting worlds, for their first observation (all worlds are
     recomputed: MuJoCo Warp has no per-world forward). ``"full"``: a whole forward pass, about one

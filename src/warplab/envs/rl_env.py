@@ -26,7 +26,7 @@ import mujoco
 import torch
 
 from warplab.envs import env_state
-from warplab.envs.compiled import step_phases
+from warplab.envs.compiled import compiles_managers, parse_compile_managers, step_phases
 from warplab.envs.config import RlEnvCfg
 from warplab.envs.episode_stats import EpisodeStats
 from warplab.envs.managers import (
@@ -73,6 +73,7 @@ def validate_cfg(cfg: RlEnvCfg) -> None:
         raise ConfigError(f"RlEnvCfg.timestep must be > 0 s or None, got {cfg.timestep!r}")
     if not callable(cfg.scene):
         raise ConfigError("RlEnvCfg.scene must be a function returning a mujoco.MjSpec or MjModel")
+    parse_compile_managers(cfg.compile_managers)
     if cfg.reset_forward not in RESET_FORWARD_CHOICES:
         raise ConfigError(
             f"RlEnvCfg.reset_forward must be one of {list(RESET_FORWARD_CHOICES)}, got {cfg.reset_forward!r}"
@@ -137,7 +138,10 @@ class RlEnv:
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
-        self._phases = step_phases(self, compiled=cfg.compile_managers)
+        auto = parse_compile_managers(cfg.compile_managers) is None
+        self.compiles_managers = compiles_managers(cfg.compile_managers, self.device)
+        """Whether the step's torch phases are compiled (``cfg.compile_managers`` resolved for this device)."""
+        self._phases = step_phases(self, compiled=self.compiles_managers, fall_back=auto)
         self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None
 
     # ------------------------------------------------------------------ public API

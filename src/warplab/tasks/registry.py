@@ -105,12 +105,18 @@ def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "RlEnvCfg"
 
 
 def make_env_cfg(task: str, play: bool = False, **overrides: Any) -> RlEnvCfg:
-    """A fresh config of ``task`` with ``overrides`` applied (``"sim.njmax": 200`` for nested fields)."""
+    """A fresh config of ``task`` with ``overrides`` applied (``"sim.njmax": 200`` for nested fields).
+
+    ``play``: the task's play mode where it has one, and in every task no compiled managers
+    (``compile_managers=False``): playing, recording or evaluating a policy is too short a run to
+    repay the compile. An override still sets it."""
     spec = get_task(task)
     try:
         cfg = spec.env_cfg_factory(play=play)
     except TypeError:
         cfg = spec.env_cfg_factory()
+    if play:
+        cfg.compile_managers = False
     return apply_overrides(cfg, {k.replace("__", "."): v for k, v in overrides.items()})
 
 

@@ -21,6 +21,7 @@ import mujoco_warp as mjw
 import torch
 import warp as wp
 
+from warplab.envs import draws
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.curricula import SuccessRateWindow
 from warplab.envs.mdp.math import quat_mul, uniform
@@ -391,10 +392,10 @@ class ResetLying:
         n, dev, gen = env.num_envs, env.device, env.rng
         sim = env.sim
         q, _ = _state._root(env)
-        pose = torch.bucketize(torch.rand(n, generator=gen, device=dev), self.pose_cdf, right=True)
+        pose = torch.bucketize(draws.rand(n, gen, dev), self.pose_cdf, right=True)
         pose = pose.clamp(max=len(LYING_POSES) - 1)
         # face_up: pitch -90 deg (the front looks at the sky); face_down: +90 deg; side: roll +-90 deg.
-        side_sign = torch.where(torch.rand(n, generator=gen, device=dev) < 0.5, -1.0, 1.0)
+        side_sign = torch.where(draws.rand(n, gen, dev) < 0.5, -1.0, 1.0)
         half_pi = torch.full((n,), 0.5 * math.pi, device=dev)
         zero = torch.zeros_like(half_pi)
         pitch = torch.where(pose == 0, -half_pi, torch.where(pose == 1, half_pi, zero))
@@ -405,8 +406,8 @@ class ResetLying:
         quat = quat_mul(_axis_angle(2, yaw), quat_mul(_axis_angle(1, pitch), _axis_angle(0, roll)))
         quat = quat_mul(quat, sim.init_qpos[q + 3 : q + 7].expand(n, 4))
         default = sim.init_qpos[self.qpos_ids]
-        u = self.joint_low + (self.joint_high - self.joint_low) * torch.rand(
-            n, len(self.qpos_ids), generator=gen, device=dev
+        u = self.joint_low + (self.joint_high - self.joint_low) * draws.rand(
+            (n, len(self.qpos_ids)), gen, dev
         )
         joint_pos = default + self.joint_scale * (u - default)
         drop = uniform(*self.drop_range, (n,), gen, dev)
@@ -478,7 +479,7 @@ class ResetLying:
         n, dev, gen = env.num_envs, env.device, env.rng
         sim = env.sim
         q, _ = _state._root(env)
-        pick = torch.randint(0, self.pool_qpos.shape[0], (n,), generator=gen, device=dev)
+        pick = draws.randint(0, self.pool_qpos.shape[0], (n,), gen, dev)
         qpos = self.pool_qpos[pick]
         # A turn about the vertical through the world origin: the base goes back over the origin.
         yaw = _axis_angle(2, uniform(-math.pi, math.pi, (n,), gen, dev))

@@ -198,7 +198,9 @@ def test_auto_compiles_on_cuda_only():
 
     assert compiles_managers("auto", torch.device("cuda", 0))
     assert not compiles_managers("auto", torch.device("cpu"))
+    assert not compiles_managers("auto", torch.device("cuda", 0), debug=True)  # debug mode stays plain
     assert compiles_managers(True, torch.device("cpu")) and not compiles_managers(False, torch.device("cuda"))
+    assert compiles_managers(True, torch.device("cuda"), debug=True)
 
 
 def test_default_env_on_the_cpu_runs_plain():
@@ -248,7 +250,7 @@ def _compiling_on_the_cpu(monkeypatch, setting):
     (``"auto"`` included)."""
     from warplab.envs import rl_env
 
-    monkeypatch.setattr(rl_env, "compiles_managers", lambda setting, device: True)
+    monkeypatch.setattr(rl_env, "compiles_managers", lambda setting, device, debug=False: True)
     cfg = make_env_cfg("cartpole-balance")
     cfg.num_envs, cfg.device, cfg.compile_managers = 2, "cpu", setting
     return RlEnv(cfg)

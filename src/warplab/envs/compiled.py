@@ -66,11 +66,13 @@ def parse_compile_managers(setting: bool | str) -> bool | None:
     raise ConfigError(f"RlEnvCfg.compile_managers must be True, False or 'auto', got {setting!r}")
 
 
-def compiles_managers(setting: bool | str, device: torch.device) -> bool:
+def compiles_managers(setting: bool | str, device: torch.device, debug: bool = False) -> bool:
     """Whether an env on ``device`` compiles its step phases under ``RlEnvCfg.compile_managers =
-    setting``: ``"auto"`` compiles on CUDA only (see ``RlEnvCfg.compile_managers`` for why)."""
+    setting``: ``"auto"`` compiles on CUDA only, and not in debug mode (``RlEnvCfg.debug``), whose
+    host checks would cut the compiled phases and whose tracebacks should name the plain code (see
+    ``RlEnvCfg.compile_managers`` for the rest)."""
     parsed = parse_compile_managers(setting)
-    return device.type == "cuda" if parsed is None else parsed
+    return device.type == "cuda" and not debug if parsed is None else parsed
 
 
 def step_phases(env: RlEnv, compiled: bool, fall_back: bool = False) -> StepPhases:

@@ -169,8 +169,9 @@ class RlEnvCfg:
     operations of a step run as a few dozen fused kernels. Same numbers as without, to float
     rounding. ``True``: always; ``False``: never; ``"auto"`` (the default): on CUDA, where it makes
     the humanoid's env step about a tenth faster (``benchmarks/RESULTS.md``), and not on the CPU,
-    where Inductor's C++ compile takes about a minute the first time for the few worlds a CPU runs.
-    Under ``"auto"`` a compile that fails warns and the step runs plain. The first run on a machine
+    where Inductor's C++ compile takes about a minute the first time for the few worlds a CPU runs,
+    nor in debug mode (its host checks would cut the compiled phases). Under ``"auto"`` a machine
+    where Inductor cannot compile warns and runs plain. The first run on a machine
     compiles for real (about 25 s on an H200 machine); later processes find the kernels in
     Inductor's disk cache and only trace (about 4 s). Play configs (``make_env_cfg(task,
     play=True)``) set ``False``: a short run does not repay the compile. See

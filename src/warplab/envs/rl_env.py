@@ -139,7 +139,7 @@ class RlEnv:
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
         auto = parse_compile_managers(cfg.compile_managers) is None
-        self.compiles_managers = compiles_managers(cfg.compile_managers, self.device)
+        self.compiles_managers = compiles_managers(cfg.compile_managers, self.device, cfg.debug)
         """Whether the step's torch phases are compiled (``cfg.compile_managers`` resolved for this device)."""
         self._phases = step_phases(self, compiled=self.compiles_managers, fall_back=auto)
         self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None

@@ -72,6 +72,23 @@ def test_resume_continues_the_iterations(trained, capsys):
     assert sorted(p.name for p in folder.glob("model_*.pt")) == ["model_4.pt"]
 
 
+def test_train_says_when_it_compiles_the_managers(tmp_path, capsys):
+    """A compiled run says why its first iteration is slow; a plain one (the CPU's default) says nothing."""
+    assert main([*TRAIN, "--max-iterations", "1", "--runs-dir", str(tmp_path / "a")]) == 0
+    assert "managers compiled" not in capsys.readouterr().out
+    argv = [
+        *TRAIN,
+        "--max-iterations",
+        "1",
+        "--runs-dir",
+        str(tmp_path / "b"),
+        "--env.compile_managers",
+        "true",
+    ]
+    assert main(argv) == 0
+    assert "managers compiled with torch.compile (--env.compile_managers)" in capsys.readouterr().out
+
+
 def test_print_config_prints_json_and_trains_nothing(tmp_path, capsys):
     argv = ["train", "--task", "cartpole-balance", "--runs-dir", str(tmp_path), "--print-config"]
     assert main([*argv, "--env.episode_length_s", "5", "--agent.ppo.learning_rate", "1e-4"]) == 0

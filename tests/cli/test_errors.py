@@ -53,6 +53,11 @@ def test_a_value_of_the_wrong_type(capsys):
     assert "--env.episode_length_s: cannot read 'long' as a number" in line
 
 
+def test_an_unknown_compile_setting_names_the_three_values(capsys):
+    line = _user_error(capsys, ["train", *CARTPOLE, "--env.compile_managers", "sometimes", "--print-config"])
+    assert "RlEnvCfg.compile_managers must be True, False or 'auto', got 'sometimes'" in line
+
+
 def test_zero_worlds_is_refused_not_replaced_by_the_default(capsys):
     line = _user_error(capsys, ["train", "--task", "cartpole-balance", "--num-envs", "0", "--print-config"])
     assert "RlEnvCfg.num_envs must be a positive integer, got 0" in line

@@ -137,6 +137,14 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
 
     print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}", flush=True)
     env = RlEnv(env_cfg)
+    if env.compiles_managers:
+        # Else the user sees a first iteration that takes half a minute and no reason for it.
+        print(
+            "managers compiled with torch.compile (--env.compile_managers): the first run on a machine, "
+            "and each new world count, compiles them for about half a minute before the first iteration "
+            "ends; later runs load them from Inductor's cache in seconds",
+            flush=True,
+        )
     log_dir = run_dir(task, agent_cfg.run_name, root=args.runs_dir)
     from warplab.deploy.export import checkpoint_exporter
 

@@ -19,8 +19,9 @@
 #   compiled  the captured step with compiled managers against the plain eager one;
 #   compiled_bench  (group `fast`) humanoid-velocity-flat and Humanoid-v5 at 4,096 and 8,192 worlds
 #             with compiled managers only, PPO update plain and graphed (about 6 minutes);
-#   warmstart two short trainings of humanoid-velocity-flat with compiled managers, one after the
-#             other: the second's start-up is the warm start with Inductor's and Triton's caches full;
+#   warmstart short trainings of humanoid-velocity-flat in the default config (managers compiled on
+#             CUDA), one after the other: from the second on, the warm start with Inductor's and
+#             Triton's caches full;
 #             then plain managers, and a cProfile top list of a compiled start (startup_compiled.txt);
 #             with a Python bytecode cache (PYTHONPYCACHEPREFIX) unless WARMSTART_PYCACHE=0;
 #   memory    device memory of humanoid-velocity-flat at 4,096 worlds in the default config: over 10 M
@@ -175,7 +176,7 @@ tail -n 12 "$work/bench_compiled.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants warmstart; then
-section "warm start: compiled managers with cold then full compile caches, plain managers, each twice; then cProfile of a compiled start"
+section "warm start: the default config (compile_managers auto: compiled on CUDA) with cold then full compile caches, plain managers, each twice; then cProfile of a compiled start"
 # The lent GPU machine's torch has no bytecode cache (no .pyc beside its modules), so every process
 # there compiled about 2,000 modules from source: 6-7 s of each start-up (cProfile, 2026-12-03). A
 # pip install writes that cache on a user's machine; PYTHONPYCACHEPREFIX gives these runs one, filled
@@ -193,14 +194,14 @@ ws_report() {  # ws_report RUN: one line of the run's start-up figures
     "$work/warmstart_$1/train.json" "$1" | tee -a "$work/summary.txt"
 }
 for run in 1 2 plain 2b plainb; do
-  compiled=true minutes=0.4
+  compiled=auto minutes=0.4
   case "$run" in 1) minutes=0.8 ;; plain*) compiled=false ;; esac
   timeout 150 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 \
     --minutes $minutes --evaluators --env-set compile_managers $compiled --out "$work/warmstart_$run" > "$work/warmstart_$run.txt" 2>&1
   ws_report "$run"
 done
 timeout 150 python3 -m cProfile -o "$work/startup_compiled.prof" benchmarks/train_task.py --task humanoid-velocity-flat \
-  --num-envs 4096 --minutes 0.4 --evaluators --env-set compile_managers true --out "$work/profile_compiled" > /dev/null 2>&1
+  --num-envs 4096 --minutes 0.4 --evaluators --env-set compile_managers auto --out "$work/profile_compiled" > /dev/null 2>&1
 python3 -c "import pstats,sys; p=pstats.Stats(sys.argv[1], stream=sys.stdout); p.sort_stats('cumulative').print_stats(70); p.sort_stats('tottime').print_stats(30)" \
   "$work/startup_compiled.prof" > "$work/startup_compiled.txt"
 # The policies and checkpoints are not needed back (and would make the tarball too large to return).

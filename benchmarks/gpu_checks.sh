@@ -19,6 +19,9 @@
 #   compiled  the captured step with compiled managers against the plain eager one;
 #   compiled_bench  (group `fast`) humanoid-velocity-flat and Humanoid-v5 at 4,096 and 8,192 worlds
 #             with compiled managers only, PPO update plain and graphed (about 6 minutes);
+#   ab        humanoid-velocity-flat at 4,096 and 8,192 worlds in the default config, reset_forward
+#             positions_velocities against none in one process, twice; then the PPO update with TF32
+#             matmuls at 4,096 (about 4 minutes);
 #   warmstart short trainings of humanoid-velocity-flat in the default config (managers compiled on
 #             CUDA), one after the other: from the second on, the warm start with Inductor's and
 #             Triton's caches full;
@@ -51,9 +54,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | warmstart | memory | bg_train | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | warmstart | memory | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench warmstart memory bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab warmstart memory bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -173,6 +176,20 @@ section "bench: humanoid-velocity-flat and Humanoid-v5 at 4,096 and 8,192 worlds
 timeout 540 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 4096 8192 --steps 100 \
   --compile-managers on --graph-update both --json "$work/bench_compiled.json" > "$work/bench_compiled.txt" 2>&1
 tail -n 12 "$work/bench_compiled.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants ab; then
+section "A/B: humanoid-velocity-flat, 4,096 and 8,192 worlds, default config: reset forward positions_velocities against none, then the PPO update with TF32 matmuls; twice"
+# One process measures both forwards (same card, same call); the second process repeats it. The
+# bench's default 200 steps, as a user runs it. About 4 minutes with Warp's cache warm.
+for run in 1 2; do
+  timeout 200 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 8192 \
+    --reset-forward positions_velocities none --json "$work/ab_forward_$run.json" > "$work/ab_forward_$run.txt" 2>&1
+  grep -E "^(humanoid|NVIDIA)" "$work/ab_forward_$run.txt" | tee -a "$work/summary.txt"
+done
+timeout 120 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --tf32-matmul \
+  --json "$work/ab_tf32.json" > "$work/ab_tf32.txt" 2>&1
+grep -E "^(humanoid|NVIDIA)" "$work/ab_tf32.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants warmstart; then

@@ -64,7 +64,8 @@ class BenchArgs:
     memory_env_steps: int = 0
     tf32_matmul: bool = False
     compile_managers: str = "task"
-    reset_forward: str = "task"
+    reset_forward: str | list[str] = "task"
+    """One word or several, each measured in turn (``--reset-forward``)."""
     graph_update: str = "agent"
 
 
@@ -119,10 +120,12 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--reset-forward",
-        choices=("task", "full", "positions_velocities", "both"),
-        default="task",
+        nargs="+",
+        choices=("task", "full", "positions_velocities", "none", "both"),
+        default=["task"],
         help="RlEnvCfg.reset_forward (what the step recomputes after resets): task (default: the task's own "
-        "setting), full, positions_velocities, or both (rows say which)",
+        "setting), full, positions_velocities, none, or both (full and positions_velocities); several "
+        "values measure each in turn (e.g. positions_velocities none; rows say which)",
     )
     ap.add_argument(
         "--graph-update",
@@ -640,7 +643,7 @@ def format_table(result: dict) -> str:
             (
                 r["task"]
                 + (" +compiled" if r.get("compile_managers") else "")
-                + (" +posvel" if r.get("reset_forward") == "positions_velocities" else "")
+                + {"positions_velocities": " +posvel", "none": " +noforward"}.get(r.get("reset_forward"), "")
                 + flag,
                 str(r["num_envs"]),
                 _rate(r["raw_env_steps_per_s"]),
@@ -741,8 +744,10 @@ def run(args: BenchArgs, command: str = "") -> dict:
     result["compile_managers"], result["reset_forward"] = args.compile_managers, args.reset_forward
     result["graph_update"] = args.graph_update
     variants = {"task": (None,), "off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
-    forwards = {"both": ("full", "positions_velocities"), "task": (None,)}.get(
-        args.reset_forward, (args.reset_forward,)
+    forwards = tuple(
+        f
+        for word in ([args.reset_forward] if isinstance(args.reset_forward, str) else args.reset_forward)
+        for f in {"both": ("full", "positions_velocities"), "task": (None,)}.get(word, (word,))
     )
     for task in tasks:
         for n, compiled, forward in ((n, c, f) for n in num_envs for c in variants for f in forwards):

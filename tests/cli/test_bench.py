@@ -154,12 +154,22 @@ def test_rows_record_the_task_forward_and_both_ppo_updates(bench_run, tmp_path):
     assert result["rows"][0]["reset_forward"] == make_env_cfg("cartpole-balance").reset_forward
     path = tmp_path / "variants.json"
     argv = ["bench", "--task", "cartpole-balance", "--num-envs", "4", "--steps", "5", "--warmup", "2"]
-    argv += ["--device", "cpu", "--json", str(path), "--reset-forward", "both", "--graph-update", "both"]
+    argv += [
+        "--device",
+        "cpu",
+        "--json",
+        str(path),
+        "--reset-forward",
+        "both",
+        "none",
+        "--graph-update",
+        "both",
+    ]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(argv) == 0
     rows = json.loads(path.read_text())["rows"]
-    assert [r["reset_forward"] for r in rows] == ["full", "positions_velocities"]
+    assert [r["reset_forward"] for r in rows] == ["full", "positions_velocities", "none"]
     for row in rows:
         # On the CPU the "graphed" update is the plain one (graph_update is for CUDA): both measured.
         assert row["ppo_graph_update"] is False

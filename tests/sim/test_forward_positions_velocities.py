@@ -87,10 +87,8 @@ def test_reset_forward_positions_velocities_keeps_the_policy_inputs():
     assert critic_differs  # the light forward really skipped the forces (the test can fail)
 
 
-def test_velocity_tasks_recompute_positions_and_velocities_only():
-    # Their default (measured on the GPU), and still "full" for a task that does not choose.
-    assert make_env_cfg("humanoid-velocity-flat").reset_forward == "positions_velocities"
-    assert make_env_cfg("humanoid-getup").reset_forward == "positions_velocities"
+def test_tasks_that_do_not_choose_recompute_everything():
+    # The velocity tasks choose (tests/envs/test_reset_forward.py); a task that does not gets "full".
     assert make_env_cfg("cartpole-balance").reset_forward == "full"
 
 

@@ -184,4 +184,8 @@ class RlEnvCfg:
     sensors only (``Simulation.forward(positions_velocities_only=True)``); a reset world's first
     observation then shows contact forces, accelerations, actuator forces and force/acceleration
     sensors from before its reset. Choose it when no observation term reads those (the reward and
-    termination of the next step are computed after a full physics step either way)."""
+    termination of the next step are computed after a full physics step either way). ``"none"``:
+    no forward pass; for tasks whose observation terms and manager resets read qpos, qvel and the
+    managers' own buffers alone (the velocity tasks), where it changes no output of the step. The
+    env checks this when it is built and raises ``ConfigError`` naming each term that reads a
+    derived quantity (``warplab.envs.reset_forward``)."""

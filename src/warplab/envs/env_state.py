@@ -21,8 +21,9 @@ steps has ``state_tensors() -> {name: tensor}``, its *live* buffers (views, not 
 
 The same dict serves the save and the restore, so the two cannot drift apart. Besides the tensors,
 the state holds the ``common_step_counter``, the latest observations and the env's generator.
-Derived physics (body poses, contacts, sensors) is not saved: every ``step`` ends with
-``sim.forward()`` (inside the masked reset), and ``set_state`` calls it again on the restored state.
+Derived physics (body poses, contacts, sensors) is not saved: ``set_state`` recomputes it with
+``sim.forward()`` on the restored state, and the next step's physics recomputes it again before
+anything that decides the step's outputs reads it (``warplab.envs.reset_forward``).
 """
 
 from __future__ import annotations

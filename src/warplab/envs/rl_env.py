@@ -7,7 +7,8 @@ One call to ``step``:
 3. terminations (``terminated`` and ``truncated`` apart) and rewards;
 4. commands and interval events advance;
 5. observations of every world: for finished worlds these are the terminal observations;
-6. finished worlds reset (curriculum, state, reset events, managers), by mask;
+6. finished worlds reset (curriculum, state, reset events, managers), by mask, then the forward
+   pass that ``cfg.reset_forward`` asks for (none where nothing reads it);
 7. observations again, taken for the reset worlds only.
 
 With ``cfg.compile_managers`` the torch work between the Warp calls is compiled with
@@ -39,6 +40,7 @@ from warplab.envs.managers import (
     TerminationManager,
 )
 from warplab.envs.managers.term import ConfigError
+from warplab.envs.reset_forward import reset_forward_changes
 from warplab.envs.scene_index import SceneIndex
 from warplab.envs.step_graph import StepGraph, graph_step_enabled
 from warplab.sim import Simulation
@@ -57,7 +59,7 @@ def _build_model(cfg: RlEnvCfg) -> mujoco.MjModel:
     raise ConfigError(f"RlEnvCfg.scene must return a mujoco.MjSpec or MjModel, got {type(model).__name__}")
 
 
-RESET_FORWARD_CHOICES = ("full", "positions_velocities")
+RESET_FORWARD_CHOICES = ("full", "positions_velocities", "none")
 """The values of ``RlEnvCfg.reset_forward``."""
 
 
@@ -136,6 +138,8 @@ class RlEnv:
 
         if self.event_manager.has("startup"):
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
+        if cfg.reset_forward == "none":
+            self._check_reset_forward_unread()
         self._obs = self._reset_all()
         self.observation_shapes = {g: tuple(v.shape[1:]) for g, v in self._obs.items()}
         auto = parse_compile_managers(cfg.compile_managers) is None
@@ -204,7 +208,8 @@ class RlEnv:
         terminated, truncated, reward, done, obs_before_reset = phases.after_physics()
         self.sim.reset(done, forward=False)
         phases.reset_events(done)
-        self.sim.forward(positions_velocities_only=self.cfg.reset_forward == "positions_velocities")
+        if self.cfg.reset_forward != "none":  # "none": checked unread when the env was built
+            self.sim.forward(positions_velocities_only=self.cfg.reset_forward == "positions_velocities")
         obs, final_obs = phases.after_reset(done, obs_before_reset)
         return obs, reward, terminated, truncated, final_obs
 
@@ -299,6 +304,16 @@ class RlEnv:
         self.event_manager.apply("reset", mask)
         self.sim.forward()
         self._reset_managers(mask)
+
+    def _check_reset_forward_unread(self) -> None:
+        changed = reset_forward_changes(self)
+        if changed:
+            raise ConfigError(
+                "RlEnvCfg.reset_forward='none' skips the forward pass after resets, but these read "
+                f"quantities MuJoCo derives from qpos and qvel (poses, velocities, sensors) after a reset: "
+                f"{changed}; a reset world would see its state from before the reset. Use "
+                "reset_forward='positions_velocities' (or 'full' for forces and accelerations)"
+            )
 
     def _reset_managers(self, mask: torch.Tensor) -> None:
         self.action_manager.reset(mask)

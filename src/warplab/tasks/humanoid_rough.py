@@ -105,6 +105,8 @@ def make_humanoid_rough_env_cfg(play: bool = False) -> RlEnvCfg:
         func=HeightScan,
         params={"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0), "terrain": terrain},
     )
+    # The scan reads the base's pose from the forward pass: a reset world's first scan needs it.
+    cfg.reset_forward = "positions_velocities"
     _replace_spawn_events(cfg)
     _replace_fall_terminations(cfg, terrain)
     command = cfg.commands["base_velocity"].params

@@ -317,9 +317,12 @@ def make_velocity_env_cfg(
         terminations=terminations,
         events=events,
         viewer=ViewerCfg(track_body=robot.base_body, distance=3.0, elevation=-15.0, azimuth=120.0),
-        # The policy reads poses and velocities only: after resets, recompute just those. On an H100
-        # (4,096 worlds, 2026-11-25) the env step went from 0.70 to 0.82 of raw physics with it.
-        reset_forward="positions_velocities",
+        # Every observation and manager reset reads qpos, qvel and the managers' own buffers, so the
+        # forward pass after resets changes nothing the step returns: skip it (checked when the env
+        # is built; warplab.envs.reset_forward). A task that adds a term reading poses (the rough
+        # task's height scan) sets "positions_velocities"; on an H100 (4,096 worlds, 2026-11-25)
+        # that alone took the env step from 0.70 to 0.82 of raw physics against "full".
+        reset_forward="none",
     )
 
 

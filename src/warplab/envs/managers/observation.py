@@ -123,6 +123,15 @@ class ObservationManager:
             value = hist.push(value, fresh_only=after_reset)
         return value
 
+    def term_values(self) -> dict[str, torch.Tensor]:
+        """Each term's value as its function returns it, before noise, clipping, scaling and history:
+        ``{"<group>.terms.<term>": [num_envs, ...]}`` (copies). Draws nothing from ``env.rng``."""
+        return {
+            f"{g}.terms.{name}": fn(self._env, **tcfg.params).clone()
+            for g, terms in self._groups.items()
+            for name, tcfg, fn in terms
+        }
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: ``history.<group>.<term>.buffer``/``.fresh`` of each
         term with a history, and ``terms.<group>.<term>.<attr>`` of each term class."""

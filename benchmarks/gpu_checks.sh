@@ -21,7 +21,8 @@
 #             with compiled managers only, PPO update plain and graphed (about 6 minutes);
 #   ab        humanoid-velocity-flat at 4,096 and 8,192 worlds in the default config, reset_forward
 #             positions_velocities against none in one process, twice; then the PPO update with TF32
-#             matmuls at 4,096 (about 4 minutes);
+#             matmuls at 4,096, and benchmarks/graph_kernels.py (the default step's kernels beyond the
+#             physics); about 5 minutes;
 #   warmstart short trainings of humanoid-velocity-flat in the default config (managers compiled on
 #             CUDA), one after the other: from the second on, the warm start with Inductor's and
 #             Triton's caches full;
@@ -190,6 +191,10 @@ done
 timeout 120 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --tf32-matmul \
   --json "$work/ab_tf32.json" > "$work/ab_tf32.txt" 2>&1
 grep -E "^(humanoid|NVIDIA)" "$work/ab_tf32.txt" | tee -a "$work/summary.txt"
+# What the default step still runs beyond the physics, kernel by kernel.
+timeout 150 python3 benchmarks/graph_kernels.py --task humanoid-velocity-flat --num-envs 4096 --out "$work" \
+  > "$work/graph_kernels.txt" 2>&1
+grep -A 30 "^== " "$work/graph_kernels.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants warmstart; then

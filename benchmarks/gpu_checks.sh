@@ -23,6 +23,8 @@
 #             positions_velocities against none in one process, twice; then the PPO update with TF32
 #             matmuls at 4,096, and benchmarks/graph_kernels.py (the default step's kernels beyond the
 #             physics); about 5 minutes;
+#   tf32_learning  humanoid-velocity-flat trained 2.5 minutes with and without TF32 matmuls in the
+#             PPO update (same seed): returns at equal iterations and the evaluations (about 7 min);
 #   warmstart short trainings of humanoid-velocity-flat in the default config (managers compiled on
 #             CUDA), one after the other: from the second on, the warm start with Inductor's and
 #             Triton's caches full;
@@ -55,9 +57,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | warmstart | memory | bg_train | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab warmstart memory bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -195,6 +197,34 @@ grep -E "^(humanoid|NVIDIA)" "$work/ab_tf32.txt" | tee -a "$work/summary.txt"
 timeout 150 python3 benchmarks/graph_kernels.py --task humanoid-velocity-flat --num-envs 4096 --out "$work" \
   > "$work/graph_kernels.txt" 2>&1
 grep -A 30 "^== " "$work/graph_kernels.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants tf32_learning; then
+section "TF32 matmuls in the PPO update against FP32: humanoid-velocity-flat, 4,096 worlds, 2.5 minutes each, same seed"
+# Whether PpoCfg.tf32_matmul could be the default: the same training with and without it, compared
+# at equal iterations (TF32 runs more of them in the same minutes) and by the evaluation at the end.
+for mode in fp32 tf32; do
+  extra=()
+  if [ "$mode" = tf32 ]; then extra=(--set ppo.tf32_matmul true); fi
+  timeout 280 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 --minutes 2.5 \
+    "${extra[@]}" --eval-envs 512 --out "$work/tf32_$mode" > "$work/tf32_$mode.txt" 2>&1
+  find "$work/tf32_$mode" -name '*.pt' -delete
+done
+python3 - "$work" <<'PY' | tee -a "$work/summary.txt"
+import json, sys
+runs = {m: json.load(open(f"{sys.argv[1]}/tf32_{m}/train.json")) for m in ("fp32", "tf32")}
+common = min(len(r["curve"]) for r in runs.values())
+for i in sorted({9, 49, 99, 199, 299, common - 1}):
+    if i < common:
+        print("iteration", i + 1, " ".join(f"{m} return {r['curve'][i]['return']:.2f} learn {r['curve'][i]['learning_s']:.3f} s" for m, r in runs.items()))
+for m, r in runs.items():
+    f = r["final"]
+    print(m, "iterations", r["iterations"], "final return", round(f["return"], 2), "length", round(f["length"], 1), "learning_s", round(f["learning_s"], 3))
+    try:
+        print(m, "eval", json.dumps(json.load(open(f"{sys.argv[1]}/tf32_{m}/eval.json")))[:600])
+    except OSError as error:
+        print(m, "no eval.json:", error)
+PY
 fi
 
 if wants warmstart; then

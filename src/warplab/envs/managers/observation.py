@@ -125,7 +125,9 @@ class ObservationManager:
 
     def term_values(self) -> dict[str, torch.Tensor]:
         """Each term's value as its function returns it, before noise, clipping, scaling and history:
-        ``{"<group>.terms.<term>": [num_envs, ...]}`` (copies). Draws nothing from ``env.rng``."""
+        ``{"<group>.terms.<term>": [num_envs, ...]}`` (copies). Adds no noise, so the manager itself draws
+        nothing from ``env.rng``; a term class may change its own state (callers that must not
+        change the env save and restore it, as ``warplab.envs.reset_forward`` does)."""
         return {
             f"{g}.terms.{name}": fn(self._env, **tcfg.params).clone()
             for g, terms in self._groups.items()

@@ -262,7 +262,7 @@ class Simulation:
         self._graphs.clear()
         self.graph_generation += 1
 
-    def forward(self, positions_velocities_only: bool = False) -> None:
+    def forward(self, positions_velocities_only: bool = False, eager: bool = False) -> None:
         """Recomputes positions, velocities, forces and sensors from qpos, qvel, ctrl (all worlds).
 
         ``positions_velocities_only`` recomputes what follows from qpos and qvel alone: body and
@@ -273,12 +273,15 @@ class Simulation:
         contact forces (``cfrc_ext``), ``qacc``, actuator forces and acceleration and force sensors
         keep the values they had.
 
-        On CUDA this replays a captured graph, like ``step``.
+        On CUDA this replays a captured graph, like ``step``. ``eager`` launches the kernels
+        directly instead, for a one-off call: capturing a graph the first time runs a full forward
+        (see ``_capture``), which would recompute contacts and forces a ``positions_velocities_only``
+        call promises to leave alone, and would keep a graph nobody replays.
         """
         key = "forward_pos_vel" if positions_velocities_only else "forward"
         fn = self._forward_pos_vel if positions_velocities_only else self._forward_full
         with wp.ScopedDevice(self.wp_device):
-            if self._graph_enabled():
+            if self._graph_enabled() and not eager:
                 graph = self._graphs.get(key)
                 if graph is None:
                     graph = self._graphs[key] = self._capture(fn)

@@ -20,8 +20,8 @@
 #   compiled_bench  (group `fast`) humanoid-velocity-flat and Humanoid-v5 at 4,096 and 8,192 worlds
 #             with compiled managers only, PPO update plain and graphed (about 6 minutes);
 #   ab        humanoid-velocity-flat at 4,096 and 8,192 worlds in the default config, reset_forward
-#             positions_velocities against none in one process, twice; then the PPO update with TF32
-#             matmuls at 4,096, and benchmarks/graph_kernels.py (the default step's kernels beyond the
+#             positions_velocities against none in one process, twice; then the PPO update in FP32
+#             (TF32 off) at 4,096, and benchmarks/graph_kernels.py (the default step's kernels beyond the
 #             physics); about 5 minutes;
 #   tf32_learning  humanoid-velocity-flat trained 2.5 minutes with and without TF32 matmuls in the
 #             PPO update (same seed): returns at equal iterations and the evaluations (about 7 min);
@@ -182,7 +182,7 @@ tail -n 12 "$work/bench_compiled.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants ab; then
-section "A/B: humanoid-velocity-flat, 4,096 and 8,192 worlds, default config: reset forward positions_velocities against none, then the PPO update with TF32 matmuls; twice"
+section "A/B: humanoid-velocity-flat, 4,096 and 8,192 worlds, default config: reset forward positions_velocities against none, then the PPO update without TF32 matmuls; twice"
 # One process measures both forwards (same card, same call); the second process repeats it. The
 # bench's default 200 steps, as a user runs it. About 4 minutes with Warp's cache warm.
 for run in 1 2; do
@@ -190,7 +190,7 @@ for run in 1 2; do
     --reset-forward positions_velocities none --json "$work/ab_forward_$run.json" > "$work/ab_forward_$run.txt" 2>&1
   grep -E "^(humanoid|NVIDIA)" "$work/ab_forward_$run.txt" | tee -a "$work/summary.txt"
 done
-timeout 120 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --tf32-matmul \
+timeout 120 python3 -m warplab.bench --task humanoid-velocity-flat --num-envs 4096 --tf32-matmul off \
   --json "$work/ab_tf32.json" > "$work/ab_tf32.txt" 2>&1
 grep -E "^(humanoid|NVIDIA)" "$work/ab_tf32.txt" | tee -a "$work/summary.txt"
 # What the default step still runs beyond the physics, kernel by kernel.
@@ -204,8 +204,8 @@ section "TF32 matmuls in the PPO update against FP32: humanoid-velocity-flat, 4,
 # Whether PpoCfg.tf32_matmul could be the default: the same training with and without it, compared
 # at equal iterations (TF32 runs more of them in the same minutes) and by the evaluation at the end.
 for mode in fp32 tf32; do
-  extra=()
-  if [ "$mode" = tf32 ]; then extra=(--set ppo.tf32_matmul true); fi
+  extra=(--set ppo.tf32_matmul true)
+  if [ "$mode" = fp32 ]; then extra=(--set ppo.tf32_matmul false); fi
   timeout 280 python3 benchmarks/train_task.py --task humanoid-velocity-flat --num-envs 4096 --minutes 2.5 \
     "${extra[@]}" --eval-envs 512 --out "$work/tf32_$mode" > "$work/tf32_$mode.txt" 2>&1
   find "$work/tf32_$mode" -name '*.pt' -delete

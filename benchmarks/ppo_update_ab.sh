@@ -68,8 +68,8 @@ EOF
 }
 
 echo "== $TASK x $NUM_ENVS, --steps $STEPS" | tee -a "$work/summary.txt"
-run new1 ""
-run old1 "$BASELINE/src"
-run tf32 "" --tf32-matmul
-run old2 "$BASELINE/src"
-run new2 ""
+run new1 "" --tf32-matmul off
+run old1 "$BASELINE/src" --tf32-matmul off
+run tf32 "" --tf32-matmul on
+run old2 "$BASELINE/src" --tf32-matmul off
+run new2 "" --tf32-matmul off

@@ -62,7 +62,7 @@ class BenchArgs:
     json: Path | None = None
     seed: int | None = None
     memory_env_steps: int = 0
-    tf32_matmul: bool = False
+    tf32_matmul: str = "agent"
     compile_managers: str = "task"
     reset_forward: str | list[str] = "task"
     """One word or several, each measured in turn (``--reset-forward``)."""
@@ -107,8 +107,10 @@ def parser(prog: str = "python3 -m warplab.bench") -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--tf32-matmul",
-        action="store_true",
-        help="measurement 4 with the agent's ppo.tf32_matmul on: TF32 matmuls in the PPO update (CUDA)",
+        choices=("agent", "off", "on"),
+        default="agent",
+        help="measurement 4 with the agent's ppo.tf32_matmul (TF32 matmuls in the PPO update, CUDA only): "
+        "agent (default: the agent config's own setting, on unless the task turns it off), off, or on",
     )
     ap.add_argument(
         "--compile-managers",
@@ -476,7 +478,7 @@ def bench_one(
     clock,
     on_first_step=None,
     memory_env_steps: int = 0,
-    tf32_matmul: bool = False,
+    tf32_matmul: str = "agent",
     compile_managers: bool | None = None,
     reset_forward: str | None = None,
     graph_update: str = "agent",
@@ -485,7 +487,7 @@ def bench_one(
 
     ``on_first_step()`` runs right after the env's first step (before anything is measured);
     ``memory_env_steps`` > 0 adds ``memory_over_steps`` (see ``_memory_over_steps``); ``tf32_matmul``
-    turns the agent's ``ppo.tf32_matmul`` on for measurement 4; ``graph_update`` (agent, off, on, both) its
+    (agent, off, on) sets the agent's ``ppo.tf32_matmul`` for measurement 4; ``graph_update`` (agent, off, on, both) its
     ``ppo.graph_update`` (agent: as the agent config has it; both: measurement 4 plain, then again
     graphed, as ``ppo_graphed_*``).
     ``compile_managers`` and ``reset_forward`` None keep the task's settings."""
@@ -559,8 +561,10 @@ def bench_one(
     # 4. PPO iterations.
     row.update(ppo_env_steps_per_s=None, ppo_iterations=None, ppo_tf32_matmul=None, ppo_graph_update=None)
     if agent_cfg is not None:
-        agent_cfg.ppo.tf32_matmul = agent_cfg.ppo.tf32_matmul or tf32_matmul
-        row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul
+        if tf32_matmul != "agent":
+            agent_cfg.ppo.tf32_matmul = tf32_matmul == "on"
+        # Whether TF32 really ran: the setting is ignored on the CPU.
+        row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul and torch.device(env.device).type == "cuda"
         if graph_update != "agent":
             # "both" measures the plain update first, then the graphed one below.
             agent_cfg.ppo.graph_update = graph_update == "on"

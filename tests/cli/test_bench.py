@@ -164,6 +164,8 @@ def test_rows_record_the_task_forward_and_both_ppo_updates(bench_run, tmp_path):
         "none",
         "--graph-update",
         "both",
+        "--tf32-matmul",
+        "on",
     ]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -173,5 +175,6 @@ def test_rows_record_the_task_forward_and_both_ppo_updates(bench_run, tmp_path):
     for row in rows:
         # On the CPU the "graphed" update is the plain one (graph_update is for CUDA): both measured.
         assert row["ppo_graph_update"] is False
+        assert row["ppo_tf32_matmul"] is False  # TF32 is for CUDA matmuls too
         assert row["ppo_graphed_env_steps_per_s"] > 0 and row["ppo_graphed_over_env"] > 0
     assert "PPO with the update as a CUDA graph" in out.getvalue()

@@ -115,12 +115,20 @@ def test_optimizer_state_moves_across_devices(tmp_path, saved_on, loaded_on):
     assert all(torch.isfinite(p).all() for p in second.policy.parameters())
 
 
+@pytest.mark.parametrize("tf32_matmul", [False, True])
 @pytest.mark.parametrize("graph_update", [False, True])
-def test_resume_continues_exactly_on_cuda(tmp_path, graph_update):
+def test_resume_continues_exactly_on_cuda(tmp_path, graph_update, tf32_matmul):
     """Resumed after 3 iterations, a run ends where the uninterrupted one does. With the graphed
     update, the resumed run records its graph again (after 3 eager warm-up mini-batches) where the
-    uninterrupted one replays: the graph must compute what the eager steps compute."""
-    ppo = PpoCfg(num_steps_per_env=8, num_learning_epochs=2, num_mini_batches=2, graph_update=graph_update)
+    uninterrupted one replays: the graph must compute what the eager steps compute. TF32 (the
+    default) rounds differently from FP32, but the same way every time."""
+    ppo = PpoCfg(
+        num_steps_per_env=8,
+        num_learning_epochs=2,
+        num_mini_batches=2,
+        graph_update=graph_update,
+        tf32_matmul=tf32_matmul,
+    )
     straight = _runner(ppo=ppo)
     straight.learn(5)
     first = _runner(ppo=ppo)
@@ -135,10 +143,12 @@ def test_resume_continues_exactly_on_cuda(tmp_path, graph_update):
 
 # The mini-batch step as a CUDA graph (PpoCfg.graph_update) -------------------------------------
 
-GRAPH_PPO = PpoCfg(num_steps_per_env=8, num_learning_epochs=5, num_mini_batches=4, graph_update=False)
+GRAPH_PPO = PpoCfg(
+    num_steps_per_env=8, num_learning_epochs=5, num_mini_batches=4, graph_update=False, tf32_matmul=False
+)
 """The eager baseline: 2,048 samples (256 worlds x 8 steps) in 4 mini-batches of 512, 20 steps an
 update, so that with ``graph_update=True`` the first update warms up (3), records (1) and replays
-(16)."""
+(16). In FP32, so that the tolerances below measure the graph, not TF32's rounding."""
 
 
 def _train(ppo: PpoCfg, iterations: int, load_optimizer_after: int | None = None):

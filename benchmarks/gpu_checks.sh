@@ -140,7 +140,7 @@ fi
 
 if wants tests; then
 section "GPU tests"
-timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/envs/test_reset_forward.py tests/rl/test_cuda.py -m gpu -q -p no:cacheprovider \
+timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/envs/test_reset_forward.py tests/sim/test_forward_positions_velocities.py tests/rl/test_cuda.py -m gpu -q -p no:cacheprovider \
   > "$work/gpu_tests.txt" 2>&1
 tail -n 15 "$work/gpu_tests.txt" | tee -a "$work/summary.txt"
 fi

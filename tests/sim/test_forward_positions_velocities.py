@@ -95,3 +95,43 @@ def test_tasks_that_do_not_choose_recompute_everything():
 def test_reset_forward_rejects_an_unknown_value():
     with pytest.raises(ConfigError, match="reset_forward must be one of"):
         _humanoid_env(1, reset_forward="kinematics")
+
+
+def _stepped_humanoid(device: str):
+    """The flat humanoid after 5 steps standing on the floor (contacts and forces present), its qpos
+    and qvel then moved without a forward."""
+    cfg = make_env_cfg("humanoid-velocity-flat")
+    cfg.num_envs, cfg.device, cfg.seed = 3, device, 7
+    env = RlEnv(cfg)
+    for _ in range(5):
+        env.step(torch.zeros(env.num_envs, env.action_dim, device=env.device))
+    env.sim.qpos[:, 2] += 0.3
+    env.sim.qvel += 0.1
+    return env
+
+
+@pytest.mark.parametrize("positions_velocities_only", [False, True])
+def test_a_forward_changes_no_state_field(positions_velocities_only):
+    """What lets a forward's graph be captured without saving and restoring the state around its
+    warm-up run (``Simulation._capture(changes_state=False)``): a forward writes no state field."""
+    sim = _stepped_humanoid("cpu").sim
+    before = {name: value.clone() for name, value in sim._data_state().items()}
+    sim.forward(positions_velocities_only=positions_velocities_only)
+    for name, value in sim._data_state().items():
+        assert torch.equal(value, before[name]), name
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_first_graphed_forward_on_cuda_keeps_the_forces():
+    """The first positions-and-velocities forward on CUDA captures its graph: the capture must not
+    recompute contacts and forces either (it once restored the state with a full forward)."""
+    env = _stepped_humanoid("cuda")
+    sim = env.sim
+    assert "forward_pos_vel" not in sim._graphs
+    forces_before, qacc_before = sim.cfrc_ext.clone(), sim.qacc.clone()
+    sim.forward(positions_velocities_only=True)
+    assert "forward_pos_vel" in sim._graphs
+    assert torch.equal(sim.cfrc_ext, forces_before) and torch.equal(sim.qacc, qacc_before)
+    # And the poses did follow the moved qpos: the forward ran.
+    assert torch.allclose(sim.xpos[:, 1], sim.qpos[:, 0:3], atol=1e-5)

@@ -49,8 +49,7 @@ def reset_forward_changes(env: RlEnv) -> list[str]:
         _restore(env, saved, generator)
         _move_joints(env)
         if forward:
-            # Eager: on CUDA, capturing this forward's graph would run a full forward first
-            # (contacts and contact forces too), and any reader of those would be named wrongly.
+            # Eager: a "none" env never replays this forward, so no graph of it is captured.
             env.sim.forward(positions_velocities_only=True, eager=True)
         env._reset_managers(everything)
         out = {f"observations.{path}": value for path, value in env.observation_manager.term_values().items()}

@@ -235,12 +235,19 @@ class Simulation:
         finally:
             self._in_outer_capture = False
 
-    def _capture(self, fn: Callable[[], None]) -> wp.Graph:
-        # Kernels must be compiled and loaded before capture: run once eagerly on a saved state,
-        # then restore it, so that capture leaves the worlds where they were.
-        saved = self._save_state()
-        fn()
-        self._load_state(saved)
+    def _capture(self, fn: Callable[[], None], changes_state: bool = True) -> wp.Graph:
+        """Captures ``fn`` as a graph. Kernels must be compiled and loaded before capture, so ``fn``
+        runs once eagerly first. When it ``changes_state`` (a step), it runs on a saved state that is
+        then restored (with a full forward for the derived quantities), so that capture leaves the
+        worlds where they were. A forward changes no state field: its eager run is one more forward
+        of the same state, and a restore's full forward would recompute the contacts and forces that
+        a positions-and-velocities forward promises to leave alone."""
+        if changes_state:
+            saved = self._save_state()
+            fn()
+            self._load_state(saved)
+        else:
+            fn()
         with wp.ScopedCapture() as capture:
             fn()
         return capture.graph
@@ -274,9 +281,7 @@ class Simulation:
         keep the values they had.
 
         On CUDA this replays a captured graph, like ``step``. ``eager`` launches the kernels
-        directly instead, for a one-off call: capturing a graph the first time runs a full forward
-        (see ``_capture``), which would recompute contacts and forces a ``positions_velocities_only``
-        call promises to leave alone, and would keep a graph nobody replays.
+        directly instead, for a one-off call that should not capture and keep a graph.
         """
         key = "forward_pos_vel" if positions_velocities_only else "forward"
         fn = self._forward_pos_vel if positions_velocities_only else self._forward_full
@@ -284,7 +289,7 @@ class Simulation:
             if self._graph_enabled() and not eager:
                 graph = self._graphs.get(key)
                 if graph is None:
-                    graph = self._graphs[key] = self._capture(fn)
+                    graph = self._graphs[key] = self._capture(fn, changes_state=False)
                 wp.capture_launch(graph)
             else:
                 fn()

@@ -563,13 +563,13 @@ def bench_one(
     if agent_cfg is not None:
         if tf32_matmul != "agent":
             agent_cfg.ppo.tf32_matmul = tf32_matmul == "on"
-        # Whether TF32 really ran: the setting is ignored on the CPU.
-        row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul and torch.device(env.device).type == "cuda"
         if graph_update != "agent":
             # "both" measures the plain update first, then the graphed one below.
             agent_cfg.ppo.graph_update = graph_update == "on"
-        # Whether the update really replays a graph: the setting is ignored on the CPU.
-        row["ppo_graph_update"] = agent_cfg.ppo.graph_update and torch.device(env.device).type == "cuda"
+        # Whether TF32 and the update's graph really ran: both settings are ignored on the CPU.
+        on_cuda = torch.device(env.device).type == "cuda"
+        row["ppo_tf32_matmul"] = agent_cfg.ppo.tf32_matmul and on_cuda
+        row["ppo_graph_update"] = agent_cfg.ppo.graph_update and on_cuda
         row.update(_ppo_iterations(env, agent_cfg, seed, steps))
         if graph_update == "both":
             graphed = dataclasses.replace(

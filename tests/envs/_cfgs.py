@@ -145,3 +145,15 @@ def task_env_pair(task: str, num_envs: int, device: str, switch: str, episode_le
         setattr(cfg, switch, on)
         envs.append(RlEnv(cfg))
     return envs
+
+
+def assert_steps_agree(out_a: tuple, out_b: tuple, atol: float, rtol: float, step: int) -> None:
+    """Two envs' ``step`` returns agree: the same dones, and observations, rewards and terminal
+    observations within ``atol``/``rtol``."""
+    assert torch.equal(out_a[2], out_b[2]) and torch.equal(out_a[3], out_b[3]), f"dones differ at step {step}"
+    for a, b in zip(
+        [*out_a[0].values(), out_a[1], *out_a[4]["final_obs"].values()],
+        [*out_b[0].values(), out_b[1], *out_b[4]["final_obs"].values()],
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, atol=atol, rtol=rtol, msg=f"step {step}")

@@ -62,7 +62,7 @@ class PpoCfg:
     """Let the update's float32 matmuls on CUDA use TF32 (10-bit mantissa, several times the FP32
     rate on Ampere and later GPUs); the env, the collection and everything outside the update stay in
     FP32, and the CPU is unaffected. On an H200 (humanoid-velocity-flat, 4,096 worlds) the update
-    takes 0.032 s an iteration instead of 0.052 s, and the same training from one seed learns the
+    takes 0.033 s an iteration instead of 0.052 s, and the same training from one seed learns the
     same curve at equal iterations (benchmarks/RESULTS.md, eighth session). Off: FP32 updates."""
     graph_update: bool = True
     """On CUDA, record one mini-batch step (gather, forward, losses, backward, gradient clipping,

@@ -122,7 +122,9 @@ def test_missing_signal_is_named(humanoid_onnx, humanoid_rollout):
         policy.observation({**signals, "last_action": np.zeros(20)})
     with pytest.raises(PolicyError, match="lacks the command 'base_velocity'"):
         policy.observation({**signals, "commands": {"heading": [0.0]}})
-    with pytest.raises(PolicyError, match="observation has 71 values, the policy takes 72"):
+    with pytest.raises(
+        PolicyError, match=r"observation has shape \[71\]; the policy takes \[72\] or \[batch, 72\]"
+    ):
         policy.act(np.zeros(71))
 
 
@@ -149,7 +151,9 @@ def test_file_without_metadata_is_refused(humanoid_onnx, tmp_path):
 def test_metadata_that_disagrees_with_itself_is_refused(humanoid_onnx):
     good = Policy.load(humanoid_onnx)
     meta = {**good.metadata, "action_scale": good.metadata["action_scale"][:-1]}
-    with pytest.raises(PolicyError, match="action_scale has 20 entries, action_size is 21"):
+    with pytest.raises(
+        PolicyError, match="action_scale has 20 entries; it needs one per joint: action_size is 21"
+    ):
         Policy(None, meta, "p.onnx")
     meta = {**good.metadata, "metadata_format": 99}
     with pytest.raises(PolicyError, match="metadata_format is 99"):

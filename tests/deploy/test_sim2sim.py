@@ -223,6 +223,8 @@ def test_cli_writes_the_report(humanoid_onnx, tmp_path, capsys):
         "episodes",
         "falls",
         "fall_rate",
+        "diverged",
+        "non_finite",
         "survival_s_mean",
         "survival_s_min",
         "lin_vel_error_m_s",

@@ -21,6 +21,7 @@ from warplab.cli.commands import (
     play_command,
     train_command,
 )
+from warplab.deploy.policy_checks import PolicyError
 from warplab.envs.managers.term import ConfigError
 from warplab.rl.checkpoint import CheckpointError
 from warplab.sim import CapacityError, DeviceError
@@ -43,6 +44,7 @@ USER_ERRORS = (
     UnknownTaskError,
     ConfigError,
     CheckpointError,
+    PolicyError,
     DeviceError,
     CapacityError,
     RenderError,

@@ -4,9 +4,9 @@
 (which does) loads when first used.
 """
 
-from warplab.deploy.policy import Policy, PolicyError
+from warplab.deploy.policy import NonFiniteError, Policy, PolicyError
 
-__all__ = ["Policy", "PolicyError", "export_checkpoint"]
+__all__ = ["NonFiniteError", "Policy", "PolicyError", "export_checkpoint"]
 
 
 def __getattr__(name: str):

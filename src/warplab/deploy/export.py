@@ -66,26 +66,50 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _actuator_facts(env, actuator_ids: list[int]) -> dict[str, list]:
-    """kp, kd and effort limit of each actuator; None where it is not a position servo or unlimited."""
+def _actuator_facts(env, actuator_ids: list[int], kinds: list[str | None]) -> dict[str, list]:
+    """Per actuator: kp, kd (None where it is not a position servo), effort limit (None: unlimited),
+    the range its control is clamped to (None: unclamped) and, for effort actions, the joint effort
+    one unit of target gives (gear times gain, N·m or N; None for position actions)."""
     import mujoco
 
     m = env.mj_model
-    kp, kd, effort, target = [], [], [], []
-    for a in actuator_ids:
+    kp, kd, effort, target, per_target = [], [], [], [], []
+    for a, kind in zip(actuator_ids, kinds, strict=True):
         servo = int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE)
         kp.append(float(m.actuator_gainprm[a, 0]) if servo else None)
         kd.append(float(-m.actuator_biasprm[a, 2]) if servo else None)
         effort.append(float(m.actuator_forcerange[a, 1]) if m.actuator_forcelimited[a] else None)
-        # A servo's control range clamps its target in simulation; a robot's driver should too.
-        limited = servo and m.actuator_ctrllimited[a]
+        # MuJoCo clamps every control to its range in simulation (a servo's target, a motor's
+        # effort command); a robot's driver should clamp the targets too.
+        limited = bool(m.actuator_ctrllimited[a])
         target.append([float(v) for v in m.actuator_ctrlrange[a]] if limited else None)
-    return {"kp": kp, "kd": kd, "effort_limit": effort, "target_range": target}
+        fixed_gain = int(m.actuator_gaintype[a]) == int(mujoco.mjtGain.mjGAIN_FIXED)
+        effort_action = kind == "effort" and fixed_gain
+        per_target.append(float(m.actuator_gear[a, 0] * m.actuator_gainprm[a, 0]) if effort_action else None)
+    return {
+        "kp": kp,
+        "kd": kd,
+        "effort_limit": effort,
+        "target_range": target,
+        "effort_per_target": per_target,
+    }
+
+
+def _action_kind(term) -> str | None:
+    """``"position"`` for a term that sends joint position targets, ``"effort"`` for one that sends
+    efforts (torques or forces), None for a term of another kind."""
+    from warplab.envs.mdp.actions import JointEffortAction, JointPositionAction
+
+    if isinstance(term, JointEffortAction):
+        return "effort"
+    if isinstance(term, JointPositionAction):
+        return "position"
+    return None
 
 
 def _action_metadata(env) -> dict[str, Any]:
     index = env.index
-    joint_names, scale, offset, actuator_ids, terms = [], [], [], [], []
+    joint_names, scale, offset, actuator_ids, terms, kinds = [], [], [], [], [], []
     clips = set()
     for name, term in env.action_manager.terms.items():
         ids = [int(i) for i in term.actuator_ids.tolist()]
@@ -99,6 +123,7 @@ def _action_metadata(env) -> dict[str, Any]:
         )
         joint_names += joints
         actuator_ids += ids
+        kinds += [_action_kind(term)] * len(ids)
         scale += term.scale.tolist()
         offset += term.offset.tolist()
         clips.add(tuple(term.clip) if term.clip is not None else None)
@@ -116,7 +141,8 @@ def _action_metadata(env) -> dict[str, Any]:
         "action_offset": offset,
         "action_clip": clips.pop(),
         "action_terms": terms,
-        **_actuator_facts(env, actuator_ids),
+        "action_kind": kinds,
+        **_actuator_facts(env, actuator_ids, kinds),
     }
 
 
@@ -215,15 +241,21 @@ def _fall_metadata(env) -> dict[str, Any]:
     """The task's fall terminations, as thresholds a robot or sim-to-sim check can apply."""
     from warplab.deploy.sim2sim_model import fall_thresholds
 
-    return fall_thresholds(env.cfg.terminations)
+    return fall_thresholds(env.cfg.terminations, env.index.names["joint"])
 
 
 def policy_metadata(env, task: str) -> dict[str, Any]:
-    """The deployment facts of ``env`` (a built ``RlEnv``) as a ``{key: JSON-able value}`` dict."""
+    """The deployment facts of ``env`` (a built ``RlEnv``) as a ``{key: JSON-able value}`` dict.
+
+    Raises:
+      PolicyError: the facts fail the checks ``warplab.deploy.Policy`` makes when it loads a file
+        (a NaN in the default pose, say): no file is written that a robot would refuse.
+    """
     import warplab
+    from warplab.deploy.policy_checks import check_metadata
 
     observation_terms = _observation_metadata(env)
-    return {
+    metadata = {
         "metadata_format": METADATA_FORMAT,
         "task": task,
         "warplab_version": warplab.__version__,
@@ -236,6 +268,8 @@ def policy_metadata(env, task: str) -> dict[str, Any]:
         "scene": _scene_metadata(env),
         "fall": _fall_metadata(env),
     }
+    check_metadata(json.loads(json.dumps(_jsonable(metadata))), f"exported from task {task!r}")
+    return metadata
 
 
 def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[str, Any]) -> Path:

@@ -1,9 +1,10 @@
 """Run an exported policy on a robot: onnxruntime and numpy only (no torch, Warp or MuJoCo).
 
-``Policy.load("policy.onnx")`` reads the graph and its metadata; ``observation(signals)`` builds the
-observation vector from named robot signals in the order and with the scales the env used (without
-the training noise); ``act(obs)`` returns joint targets ``offset + scale * action`` in the robot's
-joint order. ``docs/deployment.md`` shows a control loop.
+``Policy.load("policy.onnx")`` reads the graph and its metadata and checks them against each other
+(``policy_checks``); ``observation(signals)`` builds the observation vector from named robot signals
+in the order and with the scales the env used (without the training noise); ``act(obs)`` returns
+joint targets ``offset + scale * action`` in the robot's joint order. ``docs/deployment.md`` shows a
+control loop.
 
 Signals (a dict; units are SI, frames are the base's):
 
@@ -19,6 +20,11 @@ Signals (a dict; units are SI, frames are the base's):
 A term with a history (``history_length`` L > 0) stacks its last L values, oldest first, as the env
 did: ``observation`` keeps them, so call it once per control tick; after ``reset`` the first call
 fills the whole history with its value.
+
+Nothing here ever returns NaN or infinity. A signal, observation or network output that is not
+finite raises ``NonFiniteError`` (a ``PolicyError``) naming the terms and entries at fault, and
+leaves the policy's state (``last_action``, the histories) as it was before the call: the robot's
+safety layer decides what happens next (``docs/deployment.md``, "When a value is not finite").
 """
 
 from __future__ import annotations
@@ -30,22 +36,17 @@ from typing import Any
 
 import numpy as np
 
-METADATA_FORMAT = 1
-"""The metadata layout this runtime reads (``warplab.deploy.export.METADATA_FORMAT``)."""
-
-REQUIRED_KEYS = (
-    "metadata_format",
-    "task",
-    "policy_dt",
-    "joint_names",
-    "default_joint_pos",
-    "action_scale",
-    "action_offset",
-    "action_size",
-    "observation_size",
-    "observation_terms",
-    "commands",
+from warplab.deploy.policy_checks import (
+    ACTION_KINDS,
+    METADATA_FORMAT,
+    REQUIRED_KEYS,
+    GraphIO,
+    PolicyError,
+    check_graph,
+    check_metadata,
 )
+
+__all__ = ["METADATA_FORMAT", "REQUIRED_KEYS", "SIGNALS", "NonFiniteError", "Policy", "PolicyError"]
 
 SIGNALS = (
     "joint_pos",
@@ -57,9 +58,27 @@ SIGNALS = (
     "height_scan",
 )
 
+_TERM_KINDS = {
+    "JointPositionAction": "position",
+    "DelayedJointPositionAction": "position",
+    "JointEffortAction": "effort",
+}
+"""The action kind of each env action term, for files written before ``action_kind`` was recorded."""
 
-class PolicyError(ValueError):
-    """A policy file is unusable here: metadata missing, or it does not match the robot or signals."""
+
+class NonFiniteError(PolicyError):
+    """A signal, an observation or the network's output holds NaN or an infinity.
+
+    Raised by ``observation``, ``actions``, ``targets`` and ``act`` before anything is returned; the
+    policy's state (``last_action``, the observation histories) is left as it was.
+
+    Attributes:
+      where: the entries at fault, e.g. ``["joint_vel[hinge] = nan"]``.
+    """
+
+    def __init__(self, message: str, where: Sequence[str]):
+        super().__init__(message)
+        self.where = list(where)
 
 
 class Policy:
@@ -68,17 +87,27 @@ class Policy:
     Attributes:
       metadata: every metadata key, JSON-decoded.
       joint_names: the actuated joints in action order.
+      action_kind: per joint, ``"position"`` (targets are joint positions, rad or m, for a PD servo)
+        or ``"effort"`` (targets are efforts in the actuator's control unit; times
+        ``effort_per_target`` it is N·m or N); None for an action term this runtime does not know.
       default_joint_pos, action_scale, action_offset: ``[action_size]`` float32 arrays.
       policy_dt: time between two calls of ``act``, s.
       last_action: ``[action_size]`` the raw action of the latest ``act`` (zeros before the first).
     """
 
     def __init__(self, session: Any, metadata: Mapping[str, Any], source: str = "policy"):
+        """Check ``metadata`` (and the graph of ``session``, an onnxruntime ``InferenceSession``;
+        None builds a policy that computes observations only).
+
+        Raises:
+          PolicyError: naming the first metadata value, or graph input or output, that is wrong.
+        """
         self._session = session
         self.source = source
         self.metadata = dict(metadata)
-        _check_metadata(self.metadata, source)
+        check_metadata(self.metadata, source)
         m = self.metadata
+        self._io: GraphIO | None = None if session is None else check_graph(session, m, source)
         self.joint_names: list[str] = list(m["joint_names"])
         self.action_size = int(m["action_size"])
         self.observation_size = int(m["observation_size"])
@@ -88,7 +117,14 @@ class Policy:
         self.action_offset = np.asarray(m["action_offset"], dtype=np.float32)
         clip = m.get("action_clip")
         self.action_clip = None if clip is None else (float(clip[0]), float(clip[1]))
+        self.action_kind: list[str | None] = _action_kinds(m)
         self.observation_terms: list[dict[str, Any]] = list(m["observation_terms"])
+        self._obs_labels = [
+            f"{t['name']}[{label}]"
+            for t in self.observation_terms
+            for label in _term_labels(t, self.joint_names)
+        ]
+        """The name of each entry of the observation vector, for errors."""
         self.last_action = np.zeros(self.action_size, dtype=np.float32)
         self._histories: dict[str, np.ndarray] = {}
         """``{term name: [history_length, size / history_length]}``, oldest first."""
@@ -108,25 +144,35 @@ class Policy:
           providers: onnxruntime execution providers (default: CPU).
 
         Raises:
-          PolicyError: no such file, metadata missing or of another format, or joints that differ.
+          PolicyError: no such file (or a folder), not an ONNX model, metadata missing, not JSON, of
+            another format, or disagreeing with itself or the graph, or joints that differ.
         """
         import onnxruntime as ort
 
         path = Path(path)
+        if path.is_dir():
+            inside = path / "policy.onnx"
+            hint = f" ({inside} is there)" if inside.is_file() else ""
+            raise PolicyError(f"policy {path} is a folder; give the .onnx file{hint}")
         if not path.is_file():
-            raise PolicyError(f"policy {path} does not exist")
+            raise PolicyError(
+                f"policy {path} does not exist" if not path.exists() else f"policy {path} is not a file"
+            )
         try:
             session = ort.InferenceSession(str(path), providers=list(providers or ["CPUExecutionProvider"]))
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own classes for bad files.
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise PolicyError(f"policy {path} is not an ONNX model onnxruntime can load ({first})") from error
+            raise PolicyError(
+                f"policy {path} is not an ONNX model onnxruntime can load ({_first_line(error)})"
+            ) from error
         raw = session.get_modelmeta().custom_metadata_map
         metadata = {}
         for key, value in raw.items():
             try:
                 metadata[key] = json.loads(value)
             except json.JSONDecodeError as error:
-                raise PolicyError(f"policy {path}: metadata {key!r} is not JSON ({error})") from error
+                raise PolicyError(
+                    f"policy {path}: metadata {key!r} is not JSON ({error}); export it with `warplab export`"
+                ) from error
         policy = cls(session, metadata, str(path))
         if joint_names is not None:
             policy.check_joints(joint_names)
@@ -147,12 +193,20 @@ class Policy:
         """The ``[observation_size]`` float32 observation from robot signals (see the module docstring).
 
         Each term is clipped (where the env clipped it) and scaled as in the env; no noise is added.
+        The histories advance only when the whole observation is good.
 
         Raises:
-          PolicyError: a signal is missing, has the wrong size, lacks a joint, or a term needs a signal
-            this runtime does not know.
+          NonFiniteError: a signal the terms read holds NaN or inf (also where a clip would hide
+            it), or a scaled value overflows float32; every such entry is named.
+          PolicyError: a signal is missing, is not numbers, has the wrong size, lacks a joint, or a
+            term needs a signal this runtime does not know.
         """
-        parts = []
+        if not isinstance(signals, Mapping):
+            raise PolicyError(
+                f"policy {self.source}: signals must be a dict of named signals ({', '.join(SIGNALS)}), "
+                f"got {type(signals).__name__}"
+            )
+        values, bad = [], []
         for term in self.observation_terms:
             length = int(term.get("history_length") or 0)
             size = int(term["size"]) // max(length, 1)
@@ -162,14 +216,29 @@ class Policy:
                     f"policy {self.source}: observation term {term['name']!r} needs {size} values, "
                     f"the signals give {value.shape[0] if value.ndim == 1 else list(value.shape)}"
                 )
+            labels = _term_labels(term, self.joint_names, history=False)
+            bad += _non_finite(value, labels, term["name"])
+            if term.get("signal") == "height_scan":
+                value = np.clip(value, *term["params"]["clip"])
             if term.get("clip") is not None:
                 value = np.clip(value, term["clip"][0], term["clip"][1])
-            value = value * np.float32(term["scale"])
-            if length > 0:
-                value = self._push_history(term["name"], value, length)
-            parts.append(value)
-        obs = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-        return obs
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = (value * np.float32(term["scale"])).astype(np.float32)
+            if not bad:
+                bad += [
+                    f"{e} (times its scale {term['scale']})" for e in _non_finite(value, labels, term["name"])
+                ]
+            values.append((term["name"], value, length))
+        if bad:
+            raise NonFiniteError(
+                f"policy {self.source}: observation terms not finite (from the signals): {_shown(bad)}; no "
+                "observation was made and the histories were kept",
+                bad,
+            )
+        parts = [
+            self._push_history(name, value, length) if length > 0 else value for name, value, length in values
+        ]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
 
     def _push_history(self, name: str, value: np.ndarray, length: int) -> np.ndarray:
         history = self._histories.get(name)
@@ -185,9 +254,24 @@ class Policy:
         if name not in signals:
             raise PolicyError(
                 f"policy {self.source}: observation term {term['name']!r} needs the signal {name!r}, "
-                f"which is missing (given: {sorted(signals)})"
+                f"which is missing (given: {sorted(map(str, signals))})"
             )
         return signals[name]
+
+    def _numbers(self, value: Any, what: str) -> np.ndarray:
+        """``value`` as float32, or a ``PolicyError`` naming ``what`` when it is not numbers."""
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            raise PolicyError(
+                f"policy {self.source}: {what} is not an array of numbers ({_first_line(error)})"
+            ) from error
+        if array.dtype.kind not in "iuf":
+            raise PolicyError(
+                f"policy {self.source}: {what} holds {array.dtype} values; give numbers (float32)"
+            )
+        with np.errstate(over="ignore"):
+            return array.astype(np.float32)
 
     def _joint_values(self, signals, name, term) -> np.ndarray:
         values = self._signal(signals, name, term)
@@ -201,10 +285,10 @@ class Policy:
             raise PolicyError(
                 f"policy {self.source}: signal {name!r} lacks joints {missing} that term {term['name']!r} needs"
             )
-        return np.asarray([values[j] for j in joints], dtype=np.float32)
+        return self._numbers([values[j] for j in joints], f"signal {name!r}")
 
     def _vector(self, signals, name, term, size: int) -> np.ndarray:
-        value = np.asarray(self._signal(signals, name, term), dtype=np.float32).reshape(-1)
+        value = self._numbers(self._signal(signals, name, term), f"signal {name!r}").reshape(-1)
         if value.shape[0] != size:
             raise PolicyError(
                 f"policy {self.source}: signal {name!r} has {value.shape[0]} values; term {term['name']!r} "
@@ -213,6 +297,7 @@ class Policy:
         return value
 
     def _term_value(self, term: Mapping[str, Any], signals: Mapping[str, Any]) -> np.ndarray:
+        """The term's raw value for one step (before any clip and scale)."""
         signal = term.get("signal")
         if signal in ("base_ang_vel", "projected_gravity"):
             return self._vector(signals, signal, term, 3)
@@ -234,40 +319,110 @@ class Policy:
             default = np.asarray(term["params"]["default_joint_pos"], dtype=np.float32)
             return self._joint_values(signals, "joint_pos", term) - default
         if signal == "height_scan":
-            grid = term["params"]["grid_xy"]
-            low, high = term["params"]["clip"]
-            return np.clip(self._vector(signals, signal, term, len(grid)), low, high)
+            return self._vector(signals, signal, term, len(term["params"]["grid_xy"]))
         raise PolicyError(
             f"policy {self.source}: observation term {term['name']!r} ({term.get('func')}) reads no signal "
             f"this runtime knows; known signals: {list(SIGNALS)}"
         )
 
     # ------------------------------------------------------------------ actions
-    def actions(self, obs: np.ndarray) -> np.ndarray:
-        """Raw actions ``[action_size]`` (or ``[batch, action_size]``) for ``obs`` of the same batch shape."""
-        obs = np.asarray(obs, dtype=np.float32)
-        batched = obs.ndim == 2
-        x = obs if batched else obs.reshape(1, -1)
-        if x.shape[1] != self.observation_size:
+    def actions(self, obs: Any) -> np.ndarray:
+        """Raw actions ``[action_size]`` (or ``[batch, action_size]``) for ``obs`` ``[observation_size]``
+        (or ``[batch, observation_size]``): numbers of any float or integer type, run as float32.
+
+        Raises:
+          PolicyError: ``obs`` is not numbers, or of another shape (the terms' sizes are named).
+          NonFiniteError: ``obs`` holds NaN or inf (the terms and entries are named), or the network
+            gives a non-finite action for it.
+        """
+        if self._io is None:
+            raise PolicyError(f"policy {self.source} was built from metadata alone; load the file to run it")
+        x = self._numbers(obs, "observation")
+        batched = x.ndim == 2
+        n = self.observation_size
+        if x.ndim not in (1, 2) or x.shape[-1] != n or (batched and x.shape[0] == 0):
+            terms = " + ".join(f"{t['name']} {t['size']}" for t in self.observation_terms)
             raise PolicyError(
-                f"policy {self.source}: observation has {x.shape[1]} values, the policy takes {self.observation_size}"
+                f"policy {self.source}: observation has shape {list(x.shape)}; the policy takes [{n}] or "
+                f"[batch, {n}] ({terms})"
             )
-        (out,) = self._session.run(["actions"], {"obs": x})
+        bad = _non_finite(x, self._obs_labels)
+        if bad:
+            raise NonFiniteError(
+                f"policy {self.source}: observation not finite (as float32) at {_shown(bad)}; the network was "
+                "not run",
+                bad,
+            )
+        x = x if batched else x.reshape(1, n)
+        if self._io.fixed_batch is not None and x.shape[0] != self._io.fixed_batch:
+            raise PolicyError(
+                f"policy {self.source}: the graph takes a batch of {self._io.fixed_batch}, given {x.shape[0]}"
+            )
+        try:
+            (out,) = self._session.run([self._io.output_name], {self._io.input_name: x})
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own classes.
+            raise PolicyError(f"policy {self.source}: the graph failed ({_first_line(error)})") from error
+        out = np.asarray(out, dtype=np.float32)
+        if out.shape != (x.shape[0], self.action_size):
+            raise PolicyError(
+                f"policy {self.source}: the graph gave actions of shape {list(out.shape)} for observations "
+                f"{list(x.shape)}; metadata action_size is {self.action_size}"
+            )
+        bad = _non_finite(out if batched else out[0], self.joint_names)
+        if bad:
+            raise NonFiniteError(
+                f"policy {self.source}: the network gave non-finite actions at {_shown(bad)} for a finite "
+                "observation; nothing was returned",
+                bad,
+            )
         return out if batched else out[0]
 
-    def targets(self, actions: np.ndarray) -> np.ndarray:
-        """Joint targets ``offset + scale * clip(actions)`` in ``joint_names`` order (rad for position
-        actions, the actuator's unit for effort actions)."""
-        actions = np.asarray(actions, dtype=np.float32)
-        if self.action_clip is not None:
-            actions = np.clip(actions, *self.action_clip)
-        return self.action_offset + self.action_scale * actions
+    def targets(self, actions: Any) -> np.ndarray:
+        """Joint targets ``offset + scale * clip(actions)`` ``[action_size]`` (or ``[batch, action_size]``)
+        in ``joint_names`` order: rad or m for position actions, the actuator's control unit for effort
+        actions (see ``action_kind``).
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """Joint targets ``[action_size]`` for one observation; the raw action is kept in ``last_action``."""
-        action = self.actions(obs)
+        Raises:
+          PolicyError: ``actions`` is not numbers of shape ``[action_size]`` or ``[batch, action_size]``.
+          NonFiniteError: an action or a target is NaN or inf (named by joint).
+        """
+        a = self._numbers(actions, "actions")
+        if a.ndim not in (1, 2) or a.shape[-1] != self.action_size:
+            raise PolicyError(
+                f"policy {self.source}: actions have shape {list(a.shape)}; targets need [{self.action_size}] "
+                f"or [batch, {self.action_size}] (joints {self.joint_names})"
+            )
+        bad = _non_finite(a, self.joint_names)
+        if bad:
+            raise NonFiniteError(
+                f"policy {self.source}: actions not finite (as float32) at {_shown(bad)}", bad
+            )
+        if self.action_clip is not None:
+            a = np.clip(a, *self.action_clip)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (self.action_offset + self.action_scale * a).astype(np.float32)
+        bad = _non_finite(out, self.joint_names)
+        if bad:
+            raise NonFiniteError(f"policy {self.source}: targets overflow float32 at {_shown(bad)}", bad)
+        return out
+
+    def act(self, obs: Any) -> np.ndarray:
+        """Joint targets ``[action_size]`` for one observation ``[observation_size]``; the raw action is
+        kept in ``last_action``.
+
+        Raises:
+          PolicyError, NonFiniteError: as ``actions`` and ``targets``; ``last_action`` is then unchanged.
+        """
+        x = self._numbers(obs, "observation")
+        if x.ndim != 1:
+            raise PolicyError(
+                f"policy {self.source}: act takes one observation of shape [{self.observation_size}], given "
+                f"shape {list(x.shape)}; for a batch call actions() and targets()"
+            )
+        action = self.actions(x)
+        targets = self.targets(action)
         self.last_action = np.array(action, dtype=np.float32)
-        return self.targets(action)
+        return targets
 
     def reset(self) -> None:
         """Forget the last action and the observation histories (start of an episode)."""
@@ -275,24 +430,52 @@ class Policy:
         self._histories.clear()
 
 
-def _check_metadata(m: Mapping[str, Any], source: str) -> None:
-    missing = [k for k in REQUIRED_KEYS if k not in m]
-    if missing:
-        raise PolicyError(
-            f"policy {source}: metadata lacks {missing}; export it with `warplab export` (it has {sorted(m)})"
-        )
-    if m["metadata_format"] != METADATA_FORMAT:
-        raise PolicyError(
-            f"policy {source}: metadata_format is {m['metadata_format']!r}; this runtime reads {METADATA_FORMAT}"
-        )
-    n = int(m["action_size"])
-    for key in ("joint_names", "default_joint_pos", "action_scale", "action_offset"):
-        if len(m[key]) != n:
-            raise PolicyError(
-                f"policy {source}: metadata {key} has {len(m[key])} entries, action_size is {n}"
-            )
-    total = sum(int(t["size"]) for t in m["observation_terms"])
-    if total != int(m["observation_size"]):
-        raise PolicyError(
-            f"policy {source}: observation terms add up to {total} values, observation_size is {m['observation_size']}"
-        )
+def _action_kinds(m: Mapping[str, Any]) -> list[str | None]:
+    """Per joint, ``"position"``, ``"effort"`` or None; from ``action_kind``, or for older files from
+    the types of ``action_terms``."""
+    if m.get("action_kind") is not None:
+        return [k if k in ACTION_KINDS else None for k in m["action_kind"]]
+    kinds: list[str | None] = []
+    for term in m.get("action_terms") or []:
+        kinds += [_TERM_KINDS.get(term.get("type"))] * int(term["size"])
+    return kinds if len(kinds) == int(m["action_size"]) else [None] * int(m["action_size"])
+
+
+def _term_labels(term: Mapping[str, Any], action_joints: Sequence[str], history: bool = True) -> list[str]:
+    """The name of each value of ``term`` (joints, axes or indices): of one step, or with ``history``
+    of the whole stack (``t-2 hinge``: two steps ago)."""
+    length = int(term.get("history_length") or 0)
+    step = int(term["size"]) // max(length, 1)
+    signal, params = term.get("signal"), term.get("params") or {}
+    if signal in ("joint_pos", "joint_vel", "joint_pos_rel"):
+        labels = list(params["joints"])
+    elif signal == "last_action":
+        labels = list(action_joints)
+    elif signal in ("base_ang_vel", "projected_gravity"):
+        labels = ["x", "y", "z"]
+    else:
+        labels = [str(i) for i in range(step)]
+    if history and length > 0:
+        labels = [f"t-{length - 1 - k} {label}" for k in range(length) for label in labels]
+    return labels
+
+
+def _non_finite(values: np.ndarray, labels: Sequence[str], prefix: str = "") -> list[str]:
+    """``["prefix[label] = nan", ...]`` (``label = nan`` without a prefix) for each entry of ``values``
+    (``[n]`` or ``[batch, n]``) that is not finite; a batch's rows are named too."""
+    out = []
+    for index in np.argwhere(~np.isfinite(values)):
+        row = f"row {index[0]} " if values.ndim == 2 else ""
+        label = labels[int(index[-1])]
+        out.append(f"{row}{f'{prefix}[{label}]' if prefix else label} = {values[tuple(index)]}")
+    return out
+
+
+def _shown(where: Sequence[str], most: int = 6) -> str:
+    more = f" and {len(where) - most} more" if len(where) > most else ""
+    return ", ".join(where[:most]) + more
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,9 +1,11 @@
 """Sim-to-sim: an exported policy on MuJoCo's C engine, fed and obeyed as a robot would.
 
 The check runs the ONNX file through ``warplab.deploy.Policy`` only (``observation(signals)``, then
-``act(obs)``): signals are read by joint name from ``MjData`` as a robot's drivers and IMU give them,
-the joint targets go to position servos with the policy's gains. Physics steps at the model's
-timestep (``mj_step``), the policy at its own ``policy_dt``. Nothing of torch or MuJoCo Warp runs.
+``act(obs)``): signals are read by joint name from ``MjData`` as a robot's drivers and IMU give them;
+position targets go to position servos with the policy's gains (or to motors through a PD law),
+effort targets to motors as the efforts training sent (``sim2sim_model.RobotBinding``). Actions of
+another kind are refused. Physics steps at the model's timestep (``mj_step``), the policy at its own
+``policy_dt``. Nothing of torch or MuJoCo Warp runs.
 
 Perturbations, each off by default:
 
@@ -16,7 +18,9 @@ Perturbations, each off by default:
   ``push_interval_s``.
 
 Each episode starts in the policy's home pose and ends at ``seconds`` or at a fall (base lower than
-``min_base_height`` or tilted more than ``max_tilt_rad``, the task's own thresholds by default).
+``min_base_height``, tilted more than ``max_tilt_rad``, or a joint outside the task's joint ranges:
+the task's own terminations by default), or when MuJoCo meets a NaN or huge value ("diverged") or
+the policy refuses a non-finite value ("non_finite"); each episode says which.
 ``run_sim2sim`` returns the report (``docs/deployment.md`` explains every field).
 """
 
@@ -33,7 +37,7 @@ from typing import Any, Literal
 import mujoco
 import numpy as np
 
-from warplab.deploy.policy import Policy
+from warplab.deploy.policy import NonFiniteError, Policy
 from warplab.deploy.sim2sim_model import (
     RobotBinding,
     Sim2SimError,
@@ -140,6 +144,44 @@ def rotate_inverse(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 _DOWN = np.array([0.0, 0.0, -1.0])
 
+_DIVERGENCE_WARNINGS = tuple(
+    int(w)
+    for w in (
+        mujoco.mjtWarning.mjWARN_BADQPOS,
+        mujoco.mjtWarning.mjWARN_BADQVEL,
+        mujoco.mjtWarning.mjWARN_BADQACC,
+        mujoco.mjtWarning.mjWARN_BADCTRL,
+    )
+)
+"""MuJoCo's warnings for a NaN or huge value in the state or controls; after one it resets the data."""
+
+
+def _divergence(d: mujoco.MjData) -> str:
+    """Which of MuJoCo's divergence warnings fired, and where (``BADQACC at 3`` names DOF 3)."""
+    named = [
+        f"{mujoco.mjtWarning(w).name.removeprefix('mjWARN_')} at {d.warning[w].lastinfo}"
+        for w in _DIVERGENCE_WARNINGS
+        if d.warning[w].number > 0
+    ]
+    return f"MuJoCo met a NaN or huge value ({', '.join(named)}) and reset the state"
+
+
+def _joint_ranges(
+    model: mujoco.MjModel, ranges: dict[str, list[float]]
+) -> list[tuple[int, int, float, float]]:
+    """``[(joint id, qpos address, low, high)]`` of the fall ranges whose joints the model has
+    (hinge and slide joints only: one qpos each)."""
+    out = []
+    for name, (low, high) in ranges.items():
+        j = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, name)
+        scalar = j >= 0 and int(model.jnt_type[j]) in (
+            int(mujoco.mjtJoint.mjJNT_HINGE),
+            int(mujoco.mjtJoint.mjJNT_SLIDE),
+        )
+        if scalar:
+            out.append((j, int(model.jnt_qposadr[j]), float(low), float(high)))
+    return out
+
 
 @dataclasses.dataclass
 class Streams:
@@ -179,7 +221,17 @@ class Sim2Sim:
             )
         self.latency_steps = int(round(cfg.latency_ms * 1e-3 / self.dt))
         self.noise_std = {k: cfg.obs_noise * s for k, s in NOISE_STD.items()} if cfg.obs_noise > 0 else {}
-        meta_fall = policy.metadata.get("fall") or registry_fall_thresholds(policy)
+        joint_names = [model.joint(i).name for i in range(model.njnt)]
+        meta_fall = policy.metadata.get("fall") or registry_fall_thresholds(policy, joint_names)
+        if "joint_ranges" not in meta_fall:
+            # A file from before the joint ranges were recorded: the task registry has them.
+            meta_fall = {
+                **meta_fall,
+                "joint_ranges": registry_fall_thresholds(policy, joint_names)["joint_ranges"],
+            }
+        self._joint_ranges = _joint_ranges(model, meta_fall["joint_ranges"])
+        """``[(qpos address, low, high)]``: a joint outside its range is a fall (the task's
+        ``joint_pos_out_of_range`` terminations; the cart-pole's pole)."""
         self.min_base_height = (
             cfg.min_base_height if cfg.min_base_height is not None else meta_fall.get("min_base_height")
         )
@@ -211,10 +263,11 @@ class Sim2Sim:
 
     # ------------------------------------------------------------------ the robot's side
     def sense(self) -> dict[str, np.ndarray]:
-        """What the robot measures now: joint positions and velocities in policy order, the base's
-        gyro (body frame) and gravity direction; raw arrays, before latency and noise."""
+        """What the robot measures now: joint positions and velocities (of ``robot.sensed_joints``:
+        the policy's, then the joints only its observation reads), the base's gyro (body frame) and
+        gravity direction; raw arrays, before latency and noise."""
         d, r = self.data, self.robot
-        out = {"joint_pos": d.qpos[r.qpos_adr].copy(), "joint_vel": d.qvel[r.dof_adr].copy()}
+        out = {"joint_pos": d.qpos[r.sensed_qpos_adr].copy(), "joint_vel": d.qvel[r.sensed_dof_adr].copy()}
         if r.base_body is not None:
             q, v = r.base_qpos_adr, r.base_dof_adr
             # A free joint's angular velocity is in the body frame, as a gyro on the base reads it.
@@ -241,7 +294,7 @@ class Sim2Sim:
 
     def signals(self, measured: dict[str, np.ndarray], commands: dict[str, np.ndarray]) -> dict[str, Any]:
         """The signals dict a robot hands to ``Policy.observation``."""
-        names = self.policy.joint_names
+        names = self.robot.sensed_joints
         out: dict[str, Any] = {
             "joint_pos": dict(zip(names, measured["joint_pos"].tolist(), strict=True)),
             "joint_vel": dict(zip(names, measured["joint_vel"].tolist(), strict=True)),
@@ -254,19 +307,27 @@ class Sim2Sim:
         return out
 
     def actuate(self, targets: np.ndarray) -> None:
-        """Send joint targets: servos get them as ``ctrl`` (MuJoCo clamps them to the control range);
-        motors get the PD torque of this instant toward the target clamped to the same range."""
+        """Send joint targets: servos get position targets as ``ctrl`` (MuJoCo clamps them to the
+        control range); motors under position actions get the PD torque of this instant toward the
+        target clamped to the same range; motors under effort actions get the effort the target
+        stands for (``effort_per_target`` times the target clamped to its range), as ``ctrl``."""
         d, r = self.data, self.robot
         servo = r.servo
         d.ctrl[r.actuator[servo]] = targets[servo]
-        if not servo.all():
-            motor = ~servo
+        if r.pd.any():
+            motor = r.pd
             s = self.cfg.motor_strength
             q, qd = d.qpos[r.qpos_adr[motor]], d.qvel[r.dof_adr[motor]]
             target = np.clip(targets[motor], r.target_range[motor, 0], r.target_range[motor, 1])
             torque = s * (r.kp[motor] * (target - q) - r.kd[motor] * qd)
             limit = s * r.effort_limit[motor]
             d.ctrl[r.actuator[motor]] = np.clip(torque, -limit, limit) / r.gear[motor]
+        if r.effort.any():
+            e = r.effort
+            target = np.clip(targets[e], r.target_range[e, 0], r.target_range[e, 1])
+            # The joint effort the policy asked for, in this model's control unit; motor strength
+            # is in the motor's gain (``set_gains``), as in training.
+            d.ctrl[r.actuator[e]] = r.effort_per_target[e] * target / (r.gear[e] * r.motor_gain[e])
 
     def push(self, rng: np.random.Generator) -> np.ndarray:
         """Add ``push_mps`` to the base's horizontal velocity in a random direction; returns the kick."""
@@ -310,8 +371,15 @@ class Sim2Sim:
                 out[name] = np.zeros(int(command["size"]), dtype=np.float32)
         return out
 
+    def _diverged(self) -> bool:
+        """Whether MuJoCo met a NaN or a huge value in this episode (it then resets the state)."""
+        return any(self.data.warning[w].number > 0 for w in _DIVERGENCE_WARNINGS)
+
     def _fell(self) -> bool:
         r, d = self.robot, self.data
+        for _, qadr, low, high in self._joint_ranges:
+            if not low <= d.qpos[qadr] <= high:
+                return True
         if r.base_body is None:
             return False
         q = r.base_qpos_adr
@@ -339,6 +407,7 @@ class Sim2Sim:
         resample_every = max(1, int(round(cfg.command_resample_s / policy.policy_dt)))
         push_every = max(1, int(round(cfg.push_interval_s / policy.policy_dt)))
         lin_err, yaw_err, alive, pushes, fell = 0.0, 0.0, 0, 0, False
+        end, fault = "time", None
         commands: dict[str, np.ndarray] = {}
         drawn = []
         for step in range(steps):
@@ -348,23 +417,35 @@ class Sim2Sim:
             measured = line.read()
             if self.trace is not None:
                 self.trace.append(("measured", step * self.decimation, measured))
-            obs = policy.observation(self.signals(self.corrupt(measured, rng.noise), commands))
-            targets = policy.act(obs)
+            try:
+                obs = policy.observation(self.signals(self.corrupt(measured, rng.noise), commands))
+                targets = policy.act(obs)
+            except NonFiniteError as error:
+                # A robot's safety layer would take over here; the check ends the episode and says why.
+                end, fault = "non_finite", str(error)
+                break
             for i in range(self.decimation):
                 self.actuate(targets)
                 mujoco.mj_step(m, d)
+                if self._diverged():
+                    break
                 sensed = self.sense()
                 line.push(sensed)
                 if self.trace is not None:
                     self.trace.append(("sensed", step * self.decimation + i + 1, sensed))
             self.physics_steps += self.decimation
+            if self._diverged():
+                # MuJoCo reset the state after a NaN or a huge value: what follows is no longer this
+                # episode, so it ends here.
+                end, fault = "diverged", _divergence(d)
+                break
             if cfg.push_mps > 0 and (step + 1) % push_every == 0:
                 self.push(rng.push)
                 pushes += 1
             if record is not None:
                 record.append(d.qpos.copy())
             if self._fell():
-                fell = True
+                fell, end = True, "fall"
                 break
             alive += 1
             if self._velocity_command is not None and r.base_body is not None:
@@ -377,6 +458,8 @@ class Sim2Sim:
         return {
             "survival_s": round(alive * policy.policy_dt, 6),
             "fell": fell,
+            "end": end,
+            "fault": fault,
             "lin_vel_error_m_s": lin_err / alive if tracked else None,
             "yaw_rate_error_rad_s": yaw_err / alive if tracked else None,
             "pushes": pushes,
@@ -399,6 +482,7 @@ class Sim2Sim:
             return float(np.mean(values)) if values else None
 
         falls = sum(e["fell"] for e in episodes)
+        ends = [e["end"] for e in episodes]
         survival = [e["survival_s"] for e in episodes]
         return {
             "policy": policy.source,
@@ -414,11 +498,14 @@ class Sim2Sim:
                 "noise_std": self.noise_std,
                 "min_base_height": self.min_base_height,
                 "max_tilt_rad": self.max_tilt_rad,
+                "joint_ranges": {self.model.joint(j).name: [lo, hi] for j, _, lo, hi in self._joint_ranges},
             },
             "summary": {
                 "episodes": len(episodes),
                 "falls": falls,
                 "fall_rate": falls / len(episodes),
+                "diverged": ends.count("diverged"),
+                "non_finite": ends.count("non_finite"),
                 "survival_s_mean": float(np.mean(survival)),
                 "survival_s_min": float(np.min(survival)),
                 "lin_vel_error_m_s": mean("lin_vel_error_m_s"),
@@ -452,6 +539,10 @@ def run_sim2sim(
     cfg.check()
     if not isinstance(policy, Policy):
         policy = Policy.load(policy)
+    if video is not None:
+        from warplab.viz.backends import choose_renderer
+
+        choose_renderer()  # a missing renderer is reported before the episodes run, not after
     mj_model, source = load_model(policy, model, robot)
     check = Sim2Sim(policy, mj_model, cfg, source)
     record: list | None = [] if video is not None else None
@@ -462,13 +553,17 @@ def run_sim2sim(
 
 
 def _write_video(check: Sim2Sim, qpos: Sequence[np.ndarray], out: Path, fps: float) -> Path:
-    from warplab.viz.video import render_frames, subsample_for_fps, write_mp4
+    """The episodes one after another, ``fps`` frames a second in real time."""
+    from warplab.viz.render import iter_frames
+    from warplab.viz.video import frame_indices, write_mp4
 
-    keep = subsample_for_fps(check.policy.policy_dt, fps)
+    if not qpos:  # an episode that ended before its first step: the model's initial pose
+        qpos = [check.model.qpos0.copy()]
+    steps = frame_indices(len(qpos), check.policy.policy_dt, fps)
     base = check.robot.base_body
     track = None if base is None else check.model.body(base).name
-    frames = render_frames(check.model, np.asarray(qpos)[::keep], 640, 480, track, 3.0, -15.0, 120.0)
-    return write_mp4(frames, out, fps=1.0 / (keep * check.policy.policy_dt))
+    frames = iter_frames(check.model, np.asarray(qpos)[steps], 640, 480, track, 3.0, -15.0, 120.0)
+    return write_mp4(frames, out, fps=fps)
 
 
 def summary_line(report: dict[str, Any]) -> str:
@@ -478,6 +573,9 @@ def summary_line(report: dict[str, Any]) -> str:
         f"{s['falls']}/{s['episodes']} episodes fell",
         f"survival {s['survival_s_mean']:.2f} s (min {s['survival_s_min']:.2f} s)",
     ]
+    for key, what in (("diverged", "diverged"), ("non_finite", "stopped on a non-finite value")):
+        if s[key]:
+            parts.append(f"{s[key]} {what}")
     if s["lin_vel_error_m_s"] is not None:
         parts.append(f"velocity error {s['lin_vel_error_m_s']:.3f} m/s")
         parts.append(f"yaw-rate error {s['yaw_rate_error_rad_s']:.3f} rad/s")

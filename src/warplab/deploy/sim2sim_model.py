@@ -15,6 +15,9 @@ Only the third needs warplab's training stack (torch) installed, and only when n
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,28 +62,44 @@ def load_model(
     return _from_registry(policy), f"scene of {policy.metadata['task']} (task registry)"
 
 
-def fall_thresholds(terminations: dict[str, Any]) -> dict[str, float | None]:
-    """``{"min_base_height": m, "max_tilt_rad": rad}`` from a task's termination terms (None where the
-    task has no ``root_height_below`` or ``bad_orientation`` term)."""
-    out: dict[str, float | None] = {"min_base_height": None, "max_tilt_rad": None}
+def fall_thresholds(terminations: dict[str, Any], joint_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The fall terminations of a task's ``terminations``, as thresholds a robot or a sim-to-sim check
+    can apply.
+
+    Returns:
+      ``{"min_base_height": m, "max_tilt_rad": rad, "joint_ranges": {joint: [low, high]}}``: None where
+      the task has no ``root_height_below`` or ``bad_orientation`` term; ``joint_ranges`` from its
+      ``joint_pos_out_of_range`` terms (rad or m; the cart-pole's pole and cart), their joint patterns
+      matched against ``joint_names`` (empty without them).
+    """
+    out: dict[str, Any] = {"min_base_height": None, "max_tilt_rad": None, "joint_ranges": {}}
     for term in terminations.values():
         name = getattr(term.func, "__name__", "")
         if name == "root_height_below":
             out["min_base_height"] = float(term.params["minimum_height"])
         elif name == "bad_orientation":
             out["max_tilt_rad"] = float(term.params["limit_angle_rad"])
+        elif name == "joint_pos_out_of_range" and joint_names is not None:
+            patterns = term.params["joints"]
+            patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+            low, high = float(term.params["low"]), float(term.params["high"])
+            for joint in joint_names:
+                if joint and any(re.fullmatch(p, joint) for p in patterns):
+                    # Two terms on one joint: the episode ends at the first range it leaves.
+                    old = out["joint_ranges"].get(joint, [-math.inf, math.inf])
+                    out["joint_ranges"][joint] = [max(old[0], low), min(old[1], high)]
     return out
 
 
-def registry_fall_thresholds(policy: Policy) -> dict[str, float | None]:
+def registry_fall_thresholds(policy: Policy, joint_names: Sequence[str] | None = None) -> dict[str, Any]:
     """The fall thresholds of the policy's task from the task registry, for files exported before
-    they were recorded; Nones where the task is not registered here."""
+    they were recorded; Nones (and no joint ranges) where the task is not registered here."""
     try:
         from warplab.tasks import UnknownTaskError, make_env_cfg
 
-        return fall_thresholds(make_env_cfg(policy.metadata["task"], play=True).terminations)
+        return fall_thresholds(make_env_cfg(policy.metadata["task"], play=True).terminations, joint_names)
     except (ImportError, UnknownTaskError):
-        return {"min_base_height": None, "max_tilt_rad": None}
+        return {"min_base_height": None, "max_tilt_rad": None, "joint_ranges": {}}
 
 
 def _from_file(path: Path) -> mujoco.MjModel:
@@ -154,9 +173,14 @@ def _from_registry(policy: Policy) -> mujoco.MjModel:
 
 @dataclasses.dataclass
 class RobotBinding:
-    """Where the policy's joints, the base and the actuators are in one ``MjModel``.
+    """Where the policy's joints, the base and the actuators are in one ``MjModel``, and how each
+    joint is driven.
 
-    Per-joint arrays follow ``policy.joint_names``.
+    Per-joint arrays follow ``policy.joint_names``. A joint is driven in one of three ways:
+    ``servo`` (a position action on a position servo: MuJoCo computes its PD force, implicitly in
+    velocity with the ``implicitfast`` integrator), ``pd`` (a position action on a motor: the check
+    computes the PD torque at every physics step) or ``effort`` (an effort action on a motor: the
+    target is the effort, sent as the control).
     """
 
     qpos_adr: np.ndarray
@@ -164,18 +188,34 @@ class RobotBinding:
     actuator: np.ndarray
     """Actuator id driving each joint."""
     servo: np.ndarray
-    """True where that actuator is a position servo (MuJoCo computes its PD force, implicitly in
-    velocity with the ``implicitfast`` integrator); False where it is a motor (torque = ctrl * gear),
-    which the check drives with an explicit PD law at every physics step."""
+    """True where a position action drives a position servo."""
+    pd: np.ndarray
+    """True where a position action drives a motor (torque = ctrl * gear), which the check drives
+    with an explicit PD law at every physics step."""
+    effort: np.ndarray
+    """True where an effort action drives a motor."""
     gear: np.ndarray
     kp: np.ndarray
-    """Stiffness, N·m/rad: the policy's (metadata) where given, else the model's servo gain."""
+    """Stiffness, N·m/rad: the policy's (metadata) where given, else the model's servo gain; NaN for
+    effort joints."""
     kd: np.ndarray
     effort_limit: np.ndarray
-    """Torque limit, N·m; ``inf`` where unlimited."""
+    """Force limit of the actuator, N·m or N (MuJoCo's ``forcerange``): the policy's where given,
+    else the model's; ``inf`` where unlimited."""
     target_range: np.ndarray
-    """``[n, 2]`` the range targets are clamped to, rad: the policy's (its servos' control range in
-    training) where given, else the model's servo control range, else unlimited."""
+    """``[n, 2]`` the range targets are clamped to: the policy's (its actuators' control range in
+    training) where given, else the model's control range for servos and effort motors, else
+    unlimited."""
+    effort_per_target: np.ndarray
+    """Effort joints: the joint effort one unit of the policy's target gives (the training model's
+    gear times gain, from the metadata; the model's own where the file does not say); NaN elsewhere."""
+    motor_gain: np.ndarray
+    """Effort joints: the model's motor gain (``gainprm[0]``) before any motor strength; NaN elsewhere."""
+    sensed_joints: list[str]
+    """The joints whose positions and velocities the robot measures: the policy's, then those only
+    its observation terms read (the cart-pole's unactuated hinge)."""
+    sensed_qpos_adr: np.ndarray
+    sensed_dof_adr: np.ndarray
     base_body: int | None
     base_qpos_adr: int | None
     base_dof_adr: int | None
@@ -188,72 +228,113 @@ def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
     """Find the policy's joints and their actuators in ``model``.
 
     Raises:
-      Sim2SimError: a joint is missing or not driven by one actuator, an actuator is neither a
-        position servo nor a motor, or a servo has no gain where the policy gives none.
+      Sim2SimError: a joint is missing or not driven by an actuator, the policy's actions are neither
+        positions nor efforts, an effort joint's actuator is not a motor, an actuator is neither a
+        position servo nor a motor, or a motor has no kp where the policy gives position targets.
     """
-    m, meta = model, policy.metadata
+    m, meta, names_ = model, policy.metadata, policy.joint_names
     names = {m.joint(i).name: i for i in range(m.njnt)}
-    missing = [j for j in policy.joint_names if j not in names]
+    missing = [j for j in names_ if j not in names]
     if missing:
         raise Sim2SimError(f"the model lacks the policy's joints {missing}")
-    joints = np.array([names[j] for j in policy.joint_names])
+    kinds = list(policy.action_kind)
+    unknown = [j for j, k in zip(names_, kinds, strict=True) if k is None]
+    if unknown:
+        types = sorted({str(t.get("type")) for t in meta.get("action_terms") or []})
+        raise Sim2SimError(
+            f"joints {unknown}: the policy's actions (terms {types}) are neither joint positions nor efforts; "
+            "sim2sim runs policies whose actions are joint position targets (JointPositionAction) or joint "
+            "efforts (JointEffortAction)"
+        )
+    joints = np.array([names[j] for j in names_])
     drivers: dict[int, int] = {}
     for a in range(m.nu):
         if int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT):
             drivers.setdefault(int(m.actuator_trnid[a, 0]), a)
-    undriven = [policy.joint_names[i] for i, j in enumerate(joints) if int(j) not in drivers]
+    undriven = [names_[i] for i, j in enumerate(joints) if int(j) not in drivers]
     if undriven:
         raise Sim2SimError(f"the model has no actuator on the policy's joints {undriven}")
     actuator = np.array([drivers[int(j)] for j in joints])
-    affine = int(mujoco.mjtBias.mjBIAS_AFFINE)
-    servo = np.array([int(m.actuator_biastype[a]) == affine for a in actuator])
-    odd = [
-        policy.joint_names[i]
-        for i, a in enumerate(actuator)
-        if int(m.actuator_gaintype[a]) != int(mujoco.mjtGain.mjGAIN_FIXED)
-        or (not servo[i] and int(m.actuator_biastype[a]) != int(mujoco.mjtBias.mjBIAS_NONE))
-    ]
+    fixed = np.array([int(m.actuator_gaintype[a]) == int(mujoco.mjtGain.mjGAIN_FIXED) for a in actuator])
+    affine = np.array([int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE) for a in actuator])
+    no_bias = np.array([int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_NONE) for a in actuator])
+    odd = [names_[i] for i in range(len(actuator)) if not fixed[i] or not (affine[i] or no_bias[i])]
     if odd:
         raise Sim2SimError(f"the actuators of joints {odd} are neither position servos nor motors")
+    effort = np.array([k == "effort" for k in kinds])
+    servo, pd = ~effort & affine, ~effort & no_bias
+    on_servo = [names_[i] for i in np.flatnonzero(effort & affine)]
+    if on_servo:
+        raise Sim2SimError(
+            f"joints {on_servo}: the policy's actions are efforts, but the model drives these joints with "
+            "position servos; sim2sim sends efforts to motors only: give a --model with <motor> actuators there"
+        )
 
     def per_joint(key: str, fallback) -> np.ndarray:
         values = meta.get(key) or [None] * len(actuator)
         return np.array([float(v) if v is not None else fallback(i) for i, v in enumerate(values)])
 
     def model_kp(i: int) -> float:
+        if effort[i]:
+            return math.nan
         if servo[i]:
             return float(m.actuator_gainprm[actuator[i], 0])
-        raise Sim2SimError(f"joint {policy.joint_names[i]!r}: a motor, and the policy gives no kp for it")
+        raise Sim2SimError(
+            f"joint {names_[i]!r}: the policy gives it position targets, the model drives it with a motor, and "
+            "the policy gives no kp to close the PD loop with; give a --model with a position servo there"
+        )
 
     kp = per_joint("kp", model_kp)
     kd = per_joint("kd", lambda i: float(-m.actuator_biasprm[actuator[i], 2]) if servo[i] else 0.0)
-    effort = per_joint(
+    kp[effort], kd[effort] = math.nan, math.nan
+    limit = per_joint(
         "effort_limit",
         lambda i: (
             float(m.actuator_forcerange[actuator[i], 1]) if m.actuator_forcelimited[actuator[i]] else np.inf
         ),
     )
     ranges = meta.get("target_range") or [None] * len(actuator)
+    clamps = servo | effort
     target_range = np.array(
         [
             r
             if r is not None
-            else (m.actuator_ctrlrange[a] if servo[i] and m.actuator_ctrllimited[a] else (-np.inf, np.inf))
+            else (m.actuator_ctrlrange[a] if clamps[i] and m.actuator_ctrllimited[a] else (-np.inf, np.inf))
             for i, (a, r) in enumerate(zip(actuator, ranges, strict=True))
         ],
         dtype=np.float64,
     )
+    gear = m.actuator_gear[actuator, 0].copy()
+    gain = np.where(effort, m.actuator_gainprm[actuator, 0], np.nan)
+    per_target = per_joint("effort_per_target", lambda i: gear[i] * gain[i] if effort[i] else math.nan)
+    observed = [j for t in policy.observation_terms for j in (t.get("params") or {}).get("joints", [])]
+    sensed = list(dict.fromkeys([*names_, *observed]))
+    missing = [j for j in sensed if j not in names]
+    if missing:
+        raise Sim2SimError(f"the model lacks the joints {missing} that the policy observes")
+    scalar = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
+    odd = [j for j in sensed if int(m.jnt_type[names[j]]) not in scalar]
+    if odd:
+        raise Sim2SimError(f"the policy's joints {odd} are not hinge or slide joints in the model")
+    sensed_ids = np.array([names[j] for j in sensed])
     base_body, base_q, base_v = _base(m, meta)
     return RobotBinding(
         qpos_adr=m.jnt_qposadr[joints].copy(),
         dof_adr=m.jnt_dofadr[joints].copy(),
         actuator=actuator,
         servo=servo,
-        gear=m.actuator_gear[actuator, 0].copy(),
+        pd=pd,
+        effort=effort,
+        gear=gear,
         kp=kp,
         kd=kd,
-        effort_limit=effort,
+        effort_limit=limit,
         target_range=target_range,
+        effort_per_target=np.where(effort, per_target, np.nan),
+        motor_gain=gain,
+        sensed_joints=sensed,
+        sensed_qpos_adr=m.jnt_qposadr[sensed_ids].copy(),
+        sensed_dof_adr=m.jnt_dofadr[sensed_ids].copy(),
         base_body=base_body,
         base_qpos_adr=base_q,
         base_dof_adr=base_v,
@@ -287,23 +368,28 @@ def _init_qpos(m: mujoco.MjModel, meta: dict[str, Any], qpos_adr, default_joint_
 
 
 def set_gains(model: mujoco.MjModel, robot: RobotBinding, strength: float) -> None:
-    """Give the position servos the policy's gains and torque limits, times ``strength``.
+    """Give the position servos the policy's gains and torque limits, and the effort motors the
+    policy's force limits, times ``strength``.
 
     A robot is run with the gains it was trained with (``docs/deployment.md``); motor strength
     scales all of the torque, as ``mdp.randomize_motor_strength`` does in training: kp, kd and the
-    limit alike.
+    limit alike for a servo, the gain and the limit for an effort motor (a PD law computed by the
+    check, ``Sim2Sim.actuate``, scales its own torque).
     """
     for i, a in enumerate(robot.actuator):
-        if not robot.servo[i]:
-            continue
-        kp, kd = robot.kp[i] * strength, robot.kd[i] * strength
-        model.actuator_gainprm[a, 0] = kp
-        model.actuator_biasprm[a, 1] = -kp
-        model.actuator_biasprm[a, 2] = -kd
-        low, high = robot.target_range[i]
-        model.actuator_ctrllimited[a] = int(np.isfinite(low) or np.isfinite(high))
-        model.actuator_ctrlrange[a] = (low, high) if model.actuator_ctrllimited[a] else (0.0, 0.0)
         limit = robot.effort_limit[i] * strength
+        if robot.servo[i]:
+            kp, kd = robot.kp[i] * strength, robot.kd[i] * strength
+            model.actuator_gainprm[a, 0] = kp
+            model.actuator_biasprm[a, 1] = -kp
+            model.actuator_biasprm[a, 2] = -kd
+            low, high = robot.target_range[i]
+            model.actuator_ctrllimited[a] = int(np.isfinite(low) or np.isfinite(high))
+            model.actuator_ctrlrange[a] = (low, high) if model.actuator_ctrllimited[a] else (0.0, 0.0)
+        elif robot.effort[i]:
+            model.actuator_gainprm[a, 0] = robot.motor_gain[i] * strength
+        else:
+            continue
         if np.isfinite(limit):
             model.actuator_forcelimited[a] = 1
             model.actuator_forcerange[a] = (-limit, limit)

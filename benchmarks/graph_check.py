@@ -174,8 +174,9 @@ def main() -> None:
     for r in results:
         print(json.dumps(r, indent=1), file=sys.stderr)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        from warplab.atomic_files import atomic_write_json
+
+        atomic_write_json(args.json, results, indent=1)
     print("true" if all(r["safe"] for r in results) else "false")
 
 

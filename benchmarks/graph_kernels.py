@@ -21,7 +21,6 @@ profiler sees no device kernels (Warp's CPU kernels are not torch operators); th
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections import defaultdict
@@ -136,8 +135,9 @@ def run(task: str, num_envs: int, steps: int, device: str | None, out: Path) -> 
         "physics_kernel_ms": physics_kernel_us / 1e3,
         "kernels": rows,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"graph_kernels_{task}_{num_envs}.json").write_text(json.dumps(result, indent=1))
+    from warplab.atomic_files import atomic_write_json
+
+    atomic_write_json(out / f"graph_kernels_{task}_{num_envs}.json", result, indent=1)
     _print(result)
     return result
 

@@ -105,8 +105,9 @@ def main():
     args = ap.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     result = throughput(args) if args.mode == "throughput" else train(args)
-    with open(Path(args.out) / f"{args.mode}.json", "w") as f:
-        json.dump(result, f, indent=1)
+    from warplab.atomic_files import atomic_write_json
+
+    atomic_write_json(Path(args.out) / f"{args.mode}.json", result, indent=1)
     print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=1))
 
 

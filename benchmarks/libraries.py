@@ -336,7 +336,7 @@ def worker(args) -> None:
         final_return=returns[-1] if returns else None, max_return=max(returns) if returns else None,
         curve=probe.curve,
     )  # fmt: skip
-    Path(args.result).write_text(json.dumps(record, default=str))
+    _atomic_files().atomic_write_json(args.result, record, indent=None, default=str)
 
 
 # ---------------------------------------------------------------------- the parent
@@ -373,9 +373,20 @@ def run_library(library: str, args, tmp: Path, log) -> dict:
     return record
 
 
+def _atomic_files():
+    """``warplab.atomic_files``, through which every output is written whole or not at all. This
+    parent process may run from a checkout where warplab is not installed (its workers get ``src/``
+    on PYTHONPATH), so ``src/`` is tried after what is installed."""
+    if str(ROOT / "src") not in sys.path:
+        sys.path.append(str(ROOT / "src"))
+    import warplab.atomic_files
+
+    return warplab.atomic_files
+
+
 def write_outputs(summary: dict, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "libraries.json").write_text(json.dumps(summary, indent=1, default=str))
+    atomic = _atomic_files()
+    atomic.atomic_write_json(out / "libraries.json", summary, indent=1, default=str)
     rows = [
         f"{summary['task']}, {summary['num_envs']} worlds, {summary['minutes']} min each, on {summary['device_name']} "
         f"({summary['date']}).",
@@ -391,7 +402,7 @@ def write_outputs(summary: dict, out: Path) -> None:
             f"| {fmt(r.get('env_steps_per_s'), '.0f')} | {fmt(r.get('env_steps_per_s_overall'), '.0f')} "
             f"| {fmt(r.get('final_return'), '.1f')} | {fmt(r.get('max_return'), '.1f')} | {status} |"
         )
-    (out / "libraries.md").write_text("\n".join(rows) + "\n")
+    atomic.atomic_write_text(out / "libraries.md", "\n".join(rows) + "\n")
     try:
         import matplotlib
 
@@ -412,7 +423,9 @@ def write_outputs(summary: dict, out: Path) -> None:
     plt.title(f"{summary['task']}, {summary['num_envs']} worlds, {summary['device_name']}")
     plt.legend()
     plt.tight_layout()
-    plt.savefig(out / "libraries.png", dpi=100)
+    # The temporary name keeps the .png suffix, from which matplotlib takes the format.
+    with atomic.atomic_path(out / "libraries.png") as tmp:
+        plt.savefig(tmp, dpi=100)
 
 
 def _library_version(library: str) -> str:
@@ -480,6 +493,8 @@ def main() -> None:
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "libraries": {},
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
+    # The log is written as the libraries run, not at the end, so that a run killed half-way
+    # still says what happened: it is the one file here not written through warplab.atomic_files.
     with tempfile.TemporaryDirectory() as tmp, open(out / "libraries.log", "w") as log:
         for library in args.libraries:
             summary["libraries"][library] = run_library(library, args, Path(tmp), log)

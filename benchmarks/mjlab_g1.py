@@ -588,6 +588,8 @@ def read_mjlab_log(path: Path) -> dict:
 def table(out: Path, mjlab_log: Path | None) -> dict:
     """Reads ``warplab_train.json``, ``warplab_bench.json`` and mjlab's log from ``out``; writes
     ``side_by_side.json`` and prints one table."""
+    from warplab.atomic_files import atomic_write_json
+
     result: dict = {"warplab": None, "mjlab": None, "bench": None}
     for key, name in (("warplab", "warplab_train.json"), ("bench", "warplab_bench.json")):
         if (out / name).exists():
@@ -612,7 +614,7 @@ def table(out: Path, mjlab_log: Path | None) -> dict:
             f"random {_fmt(row.get('env_steps_per_s_random'), ',.0f')}, "
             f"ppo {_fmt(row.get('ppo_env_steps_per_s'), ',.0f')} env steps/s"
         )
-    (out / "side_by_side.json").write_text(json.dumps(result, indent=1) + "\n")
+    atomic_write_json(out / "side_by_side.json", result, indent=1)
     print("\n".join(lines))
     return result
 
@@ -649,10 +651,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "table":
         table(args.out, args.mjlab_log)
         return 0
+    from warplab.atomic_files import atomic_write_json
+
     register(args.g1_xml, stance_gains=not args.armature_gains_only)
     if args.mode == "stand":
         result = stand(args.g1_xml, args.seconds, stance_gains=not args.armature_gains_only)
-        (args.out / "g1_stand.json").write_text(json.dumps(result, indent=1) + "\n")
+        atomic_write_json(args.out / "g1_stand.json", result, indent=1)
         print(json.dumps(result, indent=1))
         return 0 if result["stood"] else 1
     if args.mode == "bench":
@@ -661,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.iterations is None and args.minutes is None:
         ap.error("train needs --iterations or --minutes")
     summary = train(args.num_envs[0], args.device, args.iterations, args.minutes, args.tensorboard)
-    (args.out / "warplab_train.json").write_text(json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(args.out / "warplab_train.json", summary, indent=1)
     print(json.dumps({k: v for k, v in summary.items() if k not in ("curve", "settings")}, indent=1))
     return 0
 

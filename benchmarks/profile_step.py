@@ -19,7 +19,6 @@ Writes ``profile_<task>_<num_envs>.json`` under ``--out`` and prints a summary.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections import defaultdict
@@ -187,8 +186,9 @@ def profile(task: str, num_envs: int, steps: int, out: Path) -> dict:
         "top_host": top("self_cpu_time_total"),
         "top_device": top("self_device_time_total"),
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"profile_{task}_{num_envs}.json").write_text(json.dumps(result, indent=1))
+    from warplab.atomic_files import atomic_write_json
+
+    atomic_write_json(out / f"profile_{task}_{num_envs}.json", result, indent=1)
     print(f"\n== {task} x {num_envs} on {result['device']}")
     print(
         f"env.step {step_ms:.2f} ms ({result['env_steps_per_s']:.0f} env steps/s, graph captured: "

@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from warplab.atomic_files import atomic_write_json, atomic_write_text
 from warplab.deploy import Policy
 from warplab.deploy.sim2sim import NOISE_STD, Sim2Sim, Sim2SimCfg
 from warplab.deploy.sim2sim_model import load_model
@@ -125,10 +126,9 @@ def main() -> None:
         "wall_s": time.perf_counter() - started,
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    _out_file(args.out, ".json").write_text(json.dumps(summary, indent=2) + "\n")
+    atomic_write_json(_out_file(args.out, ".json"), summary, indent=2)
     text = "\n\n".join(tables) + "\n"
-    _out_file(args.out, ".md").write_text(text)
+    atomic_write_text(_out_file(args.out, ".md"), text)
     print(text)
 
 

@@ -241,7 +241,11 @@ def _plot(curve, task, num_envs, device, path, target: float | None = None) -> N
     plt.ylabel("mean episode return")
     plt.title(f"{task}, {num_envs} worlds, {device}")
     plt.tight_layout()
-    plt.savefig(path, dpi=100)
+    from warplab.atomic_files import atomic_path
+
+    # The temporary name keeps the .png suffix, from which matplotlib takes the format.
+    with atomic_path(path) as tmp:
+        plt.savefig(tmp, dpi=100)
 
 
 EVALUATORS = ("velocity", "push", "getup", "rough")
@@ -342,6 +346,8 @@ def main():
     ENV_SET.extend(args.env_set)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from warplab.atomic_files import atomic_write_json
+
     if args.evaluate_only:
         from warplab.rl.inference import load_policy
         from warplab.sim import resolve_device
@@ -353,8 +359,7 @@ def main():
     else:
         task = args.task or "humanoid-velocity-flat"
         summary, policy = train(task, args.num_envs, args.minutes, out, args.set, init_from=args.init_from)
-        with open(out / "train.json", "w") as f:
-            json.dump(summary, f, indent=1)
+        atomic_write_json(out / "train.json", summary, indent=1)
         print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
         policy.eval()
     evaluators = task_evaluators(task) if args.evaluators is None else args.evaluators
@@ -366,8 +371,7 @@ def main():
             device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
             wall_s_at_end=time.perf_counter() - T0,
         )
-        with open(out / "eval.json", "w") as f:
-            json.dump(result, f, indent=1)
+        atomic_write_json(out / "eval.json", result, indent=1)
     if args.video_tile:
         import task_eval
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import json
 import math
 import os
 import platform
@@ -35,6 +34,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from warplab.atomic_files import atomic_write_json
 
 _IMPORTED_AT = time.perf_counter()
 
@@ -791,8 +792,8 @@ def run(args: BenchArgs, command: str = "") -> dict:
     result["total_s"] = clock.now()
     print(format_table(result))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        # Whole or not at all: a bench killed while writing keeps the previous report.
+        atomic_write_json(args.json, result, indent=1)
         print(f"wrote {args.json}")
     return result
 

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from warplab import atomic_files
 from warplab.rl import CheckpointError, PolicyCfg, capture_rng_states, load_checkpoint, restore_rng_states
 from warplab.rl import checkpoint as checkpoint_module
 
 from .helpers import make_runner
+from .toy_env import ToyEnv
 
 
 @pytest.fixture
@@ -69,9 +71,7 @@ def test_crash_before_rename_keeps_the_previous_checkpoint(saved, monkeypatch):
     # A kill between the write and the rename leaves a complete temp file and the old checkpoint.
     runner, path = saved
     runner.learn(1)
-    monkeypatch.setattr(
-        checkpoint_module.os, "replace", lambda *args: (_ for _ in ()).throw(OSError("killed"))
-    )
+    monkeypatch.setattr(atomic_files.os, "replace", lambda *args: (_ for _ in ()).throw(OSError("killed")))
     with pytest.raises(OSError, match="killed"):
         runner.save(path)
     assert load_checkpoint(path)["iteration"] == 1
@@ -146,3 +146,134 @@ def test_normalization_switched_off(saved):
     )
     with pytest.raises(CheckpointError, match="the checkpoint was trained with actor_obs_normalization=True"):
         other.load(path)
+
+
+# Non-finite weights ------------------------------------------------------------------------------
+
+
+def _poisoned(path, out):
+    """`path`'s checkpoint with NaN in an actor layer, inf in a normalizer and NaN in Adam's moments."""
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["model"]["actor.0.weight"][:3, 0] = float("nan")
+    checkpoint["model"]["actor_obs_normalizer.var"][0] = float("inf")
+    states = checkpoint["optimizer"]["state"]
+    largest = max(states, key=lambda key: states[key]["exp_avg"].numel())
+    states[largest]["exp_avg"].view(-1)[:2] = float("nan")
+    torch.save(checkpoint, out)
+    return out, largest
+
+
+def test_nonfinite_weights_are_refused_at_load_naming_the_tensors(saved, tmp_path):
+    _, path = saved
+    bad, state = _poisoned(path, tmp_path / "model_50.pt")
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(bad)
+    message = str(error.value)
+    assert message.startswith(f"checkpoint {bad}: non-finite values in model.actor.0.weight (3 NaN), ")
+    assert "model.actor_obs_normalizer.var (1 inf)" in message
+    assert f"optimizer.state.{state}.exp_avg (2 NaN)" in message
+    assert "it cannot be resumed, exported or played" in message and "use an earlier checkpoint" in message
+    assert "\n" not in message
+    # Resuming goes through the same load: the runner keeps its own weights.
+    runner = make_runner()
+    before = {k: v.clone() for k, v in runner.policy.state_dict().items()}
+    with pytest.raises(CheckpointError, match="non-finite values"):
+        runner.load(bad)
+    assert all(torch.equal(before[k], v) for k, v in runner.policy.state_dict().items())
+
+
+def test_a_long_list_of_bad_tensors_is_cut_short(saved, tmp_path):
+    _, path = saved
+    checkpoint = torch.load(path, weights_only=True)
+    for tensor in checkpoint["model"].values():
+        if tensor.is_floating_point():
+            tensor.fill_(float("nan"))
+    torch.save(checkpoint, tmp_path / "model_2.pt")
+    with pytest.raises(CheckpointError, match=r"\(\d+ NaN\) and \d+ more tensors; it cannot"):
+        load_checkpoint(tmp_path / "model_2.pt")
+
+
+class _DivergingEnv(ToyEnv):
+    """The toy env, whose rewards become infinite after `diverge_at` steps: PPO's update then
+    fills the weights with NaN, as a real divergence does."""
+
+    diverge_at = 12
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.steps = getattr(self, "steps", 0) + 1
+        if self.steps > self.diverge_at:
+            reward = reward + float("inf")
+        return obs, reward, terminated, truncated, info
+
+
+def test_a_diverged_run_refuses_to_save_and_keeps_the_earlier_checkpoint(tmp_path):
+    # One iteration is 8 steps: the first checkpoint is good, the rewards blow up in the second.
+    runner = make_runner(tmp_path, env_cls=_DivergingEnv, save_interval=1, logger="none")
+    with pytest.raises(CheckpointError) as error:
+        runner.learn(2)
+    message = str(error.value)
+    assert message.startswith(
+        f"refusing to write checkpoint {tmp_path / 'model_2.pt'}: non-finite values in model."
+    )
+    assert "training has diverged" in message and "Earlier checkpoints are kept" in message
+    assert not (tmp_path / "model_2.pt").exists()
+    assert load_checkpoint(tmp_path / "model_1.pt")["iteration"] == 1
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_saving_nonfinite_weights_over_a_good_checkpoint_keeps_it(saved):
+    runner, path = saved
+    good = path.read_bytes()
+    with torch.no_grad():
+        runner.policy.critic[0].bias[0] = float("inf")
+    with pytest.raises(
+        CheckpointError, match=rf"refusing to write checkpoint {path}: .*critic\.0\.bias \(1 inf\)"
+    ):
+        runner.save(path)
+    assert path.read_bytes() == good
+
+
+# Files that are not checkpoints --------------------------------------------------------------------
+
+
+class _RunsCode:
+    """Unpickling this calls ``exec``: what a hostile checkpoint would do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('ran')",))
+
+
+@pytest.mark.parametrize(
+    ("protocol", "expected"),
+    [
+        (
+            None,
+            "holds Python objects that weights_only=True loading refuses (Unsupported global: GLOBAL exec)",
+        ),
+        (2, "holds Python objects that weights_only=True loading refuses (Unsupported global: GLOBAL exec)"),
+        (5, "is a Python pickle that weights_only=True loading cannot read"),
+    ],
+    ids=["torch.save", "pickle-2", "pickle-5"],
+)
+def test_a_pickle_that_would_run_code_is_refused_and_runs_nothing(tmp_path, protocol, expected):
+    import pickle
+
+    marker = tmp_path / "code_ran"
+    path = tmp_path / "model_1.pt"
+    payload = {"format_version": 1, "model": _RunsCode(marker)}
+    if protocol is None:
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=protocol))
+        # The file really runs code when unpickled: the test would notice if loading did.
+        pickle.loads(path.read_bytes())
+        assert marker.exists()
+        marker.unlink()
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    assert str(error.value).startswith(f"checkpoint {path} cannot be read: the file {expected}")
+    assert not marker.exists()

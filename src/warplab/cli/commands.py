@@ -129,6 +129,11 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     validate_cfg(env_cfg)
     if args.resume is not None and not args.resume.is_file():
         raise FileNotFoundError(f"--resume {args.resume}: no such checkpoint file")
+    if args.resume is not None:
+        from warplab.rl.checkpoint import load_checkpoint
+
+        # An unreadable checkpoint, or one with NaN weights, is refused before the env is built.
+        load_checkpoint(args.resume)
     if args.print_config:
         from warplab.rl.config import to_plain
 

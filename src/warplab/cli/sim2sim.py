@@ -9,6 +9,7 @@ from typing import Annotated
 
 import tyro
 
+from warplab.atomic_files import atomic_write_text
 from warplab.deploy.sim2sim import Sim2SimCfg
 
 
@@ -38,7 +39,6 @@ def sim2sim_command(args: Sim2SimArgs) -> int:
     text = json.dumps(report, indent=2)
     print(text)
     if args.json_out is not None:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(text + "\n")
+        atomic_write_text(args.json_out, text + "\n")
     print(f"sim2sim: {summary_line(report)}", flush=True)
     return 0

@@ -11,6 +11,7 @@ whose values are JSON. ``docs/deployment.md`` lists every key.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import warnings
 from pathlib import Path
@@ -20,7 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from warplab.rl.checkpoint import CheckpointError
+from warplab.atomic_files import atomic_write_bytes
+from warplab.rl.checkpoint import CheckpointError, describe_nonfinite, nonfinite_weights
 
 METADATA_FORMAT = 1
 """Bumped when a metadata key changes meaning; ``warplab.deploy.Policy`` refuses other versions."""
@@ -275,41 +277,51 @@ def policy_metadata(env, task: str) -> dict[str, Any]:
 def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[str, Any]) -> Path:
     """Write ``model``'s actor and normalizer to ``out`` as ONNX, with ``metadata`` as JSON props.
 
+    The graph and its metadata are assembled in memory and written in one piece through
+    `warplab.atomic_files`: a process killed during an export leaves the previous ``out`` (or
+    none), never an empty file or a graph without its metadata.
+
     Args:
       model: an ``ActorCritic`` (its critic is left out).
       obs_dim: size of the flattened ``policy`` observation.
       out: the ``.onnx`` file to write (folders are created).
       metadata: ``{key: JSON-able value}``; each value is stored as ``json.dumps(value)``.
+
+    Raises:
+      CheckpointError: the model's weights or normalizers hold NaN or inf; nothing is written.
     """
     import onnx
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    bad = nonfinite_weights({"model": model.state_dict()})
+    if bad:
+        raise CheckpointError(
+            f"refusing to export {out}: {describe_nonfinite(bad)}; a policy with these weights would "
+            f"send NaN to the robot. Export an earlier checkpoint"
+        )
     # A copy: the model may be training on a GPU, and must stay there and in training mode.
     actor = copy.deepcopy(_Actor(model)).to("cpu").eval()
     example = torch.zeros(1, obs_dim, dtype=torch.float32)
+    graph = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             actor,
             (example,),
-            str(out),
+            graph,
             input_names=["obs"],
             output_names=["actions"],
             dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}},
             opset_version=17,
             dynamo=False,
         )
-    proto = onnx.load(str(out))
+    proto = onnx.load_from_string(graph.getvalue())
     del proto.metadata_props[:]
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, json.dumps(_jsonable(value))
     onnx.checker.check_model(proto)
-    tmp = out.with_name(f".{out.name}.tmp")
-    onnx.save(proto, str(tmp))
-    tmp.replace(out)
-    return out
+    return atomic_write_bytes(out, proto.SerializeToString())
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, task: str | None = None) -> Path:

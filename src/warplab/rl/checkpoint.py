@@ -6,15 +6,17 @@ A checkpoint is a dict of tensors and plain Python values, so it loads with
 
 from __future__ import annotations
 
-import os
+import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 import torch
 from torch import nn
+
+from warplab.atomic_files import atomic_write
 
 FORMAT_VERSION = 1
 """Bumped when the layout of a checkpoint changes in a way old code cannot read."""
@@ -32,45 +34,94 @@ def _write_payload(payload: Mapping[str, Any], file: BinaryIO) -> None:
 
 
 def save_checkpoint(path: str | Path, payload: Mapping[str, Any]) -> Path:
-    """Write `payload` to `path` atomically.
+    """Write `payload` to `path` atomically (`warplab.atomic_files.atomic_write`).
 
     The bytes go to a temporary file in the same folder, are flushed and fsynced, and the file
-    is then renamed over `path` with `os.replace` (atomic on POSIX and Windows within one file
-    system). A process killed at any point leaves either the old checkpoint or the new one,
-    never a partial file under `path`; a stale temporary file may stay behind.
+    is then renamed over `path`. A process killed at any point leaves either the old checkpoint
+    or the new one, never a partial file under `path`.
+
+    Raises:
+        CheckpointError: the payload's weights hold NaN or inf (`nonfinite_weights`); nothing is
+            written and a file already at `path` is kept.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            _write_payload(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    # Persist the rename itself; not every platform lets a folder be opened for this.
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return path
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    bad = nonfinite_weights(payload)
+    if bad:
+        raise CheckpointError(
+            f"refusing to write checkpoint {path}: {describe_nonfinite(bad)}; training has diverged "
+            f"(lower the learning rate, or look for NaN in the observations or rewards). Earlier "
+            f"checkpoints are kept as they were"
+        )
+    with atomic_write(path, "wb") as file:
+        _write_payload(payload, file)
     return path
+
+
+# Non-finite weights --------------------------------------------------------------------------------
+
+
+def _walk_tensors(prefix: str, value: Any) -> Iterator[tuple[str, torch.Tensor]]:
+    """Every tensor in a nest of dicts, lists and tuples, as (dotted name, tensor)."""
+    if isinstance(value, torch.Tensor):
+        yield prefix, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _walk_tensors(f"{prefix}.{key}", item)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _walk_tensors(f"{prefix}.{i}", item)
+
+
+def nonfinite_weights(checkpoint: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """The tensors of a checkpoint's weights that hold NaN or inf: ``[(name, n_nan, n_inf)]``.
+
+    Looks at what a resume, an export or a play would use: ``model`` (the networks and their
+    observation normalizers), ``optimizer`` (Adam's moments) and ``learning_rate``. Names are dotted
+    paths, e.g. ``model.actor.0.weight`` or ``optimizer.state.3.exp_avg``. The env's saved state is
+    not looked at: it is the simulation's, and the env checks what it restores.
+    """
+    bad = []
+    for part in ("model", "optimizer"):
+        for name, tensor in _walk_tensors(part, checkpoint.get(part)):
+            if not tensor.is_floating_point() and not tensor.is_complex():
+                continue
+            nan = int(torch.isnan(tensor).sum())
+            inf = int(torch.isinf(tensor).sum())
+            if nan or inf:
+                bad.append((name, nan, inf))
+    rate = checkpoint.get("learning_rate")
+    if isinstance(rate, (int, float)) and not math.isfinite(rate):
+        bad.append(("learning_rate", int(math.isnan(rate)), int(math.isinf(rate))))
+    return bad
+
+
+def describe_nonfinite(bad: list[tuple[str, int, int]], shown: int = 5) -> str:
+    """``non-finite values in model.actor.0.weight (13 NaN), ... and 4 more tensors``."""
+    parts = []
+    for name, nan, inf in bad[:shown]:
+        counts = [f"{n} {what}" for n, what in ((nan, "NaN"), (inf, "inf")) if n]
+        parts.append(f"{name} ({', '.join(counts)})")
+    more = f" and {len(bad) - shown} more tensors" if len(bad) > shown else ""
+    return f"non-finite values in {', '.join(parts)}{more}"
+
+
+def check_finite_weights(path: str | Path, checkpoint: Mapping[str, Any]) -> None:
+    """Raise `CheckpointError` naming `path` and the tensors when the weights hold NaN or inf."""
+    bad = nonfinite_weights(checkpoint)
+    if bad:
+        raise CheckpointError(
+            f"checkpoint {path}: {describe_nonfinite(bad)}; it cannot be resumed, exported or played "
+            f"(training had diverged when it was saved): use an earlier checkpoint"
+        )
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint onto the CPU with ``weights_only=True`` and check its top-level layout.
 
     Raises:
-        CheckpointError: the file is missing, truncated or corrupt, or is not a warplab checkpoint
-            of a format this code reads. The message names the file.
+        CheckpointError: the file is missing, truncated or corrupt, is not a warplab checkpoint
+            of a format this code reads, or its weights hold NaN or inf (`check_finite_weights`).
+            The message names the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -93,7 +144,50 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"checkpoint {path} has format_version {checkpoint['format_version']!r}; this warplab reads "
             f"version {FORMAT_VERSION}"
         )
+    _check_layout(path, checkpoint)
+    check_finite_weights(path, checkpoint)
     return checkpoint
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_layout(path: Path, checkpoint: Mapping[str, Any]) -> None:
+    """Raise `CheckpointError` when a top-level entry has a type `OnPolicyRunner.save` never writes.
+
+    A file edited or made by hand could otherwise fail deep inside the network's construction or the
+    optimizer's state, with an error that names neither the file nor the entry.
+    """
+    problems = []
+    model = checkpoint["model"]
+    if not isinstance(model, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in model.items()
+    ):
+        problems.append("'model' must map parameter names to tensors")
+    for key in ("optimizer", "rng", "config"):
+        if not isinstance(checkpoint[key], Mapping):
+            problems.append(f"'{key}' must be a dict, got {type(checkpoint[key]).__name__}")
+    if not _is_int(checkpoint["iteration"]) or checkpoint["iteration"] < 0:
+        problems.append(f"'iteration' must be an integer >= 0, got {checkpoint['iteration']!r}")
+    rate = checkpoint["learning_rate"]
+    # A NaN or infinite rate is reported with the weights (`nonfinite_weights`).
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or (math.isfinite(rate) and rate <= 0):
+        problems.append(f"'learning_rate' must be a number > 0, got {rate!r}")
+    action_dim = checkpoint.get("action_dim")
+    if action_dim is not None and (not _is_int(action_dim) or action_dim < 1):
+        problems.append(f"'action_dim' must be a positive integer, got {action_dim!r}")
+    shapes = checkpoint.get("obs_shapes")
+    if shapes is not None and not (
+        isinstance(shapes, Mapping)
+        and all(
+            isinstance(shape, (list, tuple)) and all(_is_int(n) and n > 0 for n in shape)
+            for shape in shapes.values()
+        )
+    ):
+        problems.append(f"'obs_shapes' must map groups to lists of positive sizes, got {str(shapes)[:100]}")
+    if problems:
+        raise CheckpointError(f"checkpoint {path} is not a warplab checkpoint: {'; '.join(problems)}")
 
 
 def _describe_load_error(path: Path, error: Exception) -> str:
@@ -112,6 +206,21 @@ def _describe_load_error(path: Path, error: Exception) -> str:
             )
     else:
         detail = text.strip().split("\n")[0].split(". ")[0].strip()
+    if path.suffix == ".onnx":
+        return (
+            "it is an ONNX policy (for `warplab sim2sim` and warplab.deploy.Policy), not a checkpoint; "
+            "give the model_<iteration>.pt written beside it"
+        )
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head[:1] == b"\x80" and head != b"PK\x03\x04":
+        # A pickle that is not torch's zip format and that weights_only loading could not read: a
+        # plain `pickle.dump`, not a checkpoint. It is never unpickled another way.
+        return (
+            f"the file is a Python pickle that weights_only=True loading cannot read ({detail[:200]}), not "
+            f"a checkpoint written by warplab; warplab never unpickles arbitrary objects, since a pickle "
+            f"can run code"
+        )
     return f"the file is truncated or corrupt ({size} bytes; {type(error).__name__}: {detail[:200]})"
 
 

@@ -65,9 +65,16 @@ def load_policy(path: str | Path, device: str | torch.device = "cpu") -> tuple[T
             raise CheckpointError(
                 f"checkpoint {path}: missing '{key}'; it was not written by warplab's runner"
             )
-    cfg = runner_cfg_from_dict(checkpoint["config"])
     obs_shapes = checkpoint["obs_shapes"]
-    model = ActorCritic(obs_shapes, int(checkpoint["action_dim"]), cfg.policy)
+    try:
+        cfg = runner_cfg_from_dict(checkpoint["config"])
+        model = ActorCritic(obs_shapes, int(checkpoint["action_dim"]), cfg.policy)
+    except (ValueError, TypeError, RuntimeError) as error:
+        # A config edited by hand or from another version: say which file, not only what failed.
+        raise CheckpointError(
+            f"checkpoint {path}: its saved config does not build a policy ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:300]})"
+        ) from error
     check_model_state(path, checkpoint, model, to_plain(cfg.policy))
     model.load_state_dict(checkpoint["model"])
     model.to(torch.device(device))

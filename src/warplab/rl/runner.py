@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import warnings
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from warplab.atomic_files import atomic_write_bytes, atomic_write_json
 from warplab.rl.checkpoint import (
     FORMAT_VERSION,
     CheckpointError,
@@ -267,9 +267,7 @@ class OnPolicyRunner:
             return
         self.log_dir.mkdir(parents=True, exist_ok=True)
         config = self.resolved_config()
-        with open(self.log_dir / "resolved_config.json", "w") as file:
-            json.dump(config, file, indent=2)
-            file.write("\n")
+        atomic_write_json(self.log_dir / "resolved_config.json", config, indent=2)
         self._writer = ScalarWriter(self.log_dir, self.cfg, config)
 
     # Checkpoints ----------------------------------------------------------------------------------
@@ -301,7 +299,14 @@ class OnPolicyRunner:
         }
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write a checkpoint atomically; default path ``<log_dir>/model_<iteration>.pt``."""
+        """Write a checkpoint atomically; default path ``<log_dir>/model_<iteration>.pt``.
+
+        Then, while ``cfg.export_onnx`` is on, ``model_<iteration>.onnx`` and ``policy.onnx``.
+
+        Raises:
+            CheckpointError: the weights, normalizers or optimizer state hold NaN or inf (training
+                diverged); nothing is written, and the files already in the run folder are kept.
+        """
         if path is None:
             if self.log_dir is None:
                 raise ValueError("save() needs a path when the runner has no log_dir")
@@ -318,9 +323,7 @@ class OnPolicyRunner:
         try:
             self.exporter(self.policy, out)
             target = out.with_name("policy.onnx")
-            tmp = target.with_name(".policy.onnx.tmp")
-            tmp.write_bytes(out.read_bytes())
-            tmp.replace(target)
+            atomic_write_bytes(target, out.read_bytes())
         except Exception as error:  # noqa: BLE001 - an export must never end a training run.
             warnings.warn(
                 f"could not write {target} beside the checkpoint ({type(error).__name__}: {error}); training goes "
@@ -348,14 +351,20 @@ class OnPolicyRunner:
         if load_optimizer:
             try:
                 self.ppo.load_optimizer_state(checkpoint["optimizer"], checkpoint["learning_rate"])
-            except (ValueError, KeyError) as error:
+            except (ValueError, KeyError, TypeError) as error:
                 raise CheckpointError(
                     f"checkpoint {path}: the optimizer state does not fit: {error}"
                 ) from error
         self.iteration = int(checkpoint["iteration"])
         rng = checkpoint["rng"]
-        restore_rng_states(rng)
-        self.ppo.generator.set_state(rng["minibatch"])
+        try:
+            restore_rng_states(rng)
+            self.ppo.generator.set_state(rng["minibatch"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+            raise CheckpointError(
+                f"checkpoint {path}: its random generator states cannot be restored "
+                f"({type(error).__name__}: {error}); it was not written by this warplab's runner"
+            ) from error
         self._restore_env(path, checkpoint)
         return checkpoint
 
@@ -370,8 +379,14 @@ class OnPolicyRunner:
             and checkpoint.get("num_envs") == env.num_envs
         )
         if exact:
+            _check_last_obs(path, checkpoint["last_obs"], env)
             # set_state receives CPU tensors, as loaded; the env moves them to its device.
-            env.set_state(checkpoint["env_state"])
+            try:
+                env.set_state(checkpoint["env_state"])
+            except ValueError as error:  # The env's EnvStateError says what differs.
+                raise CheckpointError(
+                    f"checkpoint {path}: the env's saved state does not fit: {error}"
+                ) from error
             if env_rng is not None and has_rng:
                 _set_generator_state(env.rng, env_rng, path)
             self._obs = self._to_device(checkpoint["last_obs"])
@@ -385,6 +400,23 @@ class OnPolicyRunner:
         if env_rng is not None and has_rng:
             _set_generator_state(env.rng, env_rng, path)
         self._reset_env(seed=None)
+
+
+def _check_last_obs(path: str | Path, last_obs: Any, env: VecEnv) -> None:
+    """Raise `CheckpointError` unless the saved last observations are ``{group: [num_envs, *shape]}``
+    tensors of this env: the first rollout of the resumed run starts from them."""
+    expected = {name: [env.num_envs, *shape] for name, shape in env.observation_shapes.items()}
+    if isinstance(last_obs, Mapping):
+        saved: Any = {
+            name: list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            for name, value in last_obs.items()
+        }
+    else:
+        saved = type(last_obs).__name__
+    if saved != expected:
+        raise CheckpointError(
+            f"checkpoint {path}: its last observations have shapes {saved}, this env gives {expected}"
+        )
 
 
 def _set_generator_state(generator: torch.Generator, state: torch.Tensor, path: str | Path) -> None:

@@ -73,14 +73,30 @@ def render_frames(
 
 
 def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Path:
-    """Writes RGB frames to an H.264 MP4 at ``fps`` frames per second; returns the path."""
+    """Writes RGB frames to an H.264 MP4 at ``fps`` frames per second; returns the path.
+
+    The video is encoded into a temporary ``.mp4`` beside `path` and renamed into place when
+    complete (`warplab.atomic_files`): an interrupted or failed encode leaves the previous video.
+    """
+    import contextlib
+
     import imageio.v2 as imageio
 
+    from warplab.atomic_files import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8) as writer:
-        for frame in frames:
-            writer.append_data(frame)
+    with atomic_path(path) as tmp:
+        writer = imageio.get_writer(tmp, fps=fps, codec="libx264", quality=7, macro_block_size=8)
+        try:
+            for frame in frames:
+                writer.append_data(frame)
+        except BaseException:
+            # imageio closes a writer on a clean exit only: left open, ffmpeg would go on writing
+            # the temporary file after atomic_path has removed it.
+            with contextlib.suppress(Exception):
+                writer.close()
+            raise
+        writer.close()
     return path
 
 

@@ -1,0 +1,135 @@
+"""Files written whole or not at all: every file warplab writes goes through this module.
+
+A writer gets a temporary file in the destination's own folder; only when it has finished is the
+temporary file flushed to disk (``fsync``), renamed over the destination with ``os.replace`` (atomic
+on POSIX and Windows within one file system) and the folder fsynced, so that the rename itself
+survives a power cut. A process killed at any moment therefore leaves either the previous file or
+the new one under the destination's name, never a torn or empty one. If the writer raises, the
+temporary file is removed and the destination is untouched. Only a kill (``SIGKILL``, power cut)
+can leave a temporary file behind: a hidden ``.<stem>.tmp-<pid>-<token><suffix>`` beside the
+destination, safe to delete.
+
+The temporary name keeps the destination's suffix (``.mp4``, ``.onnx``, ``.json``), so writers that
+choose a format from the file name (video encoders) write the right one.
+
+Use `atomic_path` for a writer that takes a file name, `atomic_write` for one that takes an open
+file, and `atomic_write_bytes` / `atomic_write_text` / `atomic_write_json` for data already in hand.
+``tests/test_atomic_files.py`` fails if a module of ``src/warplab`` writes a file any other way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "temp_path_for",
+]
+
+
+def temp_path_for(path: str | Path) -> Path:
+    """A fresh temporary name beside `path` with the same suffix, e.g. ``.video.tmp-4242-9f3a1c2e.mp4``.
+
+    The process id and a random token keep two writers of one destination apart; the leading dot
+    keeps the file out of ``ls`` and of ``model_*.pt``-style patterns.
+    """
+    path = Path(path)
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Persists the rename itself. Not every platform lets a folder be opened for this (Windows does
+    # not), and there a rename is made durable by the file system on its own.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path` for a writer that takes a file name; install it on exit.
+
+    On a normal exit the temporary file (which the writer must have created) is fsynced, renamed
+    over `path` and the folder fsynced. On an exception, ``KeyboardInterrupt`` included, the
+    temporary file is removed and `path` keeps its previous content. Missing folders are created.
+
+    Example::
+
+        with atomic_path(out) as tmp:
+            torch.onnx.export(model, args, str(tmp))
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(path)
+    try:
+        yield tmp
+        if not tmp.is_file():
+            raise RuntimeError(f"the writer of {path} created no file at {tmp}; {path} is left as it was")
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
+    """Yield an open temporary file beside `path` (`mode` ``"wb"`` or ``"w"``); install it on exit.
+
+    The same guarantees as `atomic_path`. Text mode writes UTF-8 unless `encoding` says otherwise.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write mode must be 'w' or 'wb', got {mode!r}")
+    if mode == "w" and encoding is None:
+        encoding = "utf-8"
+    with atomic_path(path) as tmp, open(tmp, mode, encoding=encoding) as file:
+        yield file
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` whole or not at all; returns `path`."""
+    with atomic_write(path, "wb") as file:
+        file.write(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write `text` to `path` whole or not at all; returns `path`."""
+    with atomic_write(path, "w", encoding=encoding) as file:
+        file.write(text)
+    return Path(path)
+
+
+def atomic_write_json(path: str | Path, value: Any, indent: int | None = 2, **dumps_kwargs: Any) -> Path:
+    """Write ``json.dumps(value)`` and a final newline to `path` whole or not at all; returns `path`.
+
+    The text is built before the file is opened, so a value JSON cannot hold leaves no file at all.
+    """
+    return atomic_write_text(path, json.dumps(value, indent=indent, **dumps_kwargs) + "\n")

@@ -23,3 +23,16 @@ def binary_stl(path, triangles: int) -> None:
             + (tri + corner) * (triangles // 2)
             + tri * (triangles % 2)
         )
+
+
+def inspect_error(capsys, *args: str) -> str:
+    """Runs ``warplab inspect ARGS`` and returns its one-line error, after checking that it is one:
+    exit status 2, ``warplab inspect: error: `` on one line of stderr, no traceback."""
+    from warplab.cli.main import main
+
+    assert main(["inspect", *args]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warplab inspect: error: "), err
+    assert "Traceback" not in err and out == ""
+    return lines[0]

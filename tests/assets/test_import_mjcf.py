@@ -117,3 +117,167 @@ def test_hostile_and_broken_files(robot):
     )
     with pytest.raises(AssetError, match=r"arm\.xml: MuJoCo cannot read this model: .*spiral"):
         load_robot(robot / "arm.xml")
+
+
+# ---------------------------------------------------------------------------- paths out of the robot's folder
+def _escape(robot, tmp_path, case: str) -> tuple[str, str]:
+    """Edits the robot to reach out of its folder one way; returns (the reference, the file it reaches)."""
+    outside = tmp_path / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "cube.obj").write_text(CUBE_OBJ)
+    (outside / "tool.xml").write_text('<mujoco><body name="tool"><geom size="0.03"/></body></mujoco>')
+    (outside / "wood.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    main = robot / "arm.xml"
+    if case == "include":
+        ref = f"../../{tmp_path.name}/outside/tool.xml"  # from <tmp>/arm: up two, and down again
+        main.write_text(MAIN_XML.replace("parts/tool.xml", ref))
+        return ref, outside / "tool.xml"
+    if case in ("meshdir", "assetdir"):
+        main.write_text(MAIN_XML.replace('meshdir="meshes"', f'{case}="../outside"'))
+        return "cube.obj", outside / "cube.obj"
+    if case == "texturedir":
+        main.write_text(
+            MAIN_XML.replace('meshdir="meshes"', 'meshdir="meshes" texturedir="../outside"').replace(
+                "<worldbody>", '<asset><texture name="wood" type="2d" file="wood.png"/></asset><worldbody>'
+            )
+        )
+        return "wood.png", outside / "wood.png"
+    if case == "symlinked mesh":
+        (robot / "meshes" / "cube.obj").unlink()
+        (robot / "meshes" / "cube.obj").symlink_to(outside / "cube.obj")
+        return "cube.obj", outside / "cube.obj"
+    if case == "symlinked include":
+        (robot / "parts" / "tool.xml").unlink()
+        (robot / "parts" / "tool.xml").symlink_to(outside / "tool.xml")
+        return "parts/tool.xml", outside / "tool.xml"
+    if case == "flexcomp":
+        main.write_text(
+            MAIN_XML.replace(
+                "</worldbody>",
+                '<flexcomp name="cloth" type="mesh" file="../../outside/cube.obj" dim="2" mass="1"/></worldbody>',
+            )
+        )
+        return "../../outside/cube.obj", outside / "cube.obj"
+    if case == "strippath":
+        # MuJoCo keeps only the file's name under meshdir: "../arm/meshes/cube.obj" becomes ../outside/cube.obj.
+        main.write_text(MAIN_XML.replace('meshdir="meshes"', 'meshdir="../outside" strippath="true"'))
+        (robot / "parts" / "assets.xml").write_text(
+            '<mujoco><asset><mesh name="cube" file="../arm/meshes/cube.obj"/></asset></mujoco>'
+        )
+        return "../arm/meshes/cube.obj", outside / "cube.obj"
+    raise AssertionError(case)
+
+
+ESCAPES = (
+    "include",
+    "meshdir",
+    "assetdir",
+    "texturedir",
+    "symlinked mesh",
+    "symlinked include",
+    "flexcomp",
+    "strippath",
+)
+
+
+@pytest.mark.parametrize("case", ESCAPES)
+def test_every_way_out_of_the_folder_is_refused(robot, tmp_path, case, capsys):
+    from importer_files import inspect_error
+
+    ref, reached = _escape(robot, tmp_path, case)
+    expected = rf"'{re.escape(ref)}' resolves to {re.escape(str(reached))}, outside the asset folder \({re.escape(str(robot))}\); refusing to read it"
+    with pytest.raises(AssetError, match=expected):
+        load_robot(robot / "arm.xml")
+    line = inspect_error(capsys, str(robot / "arm.xml"))
+    assert re.search(expected + r".*--asset-root", line), line
+
+
+# ---------------------------------------------------------------------------- numbers MuJoCo takes without a word
+BAD_MJCF = {
+    "lower above upper": (
+        ('range="-1 1"', 'range="1 -1"'),
+        r"joint 'hinge': range \[1, -1\] has its lower end above its upper end",
+    ),
+    "NaN range": (('range="-1 1"', 'range="nan 1"'), r"joint 'hinge': range \[nan, 1\] is not finite"),
+    "NaN damping": (
+        ('range="-1 1"', 'range="-1 1" damping="nan"'),
+        r"joint 'hinge': damping \[nan, 0, 0\] is not finite",
+    ),
+    "negative armature": (
+        ('range="-1 1"', 'range="-1 1" armature="-0.1"'),
+        r"joint 'hinge': armature -0\.1 is negative",
+    ),
+    "negative stiffness": (
+        ('range="-1 1"', 'range="-1 1" stiffness="-5"'),
+        r"joint 'hinge': stiffness -5 is negative",
+    ),
+    "NaN axis": (('axis="0 1 0"', 'axis="0 nan 0"'), r"joint 'hinge': axis \[0, nan, 0\] is not finite"),
+    "NaN body position": (('pos="0 0 1"', 'pos="0 0 nan"'), r"body 'link': pos \[0, 0, nan\] is not finite"),
+    "zero time step": (
+        ('meshdir="meshes"/>', 'meshdir="meshes"/><option timestep="0"/>'),
+        r"option: timestep 0 s is not positive",
+    ),
+    "NaN keyframe": (
+        ("</mujoco>\n", '<keyframe><key name="home" qpos="nan"/></keyframe></mujoco>\n'),
+        r"keyframe 'home': qpos nan is not finite",
+    ),
+    "reversed control range": (
+        (
+            "</mujoco>\n",
+            '<actuator><position name="servo" joint="hinge" kp="10" ctrlrange="1 -1"/></actuator></mujoco>\n',
+        ),
+        r"actuator 'servo': ctrlrange \[1, -1\] has its lower end above its upper end",
+    ),
+    "NaN gain": (
+        ("</mujoco>\n", '<actuator><position name="servo" joint="hinge" kp="nan"/></actuator></mujoco>\n'),
+        r"actuator 'servo': gainprm \[nan, .*\] is not finite",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", BAD_MJCF)
+def test_numbers_mujoco_would_take_are_refused(robot, fault, capsys):
+    from importer_files import inspect_error
+
+    (old, new), expected = BAD_MJCF[fault]
+    assert old in MAIN_XML
+    (robot / "arm.xml").write_text(MAIN_XML.replace(old, new, 1))
+    path = robot / "arm.xml"
+    with pytest.raises(AssetError, match=re.escape(f"{path}: ") + expected):
+        load_robot(path)
+    assert re.search(re.escape(f"{path}: ") + expected, inspect_error(capsys, str(path)))
+
+
+def test_what_mujoco_refuses_reaches_the_command_line_as_one_line(robot, capsys):
+    from importer_files import inspect_error
+
+    # A moving body without mass: MuJoCo's compiler refuses it, over three lines of its own.
+    path = robot / "arm.xml"
+    path.write_text(MAIN_XML.replace('mass="2"', 'mass="0"'))
+    (robot / "parts" / "tool.xml").write_text(
+        '<mujoco><body name="tool" pos="0.2 0 0"><geom type="sphere" size="0.03" mass="0"/></body></mujoco>'
+    )
+    line = inspect_error(capsys, str(path))
+    assert (
+        f"{path}: MuJoCo cannot compile this model: mass and inertia of moving bodies must be larger" in line
+    )
+    assert "Element name 'link'" in line
+    # So does a reading error, with MuJoCo's line number.
+    path.write_text(MAIN_XML.replace('<joint name="hinge"', '<joint name="hinge" type="spiral"'))
+    line = inspect_error(capsys, str(path))
+    assert re.search(
+        rf"{re.escape(str(path))}: MuJoCo cannot read this model: .*spiral.*; Element 'joint', line 6", line
+    )
+
+
+def test_mujocos_own_note_about_a_nan_is_not_printed_beside_the_error(robot, capfd):
+    # MuJoCo prints "WARNING: XML contains a 'NaN'" from C; the error says more, on its own.
+    (robot / "arm.xml").write_text(MAIN_XML.replace('range="-1 1"', 'range="nan 1"'))
+    with pytest.raises(AssetError, match=r"joint 'hinge': range \[nan, 1\] is not finite"):
+        load_robot(robot / "arm.xml")
+    assert capfd.readouterr() == ("", "")
+    # On a file that loads, MuJoCo's notes become Python warnings naming the file. (A geom's NaN
+    # mass is MuJoCo's "not given": its mass comes from its density.)
+    (robot / "arm.xml").write_text(MAIN_XML.replace('mass="2"', 'mass="nan"'))
+    with pytest.warns(UserWarning, match=r"arm\.xml: MuJoCo: XML contains a 'NaN'"):
+        load_robot(robot / "arm.xml")

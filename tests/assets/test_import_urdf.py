@@ -7,6 +7,7 @@ Each test writes a small ROS-style package into ``tmp_path``: ``mybot/package.xm
 from __future__ import annotations
 
 import math
+import pathlib
 import re
 
 import mujoco
@@ -250,3 +251,258 @@ def test_broken_and_foreign_files_name_file_and_line(package):
         load_robot(urdf)
     with pytest.raises(AssetError, match=r"unknown robot file type '\.sdf'; warplab reads .*\.urdf"):
         load_robot(package / "robot.sdf")
+
+
+# ---------------------------------------------------------------------------- impossible numbers and trees
+def _joint_limit(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+HIP_LIMIT = '<limit lower="-1.2" upper="0.8" effort="30" velocity="10"/>'
+THIGH_MASS = '<mass value="1.2"/>'
+THIGH_INERTIA = 'ixx="0.01" ixy="0" ixz="0" iyy="0.012" iyz="0" izz="0.003"'
+
+# name: (what replaces what in the good file, the error's words after "mybot.urdf: ")
+BAD_URDF = {
+    "lower above upper": (
+        (HIP_LIMIT, '<limit lower="0.8" upper="-1.2" effort="30" velocity="10"/>'),
+        r"joint 'hip': <limit lower='0\.8' upper='-1\.2'>: lower is above upper .*give lower < upper",
+    ),
+    "NaN limit": (
+        (HIP_LIMIT, '<limit lower="nan" upper="0.8" effort="30" velocity="10"/>'),
+        r"joint 'hip': <limit lower='nan'> is not finite",
+    ),
+    "infinite limit": (
+        (HIP_LIMIT, '<limit lower="-1.2" upper="inf" effort="30" velocity="10"/>'),
+        r"joint 'hip': <limit upper='inf'> is not finite",
+    ),
+    "effort not a number": (
+        (HIP_LIMIT, '<limit lower="-1.2" upper="0.8" effort="lots" velocity="10"/>'),
+        r"joint 'hip': <limit effort='lots'> is not a number",
+    ),
+    "negative effort": (
+        (HIP_LIMIT, '<limit lower="-1.2" upper="0.8" effort="-30" velocity="10"/>'),
+        r"joint 'hip': <limit effort='-30'> is below 0",
+    ),
+    "NaN velocity": (
+        (HIP_LIMIT, '<limit lower="-1.2" upper="0.8" effort="30" velocity="nan"/>'),
+        r"joint 'hip': <limit velocity='nan'> is not finite",
+    ),
+    "negative damping": (
+        (HIP_LIMIT, HIP_LIMIT + '<dynamics damping="-0.5"/>'),
+        r"joint 'hip': <dynamics damping='-0\.5'> is below 0; a negative value feeds energy",
+    ),
+    "NaN origin": (
+        ('<origin xyz="0 0.1 -0.05"', '<origin xyz="0 nan -0.05"'),
+        r"joint 'hip': <origin xyz='0 nan -0\.05'> is not finite",
+    ),
+    "zero axis": (
+        ('<axis xyz="0 1 0"/>', '<axis xyz="0 0 0"/>'),
+        r"joint 'hip': <axis xyz='0 0 0'> has zero length",
+    ),
+    "negative mass": (
+        (THIGH_MASS, '<mass value="-1.2"/>'),
+        r"link 'thigh': <mass value='-1\.2'> is below 0",
+    ),
+    "NaN mass": ((THIGH_MASS, '<mass value="nan"/>'), r"link 'thigh': <mass value='nan'> is not finite"),
+    "zero mass on a moving link": (
+        (THIGH_MASS, '<mass value="0"/>'),
+        r"link 'thigh': moves on joint 'hip' but has no mass",
+    ),
+    "negative inertia": (
+        (THIGH_INERTIA, 'ixx="-0.01" ixy="0" ixz="0" iyy="0.012" iyz="0" izz="0.003"'),
+        r"link 'thigh': <inertia ixx=-0\.01 .*> is not positive semi-definite",
+    ),
+    "inertia not positive definite": (
+        (THIGH_INERTIA, 'ixx="0.01" ixy="0.02" ixz="0" iyy="0.012" iyz="0" izz="0.003"'),
+        r"link 'thigh': <inertia ixx=0\.01 ixy=0\.02 .*> is not positive semi-definite",
+    ),
+    "inertia no body has": (
+        (THIGH_INERTIA, 'ixx="0.01" ixy="0" ixz="0" iyy="0.012" iyz="0" izz="0.05"'),
+        r"link 'thigh': <inertia .*>: principal moments .* break the triangle inequality",
+    ),
+    "a joint of the same name": (
+        ('<joint name="knee"', '<joint name="hip"'),
+        r"joint 'hip': the name is given twice",
+    ),
+    "a link of the same name": (
+        ('<link name="shin">', '<link name="thigh">'),
+        r"link 'thigh': the name is given twice",
+    ),
+    "missing child link": (
+        ('<child link="shin"/>', '<child link="calf"/>'),
+        r"joint 'knee': child link 'calf' is not a link of this file",
+    ),
+    "a link with two parents": (
+        ('<parent link="shin"/><child link="slider"/>', '<parent link="base"/><child link="shin"/>'),
+        r"joint 'extend': link 'shin' is already the child of joint 'knee'",
+    ),
+    "a cycle": (
+        ('<parent link="base"/><child link="thigh"/>', '<parent link="foot"/><child link="thigh"/>'),
+        r"link 'thigh': its chain of parent joints loops back on itself; a URDF is a tree",
+    ),
+    "a joint to itself": (
+        ('<parent link="thigh"/><child link="shin"/>', '<parent link="shin"/><child link="shin"/>'),
+        r"joint 'knee': joins link 'shin' to itself",
+    ),
+    "unknown joint type": (
+        ('type="continuous"', 'type="spiral"'),
+        r"joint 'knee': type 'spiral' is not a URDF joint",
+    ),
+    "zero box": (
+        ('<box size="0.2 0.1 0.1"/>', '<box size="0.2 0 0.1"/>'),
+        r"link 'base' <collision>: <box size='0\.2 0 0\.1'>: sizes must be positive",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", BAD_URDF)
+def test_impossible_urdf_values_are_refused_naming_file_element_and_value(package, fault, capsys):
+    from importer_files import inspect_error
+
+    (old, new), expected = BAD_URDF[fault]
+    urdf = package / "urdf" / "mybot.urdf"
+    urdf.write_text(_joint_limit(_urdf(), old, new))
+    with pytest.raises(AssetError, match=re.escape(f"{urdf}: ") + expected):
+        load_robot(urdf)
+    # The command line gives the same message on one line, with exit status 2 and no traceback.
+    line = inspect_error(capsys, str(urdf), "--floating-base")
+    assert re.search(re.escape(f"{urdf}: ") + expected, line), line
+
+
+def test_a_cycle_without_a_root_and_the_good_file_itself(package):
+    urdf = package / "urdf" / "mybot.urdf"
+    loop = (
+        '<robot name="loop"><link name="a"/><link name="b"/>'
+        '<joint name="ab" type="fixed"><parent link="a"/><child link="b"/></joint>'
+        '<joint name="ba" type="fixed"><parent link="b"/><child link="a"/></joint></robot>'
+    )
+    urdf.write_text(loop)
+    with pytest.raises(
+        AssetError, match=r"mybot\.urdf: links: every link is some joint's child: the joints form a cycle"
+    ):
+        load_robot(urdf)
+    # The good file passes every check: the checks refuse only what is wrong.
+    urdf.write_text(_urdf())
+    assert load_robot(urdf).compile().njnt == 3
+
+
+def test_equal_limits_are_the_unlimited_joint_mujoco_makes_of_them(package):
+    # URDF exporters write lower="0" upper="0" for joints they know no limit of; MuJoCo leaves
+    # such a joint unlimited (and `warplab inspect` warns about it), as documented.
+    urdf = package / "urdf" / "mybot.urdf"
+    urdf.write_text(_urdf().replace(HIP_LIMIT, '<limit effort="30" velocity="10"/>'))
+    model = load_robot(urdf).compile()
+    assert not model.joint("hip").limited[0]
+
+
+# ---------------------------------------------------------------------------- where meshes may come from
+def test_package_etc_passwd_never_reaches_mujoco(package, capsys):
+    from importer_files import inspect_error
+
+    urdf = package / "urdf" / "mybot.urdf"
+    urdf.write_text(_urdf("package://etc/passwd"))
+    with pytest.raises(
+        FileNotFoundError, match=r"mybot\.urdf: mesh 'package://etc/passwd' not found; tried"
+    ) as e:
+        load_robot(urdf)
+    # Only folders inside the robot's package were tried: the root's /etc is no package of it.
+    tried = str(e.value).split("tried ")[1].split(". Pass")[0].split(", ")
+    assert tried and all(pathlib.Path(t).is_relative_to(package) for t in tried), tried
+    line = inspect_error(capsys, str(urdf))
+    assert "package://etc/passwd" in line and "package_paths" in line
+
+
+def test_a_package_named_like_an_ancestor_folder_is_not_found_there(tmp_path, capsys):
+    from importer_files import inspect_error
+
+    # The robot lives in <tmp>/secret/robots/mybot; a folder above its package is named "secret"
+    # and holds a readable mesh. The URDF names it as a package.
+    secret = tmp_path / "secret"
+    root = secret / "robots" / "mybot"
+    (root / "urdf").mkdir(parents=True)
+    (root / "meshes").mkdir()
+    (root / "package.xml").write_text("<package><name>mybot</name></package>")
+    (root / "meshes" / "cube.obj").write_text(CUBE_OBJ)
+    binary_stl(root / "meshes" / "shell.stl", 4)
+    (secret / "private.obj").write_text(CUBE_OBJ)
+    urdf = root / "urdf" / "mybot.urdf"
+    urdf.write_text(_urdf("package://secret/private.obj"))
+    with pytest.raises(FileNotFoundError, match=r"mesh 'package://secret/private\.obj' not found; tried "):
+        load_robot(urdf)
+    assert "package://secret/private.obj" in inspect_error(capsys, str(urdf))
+    # The user may name the folder: as the package, or as the asset folder that holds the tree.
+    assert load_robot(urdf, package_paths={"secret": secret}).compile().nmesh == 2
+    assert load_robot(urdf, package_paths=[secret]).compile().nmesh == 2
+    assert load_robot(urdf, asset_root=secret).compile().nmesh == 2
+
+
+def test_ros_package_path_is_searched(tmp_path, package, monkeypatch):
+    other = tmp_path / "ws" / "parts"
+    other.mkdir(parents=True)
+    (other / "wheel.obj").write_text(CUBE_OBJ)
+    urdf = package / "urdf" / "mybot.urdf"
+    urdf.write_text(_urdf("package://parts/wheel.obj"))
+    monkeypatch.setenv("ROS_PACKAGE_PATH", str(tmp_path / "ws"))
+    assert load_robot(urdf).compile().nmesh == 2
+
+
+@pytest.mark.parametrize("link", ["file", "folder"])
+def test_a_symlink_out_of_the_package_is_refused(package, tmp_path, link, capsys):
+    from importer_files import inspect_error
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "cube.obj").write_text(CUBE_OBJ)
+    if link == "file":
+        (package / "meshes" / "linked.obj").symlink_to(outside / "cube.obj")
+        refs = ["package://mybot/meshes/linked.obj", "../meshes/linked.obj"]
+    else:
+        (package / "meshes" / "more").symlink_to(outside, target_is_directory=True)
+        refs = ["package://mybot/meshes/more/cube.obj", "../meshes/more/cube.obj"]
+    urdf = package / "urdf" / "mybot.urdf"
+    for ref in refs:
+        urdf.write_text(_urdf(ref))
+        expected = (
+            rf"mybot\.urdf: mesh '{re.escape(ref)}' resolves to {re.escape(str(outside / 'cube.obj'))}, outside the asset folder"
+            if ref.startswith("package")
+            else rf"mybot\.urdf: '{re.escape(ref)}' resolves to {re.escape(str(outside / 'cube.obj'))}, outside the asset folder"
+        )
+        with pytest.raises(AssetError, match=expected + r".*refusing to read it.*asset_root="):
+            load_robot(urdf)
+        assert re.search(expected, inspect_error(capsys, str(urdf), "--floating-base"))
+        # Trusted by the user, the folder is read.
+        assert load_robot(urdf, asset_root=tmp_path).compile().nmesh == 2
+
+
+@pytest.mark.parametrize(
+    "ref, expected",
+    [
+        ("package://../mybot/meshes/cube.obj", r"'\.\.' is not a package name"),
+        ("http://example.com/cube.obj", r"http:// paths are not read"),
+    ],
+)
+def test_references_that_are_no_package_or_file_are_refused(package, ref, expected):
+    urdf = package / "urdf" / "mybot.urdf"
+    urdf.write_text(_urdf(ref))
+    with pytest.raises(AssetError, match=rf"mybot\.urdf: mesh '{re.escape(ref)}': {expected}"):
+        load_robot(urdf)
+
+
+def test_a_urdf_cannot_point_mujoco_at_another_mesh_folder(package, tmp_path):
+    # strippath cuts the checked folder off a mesh path, and meshdir puts the file's own in its
+    # place: MuJoCo would read <tmp>/evil/cube.obj (a tetrahedron) instead of the package's cube.
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "cube.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 2 4\nf 1 3 4\nf 2 3 4\n")
+    urdf = package / "urdf" / "mybot.urdf"
+    extension = f'<mujoco><compiler strippath="true" meshdir="{evil}/" assetdir="{evil}/"/></mujoco>'
+    urdf.write_text(_urdf().replace('<robot name="mybot">', '<robot name="mybot">' + extension))
+    model = load_robot(urdf).compile()
+    foot = [
+        g
+        for g in range(model.ngeom)
+        if model.geom_bodyid[g] == model.body("foot").id and model.geom_conaffinity[g]
+    ]
+    assert model.mesh_vertnum[model.geom_dataid[foot[0]]] == 8  # the package's cube, not the tetrahedron

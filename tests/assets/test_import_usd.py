@@ -5,6 +5,7 @@ clearly."""
 from __future__ import annotations
 
 import math
+import re
 
 import mujoco
 import numpy as np
@@ -303,3 +304,112 @@ def test_the_project_humanoid_round_trips(tmp_path):
         runs.append(d)
     assert runs[0].ncon == runs[1].ncon > 0
     np.testing.assert_allclose(runs[1].qpos, runs[0].qpos, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- impossible numbers
+HINGE = "/World/base/arm/hinge"
+BAD_USD = {
+    # name: (prim, attribute, value, the error's words after the file's name)
+    "lower above upper": (
+        HINGE,
+        "physics:lowerLimit",
+        60.0,
+        r"/World/base/arm/hinge \(PhysicsRevoluteJoint\): lowerLimit 60 is above upperLimit 40",
+    ),
+    "NaN limit": (
+        HINGE,
+        "physics:upperLimit",
+        math.nan,
+        r"/World/base/arm/hinge \(PhysicsRevoluteJoint\): physics:upperLimit is NaN",
+    ),
+    "NaN drive": (
+        HINGE,
+        "drive:angular:physics:stiffness",
+        math.nan,
+        r"/World/base/arm/hinge \(PhysicsRevoluteJoint\): drive:angular:physics:stiffness is NaN",
+    ),
+    "negative force": (
+        HINGE,
+        "drive:angular:physics:maxForce",
+        -5.0,
+        r"/World/base/arm/hinge \(PhysicsRevoluteJoint\): drive:angular:physics:maxForce = -5 is below 0",
+    ),
+    "negative damping": (
+        HINGE,
+        "warplab:damping",
+        -0.1,
+        r"/World/base/arm/hinge \(PhysicsRevoluteJoint\): warplab:damping = -0\.1 is below 0",
+    ),
+    "negative mass": (
+        "/World/base/arm",
+        "physics:mass",
+        -0.4,
+        r"/World/base/arm \(Xform\): physics:mass = -0\.4 is below 0",
+    ),
+    "NaN mass": (
+        "/World/base/arm",
+        "physics:mass",
+        math.nan,
+        r"/World/base/arm \(Xform\): physics:mass is NaN",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", BAD_USD)
+def test_impossible_usd_values_are_refused(tmp_path, fault, capsys):
+    from importer_files import inspect_error
+
+    prim_path, attr, value, expected = BAD_USD[fault]
+    path = tmp_path / "robot.usda"
+    write_usd(mujoco.MjModel.from_xml_string(ROBOT_XML), path)
+    stage = Usd.Stage.Open(str(path))
+    stage.GetPrimAtPath(prim_path).GetAttribute(attr).Set(value)
+    stage.GetRootLayer().Save()
+    with pytest.raises(AssetError, match=re.escape(f"{path}: ") + expected):
+        load_robot(path)
+    assert re.search(re.escape(f"{path}: ") + expected, inspect_error(capsys, str(path)))
+
+
+# ---------------------------------------------------------------------------- layers from outside the folder
+@pytest.mark.parametrize(
+    "arc", ["absolute sublayer", "reference", "payload", "symlinked layer", "missing layer"]
+)
+def test_layers_out_of_the_folder_are_refused_before_usd_reads_them(tmp_path, arc, capsys):
+    from importer_files import inspect_error
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write_usd(mujoco.MjModel.from_xml_string(ROBOT_XML), outside / "robot.usda")
+    folder = tmp_path / "assets"
+    folder.mkdir()
+    scene = folder / "scene.usda"
+    robot = outside / "robot.usda"
+    if arc == "absolute sublayer":
+        text, ref = f"#usda 1.0\n(\n    subLayers = [@{robot}@]\n)\n", str(robot)
+    elif arc in ("reference", "payload"):
+        ref = "../outside/robot.usda"
+        kind = "references" if arc == "reference" else "payload"
+        text = f'#usda 1.0\ndef Xform "World" (\n    {kind} = @{ref}@</World>\n)\n{{\n}}\n'
+    elif arc == "symlinked layer":
+        (folder / "robot.usda").symlink_to(robot)
+        ref = "./robot.usda"
+        text = f"#usda 1.0\n(\n    subLayers = [@{ref}@]\n)\n"
+    else:
+        ref = "./nowhere.usda"
+        text = f"#usda 1.0\n(\n    subLayers = [@{ref}@]\n)\n"
+    scene.write_text(text)
+    if arc == "missing layer":
+        expected, error = (
+            rf"scene\.usda: layer '\./nowhere\.usda' not found: tried {re.escape(str(folder / 'nowhere.usda'))}",
+            FileNotFoundError,
+        )
+    else:
+        expected, error = (
+            rf"scene\.usda: '{re.escape(ref)}' resolves to {re.escape(str(robot))}, outside the asset folder",
+            AssetError,
+        )
+    with pytest.raises(error, match=expected):
+        load_robot(scene)
+    assert re.search(expected, inspect_error(capsys, str(scene)))
+    if arc != "missing layer":  # named as the asset folder, the same stage loads
+        assert load_robot(scene, asset_root=tmp_path).compile().nbody == 6

@@ -4,6 +4,8 @@ not on its clean twin, and not on the project's humanoid."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 
 import mujoco
 import pytest
@@ -120,3 +122,82 @@ def test_warplab_inspect_command(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "broken.urdf")]) == 2
     assert "broken.urdf:1:" in capsys.readouterr().err
     assert "toy.xml (MJCF): 3 bodies" in inspect_file(tmp_path / "toy.xml").title
+
+
+# ---------------------------------------------------------------------------- robots by name
+def test_warplab_inspect_takes_the_project_robots_by_name(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file of these names here
+    assert main(["inspect", "humanoid", "--strict"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("humanoid (warplab's robot): ")
+        and "left_knee  hinge" in out
+        and "total mass 35" in out
+    )
+    for name in ("cartpole", "cart-pole"):
+        assert main(["inspect", name]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("cartpole (warplab's robot): 2 bodies") and "slider  slide" in out
+    # A file of that name, where there is one, is the file.
+    (tmp_path / "humanoid").write_text(CLEAN_XML)
+    line = _one_line_error(capsys, "humanoid")
+    assert "humanoid: unknown robot file type '(no suffix)'" in line
+
+
+def _one_line_error(capsys, *args: str) -> str:
+    from importer_files import inspect_error
+
+    return inspect_error(capsys, *args)
+
+
+def test_an_unknown_name_lists_the_names_taken(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = _one_line_error(capsys, "humanoidd")
+    assert "'humanoidd' is no file and no robot warplab knows. Did you mean 'humanoid'" in line
+    assert "warplab's robots (cartpole, humanoid)" in line and "the path of a robot file" in line
+    # A path that does not exist is a missing file, not a name.
+    assert "robots/nothing.urdf" in _one_line_error(capsys, "robots/nothing.urdf")
+    # URDF options make no sense for a name or an MJCF file.
+    assert "apply to robot files only" in _one_line_error(capsys, "humanoid", "--floating-base")
+    (tmp_path / "toy.xml").write_text(CLEAN_XML)
+    assert "apply to URDF files only" in _one_line_error(capsys, "toy.xml", "--floating-base")
+
+
+def test_a_cached_menagerie_robot_by_name(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("mujoco_menagerie")
+    from test_menagerie import FILES, ROBOT, write_cached_robot  # noqa: I001 (tests/assets is on the path)
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("MENAGERIE_ROOT", "MENAGERIE_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MENAGERIE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    # Not in the cache: one line saying so and how to fetch it; nothing is downloaded.
+    line = _one_line_error(capsys, ROBOT)
+    assert f"Menagerie robot {ROBOT!r} is not in the cache" in line and "mujoco-menagerie prefetch" in line
+    write_cached_robot(tmp_path / "cache", ROBOT, FILES)
+    monkeypatch.setenv("MENAGERIE_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["inspect", ROBOT]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{ROBOT} (MuJoCo Menagerie: {tmp_path / 'cache'}") and "g1.xml): 5 bodies" in out
+
+
+def test_the_warplab_command_refuses_a_reversed_urdf_limit_in_one_line(tmp_path):
+    # The real command in its own process: stderr holds one line, whatever MuJoCo or Warp print.
+    inertial = '<inertial><mass value="1"/><inertia ixx="0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"/></inertial>'
+    urdf = tmp_path / "arm.urdf"
+    urdf.write_text(
+        f'<robot name="arm"><link name="base">{inertial}</link><link name="upper">{inertial}</link>'
+        '<joint name="shoulder" type="revolute"><parent link="base"/><child link="upper"/><axis xyz="0 1 0"/>'
+        '<limit lower="1.5" upper="-1.5" effort="20" velocity="5"/></joint></robot>'
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "warplab.cli.main", "inspect", str(urdf)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [
+        f"warplab inspect: error: {urdf}: joint 'shoulder': <limit lower='1.5' upper='-1.5'>: lower is above "
+        "upper (MuJoCo would make the joint unlimited); give lower < upper"
+    ]

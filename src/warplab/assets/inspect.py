@@ -11,18 +11,25 @@
 - ``unlimited-joint``: a hinge or slide joint without limits; a policy can wind it past anything
   the real joint allows.
 
-``warplab inspect FILE`` prints the report for any file ``load_robot`` reads.
+``warplab inspect ROBOT`` prints the report for any file ``load_robot`` reads, for warplab's own robots
+by name (``BUILTIN_ROBOTS``: ``humanoid``, ``cartpole``), and for MuJoCo Menagerie robots by name
+where the Menagerie cache already holds them (nothing is downloaded).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
+import pathlib
+import re
+from collections.abc import Callable
 
 import mujoco
 import numpy as np
 
 from warplab.assets.importers import AssetError, file_format, load_robot
+from warplab.assets.importers.files import mujoco_reason
 
 WARNING_KINDS = ("tiny-mass", "no-collision", "self-collision", "unlimited-joint")
 
@@ -267,8 +274,104 @@ def inspect_file(path: str | os.PathLike, **options) -> InspectReport:
       AssetError: the file cannot be read or compiled (naming the file and MuJoCo's reason).
     """
     spec = load_robot(path, **options)
+    return inspect_model(_compile(spec, path), title=f"{path} ({file_format(path).upper()})")
+
+
+def _compile(spec: mujoco.MjSpec, source) -> mujoco.MjModel:
     try:
-        model = spec.compile()
+        return spec.compile()
     except ValueError as e:
-        raise AssetError(f"{path}: MuJoCo cannot compile this model: {str(e).strip()}") from None
-    return inspect_model(model, title=f"{path} ({file_format(path).upper()})")
+        raise AssetError(f"{source}: MuJoCo cannot compile this model: {mujoco_reason(e)}") from None
+
+
+def _humanoid() -> mujoco.MjSpec:
+    from warplab.assets.robot_cfg import build_robot_spec
+    from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
+
+    return build_robot_spec(HUMANOID_ROBOT_CFG)
+
+
+def _cartpole() -> mujoco.MjSpec:
+    from warplab.assets.robots.cartpole import cartpole_spec
+
+    return cartpole_spec()
+
+
+BUILTIN_ROBOTS: dict[str, Callable[[], mujoco.MjSpec]] = {"cartpole": _cartpole, "humanoid": _humanoid}
+"""warplab's own robots by name, each built as its tasks build it (the humanoid through its
+``RobotCfg``, with actuators and the ``home`` keyframe)."""
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
+def _builtin_key(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def inspect_robot(
+    robot: str | os.PathLike,
+    *,
+    asset_root: str | os.PathLike | None = None,
+    floating_base: bool = False,
+    package_paths=(),
+) -> InspectReport:
+    """The report of a robot file, of one of warplab's robots by name, or of a cached Menagerie robot.
+
+    ``robot`` is a file when such a file exists or when it looks like a path (a suffix, a folder);
+    otherwise a name: ``BUILTIN_ROBOTS`` (``cart-pole`` and ``cart_pole`` are ``cartpole``), then
+    MuJoCo Menagerie's names, read from its cache only.
+
+    Args:
+      asset_root, floating_base, package_paths: ``load_robot``'s; the last two for URDF files only.
+
+    Raises:
+      FileNotFoundError: a path that does not exist.
+      AssetError: a file that cannot be read or compiled; a Menagerie robot not in the cache.
+      ValueError: an unknown name (listing the names taken); URDF options for another kind of robot.
+    """
+    text = os.fspath(robot)
+    path = pathlib.Path(text)
+    urdf_options = floating_base or bool(package_paths)
+    if path.is_dir():
+        raise AssetError(f"{path}: a folder; give the robot file in it (.xml, .urdf, .usd...)")
+    if path.exists() or not _NAME.fullmatch(text):
+        if urdf_options and file_format(path) != "urdf":
+            raise ValueError(f"{path}: --floating-base and --package-path apply to URDF files only")
+        options = {"floating_base": floating_base, "package_paths": package_paths} if urdf_options else {}
+        return inspect_file(path, asset_root=asset_root, **options)
+    if urdf_options or asset_root is not None:
+        raise ValueError(
+            f"{text!r}: --floating-base, --package-path and --asset-root apply to robot files only"
+        )
+    key = _builtin_key(text)
+    if key in BUILTIN_ROBOTS:
+        return inspect_model(_compile(BUILTIN_ROBOTS[key](), key), title=f"{key} (warplab's robot)")
+    xml = _menagerie_xml(text)
+    return inspect_model(_compile(load_robot(xml), xml), title=f"{text} (MuJoCo Menagerie: {xml})")
+
+
+def _menagerie_xml(name: str) -> pathlib.Path:
+    """The cached XML of a Menagerie robot; a ValueError listing the names taken when there is none."""
+    from warplab.assets import menagerie
+
+    names = sorted(BUILTIN_ROBOTS)
+    try:
+        menagerie_names = menagerie.menagerie_names()
+    except menagerie.MenagerieNotInstalledError:
+        menagerie_names = None
+    if menagerie_names is not None and name in menagerie_names:
+        try:
+            return menagerie.menagerie_xml(name, download=False)
+        except menagerie.MenagerieNotCachedError as e:
+            raise AssetError(str(e)) from None
+    close = difflib.get_close_matches(name, names + (menagerie_names or []), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    other = (
+        "a MuJoCo Menagerie robot's name (menagerie_names() lists them; only robots in its cache are read)"
+        if menagerie_names is not None
+        else 'a MuJoCo Menagerie robot\'s name, with pip install "warplab[menagerie]"'
+    )
+    raise ValueError(
+        f"{name!r} is no file and no robot warplab knows.{hint} Give one of warplab's robots "
+        f"({', '.join(names)}), {other}, or the path of a robot file (MJCF .xml, URDF .urdf, USD .usd/.usda/.usdc/.usdz)"
+    )

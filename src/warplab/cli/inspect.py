@@ -1,4 +1,4 @@
-"""``warplab inspect FILE``: what a robot or scene file holds, and what in it commonly breaks."""
+"""``warplab inspect ROBOT``: what a robot or scene holds, and what in it commonly breaks."""
 
 from __future__ import annotations
 
@@ -12,30 +12,35 @@ import tyro
 @dataclasses.dataclass
 class InspectArgs:
     """Print the bodies, joints, actuators, sensors, masses and contact pairs of an MJCF, URDF or USD
-    file, and warn about what commonly breaks a simulation: zero or tiny masses, missing collision
-    geometry, parts overlapping in the default pose, unlimited joints (docs/robots/importing.md)."""
+    file, of one of warplab's robots by name (humanoid, cartpole), or of a MuJoCo Menagerie robot
+    already in its cache, and warn about what commonly breaks a simulation: zero or tiny masses,
+    missing collision geometry, parts overlapping in the default pose, unlimited joints
+    (docs/robots/importing.md)."""
 
-    file: Annotated[Path, tyro.conf.Positional]
-    """The robot or scene file (.xml, .urdf, .usd, .usda, .usdc, .usdz)."""
+    robot: Annotated[str, tyro.conf.Positional]
+    """A robot or scene file (.xml, .urdf, .usd, .usda, .usdc, .usdz), or a robot's name: humanoid,
+    cartpole, or a cached MuJoCo Menagerie robot (unitree_g1)."""
     floating_base: bool = False
     """URDF: give the root link a free joint (a mobile robot)."""
     package_path: tuple[Path, ...] = ()
-    """URDF: folders that hold the packages named by package:// mesh paths."""
+    """URDF: folders that are, or hold, the packages named by package:// mesh paths (trusted: meshes
+    may lie anywhere inside them)."""
     asset_root: Path | None = None
-    """The folder every file the model refers to must lie in (default: the file's own folder or package)."""
+    """The folder every file the model refers to must lie in (default: the file's own folder, or for
+    a URDF its package: the nearest folder above it with a package.xml). Trusted: widen it only to a
+    folder you trust."""
     strict: bool = False
     """Exit with status 1 when there is a warning (for CI checks of robot files)."""
 
 
 def inspect_command(args: InspectArgs) -> int:
-    from warplab.assets.importers import file_format
-    from warplab.assets.inspect import inspect_file
+    from warplab.assets.inspect import inspect_robot
 
-    options: dict = {"asset_root": args.asset_root}
-    if file_format(args.file) == "urdf":
-        options.update(floating_base=args.floating_base, package_paths=list(args.package_path))
-    elif args.floating_base or args.package_path:
-        raise ValueError("--floating-base and --package-path apply to URDF files only")
-    report = inspect_file(args.file, **options)
+    report = inspect_robot(
+        args.robot,
+        asset_root=args.asset_root,
+        floating_base=args.floating_base,
+        package_paths=list(args.package_path),
+    )
     print(report.text())
     return 1 if args.strict and report.warnings else 0

@@ -9,12 +9,17 @@ path that was tried), or when it is too large to be a sane robot part (``ImportL
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pathlib
 import re
 import struct
+import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import mujoco
 
 
 class AssetError(ValueError):
@@ -82,8 +87,23 @@ def inside(path: pathlib.Path, roots: list[pathlib.Path], source: pathlib.Path, 
     allowed = ", ".join(str(r) for r in roots)
     raise AssetError(
         f"{source}: {ref!r} resolves to {real}, outside the asset folder ({allowed}); refusing to read "
-        "it. Move the file into the asset folder, or pass asset_root= a folder that holds both"
+        "it. Move the file into the asset folder, or, if you trust that folder, pass asset_root= "
+        "(warplab inspect: --asset-root) a folder that holds both"
     )
+
+
+def mujoco_reason(error: Exception | str, *, drop_lines: bool = False) -> str:
+    """MuJoCo's error text on one line: its "Element name ..." and "line N" notes joined with "; ".
+
+    Args:
+      drop_lines: leave out MuJoCo's line numbers, where they count lines of a text rewritten here
+        (a URDF) rather than of the user's file.
+    """
+    text = str(error).strip()
+    if drop_lines:
+        text = re.sub(r",? line \d+", "", text)
+    parts = [re.sub(r"^(XML )?Error: ", "", part.strip()) for part in text.splitlines() if part.strip()]
+    return "; ".join(parts)
 
 
 def check_mesh(path: pathlib.Path, limits: ImportLimits, source: pathlib.Path, ref: str) -> None:
@@ -128,3 +148,20 @@ def mesh_face_count(path: pathlib.Path) -> int | None:
         if len(head) == 16:
             return struct.unpack("<4i", head)[3]
     return None
+
+
+@contextlib.contextmanager
+def mujoco_warnings(source: pathlib.Path) -> Iterator[None]:
+    """Holds MuJoCo's warnings back while a file is read, and repeats them, naming ``source``, as
+    Python warnings when the block succeeds; when it fails, its one-line error says what is wrong
+    and MuJoCo's notes about the same fault ("XML contains a 'NaN'") are dropped.
+    """
+    held: list[str] = []
+    previous = mujoco.get_mju_user_warning()
+    mujoco.set_mju_user_warning(held.append)
+    try:
+        yield
+    finally:
+        mujoco.set_mju_user_warning(previous)
+    for text in held:
+        warnings.warn(f"{source}: MuJoCo: {mujoco_reason(text)}", stacklevel=3)

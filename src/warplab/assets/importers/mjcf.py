@@ -20,10 +20,13 @@ from warplab.assets.importers.files import (
     ImportLimits,
     check_mesh,
     inside,
+    mujoco_reason,
+    mujoco_warnings,
     parse_xml,
 )
+from warplab.assets.importers.spec_checks import check_spec
 
-_MESH_TAGS = ("mesh", "hfield", "skin")
+_MESH_TAGS = ("mesh", "hfield", "skin", "flexcomp")
 _TEXTURE_FILES = ("file", "fileright", "fileleft", "fileup", "filedown", "filefront", "fileback")
 
 
@@ -42,16 +45,20 @@ def load_mjcf(
 
     Raises:
       FileNotFoundError: the file, an included file or an asset is missing (naming the path tried).
-      AssetError: broken XML (file, line and column), a reference that leads outside ``asset_root``,
-        a mesh over ``limits``, or a model MuJoCo refuses to read (with MuJoCo's reason).
+      AssetError: broken XML (file, line and column), a reference that leads outside ``asset_root``
+        (after links and ``..``), a mesh over ``limits``, a model MuJoCo refuses to read (with
+        MuJoCo's reason, on one line), or a number MuJoCo would take but should not (``check_spec``:
+        a joint range whose lower end is above its upper, a NaN, a negative damping...).
     """
     path = pathlib.Path(path).absolute()
     root = pathlib.Path(asset_root).absolute() if asset_root is not None else path.parent
     check_mjcf_files(path, [root], limits)
-    try:
-        return mujoco.MjSpec.from_file(str(path))
-    except ValueError as e:
-        raise AssetError(f"{path}: MuJoCo cannot read this model: {str(e).strip()}") from None
+    with mujoco_warnings(path):
+        try:
+            spec = mujoco.MjSpec.from_file(str(path))
+        except ValueError as e:
+            raise AssetError(f"{path}: MuJoCo cannot read this model: {mujoco_reason(e)}") from None
+        return check_spec(spec, path)
 
 
 def check_mjcf_files(path: pathlib.Path, roots: list[pathlib.Path], limits: ImportLimits) -> None:
@@ -61,20 +68,24 @@ def check_mjcf_files(path: pathlib.Path, roots: list[pathlib.Path], limits: Impo
     _collect(path, base, roots, limits, elements, seen=set())
     # The compiler's folders, wherever they are set (the last setting wins, as in MuJoCo).
     dirs = {"meshdir": "", "texturedir": ""}
+    strip = False
     for _, element in elements:
         if element.tag == "compiler":
             if "assetdir" in element.attrib:
                 dirs["meshdir"] = dirs["texturedir"] = element.attrib["assetdir"]
             for key in dirs:
                 dirs[key] = element.attrib.get(key, dirs[key])
+            strip = element.attrib.get("strippath", "true" if strip else "false") == "true"
     for source, element in elements:
         if element.tag in _MESH_TAGS or element.tag == "texture":
             folder = dirs["meshdir"] if element.tag in _MESH_TAGS else dirs["texturedir"]
             for attr in _TEXTURE_FILES if element.tag == "texture" else ("file",):
                 ref = element.attrib.get(attr)
                 if ref:
-                    target = inside(base / folder / ref, roots, source, ref)
-                    if element.tag == "mesh":
+                    # With strippath MuJoCo keeps only the file's name, under the compiler's folder.
+                    name = pathlib.PurePath(ref).name if strip else ref
+                    target = inside(base / folder / name, roots, source, ref)
+                    if element.tag in ("mesh", "flexcomp"):
                         check_mesh(target, limits, source, ref)
                     elif not target.is_file():
                         raise FileNotFoundError(f"{source}: {element.tag} {ref!r} not found: tried {target}")

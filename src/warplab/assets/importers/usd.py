@@ -33,7 +33,15 @@ import pathlib
 import mujoco
 import numpy as np
 
-from warplab.assets.importers.files import DEFAULT_LIMITS, AssetError, ImportLimits, check_file, inside
+from warplab.assets.importers.files import (
+    DEFAULT_LIMITS,
+    AssetError,
+    ImportLimits,
+    check_file,
+    inside,
+    mujoco_reason,
+)
+from warplab.assets.importers.spec_checks import check_spec
 
 INSTALL_HINT = 'pip install "warplab[usd]"'
 """How to install the optional ``usd-core`` package."""
@@ -165,6 +173,19 @@ class _Reader:
         attr = prim.GetAttribute(name)
         return attr.Get() if attr and attr.HasAuthoredValue() else default
 
+    def number(self, prim, name: str, default: float, minimum: float | None = None, why: str = "") -> float:
+        """A number attribute that is not NaN (and not below ``minimum``); infinities are left to the caller."""
+        value = self.attr(prim, name, default)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise self.error(prim, f"{name} = {value!r} is not a number") from None
+        if math.isnan(value):
+            raise self.error(prim, f"{name} is NaN; give a real value")
+        if minimum is not None and value < minimum:
+            raise self.error(prim, f"{name} = {value:g} is below {minimum:g}; {why}")
+        return value
+
 
 def load_usd(
     path: str | os.PathLike,
@@ -192,18 +213,77 @@ def load_usd(
     path = pathlib.Path(path).absolute()
     check_file(path, limits, "USD file")
     root = pathlib.Path(asset_root).absolute() if asset_root is not None else path.parent
+    check_layers(path, [root], limits)
     try:
         stage = Usd.Stage.Open(str(path))
     except Exception as e:  # usd-core raises Tf.ErrorException, whose text holds the reason
-        raise AssetError(f"{path}: cannot open as USD: {str(e).strip()}") from None
+        raise AssetError(f"{path}: cannot open as USD: {mujoco_reason(e)}") from None
     if stage is None:
         raise AssetError(f"{path}: cannot open as USD")
     for layer in stage.GetUsedLayers():
         real = layer.realPath
         if real:
-            inside(pathlib.Path(real), [root], path, layer.identifier)
+            inside(pathlib.Path(_outer(real)), [root], path, layer.identifier)
+    _check_clips(path, stage, [root])
     reader = _Reader(path, stage, limits)
-    return _build(reader)
+    return check_spec(_build(reader), path)
+
+
+def _outer(path: str) -> str:
+    """The file of a path, without the part inside a package (``robot.usdz[part.usdc]``)."""
+    from pxr import Ar
+
+    return Ar.SplitPackageRelativePathOuter(path)[0] if "[" in path else path
+
+
+def check_layers(path: pathlib.Path, roots: list[pathlib.Path], limits: ImportLimits) -> None:
+    """Checks every layer the stage at ``path`` composes (sublayers, references, payloads), before
+    USD opens it: inside ``roots`` after links and ``..``, present, and within ``limits``.
+
+    Raises:
+      AssetError: a layer outside ``roots``, over the size limit, or not readable as USD.
+      FileNotFoundError: a layer that is missing (USD would drop it with a warning).
+    """
+    from pxr import Ar, Sdf
+
+    seen: set[str] = set()
+    pending = [str(path)]
+    while pending:
+        identifier = pending.pop()
+        if identifier in seen:
+            continue
+        seen.add(identifier)
+        try:
+            layer = Sdf.Layer.FindOrOpen(identifier)
+        except Exception as e:  # usd-core raises Tf.ErrorException, whose text holds the reason
+            raise AssetError(f"{identifier}: cannot open as USD: {mujoco_reason(e)}") from None
+        if layer is None:
+            raise AssetError(f"{identifier}: cannot open as USD")
+        source = pathlib.Path(_outer(layer.realPath or identifier))
+        for asset in layer.GetCompositionAssetDependencies():
+            anchored = Sdf.ComputeAssetPathRelativeToLayer(layer, asset)
+            resolved = str(Ar.GetResolver().Resolve(anchored))
+            # A path USD cannot find is checked where it would be: beside the layer naming it.
+            where = _outer(resolved or anchored)
+            where = where if pathlib.Path(where).is_absolute() else str(source.parent / where)
+            inside(pathlib.Path(where), roots, source, asset)
+            if not resolved:
+                raise FileNotFoundError(f"{source}: layer {asset!r} not found: tried {where}")
+            check_file(pathlib.Path(_outer(resolved)), limits, "USD layer")
+            pending.append(resolved)
+
+
+def _check_clips(path: pathlib.Path, stage, roots: list[pathlib.Path]) -> None:
+    # Value clips name more layers, which USD opens only when a value is read: check them first.
+    Usd = pxr_modules()[0]
+    for prim in stage.Traverse():
+        if not prim.HasAuthoredMetadata("clips"):
+            continue
+        clips = Usd.ClipsAPI(prim)
+        for clip_set in clips.GetClipSets() or []:
+            for asset in clips.ComputeClipAssetPaths(clip_set):
+                where = asset.resolvedPath or asset.path
+                inside(pathlib.Path(_outer(where)), roots, path, asset.path)
 
 
 def _build(r: _Reader) -> mujoco.MjSpec:
@@ -419,6 +499,7 @@ def _place_body(r: _Reader, body, prim, parent, edge, flipped: bool) -> None:
     ):
         value = r.attr(joint, f"warplab:{attr}")
         if value is not None:
+            value = r.number(joint, f"warplab:{attr}", 0.0, 0.0, "it would feed energy into the joint")
             # Damping and stiffness are polynomials in MuJoCo's spec: the first term is the linear one.
             setattr(j, field, [float(value), 0, 0] if field in ("damping", "stiffness") else float(value))
     _drive(r, joint, j, kind)
@@ -426,7 +507,7 @@ def _place_body(r: _Reader, body, prim, parent, edge, flipped: bool) -> None:
 
 def _joint_limits(r: _Reader, joint, j, kind) -> None:
     if kind == mujoco.mjtJoint.mjJNT_BALL:
-        cones = [r.attr(joint, f"physics:coneAngle{i}Limit", -1.0) for i in (0, 1)]
+        cones = [r.number(joint, f"physics:coneAngle{i}Limit", -1.0) for i in (0, 1)]
         if all(c < 0 for c in cones):
             return
         if abs(cones[0] - cones[1]) > 1e-6:
@@ -437,14 +518,15 @@ def _joint_limits(r: _Reader, joint, j, kind) -> None:
             )
         j.limited, j.range = mujoco.mjtLimited.mjLIMITED_TRUE, [0.0, math.radians(cones[0])]
         return
-    lo, hi = r.attr(joint, "physics:lowerLimit", -math.inf), r.attr(joint, "physics:upperLimit", math.inf)
+    # USD Physics writes a missing limit as an infinity; a NaN is no limit of any kind.
+    lo, hi = r.number(joint, "physics:lowerLimit", -math.inf), r.number(joint, "physics:upperLimit", math.inf)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         if math.isfinite(lo) or math.isfinite(hi):
             raise r.error(joint, f"limits [{lo}, {hi}] bound one side only; MuJoCo limits both or none")
         j.limited = mujoco.mjtLimited.mjLIMITED_FALSE
         return
     if lo > hi:
-        raise r.error(joint, f"lowerLimit {lo} is above upperLimit {hi}")
+        raise r.error(joint, f"lowerLimit {lo:g} is above upperLimit {hi:g}; give lowerLimit < upperLimit")
     scale = math.pi / 180.0 if kind == mujoco.mjtJoint.mjJNT_HINGE else r.m
     j.limited, j.range = mujoco.mjtLimited.mjLIMITED_TRUE, [lo * scale, hi * scale]
 
@@ -467,9 +549,12 @@ def _drive(r: _Reader, joint, j, kind) -> None:
     # degree. Stiffness is force per unit of motion, so a linear drive's loses one length.
     torque = r.kg * r.m**2 if wanted == "angular" else r.kg * r.m
     per_motion = 180.0 / math.pi if wanted == "angular" else 1.0 / r.m
-    kp = r.attr(joint, ns + "stiffness", 0.0) * torque * per_motion
-    kv = r.attr(joint, ns + "damping", 0.0) * torque * per_motion
-    max_force = r.attr(joint, ns + "maxForce", math.inf)
+    why = "a drive's gains and force are at least 0"
+    kp = r.number(joint, ns + "stiffness", 0.0, 0.0, why) * torque * per_motion
+    kv = r.number(joint, ns + "damping", 0.0, 0.0, why) * torque * per_motion
+    max_force = r.number(joint, ns + "maxForce", math.inf, 0.0, why)
+    if math.isinf(kp) or math.isinf(kv):
+        raise r.error(joint, f"{ns}stiffness or damping is infinite; give the drive's real gains")
     if kp == 0 and kv == 0:
         return
     act = r.spec.add_actuator(name=j.name, target=j.name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
@@ -486,13 +571,19 @@ def _mass(r: _Reader, body, prim) -> bool:
     """Sets an explicit inertia from ``MassAPI``; True when only the mass is given (scale the shapes)."""
     if not prim.HasAPI(r.UsdPhysics.MassAPI):
         return False
-    mass = r.attr(prim, "physics:mass", 0.0) * r.kg
+    mass = r.number(prim, "physics:mass", 0.0, 0.0, "a mass is at least 0") * r.kg
     inertia = np.array(r.attr(prim, "physics:diagonalInertia", (0, 0, 0)), float) * r.kg * r.m**2
-    if mass <= 0:
-        return False
-    if np.all(inertia <= 0):
+    if not (math.isfinite(mass) and np.all(np.isfinite(inertia))) or np.any(inertia < 0):
+        raise r.error(
+            prim,
+            f"MassAPI mass {mass:g} kg, diagonalInertia {inertia.tolist()} kg·m²: give a finite mass and "
+            "inertia, none negative",
+        )
+    if mass == 0:
+        return False  # USD Physics: a zero mass is "not given", the shapes' density decides
+    if np.all(inertia == 0):
         return True
-    if np.any(inertia <= 0):
+    if np.any(inertia == 0):
         raise r.error(prim, f"diagonalInertia {inertia.tolist()} has a zero entry; give all three (kg·m²)")
     com = np.array(r.attr(prim, "physics:centerOfMass", (0, 0, 0)), float)
     body.explicitinertial = True
@@ -509,7 +600,7 @@ def _scale_to_mass(r: _Reader, bodies: list) -> None:
     try:
         model = r.spec.compile()
     except ValueError as e:
-        raise AssetError(f"{r.path}: MuJoCo cannot compile this stage: {str(e).strip()}") from None
+        raise AssetError(f"{r.path}: MuJoCo cannot compile this stage: {mujoco_reason(e)}") from None
     for body, prim in bodies:
         computed = model.body(body.name).mass[0]
         if computed <= 0:
@@ -529,6 +620,8 @@ def _scale_to_mass(r: _Reader, bodies: list) -> None:
 def _triangles(r: _Reader, prim) -> tuple[np.ndarray, np.ndarray]:
     mesh = r.UsdGeom.Mesh(prim)
     points = np.array(mesh.GetPointsAttr().Get() or [], float).reshape(-1, 3)
+    if not np.all(np.isfinite(points)):
+        raise r.error(prim, "mesh points hold NaN or infinite coordinates")
     counts = np.array(mesh.GetFaceVertexCountsAttr().Get() or [], int)
     indices = np.array(mesh.GetFaceVertexIndicesAttr().Get() or [], int)
     triangles = int(np.sum(np.maximum(counts - 2, 0)))
@@ -621,7 +714,9 @@ def _add_shape(r: _Reader, body, prim, owner, collision: bool) -> None:
     g.contype = int(r.attr(prim, "warplab:contype", 1))
     g.conaffinity = int(r.attr(prim, "warplab:conaffinity", 1))
     if prim.HasAPI(r.UsdPhysics.MassAPI):
-        mass, density = r.attr(prim, "physics:mass", 0.0), r.attr(prim, "physics:density", 0.0)
+        why = "a mass or density is at least 0 (0: not given)"
+        mass = r.number(prim, "physics:mass", 0.0, 0.0, why)
+        density = r.number(prim, "physics:density", 0.0, 0.0, why)
         if mass > 0:
             g.mass = mass * r.kg
         elif density > 0:

@@ -156,3 +156,12 @@ def test_act_takes_one_observation(policy):
 def test_signals_of_the_wrong_type_are_named(policy, signals, message):
     with pytest.raises(PolicyError, match=message):
         policy.observation(signals)
+
+
+def test_robot_joints_must_be_a_list_of_names(tmp_path):
+    path = write_policy(tmp_path / "p.onnx", linear_graph(), cartpole_metadata())
+    assert Policy.load(path, joint_names=["slider"]).joint_names == ["slider"]
+    with pytest.raises(
+        PolicyError, match="joint_names must be a list of the robot's joint names, got 'slider'"
+    ):
+        Policy.load(path, joint_names="slider")

@@ -161,3 +161,29 @@ def test_a_diverging_simulation_ends_the_episode_and_names_it(cartpole_onnx, tmp
     episode = report["episodes"][0]
     assert episode["end"] == "diverged" and "BADQACC" in episode["fault"] and episode["survival_s"] == 0.0
     assert report["summary"]["diverged"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seconds", "inf"], "--seconds must be a finite number > 0, got inf"),
+        (
+            ["--seconds", "1", "--latency-ms", "1e300"],
+            "--latency-ms must be a number >= 0 and no longer than the episode",
+        ),
+        (["--seconds", "1", "--command", "nan"], "--command must be finite numbers"),
+        (
+            ["--seconds", "1", "--max-tilt-deg", "nan"],
+            "--max-tilt-deg must be an angle in (0, 180] degrees, got nan",
+        ),
+        (
+            ["--seconds", "1", "--motor-strength", "inf"],
+            "--motor-strength must be a finite number > 0, got inf",
+        ),
+        (["--seconds", "1", "--seed", "-1"], "--seed must be an integer >= 0, got -1"),
+    ],
+)
+def test_settings_that_are_not_finite_are_refused_in_one_line(cartpole_onnx, capsys, args, message):
+    assert main(["sim2sim", "--policy", str(cartpole_onnx), "--episodes", "1", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("warplab sim2sim: error:") and message in err

@@ -181,6 +181,10 @@ class Policy:
     # ------------------------------------------------------------------ robot checks
     def check_joints(self, joint_names: Sequence[str]) -> None:
         """Raise ``PolicyError`` naming the joints that the robot and the policy do not share."""
+        if isinstance(joint_names, str) or not all(isinstance(j, str) for j in joint_names):
+            raise PolicyError(
+                f"policy {self.source}: joint_names must be a list of the robot's joint names, got {joint_names!r}"
+            )
         robot, ours = set(joint_names), set(self.joint_names)
         if robot != ours:
             raise PolicyError(

@@ -94,17 +94,50 @@ class Sim2SimCfg:
     """Fall when the base tilts more from upright, degrees; None: the task's threshold."""
 
     def check(self) -> None:
-        """Raise ``Sim2SimError`` naming the first value out of range."""
+        """Raise ``Sim2SimError`` naming the first value out of range (NaN and infinity included)."""
+
+        def finite(value: Any) -> bool:
+            return isinstance(value, (int, float)) and math.isfinite(value)
+
+        tilt, height = self.max_tilt_deg, self.min_base_height
         rules = [
-            ("seconds", self.seconds > 0, "> 0"),
+            ("seconds", finite(self.seconds) and self.seconds > 0, "a finite number > 0"),
             ("episodes", isinstance(self.episodes, int) and self.episodes >= 1, "a positive integer"),
-            ("latency_ms", self.latency_ms >= 0, ">= 0"),
-            ("obs_noise", self.obs_noise >= 0, ">= 0"),
+            (
+                "latency_ms",
+                finite(self.latency_ms) and 0 <= self.latency_ms <= 1e3 * self.seconds,
+                f"a number >= 0 and no longer than the episode ({1e3 * self.seconds:g} ms)",
+            ),
+            ("obs_noise", finite(self.obs_noise) and self.obs_noise >= 0, "a finite number >= 0"),
             ("noise_kind", self.noise_kind in ("gaussian", "uniform"), "'gaussian' or 'uniform'"),
-            ("motor_strength", self.motor_strength > 0, "> 0"),
-            ("push_mps", self.push_mps >= 0, ">= 0"),
-            ("push_interval_s", self.push_interval_s > 0, "> 0"),
-            ("command_resample_s", self.command_resample_s > 0, "> 0"),
+            (
+                "motor_strength",
+                finite(self.motor_strength) and self.motor_strength > 0,
+                "a finite number > 0",
+            ),
+            ("push_mps", finite(self.push_mps) and self.push_mps >= 0, "a finite number >= 0"),
+            (
+                "push_interval_s",
+                finite(self.push_interval_s) and self.push_interval_s > 0,
+                "a finite number > 0",
+            ),
+            (
+                "command",
+                self.command is None or all(finite(v) for v in self.command),
+                "finite numbers (m/s, m/s, rad/s for a velocity command)",
+            ),
+            (
+                "command_resample_s",
+                finite(self.command_resample_s) and self.command_resample_s > 0,
+                "a finite number > 0",
+            ),
+            ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
+            ("min_base_height", height is None or finite(height), "a finite height in m"),
+            (
+                "max_tilt_deg",
+                tilt is None or (finite(tilt) and 0 < tilt <= 180),
+                "an angle in (0, 180] degrees",
+            ),
         ]
         for name, ok, rule in rules:
             if not ok:

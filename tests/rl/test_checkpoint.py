@@ -277,3 +277,53 @@ def test_a_pickle_that_would_run_code_is_refused_and_runs_nothing(tmp_path, prot
         load_checkpoint(path)
     assert str(error.value).startswith(f"checkpoint {path} cannot be read: the file {expected}")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c.update(model=[1, 2]), "'model' must map parameter names to tensors"),
+        (lambda c: c["model"].update({"actor.0.weight": "x"}), "'model' must map parameter names to tensors"),
+        (lambda c: c.update(config="x"), "'config' must be a dict, got str"),
+        (lambda c: c.update(optimizer=None), "'optimizer' must be a dict, got NoneType"),
+        (lambda c: c.update(iteration="7"), "'iteration' must be an integer >= 0, got '7'"),
+        (lambda c: c.update(learning_rate=-1.0), "'learning_rate' must be a number > 0, got -1.0"),
+        (lambda c: c.update(action_dim=-1), "'action_dim' must be a positive integer, got -1"),
+        (
+            lambda c: c.update(obs_shapes={"policy": [-2]}),
+            "'obs_shapes' must map groups to lists of positive",
+        ),
+    ],
+)
+def test_a_checkpoint_of_the_wrong_layout_names_the_entry(saved, tmp_path, edit, expected):
+    _, path = saved
+    checkpoint = torch.load(path, weights_only=True)
+    edit(checkpoint)
+    bad = tmp_path / "model_3.pt"
+    torch.save(checkpoint, bad)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(bad)
+    assert str(error.value).startswith(f"checkpoint {bad} is not a warplab checkpoint: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c.update(rng={}), "its random generator states cannot be restored (KeyError: 'torch')"),
+        (lambda c: c["rng"].update(torch=torch.zeros(3)), "its random generator states cannot be restored"),
+        (lambda c: c.update(optimizer={}), "the optimizer state does not fit"),
+        (
+            lambda c: c.update(last_obs={"policy": torch.zeros(16, 9)}),
+            "its last observations have shapes {'policy': [16, 9]}, this env gives {'policy': [16, 2]}",
+        ),
+    ],
+)
+def test_resuming_a_checkpoint_whose_state_does_not_fit_names_the_file(saved, tmp_path, edit, expected):
+    _, path = saved
+    checkpoint = torch.load(path, weights_only=True)
+    edit(checkpoint)
+    bad = tmp_path / "model_4.pt"
+    torch.save(checkpoint, bad)
+    with pytest.raises(CheckpointError) as error:
+        make_runner().load(bad)
+    assert str(error.value).startswith(f"checkpoint {bad}") and expected in str(error.value)

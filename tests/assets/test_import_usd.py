@@ -346,6 +346,18 @@ BAD_USD = {
         -0.4,
         r"/World/base/arm \(Xform\): physics:mass = -0\.4 is below 0",
     ),
+    "NaN gravity": (
+        "/World/PhysicsScene",
+        "physics:gravityMagnitude",
+        math.nan,
+        r"/World/PhysicsScene \(PhysicsScene\): physics:gravityMagnitude is NaN",
+    ),
+    "NaN time step": (
+        "/World/PhysicsScene",
+        "warplab:timestep",
+        math.nan,
+        r"option: timestep nan is not finite",
+    ),
     "NaN mass": (
         "/World/base/arm",
         "physics:mass",

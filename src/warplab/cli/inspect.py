@@ -17,18 +17,14 @@ class InspectArgs:
     missing collision geometry, parts overlapping in the default pose, unlimited joints
     (docs/robots/importing.md)."""
 
-    robot: Annotated[str, tyro.conf.Positional]
-    """A robot or scene file (.xml, .urdf, .usd, .usda, .usdc, .usdz), or a robot's name: humanoid,
-    cartpole, or a cached MuJoCo Menagerie robot (unitree_g1)."""
+    robot: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ROBOT")]
+    """A robot or scene file (.xml, .urdf, .usd, .usda, .usdc, .usdz), or a name: humanoid, cartpole, or a cached Menagerie robot."""
     floating_base: bool = False
     """URDF: give the root link a free joint (a mobile robot)."""
     package_path: tuple[Path, ...] = ()
-    """URDF: folders that are, or hold, the packages named by package:// mesh paths (trusted: meshes
-    may lie anywhere inside them)."""
+    """URDF: folders that are, or hold, the packages of package:// mesh paths (trusted: read anywhere inside)."""
     asset_root: Path | None = None
-    """The folder every file the model refers to must lie in (default: the file's own folder, or for
-    a URDF its package: the nearest folder above it with a package.xml). Trusted: widen it only to a
-    folder you trust."""
+    """The folder every file the model refers to must lie in (default: the file's folder; a URDF's package)."""
     strict: bool = False
     """Exit with status 1 when there is a warning (for CI checks of robot files)."""
 

@@ -353,9 +353,12 @@ def _scene_options(r: _Reader, scene) -> None:
     magnitude = 9.81
     if scene is not None:
         d = np.array(r.attr(scene, "physics:gravityDirection", (0, 0, 0)), float)
+        if not np.all(np.isfinite(d)):
+            raise r.error(scene, f"gravityDirection {d.tolist()} is not finite")
         if np.linalg.norm(d) > 0:
             direction = d / np.linalg.norm(d)
-        g = r.attr(scene, "physics:gravityMagnitude", -math.inf)
+        # USD Physics writes "earth's gravity" as a negative infinity; a NaN is no magnitude at all.
+        g = r.number(scene, "physics:gravityMagnitude", -math.inf)
         if math.isfinite(g) and g >= 0:
             magnitude = g * r.m
         timestep = r.attr(scene, "warplab:timestep")

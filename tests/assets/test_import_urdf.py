@@ -386,6 +386,11 @@ def test_a_cycle_without_a_root_and_the_good_file_itself(package):
     # The good file passes every check: the checks refuse only what is wrong.
     urdf.write_text(_urdf())
     assert load_robot(urdf).compile().njnt == 3
+    # An inertia no body has is MuJoCo's to round where the file asks it to.
+    bad = (THIGH_INERTIA, 'ixx="0.01" ixy="0" ixz="0" iyy="0.012" iyz="0" izz="0.05"')
+    balanced = '<robot name="mybot"><mujoco><compiler balanceinertia="true"/></mujoco>'
+    urdf.write_text(_urdf().replace(*bad).replace('<robot name="mybot">', balanced))
+    assert load_robot(urdf).compile().body("thigh").inertia.max() < 0.05
 
 
 def test_equal_limits_are_the_unlimited_joint_mujoco_makes_of_them(package):

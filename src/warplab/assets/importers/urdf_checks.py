@@ -23,8 +23,10 @@ _MOVING = ("revolute", "continuous", "prismatic", "floating", "planar")
 
 
 class _Checker:
-    def __init__(self, path: pathlib.Path):
+    def __init__(self, path: pathlib.Path, balance_inertia: bool):
         self.path = path
+        self.balance_inertia = balance_inertia
+        """The URDF asks MuJoCo to round inertias that break the triangle inequality."""
 
     def fail(self, where: str, message: str) -> AssetError:
         return AssetError(f"{self.path}: {where}: {message}")
@@ -67,7 +69,8 @@ def check_urdf(robot: ET.Element, path: pathlib.Path) -> tuple[list[str], str]:
     Raises:
       AssetError: naming the file and the link or joint at fault, the attribute and its value.
     """
-    c = _Checker(path)
+    compiler = robot.find("mujoco/compiler")
+    c = _Checker(path, compiler is not None and compiler.attrib.get("balanceinertia") == "true")
     links = _unique_names(c, robot, "link")
     joints = _unique_names(c, robot, "joint")
     parent_of: dict[str, tuple[str, ET.Element]] = {}
@@ -190,11 +193,12 @@ def _check_link(c: _Checker, link: ET.Element, where: str) -> None:
                     f"{', '.join(f'{m:.3g}' for m in moments)} kg·m²); check its signs and off-diagonal terms",
                 )
             a, b, cc = sorted(max(m, 0.0) for m in moments)
-            if a + b < cc * (1 - 1e-6):
+            if a + b < cc * (1 - 1e-6) and not c.balance_inertia:
                 raise c.fail(
                     where,
                     f"<inertia {given}>: principal moments {a:.3g}, {b:.3g}, {cc:.3g} kg·m² break the triangle "
-                    "inequality (no rigid body has them: the two smaller must add up to the largest)",
+                    "inequality (no rigid body has them: the two smaller must add up to the largest); fix "
+                    'it, or let MuJoCo round it: <mujoco><compiler balanceinertia="true"/></mujoco>',
                 )
     for part in ("visual", "collision"):
         for element in link.findall(part):

@@ -239,7 +239,7 @@ def test_cli_writes_the_report(humanoid_onnx, tmp_path, capsys):
         (["--policy", "{tmp}/none.onnx"], "does not exist"),
         (["--policy", "{tmp}/bad.onnx"], "not an ONNX model"),
         (["--policy", "{onnx}", "--robot", "r2d2"], "unknown robot"),
-        (["--policy", "{onnx}", "--motor-strength", "0"], "--motor-strength must be > 0"),
+        (["--policy", "{onnx}", "--motor-strength", "0"], "--motor-strength must be a finite number > 0"),
         (["--policy", "{onnx}", "--command", "1", "2"], "--command has 2 values"),
         (["--policy", "{onnx}", "--model", "{tmp}/none.xml"], "no such file"),
     ],

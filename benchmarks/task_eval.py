@@ -396,9 +396,9 @@ def record_rough_tile(
 ):
     """An MP4 of one world walking forward at ``speed_m_s`` from the centre of a single tile of
     ``terrain_type`` at ``difficulty`` (the terrain evaluation's setting, one cell); returns the path.
-    The camera follows the base as in ``warplab play``. Rendering needs an OpenGL backend
-    (``MUJOCO_GL=osmesa`` on a CPU)."""
-    from warplab.viz import record_qpos, render_frames, subsample_for_fps, write_mp4
+    The camera follows the base as in ``warplab play``; the renderer is chosen as there (OSMesa on a
+    CPU, EGL or MuJoCo Warp's ray tracer on a GPU)."""
+    from warplab.viz import frame_indices, record_qpos, render_frames, write_mp4
 
     rough = RoughEvalCfg(
         types=(terrain_type,),
@@ -409,12 +409,12 @@ def record_rough_tile(
     cfg, _ = rough_eval_cfg(rough)
     env = (build_env or build_eval_env)(cfg, 1)
     qpos, _ = record_qpos(env, policy.act_inference, seconds)
-    keep = subsample_for_fps(env.policy_dt, fps)
+    steps = frame_indices(len(qpos), env.policy_dt, fps)
     v = cfg.viewer
     frames = render_frames(
-        env.mj_model, qpos[::keep], 640, 480, v.track_body, v.distance, v.elevation, v.azimuth
+        env.mj_model, qpos[steps], 640, 480, v.track_body, v.distance, v.elevation, v.azimuth
     )
-    return write_mp4(frames, path, fps=1.0 / (keep * env.policy_dt))
+    return write_mp4(frames, path, fps=fps)
 
 
 class _GroundHeight:

@@ -5,12 +5,13 @@ environment; ``warplab.list_tasks()`` names the registered tasks; ``warplab.regi
 They load on first use, so ``import warplab.rl`` does not pull in Warp and MuJoCo.
 """
 
-from warplab._gl import choose_gl_backend
+from warplab._gl import guard_mujoco_gl
 
 __version__ = "0.1.0"
 
-# MuJoCo reads MUJOCO_GL when it is first imported: choose before anything imports it.
-choose_gl_backend()
+# No GL backend is chosen here (a video chooses its renderer when asked for); a MUJOCO_GL whose library
+# is missing would make MuJoCo's own import fail, so it is set aside before anything imports MuJoCo.
+guard_mujoco_gl()
 
 __all__ = ["__version__", "list_tasks", "make", "register_task"]
 

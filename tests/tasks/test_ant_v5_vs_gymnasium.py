@@ -2,7 +2,9 @@
 
 Gymnasium's ant already uses the Newton solver, so both engines solve the same problem; they differ
 by float32 (MuJoCo Warp) against float64 (MuJoCo's C engine). States come from a Gymnasium rollout
-under random actions; each is written into one warplab world and both step with the same action.
+under random actions; each is written into one warplab world (``RlEnv.set_physical_state``, in a
+world that was elsewhere before) and into Gymnasium (its ``set_state``), and both step with the
+same actions.
 
 With the legs on the ground, the comparison uses the elliptic friction cone in both engines: with
 Gymnasium's pyramidal cone the friction depends on each contact's tangent directions, and MuJoCo
@@ -75,6 +77,34 @@ def elliptic_env():
     return RlEnv(cfg)
 
 
+def _step_from_here(genv, env, action, what):
+    """Steps Gymnasium and warplab's world WORLD with ``action`` and compares every output."""
+    action = action.astype(np.float32)
+    g_obs, g_rew, g_term, _, g_info = genv.step(action.astype(np.float64))
+    actions = torch.zeros(env.num_envs, env.action_dim)
+    actions[WORLD] = torch.from_numpy(action)
+    _, w_rew, w_term, _, w_info = env.step(actions)
+    w_obs = w_info["final_obs"]["policy"][WORLD].double().numpy()
+    terms = dict(zip(env.reward_manager.names, env.reward_manager.step_terms[WORLD].tolist(), strict=True))
+
+    np.testing.assert_allclose(w_obs[:27], g_obs[:27], rtol=RTOL, atol=ATOL, err_msg=f"{what}: qpos/qvel")
+    np.testing.assert_allclose(w_obs[27:], g_obs[27:], rtol=0, atol=FORCE_ATOL, err_msg=f"{what}: cfrc_ext")
+    assert terms["healthy"] == g_info["reward_survive"]
+    assert terms["forward"] == pytest.approx(g_info["reward_forward"], abs=FORWARD_ATOL)
+    assert terms["ctrl"] == pytest.approx(g_info["reward_ctrl"], rel=1e-5)
+    assert terms["contact"] == pytest.approx(g_info["reward_contact"], rel=1e-2, abs=1e-5)
+    assert float(w_rew[WORLD]) == pytest.approx(g_rew, abs=FORWARD_ATOL + 1e-4)
+    assert bool(w_term[WORLD]) == g_term
+    return g_term
+
+
+def _stir(env, seed):
+    """Random steps of every world, so that the env's caches hold other states than the next one."""
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        env.step(torch.from_numpy(rng.uniform(-1.0, 1.0, (env.num_envs, env.action_dim)).astype(np.float32)))
+
+
 def test_one_step_matches_gymnasium_from_identical_states(rollout, elliptic_env):
     genv, states = rollout
     # The initial state, and states with the legs on the ground (contacts) later in the rollout.
@@ -83,32 +113,25 @@ def test_one_step_matches_gymnasium_from_identical_states(rollout, elliptic_env)
     rng = np.random.default_rng(1)
     env = elliptic_env
     for k in picks:
+        _stir(env, seed=k)
         qpos, qvel, _ = states[k]
-        action = rng.uniform(-1.0, 1.0, 8).astype(np.float32)
         genv.set_state(qpos, qvel)
-        env.sim.set_state(torch.tensor(qpos[None]), torch.tensor(qvel[None]), torch.tensor([WORLD]))
-        env.reward_manager.term("forward").x_before[WORLD] = float(genv.data.body("torso").xpos[0])
-        g_obs, g_rew, g_term, _, g_info = genv.step(action.astype(np.float64))
-        actions = torch.zeros(env.num_envs, env.action_dim)
-        actions[WORLD] = torch.from_numpy(action)
-        _, w_rew, w_term, _, w_info = env.step(actions)
-        w_obs = w_info["final_obs"]["policy"][WORLD].double().numpy()
-        terms = dict(
-            zip(env.reward_manager.names, env.reward_manager.step_terms[WORLD].tolist(), strict=True)
-        )
+        env.set_physical_state(qpos=qpos, qvel=qvel, worlds=[WORLD])
+        _step_from_here(genv, env, rng.uniform(-1.0, 1.0, 8), f"state {k}")
 
-        np.testing.assert_allclose(
-            w_obs[:27], g_obs[:27], rtol=RTOL, atol=ATOL, err_msg=f"state {k}: qpos/qvel"
-        )
-        np.testing.assert_allclose(
-            w_obs[27:], g_obs[27:], rtol=0, atol=FORCE_ATOL, err_msg=f"state {k}: cfrc_ext"
-        )
-        assert terms["healthy"] == g_info["reward_survive"]
-        assert terms["forward"] == pytest.approx(g_info["reward_forward"], abs=FORWARD_ATOL)
-        assert terms["ctrl"] == pytest.approx(g_info["reward_ctrl"], rel=1e-5)
-        assert terms["contact"] == pytest.approx(g_info["reward_contact"], rel=1e-2, abs=1e-5)
-        assert float(w_rew[WORLD]) == pytest.approx(g_rew, abs=FORWARD_ATOL + 1e-4)
-        assert bool(w_term[WORLD]) == g_term
+
+def test_several_steps_from_a_set_state_match(rollout, elliptic_env):
+    # Mid-episode, from a state with the legs on the ground: every term follows the set state over
+    # several steps (the forward reward's torso position carries from one step to the next).
+    genv, states = rollout
+    k = next(k for k in range(30, 120) if states[k][2] >= 2)
+    _stir(elliptic_env, seed=7)
+    genv.set_state(*states[k][:2])
+    elliptic_env.set_physical_state(qpos=states[k][0], qvel=states[k][1], worlds=WORLD)
+    rng = np.random.default_rng(4)
+    for step in range(4):
+        if _step_from_here(genv, elliptic_env, rng.uniform(-1.0, 1.0, 8), f"state {k}, step {step}"):
+            break
 
 
 def test_reset_noise_matches_gymnasium_ranges(wl_env):

@@ -3,7 +3,9 @@
 Gymnasium's model asks for the PGS solver, which MuJoCo Warp lacks; both sides use Newton here, so
 the physics is the same up to float32 (MuJoCo Warp) against float64 (MuJoCo's C engine). States
 come from a Gymnasium rollout under random actions: standing, falling with a foot on the floor,
-passing below the healthy height, lying on the floor with several contacts.
+passing below the healthy height, lying on the floor with several contacts. Each is written into
+warplab with ``RlEnv.set_physical_state``, in a world that was somewhere else before (the env has
+stepped other states), and into Gymnasium with its ``set_state``.
 
 One known difference is left out of the main comparison: with Gymnasium's pyramidal friction cone,
 the friction a contact can exert depends on the contact's tangent directions, and MuJoCo Warp picks
@@ -20,7 +22,6 @@ import mujoco
 import numpy as np
 import pytest
 import torch
-from gymnasium.envs.mujoco.humanoid_v5 import mass_center
 
 import warplab
 from warplab.envs import RlEnv
@@ -94,29 +95,37 @@ def wl_env():
     return warplab.make("Humanoid-v5", num_envs=3, device="cpu")
 
 
-def _step_both(genv, env, qpos, qvel, action):
-    """Writes one state into Gymnasium and into warplab's world WORLD; steps both with ``action``."""
+def _step_both(genv, env, qpos, qvel, action, world=WORLD):
+    """Writes one state into Gymnasium and into warplab's world ``world``; steps both with ``action``."""
     genv.set_state(qpos, qvel)  # mj_forward: positions, and so the centre of mass, are current
-    env.sim.set_state(torch.tensor(qpos[None]), torch.tensor(qvel[None]), torch.tensor([WORLD]))
-    # Gymnasium measures the forward velocity from the centre of mass before the step; warplab keeps
-    # it in the term's state, which set_state does not touch.
-    env.reward_manager.term("forward").x_before[WORLD] = mass_center(genv.model, genv.data)[0]
+    # The forward reward differences the centre of mass from the state before the step, in both.
+    env.set_physical_state(qpos=qpos, qvel=qvel, worlds=[world])
+    return _step_from_here(genv, env, action, world)
+
+
+def _step_from_here(genv, env, action, world=WORLD):
+    """Steps Gymnasium and warplab's world ``world`` (the others with zero actions) with ``action``."""
     action = action.astype(np.float32)  # the same numbers on both sides
     g_obs, g_rew, g_term, g_trunc, g_info = genv.step(action.astype(np.float64))
     actions = torch.zeros(env.num_envs, env.action_dim)
-    actions[WORLD] = torch.from_numpy(action)
+    actions[world] = torch.from_numpy(action)
     _, w_rew, w_term, w_trunc, w_info = env.step(actions)
-    w_obs = w_info["final_obs"]["policy"][WORLD].double().numpy()  # before any reset
+    return (g_obs, g_rew, g_term, g_info), _world_outputs(env, w_rew, w_term, w_trunc, w_info, world)
+
+
+def _world_outputs(env, w_rew, w_term, w_trunc, w_info, world):
+    w_obs = w_info["final_obs"]["policy"][world].double().numpy()  # before any reset
     w_terms = dict(
-        zip(env.reward_manager.names, env.reward_manager.step_terms[WORLD].double().tolist(), strict=True)
+        zip(env.reward_manager.names, env.reward_manager.step_terms[world].double().tolist(), strict=True)
     )
-    return (g_obs, g_rew, g_term, g_info), (
-        w_obs,
-        float(w_rew[WORLD]),
-        bool(w_term[WORLD]),
-        bool(w_trunc[WORLD]),
-        w_terms,
-    )
+    return w_obs, float(w_rew[world]), bool(w_term[world]), bool(w_trunc[world]), w_terms
+
+
+def _stir(env, steps=3, seed=0):
+    """Steps every world of ``env`` under random actions, so its caches hold other states."""
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        env.step(torch.from_numpy(rng.uniform(-0.4, 0.4, (env.num_envs, env.action_dim)).astype(np.float32)))
 
 
 def _assert_same_step(gym_out, wl_out, force_rtol_of_max=FORCE_RTOL_OF_MAX):
@@ -166,25 +175,93 @@ def test_controls_beyond_the_ctrlrange_cost_as_given(gym_rollout, selected_state
     assert gym_out[3]["reward_ctrl"] < -0.1 * 17 * 0.4**2 * 0.5  # well beyond what ±0.4 allows on average
 
 
-def test_several_steps_in_a_row_match(gym_rollout, selected_states, wl_env):
-    # The forward reward's state and the observations carry over from one step to the next.
+@pytest.mark.parametrize("state", ["standing", "foot_on_floor"])
+def test_several_steps_in_a_row_match(gym_rollout, selected_states, wl_env, state):
+    # Set mid-episode, in a world that was elsewhere: the forward reward's position before the step
+    # and the observations carry over from one step to the next, every term from the set state.
     genv, _ = gym_rollout
-    qpos, qvel = selected_states["standing"]
+    _stir(wl_env, seed=len(state))
+    qpos, qvel = selected_states[state]
     rng = np.random.default_rng(5)
-    genv.set_state(qpos, qvel)
-    wl_env.sim.set_state(torch.tensor(qpos[None]), torch.tensor(qvel[None]), torch.tensor([WORLD]))
-    wl_env.reward_manager.term("forward").x_before[WORLD] = mass_center(genv.model, genv.data)[0]
+    action = rng.uniform(-0.4, 0.4, genv.model.nu)
+    _assert_same_step(*_step_both(genv, wl_env, qpos, qvel, action))
     for _ in range(4):
-        action = rng.uniform(-0.4, 0.4, genv.model.nu).astype(np.float32)
-        g_obs, g_rew, g_term, _, g_info = genv.step(action.astype(np.float64))
-        actions = torch.zeros(wl_env.num_envs, wl_env.action_dim)
-        actions[WORLD] = torch.from_numpy(action)
-        _, w_rew, w_term, _, w_info = wl_env.step(actions)
-        np.testing.assert_allclose(
-            w_info["final_obs"]["policy"][WORLD].double().numpy()[:270], g_obs[:270], rtol=RTOL, atol=ATOL
-        )
-        assert float(w_rew[WORLD]) == pytest.approx(g_rew, abs=FORWARD_ATOL)
-        assert bool(w_term[WORLD]) == g_term
+        gym_out, wl_out = _step_from_here(genv, wl_env, rng.uniform(-0.4, 0.4, genv.model.nu))
+        _assert_same_step(gym_out, wl_out)
+        if gym_out[2]:  # warplab resets a terminated world; Gymnasium would go on
+            break
+
+
+def test_several_worlds_set_at_once_match(gym_rollout, selected_states, wl_env):
+    genv, _ = gym_rollout
+    _stir(wl_env, seed=11)
+    picks = {0: "lying_a", 2: "foot_on_floor"}
+    wl_env.set_physical_state(
+        qpos=np.stack([selected_states[s][0] for s in picks.values()]),
+        qvel=np.stack([selected_states[s][1] for s in picks.values()]),
+        worlds=list(picks),
+    )
+    rng = np.random.default_rng(3)
+    actions = rng.uniform(-0.4, 0.4, (wl_env.num_envs, wl_env.action_dim)).astype(np.float32)
+    _, w_rew, w_term, w_trunc, w_info = wl_env.step(torch.from_numpy(actions))
+    for world, state in picks.items():
+        genv.set_state(*selected_states[state])
+        g_obs, g_rew, g_term, _, g_info = genv.step(actions[world].astype(np.float64))
+        wl_out = _world_outputs(wl_env, w_rew, w_term, w_trunc, w_info, world)
+        _assert_same_step((g_obs, g_rew, g_term, g_info), wl_out)
+
+
+def test_set_state_returns_its_observation(gym_rollout, selected_states, wl_env):
+    # The observation handed back is MuJoCo's of the new state (with the controls the world has),
+    # contact forces included, so a policy can act on it.
+    genv, _ = gym_rollout
+    _stir(wl_env, seed=2)
+    for state in ("standing", "lying_a"):
+        qpos, qvel = selected_states[state]
+        obs = wl_env.set_physical_state(qpos=qpos, qvel=qvel, worlds=WORLD)
+        assert obs is wl_env.observations
+        genv.data.ctrl[:] = wl_env.sim.ctrl[WORLD].double().numpy()
+        genv.set_state(qpos, qvel)
+        mujoco.mj_rnePostConstraint(genv.model, genv.data)  # cfrc_ext, which mj_forward leaves out
+        g_obs, w_obs = genv._get_obs(), obs["policy"][WORLD].double().numpy()
+        for name, seg in SEGMENTS.items():
+            atol = FORCE_RTOL_OF_MAX * np.abs(g_obs[seg]).max() + 1e-3 if name == "cfrc_ext" else ATOL
+            np.testing.assert_allclose(
+                w_obs[seg], g_obs[seg], rtol=RTOL, atol=atol, err_msg=f"{state}: {name}"
+            )
+
+
+def test_forward_reward_follows_a_set_state_by_hand():
+    # The centre of mass moves 0.7 m between the world's last step and the state set here. The
+    # forward reward of the next step (zero action) must difference the set state's centre of mass,
+    # (x_after - x_before) / dt with both worked out on MuJoCo's C engine, not the one the term
+    # cached at the end of the last step (which would add 0.7 m / 15 ms = 47 m/s).
+    env = warplab.make("Humanoid-v5", num_envs=2, device="cpu", seed=1)
+    _stir(env, steps=2)
+    qpos = env.sim.qpos[1].double().numpy().copy()
+    qvel = env.sim.qvel[1].double().numpy().copy()
+    qpos[0] += 0.7
+    qvel[0] = 0.8  # the root moves forward at 0.8 m/s
+    cached = float(env.reward_manager.term("forward").x_before[1])
+    env.set_physical_state(qpos=qpos, qvel=qvel, worlds=[1])
+
+    mjm = humanoid_spec().compile()
+    data = mujoco.MjData(mjm)
+    data.qpos[:], data.qvel[:] = qpos.astype(np.float32), qvel.astype(np.float32)
+    mujoco.mj_forward(mjm, data)
+    x_before = float(data.subtree_com[0, 0])
+    for _ in range(5):
+        mujoco.mj_step(mjm, data)
+    # After mj_step MuJoCo's positions are those computed at the start of the last substep, as in
+    # Gymnasium and warplab.
+    x_after = float(data.subtree_com[0, 0])
+    by_hand = (x_after - x_before) / (5 * mjm.opt.timestep)
+    assert abs(x_before - cached) > 0.6
+
+    env.step(torch.zeros(env.num_envs, env.action_dim))
+    forward = float(env.reward_manager.step_terms[1, env.reward_manager.index("forward")])
+    assert by_hand > 0.3
+    assert forward == pytest.approx(1.25 * by_hand, abs=1.25 * FORWARD_ATOL)
 
 
 def test_observation_layout_matches_gymnasium(gym_rollout, wl_env):
@@ -222,6 +299,8 @@ def test_reset_distribution_and_first_observation(gym_rollout):
         genv.data.ctrl[:] = 0.0
         for w in range(env.num_envs):
             genv.set_state(qpos[w], qvel[w])
+            # mj_forward leaves cfrc_ext as the last step left it: compute it for this state.
+            mujoco.mj_rnePostConstraint(genv.model, genv.data)
             np.testing.assert_allclose(
                 obs["policy"][w].double().numpy(), genv._get_obs(), rtol=RTOL, atol=ATOL
             )

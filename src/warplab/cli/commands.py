@@ -44,7 +44,7 @@ class TrainArgs:
 
 @dataclasses.dataclass
 class PlayArgs:
-    """Run a trained policy (deterministic actions, play mode) and write an MP4."""
+    """Run a trained policy (deterministic actions, play mode) and write an MP4 that plays in real time."""
 
     checkpoint: Path
     """A model_<iteration>.pt written by `warplab train`."""
@@ -57,11 +57,17 @@ class PlayArgs:
     video: Path | None = None
     """Output MP4. Default: video.mp4 next to the checkpoint."""
     seconds: float = 10.0
-    """Simulated time to run, s."""
+    """Simulated time to run, s (at most 3600); the video lasts as long."""
     fps: float = 30.0
-    """Frames per second of the video."""
+    """Frames per second of the video (at most 240); each frame shows the policy step nearest its time,
+    so steps are skipped below 1/policy_dt (50 for most tasks) and repeated above."""
     width: int = 640
+    """Pixels, 1 to 4096."""
     height: int = 480
+    """Pixels, 1 to 4096."""
+    renderer: str = "auto"
+    """auto, egl, osmesa, glfw or warp (MuJoCo Warp's ray tracer, no GL library needed). auto: EGL, then
+    MuJoCo Warp on a GPU; OSMesa, then EGL on a CPU; MUJOCO_GL, when set, names the GL backend to use."""
 
 
 @dataclasses.dataclass
@@ -140,6 +146,12 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
         print(json.dumps({"task": task, "env": to_plain(env_cfg), "agent": to_plain(agent_cfg)}, indent=2))
         return 0
 
+    if args.video:
+        # Checked before the env is built, not once training is over.
+        from warplab.viz import choose_renderer
+
+        check_video_args(args.video_seconds, prefix="--video-")
+        choose_renderer(device)
     print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}", flush=True)
     env = RlEnv(env_cfg)
     if env.compiles_managers:
@@ -175,13 +187,36 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     return 0
 
 
+MAX_VIDEO_SECONDS = 3600.0
+"""The longest video, s of simulated time."""
+MAX_VIDEO_FPS = 240.0
+"""The highest frame rate of a video."""
+
+
+def check_video_args(
+    seconds: float, fps: float = 30.0, width: int = 640, height: int = 480, prefix: str = "--"
+) -> None:
+    """Refuses a video's length, frame rate or size before anything is built, naming the option."""
+    import math
+
+    from warplab.viz.camera import MAX_VIDEO_SIZE
+
+    for option, value, most in (("seconds", seconds, MAX_VIDEO_SECONDS), ("fps", fps, MAX_VIDEO_FPS)):
+        if not (math.isfinite(value) and 0 < value <= most):
+            raise ConfigError(f"{prefix}{option} must be > 0 and at most {most:g}, got {value}")
+    for option, value in (("width", width), ("height", height)):
+        if not 1 <= value <= MAX_VIDEO_SIZE:
+            raise ConfigError(f"--{option} must be 1 to {MAX_VIDEO_SIZE} pixels, got {value}")
+
+
 def _check_play_args(args: PlayArgs) -> None:
-    for option, value in (("--seconds", args.seconds), ("--fps", args.fps)):
-        if not value > 0:
-            raise ConfigError(f"{option} must be > 0, got {value}")
-    for option, value in (("--width", args.width), ("--height", args.height), ("--num-envs", args.num_envs)):
-        if value < 1:
-            raise ConfigError(f"{option} must be a positive integer, got {value}")
+    from warplab.viz import RENDERERS
+
+    check_video_args(args.seconds, args.fps, args.width, args.height)
+    if args.num_envs < 1:
+        raise ConfigError(f"--num-envs must be a positive integer, got {args.num_envs}")
+    if args.renderer not in RENDERERS:
+        raise ConfigError(f"--renderer {args.renderer!r}: use one of {', '.join(RENDERERS)}")
 
 
 def play_command(args: PlayArgs, unknown: list[str]) -> int:
@@ -204,6 +239,7 @@ def play_command(args: PlayArgs, unknown: list[str]) -> int:
         args.width,
         args.height,
         split_overrides(unknown)["env"] if unknown else {},
+        args.renderer,
     )
     print(f"video: {out}")
     return 0
@@ -220,11 +256,18 @@ def _write_video(
     width: int = 640,
     height: int = 480,
     env_overrides: dict[str, str] | None = None,
+    renderer: str = "auto",
 ) -> Path:
+    """Plays ``checkpoint`` for ``seconds`` in world 0 and writes ``out``: ``fps`` frames a second in
+    real time, drawn on ``device``'s machine by the renderer ``choose_renderer`` finds (EGL or MuJoCo
+    Warp's ray tracer on a GPU, OSMesa on a CPU), which is chosen before anything is built."""
     from warplab.envs.rl_env import RlEnv
     from warplab.rl.inference import load_policy
-    from warplab.viz import record_qpos, render_frames, subsample_for_fps, write_mp4
+    from warplab.viz import choose_renderer, frame_indices, record_qpos, write_mp4
+    from warplab.viz.backends import DESCRIPTIONS
+    from warplab.viz.render import iter_frames
 
+    renderer = choose_renderer(device, renderer)
     policy, trained_on = load_policy(checkpoint, device=device)
     task = task or trained_on
     if task is None:
@@ -234,21 +277,24 @@ def _write_video(
     env = RlEnv(env_cfg)
     policy.check_compatible(env.observation_shapes, env.action_dim, checkpoint)
     qpos, summary = record_qpos(env, lambda obs: policy.act_inference(obs), seconds)
-    keep = subsample_for_fps(env.policy_dt, fps)
+    steps = frame_indices(len(qpos), env.policy_dt, fps)
     viewer = env_cfg.viewer
-    frames = render_frames(
+    frames = iter_frames(
         env.mj_model,
-        qpos[::keep],
+        qpos[steps],
         width,
         height,
         viewer.track_body,
         viewer.distance,
         viewer.elevation,
         viewer.azimuth,
+        device=device,
+        renderer=renderer,
     )
-    path = write_mp4(frames, out, fps=1.0 / (keep * env.policy_dt))
+    path = write_mp4(frames, out, fps=fps)
     print(
-        f"played {seconds:.1f} s: return {summary['return']:.1f}, episodes ended {summary['episodes_finished']:.0f}"
+        f"played {seconds:.1f} s: return {summary['return']:.1f}, episodes ended {summary['episodes_finished']:.0f}; "
+        f"{len(steps)} frames at {fps:g} fps drawn by {DESCRIPTIONS[renderer]}"
     )
     return path
 

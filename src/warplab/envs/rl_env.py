@@ -26,7 +26,7 @@ import math
 import mujoco
 import torch
 
-from warplab.envs import env_state
+from warplab.envs import env_state, physical_state
 from warplab.envs.compiled import compiles_managers, parse_compile_managers, step_phases
 from warplab.envs.config import RlEnvCfg
 from warplab.envs.episode_stats import EpisodeStats
@@ -271,14 +271,59 @@ class RlEnv:
         return self.command_manager.get(name)
 
     def get_state(self) -> dict:
-        """Everything that decides the future steps, as CPU tensors and plain values (loads with
-        ``torch.load(..., weights_only=True)``); see ``warplab.envs.env_state``."""
+        """An exact snapshot of the whole env: everything that decides the future steps, as CPU
+        tensors and plain values (loads with ``torch.load(..., weights_only=True)``); see
+        ``warplab.envs.env_state``. To put worlds in a physical state of your own, use
+        ``set_physical_state``."""
         return env_state.get_state(self)
 
     def set_state(self, state: dict) -> None:
-        """Restores a ``get_state`` dict exactly (no reset, no step); raises ``EnvStateError``
-        naming what differs when it comes from another task or number of worlds."""
+        """Restores a ``get_state`` snapshot exactly, every buffer of every world (no reset, no
+        step); raises ``EnvStateError`` naming what differs when it comes from another task or
+        number of worlds. To put worlds in a physical state of your own, use ``set_physical_state``."""
         self._obs = env_state.set_state(self, state)
+
+    def set_physical_state(
+        self,
+        qpos: torch.Tensor | None = None,
+        qvel: torch.Tensor | None = None,
+        act: torch.Tensor | None = None,
+        worlds: physical_state.Worlds = None,
+    ) -> dict[str, torch.Tensor]:
+        """Puts the chosen worlds in a physical state of your own (a demonstration's frame, a
+        curriculum's start state, a test's state) and lets every term compute from it.
+
+        Writes the given arrays into those worlds, runs MuJoCo's forward pass (poses, contacts,
+        sensors), tells every term that keeps a quantity of the physical state across steps (the
+        forward reward's position before the step, the feet's last contacts) to take it from the
+        new state, and returns the observations of the new state. The episode goes on: its
+        length, reward sums, last actions, commands, timers and curricula stay (see
+        ``warplab.envs.physical_state`` for the full list). Unlike ``set_state`` (an exact
+        snapshot of everything), it sets only the physical state, of some worlds.
+
+        Args:
+          qpos: joint positions ``[k, nq]`` (m, rad; free and ball joint quaternions ``(w, x, y,
+            z)`` written as given when their norm is within 0.25 of 1, as MuJoCo normalizes them
+            where it uses them, else refused), one row per chosen world, or ``[nq]`` for the same
+            in each; with a bool mask also ``[num_envs, nq]`` (only the masked rows are read).
+          qvel: joint velocities ``[k, nv]`` (m/s, rad/s) likewise.
+          act: actuator activations ``[k, na]`` likewise (models with stateful actuators only).
+          worlds: ``None`` (every world), a world index, a list or 1-D tensor of distinct indices,
+            or a bool mask ``[num_envs]``.
+          Arrays are torch tensors (on the env's device or the CPU) or numpy arrays, floating point;
+          they are copied as float32. Omitted arrays keep their values.
+
+        Returns:
+          the latest observations ``{group: [num_envs, dim]}``: those of the new state in the
+          chosen worlds, unchanged in the others (also ``env.observations`` from now on).
+
+        Raises:
+          ValueError: one line naming the argument, the world and what is wrong (shape, dtype,
+            device, NaN or inf, a quaternion's norm, a world index, a position or speed beyond
+            which the divergence guard would end the episode at once); nothing is written.
+        """
+        self._obs = physical_state.set_physical_state(self, qpos=qpos, qvel=qvel, act=act, worlds=worlds)
+        return self._obs
 
     def close(self) -> None:
         """Releases nothing yet; present so adapters can call it."""

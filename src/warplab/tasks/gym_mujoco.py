@@ -50,7 +50,10 @@ class forward_velocity:  # noqa: N801 - a term class reads like a function in co
 
     Params: ``body`` (a body name; None: the whole model's centre of mass, ``subtree_com`` of the
     world body). Like Gymnasium, it differences the position MuJoCo reports after the step and the
-    one stored after the previous step (or after the reset).
+    one before the step: stored after the previous step, after the reset, or after the world's
+    state was set (``RlEnv.set_physical_state``), from that state.
+
+    State: ``x_before [num_envs]``, m (world frame), the position the next step differences from.
     """
 
     def __init__(self, cfg, env):
@@ -71,6 +74,10 @@ class forward_velocity:  # noqa: N801 - a term class reads like a function in co
 
     def reset(self, env, mask: torch.Tensor) -> None:
         self.x_before.copy_(torch.where(mask, self._x(env), self.x_before))
+
+    def on_state_set(self, env, mask: torch.Tensor) -> None:
+        """The position before the next step is the one of the state just set (after its forward)."""
+        self.reset(env, mask)
 
 
 def reset_with_noise(

@@ -1,17 +1,34 @@
 """Videos of rollouts (and later the web viewer and plots).
 
-``record_qpos`` (which needs torch) loads when first used, so that rendering an exported policy's
-run (``warplab sim2sim --video``) needs no torch.
+``render_frames`` draws recorded joint positions with the renderer ``choose_renderer`` finds when a
+video is asked for (EGL, OSMesa, GLFW or MuJoCo Warp's ray tracer; ``backends.py``): nothing here
+needs a GL library before that. The rest loads when first used: ``record_qpos`` needs torch, and
+rendering an exported policy's run (``warplab sim2sim --video``) needs no torch.
 """
 
-from warplab.viz.video import RenderError, render_frames, subsample_for_fps, write_mp4
+from warplab.viz.backends import RENDERERS, RenderError, choose_renderer
 
-__all__ = ["RenderError", "record_qpos", "render_frames", "subsample_for_fps", "write_mp4"]
+__all__ = [
+    "RENDERERS",
+    "RenderError",
+    "choose_renderer",
+    "frame_indices",
+    "record_qpos",
+    "render_frames",
+    "write_mp4",
+]
+
+_LAZY = {
+    "record_qpos": "warplab.viz.rollout",
+    "render_frames": "warplab.viz.render",
+    "frame_indices": "warplab.viz.video",
+    "write_mp4": "warplab.viz.video",
+}
 
 
 def __getattr__(name: str):
-    if name == "record_qpos":
-        from warplab.viz.rollout import record_qpos
+    if name in _LAZY:
+        import importlib
 
-        return record_qpos
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'warplab.viz' has no attribute {name!r}")

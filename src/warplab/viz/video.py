@@ -1,75 +1,21 @@
-"""Videos of rollouts: MuJoCo's offscreen renderer on the CPU side, written as MP4.
+"""Videos of rollouts, written as MP4 at the frame rate asked for and in real time.
 
-The GPU machines have no EGL in every setup, and thousands of worlds need not be drawn: a rollout
-records the joint positions of a few worlds on the device, and frames are rendered afterwards from
-those positions with MuJoCo's own renderer (EGL where there is a GPU display stack, OSMesa on a
-CPU: ``apt-get install libosmesa6`` and ``MUJOCO_GL=osmesa``).
+A rollout records the joint positions of one world after each policy step; ``frame_indices``
+picks, for each frame, the step nearest to the frame's time, and ``render_frames`` (``render.py``)
+draws those with the renderer ``backends.choose_renderer`` finds.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from warplab.viz.backends import RenderError
+from warplab.viz.render import render_frames
 
-class RenderError(RuntimeError):
-    """Offscreen rendering is not available; the message says what to install or set."""
-
-
-def render_frames(
-    mj_model,
-    qpos: np.ndarray,
-    width: int = 640,
-    height: int = 480,
-    track_body: str | None = None,
-    distance: float = 4.0,
-    elevation: float = -20.0,
-    azimuth: float = 90.0,
-) -> list[np.ndarray]:
-    """Renders one RGB frame ``[height, width, 3]`` uint8 per row of ``qpos [T, nq]``.
-
-    Args:
-      mj_model: the ``mujoco.MjModel`` of one world.
-      qpos: joint positions over time.
-      track_body: body the camera follows at ``distance`` m (None: the model's free camera looking
-        at the model's centre).
-    """
-    import mujoco
-
-    width = min(width, mj_model.vis.global_.offwidth)
-    height = min(height, mj_model.vis.global_.offheight)
-    try:
-        renderer = mujoco.Renderer(mj_model, height=height, width=width)
-    except Exception as e:  # MuJoCo raises plain errors from its GL context creation.
-        raise RenderError(
-            f"offscreen rendering failed with MUJOCO_GL={os.environ.get('MUJOCO_GL')!r} ({e}). On a CPU machine "
-            "install OSMesa (Debian/Ubuntu: apt-get install libosmesa6) and set MUJOCO_GL=osmesa; on a GPU "
-            "machine use MUJOCO_GL=egl with the NVIDIA EGL libraries installed."
-        ) from e
-    data = mujoco.MjData(mj_model)
-    camera = mujoco.MjvCamera()
-    mujoco.mjv_defaultFreeCamera(mj_model, camera)
-    camera.distance, camera.elevation, camera.azimuth = distance, elevation, azimuth
-    body_id = -1
-    if track_body is not None:
-        body_id = mujoco.mj_name2id(mj_model, mujoco.mjtObj.mjOBJ_BODY, track_body)
-        if body_id < 0:
-            raise ValueError(f"track_body {track_body!r} is not a body of the model")
-    frames = []
-    try:
-        for q in qpos:
-            data.qpos[:] = q
-            mujoco.mj_forward(mj_model, data)
-            if body_id >= 0:
-                camera.lookat[:] = data.xpos[body_id]
-            renderer.update_scene(data, camera)
-            frames.append(renderer.render().copy())
-    finally:
-        renderer.close()
-    return frames
+__all__ = ["RenderError", "frame_indices", "render_frames", "write_mp4"]
 
 
 def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Path:
@@ -100,6 +46,22 @@ def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Pat
     return path
 
 
-def subsample_for_fps(policy_dt: float, fps: float) -> int:
-    """Every how many policy steps to keep a frame so the video plays near real time at ``fps``."""
-    return max(1, round(1.0 / (fps * policy_dt)))
+def frame_indices(num_steps: int, policy_dt: float, fps: float) -> np.ndarray:
+    """Which recorded policy step each frame of a real-time video at ``fps`` shows.
+
+    Step ``i`` holds the state at ``(i + 1) * policy_dt`` s; frame ``k`` shows the step nearest
+    to ``(k + 1) / fps`` s. The video lasts ``num_steps * policy_dt`` s (to the nearest frame):
+    below ``1 / policy_dt`` frames a second steps are skipped, above it steps repeat.
+
+    Returns:
+      ``[round(num_steps * policy_dt * fps)]`` (at least 1) step indices, int64.
+    """
+    if num_steps < 1 or not policy_dt > 0 or not fps > 0:
+        raise ValueError(
+            f"frame_indices: need num_steps >= 1, policy_dt > 0, fps > 0, got {num_steps}, {policy_dt}, {fps}"
+        )
+    count = max(1, round(num_steps * policy_dt * fps))
+    times = np.arange(1, count + 1) / fps
+    # Half-way ties go to the later step (not to the even one, as rint would), so repeats stay even.
+    nearest = np.floor(times / policy_dt + 0.5 + 1e-9).astype(np.int64)
+    return np.clip(nearest - 1, 0, num_steps - 1)

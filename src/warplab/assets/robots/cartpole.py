@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import mujoco
 
+from warplab.assets.terrain import add_checker_material, add_sky_and_lights
+
 CARTPOLE_XML = """
 <mujoco model="cartpole">
   <option timestep="0.01" integrator="implicitfast"/>
@@ -16,9 +18,8 @@ CARTPOLE_XML = """
     <geom contype="0" conaffinity="0" rgba="0.7 0.5 0.3 1"/>
   </default>
   <worldbody>
-    <light pos="0 0 6"/>
     <camera name="fixed" pos="0 -4 1" xyaxes="1 0 0 0 0 1"/>
-    <geom name="floor" type="plane" pos="0 0 -0.05" size="4 4 0.1" rgba="0.2 0.3 0.4 1"/>
+    <geom name="floor" type="plane" pos="0 0 -0.05" size="0 0 0.1" rgba="0.5 0.5 0.5 1"/>
     <geom name="rail" type="capsule" fromto="-3 0 1 3 0 1" size="0.02" rgba="0.3 0.3 0.3 1"/>
     <body name="cart" pos="0 0 1">
       <joint name="slider" type="slide" axis="1 0 0" limited="true" range="-3 3" damping="0.1"/>
@@ -37,5 +38,13 @@ CARTPOLE_XML = """
 
 
 def cartpole_spec() -> mujoco.MjSpec:
-    """A fresh ``MjSpec`` of the cart-pole."""
-    return mujoco.MjSpec.from_string(CARTPOLE_XML)
+    """A fresh ``MjSpec`` of the cart-pole, with the sky, lights and checkered floor of every scene.
+
+    The floor touches nothing (geoms default to contype 0): it is there to be seen, endless (size 0)
+    and with MuJoCo's default rgba, so that its material's colours show.
+    """
+    spec = mujoco.MjSpec.from_string(CARTPOLE_XML)
+    add_sky_and_lights(spec)
+    add_checker_material(spec, "floor", rgb1=(0.24, 0.28, 0.33), rgb2=(0.17, 0.20, 0.24), texrepeat=2)
+    spec.geom("floor").material = "floor"
+    return spec

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import ActionTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -39,23 +39,43 @@ class ActionManager:
         return self._terms
 
     def validate(self, action: torch.Tensor) -> None:
-        """Checks what the host knows of a policy action (type, shape, dtype); no device access."""
+        """Checks what the host knows of a policy action, and nothing else: no device access, so it
+        costs nothing on the hot path.
+
+        Accepted: a torch tensor ``[num_envs, action_dim]`` of any floating-point dtype (float16,
+        bfloat16 and float64 are converted to float32; a float64 beyond float32's range becomes inf),
+        on the env's device. Refused with a ``ValueError`` (``TypeError`` for a non-tensor) that
+        names what is wrong and what would be right: another shape, an integer, bool or complex
+        dtype, a tensor on another device (moving it would be a hidden copy and sync every step:
+        move it once with ``action.to(env.device)``). NaN and inf entries are values on the device,
+        not checked here: ``process`` zeroes a world's whole action when any entry is not finite
+        and counts it (``nonfinite_count``), or raises in debug mode; they never reach the physics.
+        """
         env = self._env
+        expected = f"[num_envs={env.num_envs}, action_dim={self.action_dim}]"
         if not isinstance(action, torch.Tensor):
             raise TypeError(
-                f"action must be a torch.Tensor of shape [{env.num_envs}, {self.action_dim}], got {type(action).__name__}"
+                f"action must be a torch.Tensor of shape [{env.num_envs}, {self.action_dim}] (num_envs, action_dim) "
+                f"on {env.device}, got {type(action).__name__}"
             )
         if action.shape != (env.num_envs, self.action_dim):
-            raise ValueError(
-                f"action has shape {list(action.shape)}, expected [num_envs={env.num_envs}, action_dim={self.action_dim}]"
-            )
+            raise ValueError(f"action has shape {list(action.shape)}, expected {expected}")
         if not action.is_floating_point():
-            raise ValueError(f"action must be a floating-point tensor, got dtype {action.dtype}")
+            raise ValueError(
+                f"action must be a floating-point tensor (float32 is used as is), got dtype {action.dtype}"
+            )
+        if action.device != env.device:
+            raise ValueError(
+                f"action is on device {action.device}, the env on {env.device}: "
+                f"move it once with action.to(env.device) (the env copies nothing between devices)"
+            )
 
     def process(self, action: torch.Tensor) -> None:
         """Stores a validated action (non-finite rows zeroed and counted); ``apply`` writes controls."""
         env = self._env
-        action = action.to(device=env.device, dtype=torch.float32)
+        # Detached: an action that requires grad (a policy's output outside no_grad) would otherwise
+        # tie the env's own buffers to the policy's autograd graph from this step on.
+        action = action.detach().to(device=env.device, dtype=torch.float32)
         finite = torch.isfinite(action).all(dim=1)
         if env.cfg.debug and not bool(finite.all()):
             bad = torch.nonzero(~finite).flatten()[:8].tolist()
@@ -84,6 +104,12 @@ class ActionManager:
         for name, term in self._terms.items():
             out.update(prefixed(f"terms.{name}", term_state_tensors(term)))
         return out
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set (``RlEnv.set_physical_state``): tells the terms.
+        The actions sent so far are the policy's history and stay."""
+        for term in self._terms.values():
+            notify_state_set(term, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         keep = ~mask[:, None]

@@ -8,7 +8,7 @@ import torch
 
 from warplab.envs import draws
 from warplab.envs.config import CommandTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -57,6 +57,11 @@ class CommandManager:
         for name, term in self._terms.items():
             out.update(prefixed(f"terms.{name}", term_state_tensors(term)))
         return out
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set: tells the generators (commands and timers stay)."""
+        for term in self._terms.values():
+            notify_state_set(term, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         for name in self._terms:

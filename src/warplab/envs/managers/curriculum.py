@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import CurriculumTermCfg
-from warplab.envs.managers.term import bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -44,6 +44,11 @@ class CurriculumManager:
                 kept.copy_(value)  # in place: the step's CUDA graph keeps writing the same buffer
             else:
                 self.state[name] = value
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set: tells the terms (levels and counts stay)."""
+        for _, _, fn in self._terms:
+            notify_state_set(fn, self._env, mask)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: ``values.<name>`` (the latest value of each term, logged)

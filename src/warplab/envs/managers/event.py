@@ -8,7 +8,7 @@ import torch
 
 from warplab.envs import draws
 from warplab.envs.config import EventTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -70,6 +70,12 @@ class EventManager:
             for name, _, fn in terms:
                 out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
         return out
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set: tells the event terms (timers stay)."""
+        for terms in self._by_mode.values():
+            for _, _, fn in terms:
+                notify_state_set(fn, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         """Restarts the interval timers of reset worlds."""

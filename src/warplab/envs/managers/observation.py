@@ -8,7 +8,7 @@ import torch
 
 from warplab.envs import draws
 from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -36,6 +36,19 @@ class _History:
         filled = value.unsqueeze(1).expand_as(self.buffer)
         self.buffer.copy_(torch.where(fresh, filled, kept))
         self._fresh.zero_()
+        return self.buffer.flatten(1)
+
+    def restate(self, value: torch.Tensor, newest: torch.Tensor, whole: torch.Tensor) -> torch.Tensor:
+        """Puts ``value`` in place of the newest entry of the worlds in ``newest`` and in every entry
+        of the worlds in ``whole`` (bool masks ``[num_envs]``); the others keep their history. Used
+        after a world's physical state was set: its latest observation is replaced, not appended."""
+        rows = (-1, *([1] * value.ndim))
+        replaced = self.buffer.clone()
+        replaced[:, -1] = value
+        filled = value.unsqueeze(1).expand_as(self.buffer)
+        self.buffer.copy_(
+            torch.where(whole.view(rows), filled, torch.where(newest.view(rows), replaced, self.buffer))
+        )
         return self.buffer.flatten(1)
 
     def reset(self, mask: torch.Tensor) -> None:
@@ -78,18 +91,25 @@ class ObservationManager:
         override = self._group_history[group]
         return tcfg.history_length if override is None else override
 
-    def compute(self, after_reset: bool = False) -> dict[str, torch.Tensor]:
+    def compute(
+        self, after_reset: bool = False, state_set: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """All groups, ``{group: [num_envs, dim]}`` float32.
 
         ``after_reset``: the second computation of a step, after some worlds were reset; histories
         then change only for those worlds.
+
+        ``state_set``: bool ``[num_envs]``, the worlds whose physical state was just set
+        (``RlEnv.set_physical_state``). Their histories take the new value in place of the newest
+        entry (the observation of the state they left), or in every entry for a world that has not
+        stepped in its episode yet (as after a reset); other worlds' histories stay as they are.
         """
         out = {}
         for g, terms in self._groups.items():
             parts = []
             dims = {}
             for name, tcfg, fn in terms:
-                value = self._term(g, name, tcfg, fn, after_reset)
+                value = self._term(g, name, tcfg, fn, after_reset, state_set)
                 parts.append(value)
                 dims[name] = value.shape[1]
             self.term_dims[g] = dims
@@ -98,7 +118,7 @@ class ObservationManager:
             out[g] = torch.cat(parts, dim=1)
         return out
 
-    def _term(self, group, name, tcfg, fn, after_reset) -> torch.Tensor:
+    def _term(self, group, name, tcfg, fn, after_reset, state_set=None) -> torch.Tensor:
         env = self._env
         value = fn(env, **tcfg.params).float()
         if value.ndim == 1:
@@ -120,7 +140,10 @@ class ObservationManager:
             hist = self._histories.get(key)
             if hist is None:
                 hist = self._histories[key] = _History(length, value)
-            value = hist.push(value, fresh_only=after_reset)
+            if state_set is None:
+                value = hist.push(value, fresh_only=after_reset)
+            else:
+                value = hist.restate(value, state_set, state_set & (env.episode_length_buf == 0))
         return value
 
     def term_values(self) -> dict[str, torch.Tensor]:
@@ -144,6 +167,13 @@ class ObservationManager:
             for name, _, fn in terms:
                 out.update(prefixed(f"terms.{group}.{name}", term_state_tensors(fn)))
         return out
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set: tells the observation terms. The histories
+        change at the next ``compute(state_set=mask)``."""
+        for terms in self._groups.values():
+            for _, _, fn in terms:
+                notify_state_set(fn, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         for hist in self._histories.values():

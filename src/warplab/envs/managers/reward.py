@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import RewardTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -76,6 +76,13 @@ class RewardManager:
         for name, _, fn in self._terms:
             out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
         return out
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set: terms that cache a quantity of it across steps
+        (the position before the step, the contacts of the last step) take it from the new state.
+        Episode sums stay: the episode goes on."""
+        for _, _, fn in self._terms:
+            notify_state_set(fn, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         self.episode_sums.masked_fill_(mask[:, None], 0.0)

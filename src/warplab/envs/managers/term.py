@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -53,6 +53,31 @@ def term_state_tensors(term: Any) -> dict[str, torch.Tensor]:
     if callable(own):
         return dict(own())
     return {name: value for name, value in vars(term).items() if isinstance(value, torch.Tensor)}
+
+
+@runtime_checkable
+class StateSetHook(Protocol):
+    """What a term class implements when it keeps a quantity derived from the physical state across
+    steps (the position before the step, the contact state of the last step), so that it follows a
+    state written by ``RlEnv.set_physical_state``.
+
+    ``on_state_set(env, mask)`` is called by the term's manager after the masked worlds' qpos, qvel
+    (and act) were written and MuJoCo's forward pass recomputed everything derived from them (body
+    poses, centres of mass, contacts, contact forces, sensors). The term refreshes, for the worlds
+    in ``mask`` (bool ``[num_envs]``) only and in place (the step's CUDA graph reads the same
+    buffers), every cached value of the physical state from the new state. Episode history (time
+    since an event, accumulated sums, past actions) stays as it is. Terms without the method (plain
+    functions, classes that cache nothing of the physical state) are left alone: the default does
+    nothing.
+    """
+
+    def on_state_set(self, env: Any, mask: torch.Tensor) -> None: ...
+
+
+def notify_state_set(term: Any, env: Any, mask: torch.Tensor) -> None:
+    """Calls ``term.on_state_set(env, mask)`` when the bound term has it (``StateSetHook``); else nothing."""
+    if isinstance(term, StateSetHook):
+        term.on_state_set(env, mask)
 
 
 def prefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

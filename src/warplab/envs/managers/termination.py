@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import TerminationTermCfg
-from warplab.envs.managers.term import bind_term, prefixed, term_state_tensors
+from warplab.envs.managers.term import bind_term, notify_state_set, prefixed, term_state_tensors
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -44,6 +44,11 @@ class TerminationManager:
         self.terminated |= env.sim.diverged
         self.truncated &= ~self.terminated
         return self.terminated, self.truncated
+
+    def on_state_set(self, mask: torch.Tensor) -> None:
+        """The masked worlds' physical state was set: tells the terms (the last step's flags stay)."""
+        for _, _, fn in self._terms:
+            notify_state_set(fn, self._env, mask)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: the last step's ``terminated``, ``truncated``,

@@ -110,10 +110,16 @@ class feet_air_time:  # noqa: N801
 
     A foot is in contact when the external force on its body exceeds ``contact_force_n``. Zero when
     the command asks to stand still (speed below 0.1 m/s), so standing is not punished.
+
+    State: ``in_contact [num_envs, n_feet]`` bool, each foot's contact at the end of the last step
+    (physical state: taken from the new state when a world's state is set); ``air_time [num_envs,
+    n_feet]``, s since each foot left the ground (episode history: kept when a world's state is
+    set, except that a foot touching the ground in the new state has none).
     """
 
     def __init__(self, cfg, env):
         self.bodies = cfg.params["bodies"]
+        self.contact_force_n = float(cfg.params.get("contact_force_n", 1.0))
         n_feet = len(env.index.ids("body", self.bodies))
         self.air_time = torch.zeros(env.num_envs, n_feet, device=env.device)
         self.in_contact = torch.zeros(env.num_envs, n_feet, dtype=torch.bool, device=env.device)
@@ -129,6 +135,13 @@ class feet_air_time:  # noqa: N801
         self.air_time.mul_(~fresh)
         moving = torch.linalg.vector_norm(env.command(command_name)[:, :2], dim=1) > 0.1
         return reward * moving
+
+    def on_state_set(self, env, mask: torch.Tensor) -> None:
+        """Contacts from the state just set (after its forward); a foot on the ground has no air time."""
+        contact = _state.body_contact_force(env, self.bodies) > self.contact_force_n
+        rows = mask[:, None]
+        self.in_contact.copy_(torch.where(rows, contact, self.in_contact))
+        self.air_time.mul_(~(rows & contact))
 
 
 def feet_slide(env, bodies, contact_force_n: float = 1.0) -> torch.Tensor:

@@ -26,6 +26,7 @@ the policy refuses a non-finite value ("non_finite"); each episode says which.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -242,6 +243,9 @@ class Sim2Sim:
     def __init__(self, policy: Policy, model: mujoco.MjModel, cfg: Sim2SimCfg, model_source: str = "model"):
         cfg.check()
         check_policy_fits(policy)
+        # A copy: the gains and limits set below must not reach the caller's model, where a second
+        # check (another motor strength, say) would read them as the model's own.
+        model = copy.deepcopy(model)
         self.policy, self.model, self.cfg, self.model_source = policy, model, cfg, model_source
         self.robot: RobotBinding = bind_robot(model, policy)
         self.dt = float(model.opt.timestep)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from warplab.atomic_files import atomic_path, atomic_write, atomic_write_json, temp_path_for
+from warplab.atomic_files import FileWriteError, atomic_path, atomic_write, atomic_write_json, temp_path_for
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 64 * 1024
@@ -74,11 +74,25 @@ def test_a_writer_that_writes_nothing_is_an_error_not_an_empty_file(tmp_path):
     assert path.read_bytes() == b"old video"
 
 
+def test_a_name_that_cannot_be_a_file_is_one_clear_error(tmp_path):
+    (tmp_path / "video.mp4").mkdir()
+    with pytest.raises(FileWriteError, match=r"cannot write .*video\.mp4: it is a folder; give a file name"):
+        atomic_write_json(tmp_path / "video.mp4", {})
+    (tmp_path / "notes.txt").write_text("a file")
+    with pytest.raises(
+        FileWriteError, match=r"cannot write .*notes\.txt/report\.json: File exists|Not a directory"
+    ):
+        atomic_write_json(tmp_path / "notes.txt" / "report.json", {})
+    assert (tmp_path / "notes.txt").read_text() == "a file"
+
+
 # Real writers killed or failing part-way, in a child process ---------------------------------------
 
 
-def _run_limited(setup: str, write: str, out: Path, die: bool) -> subprocess.CompletedProcess:
-    """Runs `setup`, then `write` (which writes to ``OUT``) under a file-size limit of `LIMIT`.
+def _run_limited(
+    setup: str, write: str, out: Path, die: bool, limit: int = LIMIT
+) -> subprocess.CompletedProcess:
+    """Runs `setup`, then `write` (which writes to ``OUT``) under a file-size limit of `limit` bytes.
 
     With `die`, the kernel kills the child (SIGXFSZ) at its first write past the limit; otherwise
     that write fails with ``OSError: [Errno 27] File too large`` (Python ignores SIGXFSZ).
@@ -89,7 +103,7 @@ def _run_limited(setup: str, write: str, out: Path, die: bool) -> subprocess.Com
             "from pathlib import Path",
             f"OUT = Path({str(out)!r})",
             textwrap.dedent(setup),
-            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({LIMIT}, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))",
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))",
             f"signal.signal(signal.SIGXFSZ, signal.{'SIG_DFL' if die else 'SIG_IGN'})",
             textwrap.dedent(write),
         ]
@@ -106,7 +120,9 @@ def _check_outcome(result, path: Path, good: bytes, die: bool) -> None:
         (tmp,) = _temps(path.parent)
         assert tmp.stat().st_size == LIMIT and tmp.suffix == path.suffix
     else:
-        assert result.returncode == 1 and "File too large" in result.stderr, result.stderr[-2000:]
+        # A failing write is one line naming the file, not the temporary file's name.
+        expected = f"FileWriteError: cannot write {path}: File too large; nothing was written there"
+        assert result.returncode == 1 and expected in result.stderr, result.stderr[-2000:]
         assert _temps(path.parent) == []
     assert path.read_bytes() == good
 
@@ -174,6 +190,31 @@ def test_export_killed_or_failing_mid_write_keeps_the_previous_policy_with_its_m
     assert {p.key: p.value for p in onnx.load(str(path)).metadata_props} == {"task": '"the good one"'}
 
 
+TRAINING_SETUP = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "tests")!r})
+from rl.helpers import make_runner
+
+runner = make_runner(OUT.parent, save_interval=1, logger="none")
+runner.learn(1)  # model_1.pt, before the limit
+"""
+
+
+def test_a_disk_that_fills_during_training_stops_it_with_one_line_and_keeps_the_checkpoints(tmp_path):
+    # The next checkpoint (about 20 kB) is larger than the limit: its write fails as on a full disk.
+    path = tmp_path / "model_2.pt"
+    result = _run_limited(TRAINING_SETUP, "runner.learn(1)", path, die=False, limit=4096)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"warplab.atomic_files.FileWriteError: cannot write {path}: File too large; nothing was written "
+        "there (a file already there is kept)"
+    )
+    from warplab.rl.checkpoint import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "model_1.pt")["iteration"] == 1
+    assert not path.exists() and _temps(tmp_path) == []
+
+
 def test_video_that_fails_mid_encode_keeps_the_previous_video(tmp_path):
     from warplab.viz.video import write_mp4
 
@@ -232,7 +273,8 @@ ALLOWED = {
     # events written so far, which is what a log is for.
     ("src/warplab/rl/run_logger.py", "SummaryWriter"),
     ("benchmarks/mjlab_g1.py", "SummaryWriter"),
-    # torch.save writes into the open temporary file that atomic_write gave save_checkpoint.
+    # torch.save serializes a checkpoint into an in-memory buffer, which save_checkpoint then
+    # writes into the temporary file that atomic_write gives it.
     ("src/warplab/rl/checkpoint.py", "torch.save"),
     # The ONNX graph is exported into an in-memory buffer; the file is written by atomic_write_bytes.
     ("src/warplab/deploy/export.py", "torch.onnx.export"),

@@ -20,6 +20,7 @@ file, and `atomic_write_bytes` / `atomic_write_text` / `atomic_write_json` for d
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
+    "FileWriteError",
     "atomic_path",
     "atomic_write",
     "atomic_write_bytes",
@@ -35,6 +37,36 @@ __all__ = [
     "atomic_write_text",
     "temp_path_for",
 ]
+
+
+# What the file system answers when a file cannot be written where the user asked: a folder that is
+# not writable or read-only, a full disk or quota, a file past a size limit, a name that is a
+# folder, a parent that is a file, a name too long. Other errors (a writer's bug) pass unchanged.
+_USER_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.ENAMETOOLONG,
+}
+
+
+class FileWriteError(OSError):
+    """A file cannot be written where it was asked for; the message names the file and says why.
+
+    The previous file under that name, if any, is kept as it was.
+    """
+
+
+def _write_error(path: Path, error: OSError) -> FileWriteError:
+    reason = error.strerror or str(error)
+    return FileWriteError(
+        f"cannot write {path}: {reason}; nothing was written there (a file already there is kept)"
+    )
 
 
 def temp_path_for(path: str | Path) -> Path:
@@ -78,13 +110,25 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     over `path` and the folder fsynced. On an exception, ``KeyboardInterrupt`` included, the
     temporary file is removed and `path` keeps its previous content. Missing folders are created.
 
+    Raises:
+        FileWriteError: `path` cannot be written (a folder by that name, no permission, a
+            read-only file system, a full disk...): one line naming `path` and the reason, in place
+            of the file system's error, whose name would be the temporary file's.
+
     Example::
 
         with atomic_path(out) as tmp:
             torch.onnx.export(model, args, str(tmp))
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise FileWriteError(f"cannot write {path}: it is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        if error.errno in _USER_ERRNOS or isinstance(error, FileExistsError):
+            raise _write_error(path, error) from error
+        raise
     tmp = temp_path_for(path)
     try:
         yield tmp
@@ -92,9 +136,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             raise RuntimeError(f"the writer of {path} created no file at {tmp}; {path} is left as it was")
         _fsync_file(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+        if (
+            isinstance(error, OSError)
+            and not isinstance(error, FileWriteError)
+            and error.errno in _USER_ERRNOS
+        ):
+            raise _write_error(path, error) from error
         raise
     _fsync_folder(path.parent)
 

@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from warplab.atomic_files import atomic_write_json
+from warplab.atomic_files import FileWriteError, atomic_write_json
 
 _IMPORTED_AT = time.perf_counter()
 
@@ -808,7 +808,7 @@ def main(argv: list[str] | None = None, prog: str = "python3 -m warplab.bench") 
     args = parse_args(argv, prog)
     try:
         run(args, shlex.join([*prog.split(), *argv]))
-    except (UnknownTaskError, ConfigError, DeviceError, CapacityError, ValueError) as error:
+    except (UnknownTaskError, ConfigError, DeviceError, CapacityError, FileWriteError, ValueError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from warplab.atomic_files import FileWriteError
 from warplab.cli.commands import (
     ExportArgs,
     PlayArgs,
@@ -49,6 +50,7 @@ USER_ERRORS = (
     CapacityError,
     RenderError,
     FileNotFoundError,
+    FileWriteError,
     ValueError,
 )
 

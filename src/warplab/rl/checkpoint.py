@@ -6,6 +6,7 @@ A checkpoint is a dict of tensors and plain Python values, so it loads with
 
 from __future__ import annotations
 
+import io
 import math
 import random
 import warnings
@@ -30,8 +31,13 @@ class CheckpointError(RuntimeError):
 
 
 def _write_payload(payload: Mapping[str, Any], file: BinaryIO) -> None:
-    # One seam for tests that simulate a crash in the middle of a write.
-    torch.save(dict(payload), file)
+    # The checkpoint is serialized in memory and then written: torch's zip writer, writing to a
+    # file itself, turns a full disk into "RuntimeError: unexpected pos", where a plain write
+    # raises the OSError that `atomic_write` reports as one line naming the file. (Also the one
+    # seam for tests that simulate a crash in the middle of a write.)
+    buffer = io.BytesIO()
+    torch.save(dict(payload), buffer)
+    file.write(buffer.getbuffer())
 
 
 def save_checkpoint(path: str | Path, payload: Mapping[str, Any]) -> Path:

@@ -193,6 +193,20 @@ def test_a_long_list_of_bad_tensors_is_cut_short(saved, tmp_path):
         load_checkpoint(tmp_path / "model_2.pt")
 
 
+def test_a_negative_normalizer_variance_is_refused(saved, tmp_path):
+    # sqrt(var + 1e-4) of a negative variance is NaN: every action of the policy would be NaN.
+    _, path = saved
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["model"]["actor_obs_normalizer.var"][1] = -2.0
+    torch.save(checkpoint, tmp_path / "model_5.pt")
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(tmp_path / "model_5.pt")
+    assert str(error.value).startswith(
+        f"checkpoint {tmp_path / 'model_5.pt'}: negative normalizer statistics in "
+        "model.actor_obs_normalizer.var (1 < 0)"
+    )
+
+
 class _DivergingEnv(ToyEnv):
     """The toy env, whose rewards become infinite after `diverge_at` steps: PPO's update then
     fills the weights with NaN, as a real divergence does."""

@@ -113,12 +113,24 @@ def describe_nonfinite(bad: list[tuple[str, int, int]], shown: int = 5) -> str:
 
 
 def check_finite_weights(path: str | Path, checkpoint: Mapping[str, Any]) -> None:
-    """Raise `CheckpointError` naming `path` and the tensors when the weights hold NaN or inf."""
+    """Raise `CheckpointError` naming `path` and the tensors when the weights hold NaN or inf, or an
+    observation normalizer holds a negative variance or count (its ``sqrt(var + epsilon)`` would
+    give NaN actions for every observation)."""
     bad = nonfinite_weights(checkpoint)
     if bad:
         raise CheckpointError(
             f"checkpoint {path}: {describe_nonfinite(bad)}; it cannot be resumed, exported or played "
             f"(training had diverged when it was saved): use an earlier checkpoint"
+        )
+    negative = [
+        f"model.{name} ({int((tensor < 0).sum())} < 0)"
+        for name, tensor in checkpoint["model"].items()
+        if name.endswith(("normalizer.var", "normalizer.count")) and bool((tensor < 0).any())
+    ]
+    if negative:
+        raise CheckpointError(
+            f"checkpoint {path}: negative normalizer statistics in {', '.join(negative)}; a variance or "
+            f"count is never negative in a checkpoint warplab wrote: use another checkpoint"
         )
 
 

@@ -1,9 +1,12 @@
 """User mistakes: exit status 2 and one line on stderr that names the problem, never a traceback.
 
-Called in-process through ``warplab.cli.main.main``; none of these builds an environment.
+Called in-process through ``warplab.cli.main.main``; none of these trains: each is refused before
+the env is built, before the worlds are allocated (too many worlds), or when an allocation fails.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -60,7 +63,7 @@ def test_an_unknown_compile_setting_names_the_three_values(capsys):
 
 def test_zero_worlds_is_refused_not_replaced_by_the_default(capsys):
     line = _user_error(capsys, ["train", "--task", "cartpole-balance", "--num-envs", "0", "--print-config"])
-    assert "RlEnvCfg.num_envs must be a positive integer, got 0" in line
+    assert "RlEnvCfg.num_envs must be a positive integer (at most 2147483647), got 0" in line
 
 
 @pytest.mark.parametrize(("option", "value"), [("--fps", "0"), ("--seconds", "-1"), ("--width", "0")])
@@ -98,3 +101,129 @@ def test_unknown_command_and_bare_call(capsys):
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
     assert main([]) == 2
     assert "usage: warplab" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- values that once ended in a traceback
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_an_endless_or_undefined_episode_is_refused(capsys, value):
+    # inf once ended in an OverflowError from math.ceil.
+    line = _user_error(capsys, ["train", *CARTPOLE, "--env.episode_length_s", value, "--print-config"])
+    assert f"RlEnvCfg.episode_length_s must be a finite number, got {value}" in line
+
+
+def test_an_episode_longer_than_the_step_counters_is_refused(capsys, tmp_path):
+    # The policy step is known once the model is compiled: refused when the env is built.
+    argv = ["train", *CARTPOLE, "--env.episode_length_s", "1e30", "--runs-dir", str(tmp_path)]
+    line = _user_error(capsys, argv)
+    assert "RlEnvCfg.episode_length_s=1e+30 s at a policy step of 0.02 s is 5e+31 steps" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--env.num_envs", "8", "--env.num_envs is set by the command's own option: use --num-envs 8"),
+        ("--env.seed", "3", "use --seed 3"),
+        ("--seed", "4294967296", "RunnerCfg.seed must be at most 4294967295"),
+        ("--agent.ppo.learning_rate", "5", "RunnerCfg.ppo.learning_rate must be in (0, 1]"),
+        (
+            "--env.sim.capacity_headroom",
+            "inf",
+            "RlEnvCfg.sim.capacity_headroom must be a finite number, got inf",
+        ),
+        (
+            "--env.events.reset_joints.params.position_range",
+            "0.2,-0.2",
+            "position_range must be (low, high) with low <= high, got (0.2, -0.2)",
+        ),
+        ("--env.terminations.pole_fell.params.low", "1", "low must be <= high, got low=1.0, high=0.4"),
+    ],
+)
+def test_settings_the_command_would_drop_or_misuse(capsys, option, value, expected):
+    line = _user_error(capsys, ["train", *CARTPOLE, option, value, "--print-config"])
+    assert expected in line
+
+
+def _file_in_the_way(tmp_path) -> Path:
+    # A path inside a regular file cannot be written by anyone, root included (tests may run as
+    # root, which permission bits do not stop).
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where a folder would be\n")
+    return blocker
+
+
+def test_an_unwritable_runs_folder_is_refused_before_the_env_is_built(capsys, tmp_path):
+    runs = _file_in_the_way(tmp_path) / "runs"
+    line = _user_error(capsys, ["train", *CARTPOLE, "--max-iterations", "1", "--runs-dir", str(runs)])
+    assert (
+        f"--runs-dir {runs}: lies inside {tmp_path / 'not_a_folder'}, which is a file, not a folder" in line
+    )
+    # Refused before the line that announces the build.
+    assert "worlds on" not in capsys.readouterr().out
+
+
+def test_a_runs_folder_that_is_a_file_is_refused(capsys, tmp_path):
+    runs = _file_in_the_way(tmp_path)
+    line = _user_error(capsys, ["train", *CARTPOLE, "--max-iterations", "1", "--runs-dir", str(runs)])
+    assert f"--runs-dir {runs}: is {runs}, which is a file, not a folder" in line
+
+
+def test_output_files_of_every_command_are_checked_first(capsys, tmp_path):
+    blocked = _file_in_the_way(tmp_path)
+    checkpoint = tmp_path / "model_1.pt"
+    checkpoint.write_bytes(b"never read: the output path is refused first")
+    for argv, option in (
+        (["play", "--checkpoint", str(checkpoint), "--video", str(blocked / "v.mp4")], "--video"),
+        (["export", "--checkpoint", str(checkpoint), "--out", str(blocked / "p.onnx")], "--out"),
+        (
+            ["sim2sim", "--policy", str(tmp_path / "policy.onnx"), "--json-out", str(blocked / "r.json")],
+            "--json-out",
+        ),
+        (["bench", "--json", str(blocked / "b.json")], "--json"),
+    ):
+        line = _user_error(capsys, argv)
+        assert f"{option} {blocked}/" in line and "which is a file, not a folder" in line
+    line = _user_error(capsys, ["export", "--checkpoint", str(checkpoint), "--out", str(tmp_path)])
+    assert f"--out {tmp_path}: is a folder; give a file name" in line
+
+
+def test_the_default_video_next_to_an_unwritable_checkpoint_is_checked(capsys, tmp_path):
+    # A checkpoint in a read-only place: its folder is made read-only and, for root (whom the bits
+    # do not stop), the check is skipped as the machine cannot show it.
+    import os
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "model_1.pt").write_bytes(b"x")
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as root: permission bits do not stop writes")
+        line = _user_error(capsys, ["play", "--checkpoint", str(folder / "model_1.pt")])
+        assert "--video (default: next to the checkpoint)" in line and "cannot write in" in line
+    finally:
+        folder.chmod(0o755)
+
+
+def test_more_worlds_than_memory_holds_say_how_many_fit(capsys, tmp_path):
+    # 100 million cart-poles need about 1.5 TB: refused from an estimate, before anything is allocated.
+    argv = ["train", "--task", "cartpole-balance", "--num-envs", "100000000", "--device", "cpu"]
+    line = _user_error(capsys, [*argv, "--runs-dir", str(tmp_path)])
+    assert "num_envs=100000000 worlds need about" in line and "worlds fit; lower num_envs" in line
+    fit = int(line.split("at most ")[1].split(" worlds fit")[0])
+    assert 1000 < fit < 100_000_000
+
+
+def test_more_worlds_than_warp_can_index_name_the_32_bit_limit(capsys, tmp_path):
+    argv = ["train", "--task", "cartpole-balance", "--num-envs", "2147483647", "--device", "cpu"]
+    line = _user_error(capsys, [*argv, "--runs-dir", str(tmp_path)])
+    assert "more than Warp can index" in line and "at most 134217727 worlds" in line
+
+
+def test_an_allocation_too_large_for_the_machine_is_one_line(capsys, tmp_path):
+    # An observation history of 2**31 - 1 steps for 1024 worlds: about 17 TB, which no allocator
+    # hands out; no estimate covers it, the allocator's own failure is caught.
+    argv = [*CARTPOLE[:2], "--num-envs", "1024", "--max-iterations", "1", "--runs-dir", str(tmp_path)]
+    line = _user_error(capsys, ["train", *argv, "--env.observations.policy.history_length", "2147483647"])
+    assert "out of memory: an allocation of" in line and "GB failed" in line

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
-from warplab.cli.overrides import apply_text_overrides, split_overrides
+from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
+from warplab.cli.paths import check_writable_file, check_writable_folder
 from warplab.envs.managers.term import ConfigError
 from warplab.sim import resolve_device
 from warplab.tasks import get_task, list_tasks, make_env_cfg
@@ -98,13 +100,37 @@ def bench_command(argv: list[str]) -> int:
 
     from warplab.bench import parse_args, run
 
-    run(parse_args(argv, prog="warplab bench"), shlex.join(["warplab", "bench", *argv]))
+    args = parse_args(argv, prog="warplab bench")
+    if args.json is not None:
+        # Before minutes of measuring, not after.
+        check_writable_file(args.json, "--json")
+    run(args, shlex.join(["warplab", "bench", *argv]))
     return 0
 
 
 def default_task(device: str) -> str:
     """The task `warplab train` runs when none is named: the walking humanoid on a GPU, the cart-pole on a CPU."""
     return "humanoid-velocity-flat" if device.startswith("cuda") else "cartpole-balance"
+
+
+def check_rollout_fits(env, num_steps: int, device: str) -> None:
+    """Refuses a rollout that cannot fit the device's free memory, before PPO allocates it.
+
+    PPO keeps ``num_steps x num_envs`` samples (every observation group, the action with its mean
+    and std, six scalars) and gathers each mini-batch into copies of about the same size again.
+    """
+    from warplab.sim.memory import free_memory
+
+    floats = sum(math.prod(shape) for shape in env.observation_shapes.values()) + 3 * env.action_dim + 6
+    per_world = 2 * num_steps * floats * 4
+    free, source = free_memory(device)
+    if env.num_envs * per_world > free:
+        fit = free // per_world
+        raise ConfigError(
+            f"PPO's rollout of {num_steps} steps x {env.num_envs} worlds needs about "
+            f"{env.num_envs * per_world / 2**30:.3g} GB but {free / 2**30:.3g} GB is {source} on {device}: "
+            f"lower --num-envs (at most {fit}) or --agent.ppo.num_steps_per_env"
+        )
 
 
 def train_command(args: TrainArgs, unknown: list[str]) -> int:
@@ -115,6 +141,7 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     task = args.task or default_task(device)
     spec = get_task(task)
     overrides = split_overrides(unknown)
+    refuse_cli_owned_fields(overrides["env"])
     env_cfg = apply_text_overrides(make_env_cfg(task), overrides["env"], "env")
     if args.num_envs is not None:
         env_cfg.num_envs = args.num_envs  # 0 or less is refused below, not replaced by the default
@@ -152,8 +179,16 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
 
         check_video_args(args.video_seconds, prefix="--video-")
         choose_renderer(device)
-    print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}", flush=True)
+    # Checked before the env is built (and its kernels compiled), not when the first checkpoint is saved.
+    check_writable_folder(args.runs_dir, "--runs-dir")
+    threads = ""
+    if device == "cpu":
+        from warplab.rl.cpu_threads import use_cpu_threads
+
+        threads = f", {use_cpu_threads()}"
+    print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}{threads}", flush=True)
     env = RlEnv(env_cfg)
+    check_rollout_fits(env, agent_cfg.ppo.num_steps_per_env, device)
     if env.compiles_managers:
         # Else the user sees a first iteration that takes half a minute and no reason for it.
         print(
@@ -225,9 +260,12 @@ def play_command(args: PlayArgs, unknown: list[str]) -> int:
         overrides = split_overrides(unknown)
         if overrides["agent"]:
             raise ConfigError("play takes no --agent.* options")
+        refuse_cli_owned_fields(overrides["env"], {"num_envs": "--num-envs", "device": "--device"})
     if not args.checkpoint.is_file():
         raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file")
     video = args.video or args.checkpoint.with_name("video.mp4")
+    # Before the env is built and the rollout played, not when the video is written.
+    check_writable_file(video, "--video" if args.video else "--video (default: next to the checkpoint)")
     out = _write_video(
         args.task,
         args.checkpoint,
@@ -304,6 +342,9 @@ def export_command(args: ExportArgs) -> int:
 
     if not args.checkpoint.is_file():
         raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file")
+    # Before the checkpoint is loaded and the env built, not when the ONNX file is written.
+    out = args.out or args.checkpoint.with_suffix(".onnx")
+    check_writable_file(out, "--out" if args.out else "--out (default: the checkpoint's path with .onnx)")
     out = export_checkpoint(args.checkpoint, args.out, args.task)
     print(f"policy: {out}")
     return 0

@@ -51,8 +51,40 @@ USER_ERRORS = (
     RenderError,
     FileNotFoundError,
     FileWriteError,
+    PermissionError,
     ValueError,
 )
+"""Exceptions that are the user's mistake (or the machine's limits), shown as one line with status 2.
+``OutputPathError``, ``WorldsDoNotFitError`` and ``ConfigError`` are ``ValueError``s."""
+
+OUT_OF_MEMORY = ("can't allocate memory", "out of memory", "failed to allocate")
+"""Words of the allocators' failures (torch on the CPU and CUDA, Warp): a size too large for the
+machine that no estimate caught (a network's width, an observation history) is the user's setting,
+not a bug."""
+
+
+def _out_of_memory_line(error: BaseException) -> str:
+    """One line for an allocator's failure: its size when it says it, else its first line."""
+    import re
+
+    text = str(error).strip()
+    size = re.search(r"allocate (\d+) bytes", text)
+    what = (
+        f"an allocation of {int(size.group(1)) / 2**30:.3g} GB failed"
+        if size
+        else (text.splitlines() or [type(error).__name__])[0]
+    )
+    return (
+        f"out of memory: {what}; lower --num-envs or the sizes you raised "
+        "(network widths, rollout steps, observation history)"
+    )
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    if isinstance(error, MemoryError):
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and any(words in text for words in OUT_OF_MEMORY)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
             return inspect_command(tyro.cli(InspectArgs, args=rest, prog="warplab inspect"))
     except USER_ERRORS as error:
         print(f"warplab {command}: error: {error}", file=sys.stderr)
+        return 2
+    except (RuntimeError, MemoryError) as error:
+        if not _out_of_memory(error):
+            raise
+        print(f"warplab {command}: error: {_out_of_memory_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"warplab {command}: interrupted", file=sys.stderr)

@@ -113,3 +113,17 @@ def apply_text_overrides(cfg: Any, overrides: dict[str, str], root: str) -> Any:
             else:
                 target = getattr(target, part)
     return cfg
+
+
+CLI_OWNED = {"num_envs": "--num-envs", "seed": "--seed", "device": "--device"}
+"""``RlEnvCfg`` fields that ``warplab train`` sets from its own options, after the overrides."""
+
+
+def refuse_cli_owned_fields(env_overrides: dict[str, str], owned: dict[str, str] | None = None) -> None:
+    """Refuses ``--env.num_envs`` and the like, which the command would overwrite with its own option
+    (silently, before this check): the message names the option to use instead."""
+    for field, option in (CLI_OWNED if owned is None else owned).items():
+        if field in env_overrides:
+            raise ConfigError(
+                f"--env.{field} is set by the command's own option: use {option} {env_overrides[field]}"
+            )

@@ -33,8 +33,13 @@ class Sim2SimArgs:
 
 
 def sim2sim_command(args: Sim2SimArgs) -> int:
+    from warplab.cli.paths import check_writable_file
     from warplab.deploy.sim2sim import run_sim2sim, summary_line
 
+    # Before the episodes run, not when their report or video is written.
+    for option, path in (("--video", args.video), ("--json-out", args.json_out)):
+        if path is not None:
+            check_writable_file(path, option)
     report = run_sim2sim(args.policy, args.check, model=args.model, robot=args.robot, video=args.video)
     text = json.dumps(report, indent=2)
     print(text)

@@ -21,12 +21,12 @@ whole step is captured once as a CUDA graph and replayed (``warplab.envs.step_gr
 from __future__ import annotations
 
 import copy
-import math
 
 import mujoco
 import torch
 
 from warplab.envs import env_state, physical_state
+from warplab.envs.cfg_checks import check_env_cfg_numbers, episode_steps
 from warplab.envs.compiled import compiles_managers, parse_compile_managers, step_phases
 from warplab.envs.config import RlEnvCfg
 from warplab.envs.episode_stats import EpisodeStats
@@ -64,15 +64,10 @@ RESET_FORWARD_CHOICES = ("full", "positions_velocities", "none")
 
 
 def validate_cfg(cfg: RlEnvCfg) -> None:
-    """Raises ``ConfigError`` naming the first invalid field of ``cfg``."""
-    if not isinstance(cfg.num_envs, int) or cfg.num_envs < 1:
-        raise ConfigError(f"RlEnvCfg.num_envs must be a positive integer, got {cfg.num_envs!r}")
-    if not isinstance(cfg.decimation, int) or cfg.decimation < 1:
-        raise ConfigError(f"RlEnvCfg.decimation must be a positive integer, got {cfg.decimation!r}")
-    if not cfg.episode_length_s > 0:
-        raise ConfigError(f"RlEnvCfg.episode_length_s must be > 0 s, got {cfg.episode_length_s!r}")
-    if cfg.timestep is not None and not cfg.timestep > 0:
-        raise ConfigError(f"RlEnvCfg.timestep must be > 0 s or None, got {cfg.timestep!r}")
+    """Raises ``ConfigError`` naming the first invalid field of ``cfg``: every number it holds (no
+    NaN, no infinity but a clip bound, 32-bit integers, each field's range; ``cfg_checks``), the
+    scene, the compile and reset-forward settings."""
+    check_env_cfg_numbers(cfg)
     if not callable(cfg.scene):
         raise ConfigError("RlEnvCfg.scene must be a function returning a mujoco.MjSpec or MjModel")
     parse_compile_managers(cfg.compile_managers)
@@ -110,8 +105,7 @@ class RlEnv:
         self.rng.manual_seed(cfg.seed)
         self.physics_dt = self.sim.timestep
         self.policy_dt = cfg.decimation * self.physics_dt
-        # Rounded first so that float error (0.14 / 0.02 = 7.000000000000001) adds no extra step.
-        self.max_episode_length = math.ceil(round(cfg.episode_length_s / self.policy_dt, 6))
+        self.max_episode_length = episode_steps(cfg.episode_length_s, self.policy_dt)
         n = self.num_envs
         self.episode_length_buf = torch.zeros(n, dtype=torch.long, device=self.device)
         """Policy steps taken in each world's current episode ``[num_envs]``."""

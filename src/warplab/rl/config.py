@@ -126,6 +126,16 @@ class RunnerCfg:
     """Network settings."""
 
 
+INT_LIMIT = 2**31 - 1
+"""Largest count a config may hold (Warp and the rollout buffers index with 32-bit integers)."""
+
+SEED_LIMIT = 2**32 - 1
+"""Largest seed: NumPy's legacy seeding (``np.random.seed``) takes 0 .. 2**32 - 1."""
+
+MAX_LEARNING_RATE = 1.0
+"""Largest learning rate accepted: Adam steps of more than 1 diverge at once."""
+
+
 def _check(ok: bool, name: str, rule: str, value: Any) -> None:
     if not ok:
         raise ValueError(f"{name} must be {rule}, got {value!r}")
@@ -143,6 +153,7 @@ def _validate_ppo(cfg: PpoCfg, prefix: str) -> None:
     for name in ("num_steps_per_env", "num_learning_epochs", "num_mini_batches"):
         value = getattr(cfg, name)
         _check(_is_int(value) and value >= 1, f"{prefix}.{name}", "an integer >= 1", value)
+        _check(value <= INT_LIMIT, f"{prefix}.{name}", f"at most {INT_LIMIT} (32-bit)", value)
     for name in ("gamma", "lam"):
         value = getattr(cfg, name)
         _check(_is_real(value) and 0.0 <= value <= 1.0, f"{prefix}.{name}", "in [0, 1]", value)
@@ -158,6 +169,9 @@ def _validate_ppo(cfg: PpoCfg, prefix: str) -> None:
     for name in ("learning_rate", "desired_kl", "max_grad_norm", "min_learning_rate", "max_learning_rate"):
         value = getattr(cfg, name)
         _check(_is_real(value) and value > 0.0, f"{prefix}.{name}", "> 0", value)
+    for name in ("learning_rate", "min_learning_rate", "max_learning_rate"):
+        value = getattr(cfg, name)
+        _check(value <= MAX_LEARNING_RATE, f"{prefix}.{name}", f"in (0, {MAX_LEARNING_RATE:g}]", value)
     _check(
         cfg.min_learning_rate <= cfg.max_learning_rate,
         f"{prefix}.min_learning_rate",
@@ -173,8 +187,12 @@ def _validate_ppo(cfg: PpoCfg, prefix: str) -> None:
 def _validate_policy(cfg: PolicyCfg, prefix: str) -> None:
     for name in ("actor_hidden_dims", "critic_hidden_dims"):
         dims = getattr(cfg, name)
-        ok = isinstance(dims, (tuple, list)) and len(dims) > 0 and all(_is_int(d) and d >= 1 for d in dims)
-        _check(ok, f"{prefix}.{name}", "a non-empty sequence of integers >= 1", dims)
+        ok = (
+            isinstance(dims, (tuple, list))
+            and len(dims) > 0
+            and all(_is_int(d) and 1 <= d <= INT_LIMIT for d in dims)
+        )
+        _check(ok, f"{prefix}.{name}", f"a non-empty sequence of integers >= 1 (at most {INT_LIMIT})", dims)
     _check(cfg.activation in ACTIVATIONS, f"{prefix}.activation", f"one of {ACTIVATIONS}", cfg.activation)
     _check(
         _is_real(cfg.init_noise_std) and cfg.init_noise_std > 0.0,
@@ -192,7 +210,11 @@ def _validate_runner(cfg: RunnerCfg, prefix: str) -> None:
     for name in ("max_iterations", "save_interval", "print_interval"):
         value = getattr(cfg, name)
         _check(_is_int(value) and value >= 1, f"{prefix}.{name}", "an integer >= 1", value)
+        _check(value <= INT_LIMIT, f"{prefix}.{name}", f"at most {INT_LIMIT} (32-bit)", value)
     _check(_is_int(cfg.seed) and cfg.seed >= 0, f"{prefix}.seed", "an integer >= 0", cfg.seed)
+    _check(
+        cfg.seed <= SEED_LIMIT, f"{prefix}.seed", f"at most {SEED_LIMIT} (NumPy's seeds are 32-bit)", cfg.seed
+    )
     for name in ("experiment_name", "run_name"):
         value = getattr(cfg, name)
         ok = isinstance(value, str) and "/" not in value and "\\" not in value and value not in (".", "..")

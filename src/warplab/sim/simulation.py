@@ -23,6 +23,7 @@ import warp as wp
 from warplab.sim.capacity import Capacity, size_buffers
 from warplab.sim.device import resolve_device, torch_device
 from warplab.sim.errors import CapacityError, SimulationError
+from warplab.sim.memory import check_worlds_fit
 from warplab.sim.model_fields import PerWorldFields
 
 # Overflow bits that mean lost contacts or constraints. The solver's iteration limits also set
@@ -141,6 +142,8 @@ class Simulation:
         self.capacity: Capacity = size_buffers(
             self.mj_model, self.cfg.nconmax, self.cfg.njmax, self.cfg.capacity_headroom
         )
+        # Before anything is allocated on the device: too many worlds is one clear line naming how many fit.
+        check_worlds_fit(self.mj_model, num_worlds, self.capacity.nconmax, self.capacity.njmax, self.wp_device)
         with wp.ScopedDevice(self.wp_device):
             self.model = mjw.put_model(self.mj_model)
             # Contact forces on bodies (cfrc_ext) are computed only when asked for; rewards such as

@@ -1,0 +1,163 @@
+"""How much memory a batch of worlds needs, known before any of it is allocated.
+
+MuJoCo Warp allocates every world's state, contacts and constraint rows at once
+(``mujoco_warp.make_data``): a world count too large for the device used to end in Warp's 32-bit
+shape error or, after half a minute of copying, a failed allocation of tens of GB. Here a probe
+builds the data of one and of two worlds on the CPU (a few milliseconds, kilobytes) with the same
+buffer sizes; the difference is what each further world costs, in bytes and in the length of
+Warp's longest array. ``check_worlds_fit`` compares that with the device's free memory and Warp's
+32-bit limit and raises a ``WorldsDoNotFitError`` that says how many worlds fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import mujoco
+import warp as wp
+
+from warplab.sim.errors import SimulationError
+
+INT32_LIMIT = 2**31 - 1
+"""Warp's array dimensions are signed 32-bit: no array may be longer than this."""
+
+MEMORY_HEADROOM = 2.0
+"""Factor over the physics data for what else a world holds: the model's per-world fields, the
+env's observation, reward and reset buffers, Warp's temporaries in a step, the allocator's slack."""
+
+
+class WorldsDoNotFitError(SimulationError, ValueError):
+    """More worlds were asked for than the device's memory or Warp's 32-bit array sizes allow."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WorldMemory:
+    """What a batch of worlds of one model costs on a device.
+
+    Attributes:
+      bytes_per_world: bytes of MuJoCo Warp data each world adds.
+      fixed_bytes: bytes that do not grow with the world count (the model, shared buffers).
+      longest_per_world: elements each world adds to the longest of Warp's arrays (the contact
+        list grows by ``nconmax`` a world, the constraint rows by ``njmax``...).
+    """
+
+    bytes_per_world: int
+    fixed_bytes: int
+    longest_per_world: int
+
+    def bytes_for(self, num_worlds: int, headroom: float = MEMORY_HEADROOM) -> int:
+        """Bytes ``num_worlds`` worlds need, with ``headroom`` over the physics data."""
+        return int(headroom * (self.fixed_bytes + num_worlds * self.bytes_per_world))
+
+    def max_worlds_int32(self) -> int:
+        """Most worlds whose arrays all stay within Warp's 32-bit dimensions."""
+        return INT32_LIMIT // max(self.longest_per_world, 1)
+
+    def max_worlds_in(self, free_bytes: int, headroom: float = MEMORY_HEADROOM) -> int:
+        """Most worlds that fit in ``free_bytes`` with ``headroom``."""
+        room = free_bytes / headroom - self.fixed_bytes
+        return max(int(room // max(self.bytes_per_world, 1)), 0)
+
+
+def _arrays(obj: Any, seen: set[int]) -> list[wp.array]:
+    """Every Warp array reachable through the attributes of ``obj`` (MuJoCo Warp's ``Data`` nests
+    ``contact`` and ``efc`` structs)."""
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, wp.array):
+        return [obj]
+    out: list[wp.array] = []
+    for name, value in vars(obj).items() if hasattr(obj, "__dict__") else []:
+        if name.startswith("_"):
+            continue
+        if isinstance(value, wp.array) or hasattr(value, "__dict__") and not callable(value):
+            out.extend(_arrays(value, seen))
+    return out
+
+
+def _data_sizes(
+    mjm: mujoco.MjModel, nworld: int, nconmax: int, njmax: int
+) -> tuple[int, list[tuple[int, ...]]]:
+    import mujoco_warp as mjw
+
+    with wp.ScopedDevice("cpu"):
+        data = mjw.make_data(mjm, nworld=nworld, nconmax=nconmax, njmax=njmax)
+    arrays = _arrays(data, set())
+    total = sum(a.size * wp.types.type_size_in_bytes(a.dtype) for a in arrays)
+    return total, [tuple(a.shape) for a in arrays]
+
+
+def world_memory(mjm: mujoco.MjModel, nconmax: int, njmax: int) -> WorldMemory:
+    """Probes the MuJoCo Warp data of one and of two worlds of ``mjm`` on the CPU.
+
+    Args:
+      mjm: the compiled model.
+      nconmax: contacts per world, as the simulation will allocate them.
+      njmax: constraint rows per world.
+    """
+    one, shapes_one = _data_sizes(mjm, 1, nconmax, njmax)
+    two, shapes_two = _data_sizes(mjm, 2, nconmax, njmax)
+    longest = 0
+    for a, b in zip(shapes_one, shapes_two, strict=True):
+        for d1, d2 in zip(a, b, strict=True):
+            longest = max(longest, d2 - d1)
+    per_world = two - one
+    # The model lives on the device once; MuJoCo's own buffer size is a close measure of it.
+    return WorldMemory(per_world, one - per_world + int(mjm.nbuffer), longest)
+
+
+def free_memory(device: str) -> tuple[int, str]:
+    """Free memory of a Warp device, in bytes, and where the number comes from.
+
+    CUDA: ``torch.cuda.mem_get_info`` (free bytes on the card). CPU: ``MemAvailable`` of
+    ``/proc/meminfo`` (what Linux can hand out without swapping), else the physical pages free.
+    """
+    if device.startswith("cuda"):
+        import torch
+
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return int(free), f"free on {device}"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024, "available memory"
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "free memory"
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2**30:.3g} GB" if n >= 2**27 else f"{n / 2**20:.3g} MB"
+
+
+def check_worlds_fit(
+    mjm: mujoco.MjModel, num_worlds: int, nconmax: int, njmax: int, device: str, setting: str = "num_envs"
+) -> WorldMemory:
+    """Raises ``WorldsDoNotFitError`` when ``num_worlds`` worlds of ``mjm`` cannot be allocated.
+
+    Checks Warp's 32-bit array dimensions and the device's free memory (with ``MEMORY_HEADROOM``)
+    before anything is allocated; the message gives the most worlds that fit and the setting to
+    lower. Returns the probe's ``WorldMemory``.
+    """
+    memory = world_memory(mjm, nconmax, njmax)
+    limit = memory.max_worlds_int32()
+    if num_worlds > limit:
+        raise WorldsDoNotFitError(
+            f"{setting}={num_worlds} worlds is more than Warp can index: its arrays have at most "
+            f"2**31 - 1 entries and each world adds {memory.longest_per_world} to the longest one "
+            f"(contacts nconmax={nconmax}, constraint rows njmax={njmax}), so at most {limit} worlds"
+        )
+    free, source = free_memory(device)
+    need = memory.bytes_for(num_worlds)
+    if need > free:
+        fit = memory.max_worlds_in(free)
+        raise WorldsDoNotFitError(
+            f"{setting}={num_worlds} worlds need about {_gb(need)} on {device} "
+            f"({_gb(memory.bytes_per_world)} a world, with {MEMORY_HEADROOM:g}x headroom) but {_gb(free)} is "
+            f"{source}: at most {fit} worlds fit; lower {setting}"
+        )
+    return memory

@@ -59,18 +59,21 @@ def choose_cpu_threads(environ: Mapping[str, str] | None = None) -> tuple[int | 
         except ValueError:
             threads = 0
         if threads < 1:
-            raise ValueError(f"{ENV_VAR}={text!r}: give a positive integer (torch threads for training on the CPU)")
-        return threads, f"{ENV_VAR}"
+            raise ValueError(
+                f"{ENV_VAR}={text!r}: give a positive integer (torch threads for training on the CPU)"
+            )
+        return threads, f"{ENV_VAR}={text}"
     if environ.get("OMP_NUM_THREADS"):
-        return None, "OMP_NUM_THREADS"
+        return None, f"OMP_NUM_THREADS={environ['OMP_NUM_THREADS']}"
     cores = physical_cores()
-    return max(1, min(MAX_THREADS, cores // 2)), f"half of {cores} physical cores, at most {MAX_THREADS}"
+    threads = max(1, min(MAX_THREADS, cores // 2))
+    return threads, f"half of {cores} physical cores, at most {MAX_THREADS}; {ENV_VAR} sets it"
 
 
 def use_cpu_threads(environ: Mapping[str, str] | None = None) -> str:
     """Sets torch's intra-op threads (``choose_cpu_threads``) and one inter-op thread; returns a
     short description for the command's first line, e.g. ``"1 torch thread (half of 2 physical
-    cores, at most 4; WARPLAB_CPU_THREADS sets it)"``."""
+    cores, at most 4; WARPLAB_CPU_THREADS sets it)"`` or ``"3 torch threads (WARPLAB_CPU_THREADS=3)"``."""
     import torch
 
     threads, reason = choose_cpu_threads(environ)
@@ -82,4 +85,4 @@ def use_cpu_threads(environ: Mapping[str, str] | None = None) -> str:
         # Only possible before the first parallel work; a process that already ran some keeps its pool.
         pass
     n = torch.get_num_threads()
-    return f"{n} torch thread{'s' if n != 1 else ''} ({reason}; {ENV_VAR} sets it)"
+    return f"{n} torch thread{'s' if n != 1 else ''} ({reason})"

@@ -1,0 +1,53 @@
+"""What a new user's first commands print: warplab's own lines, not Warp's driver warning.
+
+Real processes of the installed ``warplab`` script: Warp's native library writes its warning to
+file descriptor 2 when it initializes, which only a fresh process shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+
+from warplab.sim.device import NO_DRIVER_WARNING, nvidia_gpu_present
+
+SCRIPT = shutil.which("warplab", path=sysconfig.get_path("scripts")) or shutil.which("warplab")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    assert SCRIPT, "no `warplab` console script: is warplab installed (pip install -e .)?"
+    env = {k: v for k, v in os.environ.items() if k != "WARPLAB_WARP_VERBOSE"}
+    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("list",)])
+def test_help_and_list_print_no_warp_output(args):
+    done = _run(*args)
+    assert done.returncode == 0, done.stderr
+    assert "Warp" not in done.stdout + done.stderr and done.stderr == ""
+
+
+def test_help_and_list_do_not_initialize_warp():
+    code = (
+        "from warplab.cli.main import main\n"
+        "assert main(['--help']) == 0 and main(['list']) == 0\n"
+        "from warp._src import context\n"
+        "print('runtime', context.runtime)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "runtime None" in done.stdout
+
+
+def test_train_opens_with_its_own_line_on_a_machine_without_a_gpu(tmp_path):
+    if nvidia_gpu_present():
+        pytest.skip("this machine has an NVIDIA GPU: there the driver warning is news and stays")
+    done = _run("train", "--device", "cpu", "--print-config")
+    assert done.returncode == 0, done.stderr
+    assert NO_DRIVER_WARNING not in done.stderr and "Warp" not in done.stderr
+    assert done.stdout.lstrip().startswith("{")

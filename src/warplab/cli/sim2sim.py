@@ -27,7 +27,8 @@ class Sim2SimArgs:
     robot: str | None = None
     """Run on this robot on a flat floor instead: 'humanoid' or a MuJoCo Menagerie name."""
     video: Path | None = None
-    """Write an MP4 of the episodes here (offscreen rendering: MUJOCO_GL=osmesa on a CPU)."""
+    """Write an MP4 of the episodes here, 30 frames a second in real time (the renderer is chosen as by
+    `warplab play`: EGL or MuJoCo Warp's ray tracer on a GPU, OSMesa on a CPU; docs/training.md)."""
     json_out: Path | None = None
     """Also write the report to this JSON file."""
 

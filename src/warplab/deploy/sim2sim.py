@@ -566,7 +566,8 @@ def run_sim2sim(
 
     Args:
       model, robot: the model to run in (``sim2sim_model.load_model``); default: the policy's own scene.
-      video: an MP4 of every episode, one after another (needs offscreen rendering: ``MUJOCO_GL``).
+      video: an MP4 of every episode, one after another, at ``video_fps`` in real time (the renderer
+        is chosen first, so a missing one raises ``RenderError`` before the episodes run).
 
     Raises:
       PolicyError: the policy file is missing or bad, or reads a signal the check cannot produce.

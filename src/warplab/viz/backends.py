@@ -105,10 +105,12 @@ def choose_renderer(device: str | None = None, renderer: str = "auto") -> str:
             return name
         reasons.append(reason)
     user = _user_gl()
-    if renderer == "auto" and user is not None and user not in _DISABLED:
+    if renderer != "auto":
+        hint = f"install {install_hint(renderer)}, or " if renderer in GL_LIBRARIES else ""
+        reason = reasons[0].removeprefix(f"{renderer}: ")
+        raise RenderError(f"renderer {renderer!r} cannot draw here ({reason}): {hint}use renderer 'auto'")
+    if user is not None and user not in _DISABLED:
         advice = f"install {install_hint(user)}, or unset MUJOCO_GL to let warplab choose"
-    elif renderer != "auto":
-        advice = "or pick another renderer (auto chooses one that is present)"
     else:
         advice = _advice(device)
     raise RenderError(f"no renderer can draw a video here: {'; '.join(reasons)}: {advice}")

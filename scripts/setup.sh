@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
 # Sets up warplab in ./.venv on a fresh machine: PyTorch first (so pip never swaps it for another
 # build), then warplab with its test tools, then the OSMesa library videos need on a CPU machine.
-# Safe to run again: it only installs what is missing.
+# Safe to run again: it only installs what is missing. Each stage says what it does on one line;
+# pip itself stays quiet (its errors still show).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+start=$SECONDS
+say() { echo "setup: $*"; }
 if [ ! -x .venv/bin/python ]; then
+  say "creating the virtual environment .venv with $("$PYTHON" --version 2>&1)"
   "$PYTHON" -m venv .venv
 fi
 . .venv/bin/activate
+say "updating pip in .venv"
 python -m pip install -q --upgrade pip >/dev/null
 # torch 2.13.0: on a CPU machine this is the CPU build; on a GPU machine pip's default CUDA build.
-python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
+if python -c "import torch" 2>/dev/null; then
+  say "PyTorch $(python -c 'import torch; print(torch.__version__)') is installed"
+else
+  say "installing PyTorch 2.13.0 (the largest download: a few minutes) ..."
+  python -m pip install -q "torch==2.13.0"
+fi
 # EXTRAS: the optional parts to install (scripts/test.sh adds the RL-library adapters and USD).
+say "installing warplab (editable) with ${EXTRAS:-dev,menagerie}: MuJoCo, MuJoCo Warp, Warp, ONNX, tyro ..."
 python -m pip install -q -e ".[${EXTRAS:-dev,menagerie}]"
 # Offscreen rendering on a machine without a GPU uses OSMesa (Debian/Ubuntu package libosmesa6).
 if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing libosmesa6 (offscreen rendering of videos without a GPU) with apt-get ..."
     (apt-get update -qq && apt-get install -y -qq libosmesa6) >/dev/null 2>&1 \
       || echo "setup: could not install libosmesa6; videos need it on a machine without a GPU" >&2
   else
     echo "setup: install OSMesa for videos on a CPU machine (sudo apt-get install libosmesa6)" >&2
   fi
 fi
+say "ready in $((SECONDS - start)) s (. .venv/bin/activate to use warplab)"

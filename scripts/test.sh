@@ -3,8 +3,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # The tests run the real RL libraries (integrations) and USD import (usd-core), so install them too.
+echo "test: setting up .venv with the RL libraries and USD (scripts/setup.sh)"
 EXTRAS=dev,menagerie,integrations,usd ./scripts/setup.sh || exit 1
 . .venv/bin/activate
+echo "test: running pytest $* (the first MuJoCo Warp compile of each model takes about 20 s, then cached)"
 python -m pytest -q -ra --durations=15 "$@"
 status=$?
 if [ "$status" = 5 ]; then

@@ -4,6 +4,8 @@
 # balance within a few minutes. Extra arguments go to `warplab train` (e.g. --task Humanoid-v5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "train: setting up .venv (scripts/setup.sh)"
 ./scripts/setup.sh
 . .venv/bin/activate
+echo "train: warplab train --video $*"
 warplab train --video "$@"

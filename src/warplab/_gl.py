@@ -6,9 +6,10 @@ A video chooses its renderer only when one is asked for (``warplab.viz.backends`
 
 The guard: MuJoCo imports the backend ``MUJOCO_GL`` names when it is first imported, and that import
 dies inside PyOpenGL (``'NoneType' object has no attribute 'glGetError'``) where the backend's
-library is missing. So where the user named ``egl`` or ``osmesa`` and its library cannot be loaded,
-MuJoCo is told ``MUJOCO_GL=disable`` for this process, one line on stderr says so, and a video asked
-for later fails with the same advice (``user_mujoco_gl`` keeps what the user set).
+library is missing, or raises for a value it does not know. So where the user named ``egl`` or
+``osmesa`` and its library cannot be loaded, or a value MuJoCo refuses, MuJoCo is told
+``MUJOCO_GL=disable`` for this process, one line on stderr says so, and a video asked for later
+fails with the same advice (``user_mujoco_gl`` keeps what the user set).
 """
 
 from __future__ import annotations
@@ -56,16 +57,24 @@ def install_hint(backend: str) -> str:
     return f"the {backend} GL libraries"
 
 
+LINUX_MUJOCO_GL = ("", "disable", "disabled", "off", "false", "0", "enable", "enabled", "on", "true", "1")
+LINUX_MUJOCO_GL += ("glfw", "glx", "egl", "osmesa")
+"""The values MuJoCo accepts for ``MUJOCO_GL`` on Linux; it raises at import for any other."""
+
+
 def guard_mujoco_gl() -> None:
-    """Before MuJoCo is first imported: replace a ``MUJOCO_GL`` whose library is missing by ``disable``."""
+    """Before MuJoCo is first imported: replace by ``disable`` a ``MUJOCO_GL`` that would make that
+    import fail (a value MuJoCo does not accept, or a backend whose library is missing)."""
     backend = user_mujoco_gl()
-    if "mujoco" in sys.modules or backend not in GL_LIBRARIES or not sys.platform.startswith("linux"):
+    if "mujoco" in sys.modules or backend is None or not sys.platform.startswith("linux"):
         return
-    if gl_library_present(backend):
+    if backend not in LINUX_MUJOCO_GL:
+        why = "is not a value MuJoCo accepts (egl, osmesa, glfw or disable)"
+        advice = "set one of those or unset MUJOCO_GL"
+    elif backend in GL_LIBRARIES and not gl_library_present(backend):
+        why = f"but lib{GL_LIBRARIES[backend]} cannot be loaded"
+        advice = f"videos need {install_hint(backend)}, or unset MUJOCO_GL"
+    else:
         return
     os.environ["MUJOCO_GL"] = "disable"
-    print(
-        f"warplab: MUJOCO_GL={backend} but lib{GL_LIBRARIES[backend]} cannot be loaded: running without GL "
-        f"(videos need {install_hint(backend)}, or unset MUJOCO_GL)",
-        file=sys.stderr,
-    )
+    print(f"warplab: MUJOCO_GL={backend} {why}: running without GL ({advice})", file=sys.stderr)

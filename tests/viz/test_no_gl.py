@@ -127,3 +127,28 @@ def test_train_export_and_sim2sim_need_no_gl_library(tmp_path):
     video_line = next(line for line in done.stdout.splitlines() if line.startswith("video:"))
     assert video_line.startswith("video: 2 'warplab sim2sim: error: no renderer can draw a video here: ")
     assert video_line.endswith(f"{OSMESA_ADVICE}\\n'") and not (runs / "v.mp4").exists()
+
+
+def test_a_mujoco_gl_value_mujoco_refuses_is_set_aside_with_one_line():
+    """MuJoCo raises at its own import for an unknown MUJOCO_GL; warplab runs without GL and says so."""
+    code = (
+        "import warplab, mujoco\n"
+        "from warplab.viz import RenderError, choose_renderer\n"
+        "try:\n    choose_renderer('cpu')\nexcept RenderError as e:\n    print('RenderError:', e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(MUJOCO_GL="vulkan"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [line for line in done.stderr.splitlines() if line.startswith("warplab:")] == [
+        "warplab: MUJOCO_GL=vulkan is not a value MuJoCo accepts (egl, osmesa, glfw or disable): running "
+        "without GL (set one of those or unset MUJOCO_GL)"
+    ]
+    assert (
+        "RenderError: MUJOCO_GL=vulkan is not a GL backend: set egl, osmesa or glfw, or unset it"
+        in done.stdout
+    )

@@ -20,7 +20,7 @@ import importlib
 import os
 import sys
 
-from warplab._gl import GL_LIBRARIES, gl_library_present, install_hint, user_mujoco_gl
+from warplab._gl import GL_LIBRARIES, LINUX_MUJOCO_GL, gl_library_present, install_hint, user_mujoco_gl
 
 RENDERERS = ("auto", "egl", "osmesa", "glfw", "warp")
 """What a caller may ask for; ``auto`` picks as the module docstring says."""
@@ -66,6 +66,8 @@ def _candidates(device: str | None, renderer: str) -> list[str]:
     if renderer != "auto":
         return [renderer]
     user = _user_gl()
+    if user is not None and sys.platform.startswith("linux") and user not in LINUX_MUJOCO_GL:
+        raise RenderError(f"MUJOCO_GL={user} is not a GL backend: set egl, osmesa or glfw, or unset it")
     if user is not None:
         return ["warp"] if user in _DISABLED else [user]
     if not sys.platform.startswith("linux"):

@@ -143,7 +143,8 @@ class RlEnvCfg:
     episode_length_s: float = 20.0
     """Episodes are truncated after this long, s."""
     timestep: float | None = None
-    """Physics time step, s (None: the model's own)."""
+    """Physics time step, s (None: the model's own). One the model cannot be stable at is refused
+    when the env is built, one near that limit warned about (``warplab.sim.stability``)."""
     init_keyframe: str | None = None
     """Keyframe whose qpos and qvel worlds reset to (before reset events); None: the model's qpos0."""
     scale_rewards_by_dt: bool = True

@@ -49,6 +49,8 @@ class EpisodeStats:
         bad_actions = env.action_manager.nonfinite_count.clone()
         out["Env/nan_resets"] = float((nan_total - self._last_nan).item())
         out["Env/nonfinite_actions"] = float((bad_actions - self._last_bad_actions).item())
+        # Which bound the diverged worlds broke (warplab.sim.divergence), for the causes that occurred.
+        out.update({f"Env/diverged_{c}": float(n) for c, n in env.sim.pop_divergence_causes().items()})
         self._last_nan.copy_(nan_total)
         self._last_bad_actions.copy_(bad_actions)
         for name, value in env.curriculum_manager.state.items():

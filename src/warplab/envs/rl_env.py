@@ -44,6 +44,7 @@ from warplab.envs.reset_forward import reset_forward_changes
 from warplab.envs.scene_index import SceneIndex
 from warplab.envs.step_graph import StepGraph, graph_step_enabled
 from warplab.sim import Simulation
+from warplab.sim.stability import check_timestep
 
 
 def _build_model(cfg: RlEnvCfg) -> mujoco.MjModel:
@@ -94,7 +95,10 @@ class RlEnv:
     def __init__(self, cfg: RlEnvCfg):
         validate_cfg(cfg)
         self.cfg = copy.copy(cfg)
-        self.sim = Simulation(_build_model(cfg), cfg.num_envs, cfg.device, cfg.sim)
+        model = _build_model(cfg)
+        # Refused before any device work: a timestep the model cannot be stable at (warplab.sim.stability).
+        check_timestep(model, "RlEnvCfg.timestep (--env.timestep)", error=ConfigError)
+        self.sim = Simulation(model, cfg.num_envs, cfg.device, cfg.sim)
         self.mj_model = self.sim.mj_model
         self.num_envs = cfg.num_envs
         self.device = self.sim.device

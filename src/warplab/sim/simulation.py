@@ -22,6 +22,8 @@ import warp as wp
 
 from warplab.sim.capacity import Capacity, size_buffers
 from warplab.sim.device import resolve_device, torch_device
+from warplab.sim.divergence import CAUSES as DIVERGENCE_CAUSES
+from warplab.sim.divergence import DivergenceBounds, divergence_bounds
 from warplab.sim.errors import CapacityError, SimulationError
 from warplab.sim.memory import check_worlds_fit
 from warplab.sim.model_fields import PerWorldFields
@@ -75,10 +77,21 @@ class SimCfg:
     """Factor over the most contacts and constraint rows the probe saw."""
     use_cuda_graph: bool = True
     """Capture the physics substeps in a CUDA graph (CUDA only)."""
-    max_abs_qvel: float = 1e4
-    """A world whose joint speed exceeds this (m/s or rad/s) counts as diverged and is reset."""
+    max_abs_qvel: float | None = None
+    """A world with a joint speed above this (m/s or rad/s, every dof) counts as diverged and is
+    reset. None: per dof from the model, ``pi / timestep`` for rotations (half a turn per physics
+    step) and ``stat.extent / timestep`` for translations (the model's size per step)."""
     max_abs_qacc: float = 1e7
-    """A world whose joint acceleration exceeds this counts as diverged and is reset."""
+    """A world with a joint acceleration above this (m/s^2 or rad/s^2) counts as diverged and is reset."""
+    joint_range_margin: float = 0.5
+    """A world with a limited hinge or slide joint past its range by more than this fraction of the
+    range's width, plus 0.5 rad (hinge) or 0.1 m (slide), counts as diverged and is reset. MuJoCo's
+    soft limits let joints pass a little (the built-in tasks: up to a quarter of the range). inf:
+    ranges unchecked."""
+    max_free_distance: float | None = None
+    """A world with a free joint's (or an unlimited slide's) position farther than this, m, per axis
+    from the model's centre (``stat.center``; from its start for slides) counts as diverged and is
+    reset. None: 1000 times the model's size (``stat.extent``)."""
 
 
 def _compile(model: mujoco.MjModel | mujoco.MjSpec) -> mujoco.MjModel:
@@ -170,6 +183,11 @@ class Simulation:
         self._reset_mask_wp = wp.from_torch(self._reset_mask, dtype=wp.bool)
         self.diverged = torch.zeros(num_worlds, dtype=torch.bool, device=self.device)
         self.diverged_count = torch.zeros((), dtype=torch.int64, device=self.device)
+        self.divergence_bounds: DivergenceBounds = divergence_bounds(self.mj_model, self.cfg, self.device)
+        """What the divergence guard checks the state against (``warplab.sim.divergence``)."""
+        self.divergence_causes = torch.zeros(len(DIVERGENCE_CAUSES), dtype=torch.int64, device=self.device)
+        """Worlds flagged since the last ``pop_divergence_causes``, by the bound they broke
+        ``[4]`` (``DIVERGENCE_CAUSES``); a world that broke several counts under each."""
         self.init_qpos = torch.as_tensor(self.mj_model.qpos0, dtype=torch.float32, device=self.device)
         """State that ``reset`` restores ``[nq]``: the model's ``qpos0`` unless changed (e.g. a keyframe)."""
         self.init_qvel = torch.zeros(self.mj_model.nv, dtype=torch.float32, device=self.device)
@@ -317,18 +335,34 @@ class Simulation:
 
     # ------------------------------------------------------------------ divergence guard
     def flag_diverged(self) -> None:
-        """Sets ``diverged [N]`` where a world's state is not finite or exceeds ``SimCfg.max_abs_qvel``
-        or ``max_abs_qacc``, and adds their number to ``diverged_count``."""
+        """Sets ``diverged [N]`` where a world's state is not finite or has left the physical bounds
+        of ``divergence_bounds`` (joints far past their range, bodies far outside the scene, speeds
+        or accelerations no step can resolve: ``warplab.sim.divergence``), and adds their number
+        to ``diverged_count`` and, by cause, to ``divergence_causes``.
+
+        Elementwise work on ``[N, nq]`` and ``[N, nv]`` only: no host sync, safe in a CUDA graph
+        and a compiled step. NaN fails every comparison, so the bounds catch it too; ``finite``
+        only tells it apart for the log."""
+        b = self.divergence_bounds
+        in_range = ((self.qpos - b.qpos_center).abs() <= b.qpos_half).all(dim=1)
+        slow = (self.qvel.abs() <= b.qvel_max).all(dim=1)
+        calm = (self.qacc.abs() <= b.qacc_max).all(dim=1)
         finite = (
             torch.isfinite(self.qpos).all(dim=1)
             & torch.isfinite(self.qvel).all(dim=1)
             & torch.isfinite(self.qacc).all(dim=1)
         )
-        bounded = (self.qvel.abs().amax(dim=1) <= self.cfg.max_abs_qvel) & (
-            self.qacc.abs().amax(dim=1) <= self.cfg.max_abs_qacc
-        )
-        torch.logical_not(finite & bounded, out=self.diverged)
+        causes = torch.stack((~finite, finite & ~in_range, finite & ~slow, finite & ~calm), dim=1)
+        self.divergence_causes += causes.sum(dim=0)
+        torch.logical_not(in_range & slow & calm, out=self.diverged)
         self.diverged_count += self.diverged.sum()
+
+    def pop_divergence_causes(self) -> dict[str, int]:
+        """``{cause: worlds}`` flagged since the last call, for the causes that occurred
+        (``DIVERGENCE_CAUSES``); zeroes the counts. One host sync: call it once per iteration."""
+        counts = self.divergence_causes.tolist()
+        self.divergence_causes.zero_()
+        return {name: int(c) for name, c in zip(DIVERGENCE_CAUSES, counts, strict=True) if c}
 
     # ------------------------------------------------------------------ state
     def reset(self, worlds: torch.Tensor | None = None, forward: bool = True) -> None:

@@ -37,3 +37,19 @@ def test_plain_warp_still_prints_it_here():
     code = "import warp as wp; wp.config.quiet = True; wp.init()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert NO_DRIVER_WARNING in done.stderr
+
+
+@pytest.mark.parametrize("device", ["cuda:x", "cuda:", "cuda:-1", "cuda:0.5"])
+def test_a_cuda_device_without_a_number_is_refused(device):
+    from warplab.sim import resolve_device
+
+    with pytest.raises(ValueError, match=f"'cuda:N', got {device!r}"):
+        resolve_device(device)
+
+
+def test_train_with_a_cuda_ordinal_that_is_not_a_number_is_one_line(capsys):
+    from warplab.cli.main import main
+
+    assert main(["train", "--task", "cartpole-balance", "--device", "cuda:one", "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("warplab train: error: device must be one of") and err.count("\n") == 1

@@ -100,7 +100,8 @@ def resolve_device(device: str = "auto") -> str:
     Returns:
       A Warp device alias such as ``"cpu"`` or ``"cuda:0"``.
     """
-    if not isinstance(device, str) or not (device in _VALID or device.startswith("cuda:")):
+    ordinal = device[5:] if isinstance(device, str) and device.startswith("cuda:") else None
+    if not isinstance(device, str) or not (device in _VALID or (ordinal is not None and ordinal.isdigit())):
         raise ValueError(f"device must be one of 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     init_warp()
     if device == "auto":
@@ -111,7 +112,13 @@ def resolve_device(device: str = "auto") -> str:
                 f"device={device!r} was asked for, but Warp finds no CUDA GPU on this machine "
                 "(no NVIDIA driver, or no GPU). Use device='cpu' or 'auto'."
             )
-        return "cuda:0" if device == "cuda" else device
+        count = wp.get_cuda_device_count()
+        if ordinal is not None and int(ordinal) >= count:
+            raise DeviceError(
+                f"device={device!r} was asked for, but this machine has {count} CUDA GPU"
+                f"{'s' if count != 1 else ''} (cuda:0{f' .. cuda:{count - 1}' if count > 1 else ''})"
+            )
+        return "cuda:0" if device == "cuda" else f"cuda:{int(ordinal)}"
     return "cpu"
 
 

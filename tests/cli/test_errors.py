@@ -110,7 +110,7 @@ def test_unknown_command_and_bare_call(capsys):
 def test_an_endless_or_undefined_episode_is_refused(capsys, value):
     # inf once ended in an OverflowError from math.ceil.
     line = _user_error(capsys, ["train", *CARTPOLE, "--env.episode_length_s", value, "--print-config"])
-    assert f"RlEnvCfg.episode_length_s must be a finite number, got {value}" in line
+    assert f"RlEnvCfg.episode_length_s must be a finite number > 0 (s), got {value}" in line
 
 
 def test_an_episode_longer_than_the_step_counters_is_refused(capsys, tmp_path):
@@ -130,7 +130,17 @@ def test_an_episode_longer_than_the_step_counters_is_refused(capsys, tmp_path):
         (
             "--env.sim.capacity_headroom",
             "inf",
-            "RlEnvCfg.sim.capacity_headroom must be a finite number, got inf",
+            "RlEnvCfg.sim.capacity_headroom must be a number in [1, 1000], got inf",
+        ),
+        (
+            "--env.rewards.alive.weight",
+            "nan",
+            "RlEnvCfg.rewards.alive.weight must be a finite number, got nan",
+        ),
+        (
+            "--env.sim.njmax",
+            str(2**31),
+            "RlEnvCfg.sim.njmax must be a positive integer or None (sized from the model)",
         ),
         (
             "--env.events.reset_joints.params.position_range",

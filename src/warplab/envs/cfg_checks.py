@@ -217,6 +217,7 @@ def episode_steps(episode_length_s: float, policy_dt: float) -> int:
 
 
 def check_env_cfg_numbers(cfg: Any) -> None:
-    """Every number of an ``RlEnvCfg``: the generic walk, then the field rules (``ConfigError``)."""
-    check_numbers(cfg, "RlEnvCfg")
+    """Every number of an ``RlEnvCfg``: the field rules, then the generic walk (``ConfigError``)."""
+    # The field rules first: where both object, theirs is the more telling message.
     check_fields(cfg)
+    check_numbers(cfg, "RlEnvCfg")

@@ -1,7 +1,8 @@
 """``RlEnv.set_physical_state``: checks, what is written, the terms' hook, observation histories.
 
-A ball on a floor (a free joint, one vertical motor) stands in for a robot: small enough to build in
-a second, with a floating base, contacts and a foot. The comparisons with Gymnasium's own tasks from
+A ball on a floor (a free joint, a vertical motor, a filtered spin actuator with an activation)
+stands in for a robot: small enough to build in a second, with a floating base, contacts, a foot
+and an actuator state. The comparisons with Gymnasium's own tasks from
 set states are in tests/tasks/test_*_vs_gymnasium.py.
 """
 
@@ -41,7 +42,11 @@ BALL_XML = """
       <geom type="sphere" size="0.1" mass="1"/>
     </body>
   </worldbody>
-  <actuator><motor name="lift" joint="root" gear="0 0 1 0 0 0"/></actuator>
+  <actuator>
+    <motor name="lift" joint="root" gear="0 0 1 0 0 0"/>
+    <!-- A first-order filter: one actuator activation (na = 1), physical state of its own. -->
+    <general name="spin" joint="root" gear="0 0 0 0 0 1" dyntype="filter" dynprm="0.5"/>
+  </actuator>
 </mujoco>
 """
 RADIUS = 0.1
@@ -145,6 +150,19 @@ def test_forms_of_worlds_and_values(worlds, qpos_rows):
     assert env.sim.qpos[:, 2].tolist() == pytest.approx([0.5, 0.5])
 
 
+def test_actuator_activations_are_physical_state(env):
+    env.reset()
+    env.set_physical_state(act=np.array([0.25]), worlds=[1])
+    assert env.sim.act[:, 0].tolist() == [0.0, 0.25]
+
+
+def test_a_model_without_activations_refuses_act():
+    cfg = ball_cfg()
+    cfg.scene = lambda: mujoco.MjSpec.from_string(BALL_XML.replace('dyntype="filter" dynprm="0.5"', ""))
+    with pytest.raises(ValueError, match=r"act: this model has no such entries \(na = 0\); leave act out"):
+        RlEnv(cfg).set_physical_state(act=np.zeros(1))
+
+
 def test_quaternions_near_unit_norm_are_written_as_given(env):
     # Gymnasium's resets add noise to quaternions without normalizing; MuJoCo normalizes them where
     # it uses them. The state set is the state given.
@@ -210,7 +228,11 @@ BAD = {
         "worlds: the mask selects no world",
     ),
     "float worlds": (dict(qpos=_resting(), worlds=[0.0]), "worlds must be None, a world index"),
-    "no act": (dict(act=np.zeros(1)), "act: this model has no such entries (na = 0)"),
+    "act nan": (
+        dict(act=np.array([[0.1], [np.nan]])),
+        "act for world 1 is not finite: entry 0 (actuator 'spin') is nan",
+    ),
+    "act shape": (dict(act=np.zeros((2, 2))), "act must have shape [2, 1]"),
     "nothing": (dict(), "nothing to set; give qpos, qvel or act"),
 }
 

@@ -93,8 +93,9 @@ def divergence_bounds(mjm: mujoco.MjModel, cfg: SimCfg, device: torch.device) ->
     _check_cfg(cfg)
     lo, hi = _qpos_intervals(mjm, cfg)
     bounded = np.isfinite(lo) & np.isfinite(hi)
-    center = np.where(bounded, (np.where(bounded, lo, 0.0) + np.where(bounded, hi, 0.0)) / 2, 0.0)
-    half = np.where(bounded, (hi - lo) / 2, math.inf)
+    center, half = np.zeros(mjm.nq), np.full(mjm.nq, math.inf)
+    center[bounded] = (lo[bounded] + hi[bounded]) / 2
+    half[bounded] = (hi[bounded] - lo[bounded]) / 2
     qvel_max = _speed_bounds(mjm, cfg)
     qacc_max = np.full(mjm.nv, cfg.max_abs_qacc, dtype=float)
 

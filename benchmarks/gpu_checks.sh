@@ -32,6 +32,11 @@
 #             with a Python bytecode cache (PYTHONPYCACHEPREFIX) unless WARMSTART_PYCACHE=0;
 #   memory    device memory of humanoid-velocity-flat at 4,096 worlds in the default config: over 10 M
 #             env steps of the bench, and every iteration of a 3-minute training;
+#   base_ab   the session's starting commit against the working tree: `warplab bench` of AB_TASKS
+#             (default humanoid-velocity-flat) at AB_WORLDS (default 4096 8192), the bench's default
+#             200 steps, each version in its own process (base, tree, base again), the base's
+#             sources from BASE_SRC (default .base/src: `git archive <commit> src | tar -x -C .base`,
+#             carried); about 3 minutes a process with Warp's cache warm;
 #   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
 #             worlds (default 4,096) for BG_MINUTES (default 9.3), detached from the call (setsid), so
 #             it runs on across the next calls while the machine stays warm; BG_ARGS adds options
@@ -57,9 +62,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | bg_train | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -138,9 +143,25 @@ python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['curve']; pick=[c[0]
 find "$work" -name '*.pt' -delete
 fi
 
+if wants base_ab; then
+section "base against tree: ${AB_TASKS:-humanoid-velocity-flat} at ${AB_WORLDS:-4096 8192} worlds, default config, base / tree / base"
+# Each version in a process of its own (a second configuration in one process measured slower at
+# 4,096 worlds, raw physics included: RESULTS.md, eighth session), the base run twice to show the drift.
+base_src=$(cd "${BASE_SRC:-.base/src}" && pwd) || exit 1
+for run in base tree base2; do
+  path=$PWD/src
+  [ "$run" != tree ] && path=$base_src
+  # shellcheck disable=SC2086
+  PYTHONPATH=$path:$PYTHONPATH timeout 280 python3 -c "import sys, warplab; print('warplab from', warplab.__file__); sys.argv[0] = 'bench'; from warplab.bench import main; main()" \
+    --task ${AB_TASKS:-humanoid-velocity-flat} --num-envs ${AB_WORLDS:-4096 8192} \
+    --json "$work/base_ab_$run.json" > "$work/base_ab_$run.txt" 2>&1
+  grep -E "^(warplab from|humanoid|Humanoid|NVIDIA)" "$work/base_ab_$run.txt" | sed "s/^/$run: /" | tee -a "$work/summary.txt"
+done
+fi
+
 if wants tests; then
 section "GPU tests"
-timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/envs/test_reset_forward.py tests/sim/test_forward_positions_velocities.py tests/rl/test_cuda.py -m gpu -q -p no:cacheprovider \
+timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/envs/test_reset_forward.py tests/sim/test_forward_positions_velocities.py tests/rl/test_cuda.py tests/envs/test_physical_state.py tests/tasks/test_physical_bounds.py -m gpu -q -p no:cacheprovider \
   > "$work/gpu_tests.txt" 2>&1
 tail -n 15 "$work/gpu_tests.txt" | tee -a "$work/summary.txt"
 fi

@@ -148,7 +148,7 @@ section "base against tree: ${AB_TASKS:-humanoid-velocity-flat} at ${AB_WORLDS:-
 # Each version in a process of its own (a second configuration in one process measured slower at
 # 4,096 worlds, raw physics included: RESULTS.md, eighth session), the base run twice to show the drift.
 base_src=$(cd "${BASE_SRC:-.base/src}" && pwd) || exit 1
-for run in base tree base2; do
+for run in ${AB_RUNS:-base tree base2}; do
   path=$PWD/src
   [ "$run" != tree ] && path=$base_src
   # shellcheck disable=SC2086

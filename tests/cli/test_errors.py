@@ -237,3 +237,37 @@ def test_an_allocation_too_large_for_the_machine_is_one_line(capsys, tmp_path):
     argv = [*CARTPOLE[:2], "--num-envs", "1024", "--max-iterations", "1", "--runs-dir", str(tmp_path)]
     line = _user_error(capsys, ["train", *argv, "--env.observations.policy.history_length", "2147483647"])
     assert "out of memory: an allocation of" in line and "GB failed" in line
+
+
+def test_a_rollout_larger_than_memory_is_refused_before_ppo_allocates_it(capsys, tmp_path):
+    # Two worlds, but 2**31 - 1 steps each: hundreds of GB of rollout, refused from the env's sizes.
+    argv = [*CARTPOLE, "--max-iterations", "1", "--runs-dir", str(tmp_path)]
+    line = _user_error(capsys, ["train", *argv, "--agent.ppo.num_steps_per_env", str(2**31 - 1)])
+    assert "PPO's rollout of 2147483647 steps x 2 worlds needs about" in line
+    assert "lower --agent.ppo.num_steps_per_env (one world's rollout alone needs" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", "--num-envs", "abc"], "Error parsing --num-envs"),
+        (
+            ["train", "--video-seconds", "x"],
+            "Error parsing --video-seconds: could not convert string to float: 'x'",
+        ),
+        (["train", "--device"], "Missing value for argument '--device'"),
+        (["export"], "Missing from warplab export: --checkpoint PATH"),
+        (["sim2sim", "--policy", "p.onnx", "--episodes", "nan"], "Error parsing --episodes"),
+    ],
+)
+def test_options_tyro_cannot_read_are_one_line(capsys, argv, expected):
+    # tyro's own panel was a dozen lines; its message is kept, with where to look.
+    line = _user_error(capsys, argv)
+    assert expected in line and line.endswith(f"(warplab {argv[0]} --help)")
+
+
+def test_help_still_prints_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--help"])
+    assert exit_.value.code == 0
+    assert "--num-envs" in capsys.readouterr().out

@@ -119,17 +119,21 @@ def check_rollout_fits(env, num_steps: int, device: str) -> None:
     PPO keeps ``num_steps x num_envs`` samples (every observation group, the action with its mean
     and std, six scalars) and gathers each mini-batch into copies of about the same size again.
     """
-    from warplab.sim.memory import free_memory
+    from warplab.sim.memory import format_bytes, free_memory
 
     floats = sum(math.prod(shape) for shape in env.observation_shapes.values()) + 3 * env.action_dim + 6
     per_world = 2 * num_steps * floats * 4
     free, source = free_memory(device)
     if env.num_envs * per_world > free:
         fit = free // per_world
+        fix = (
+            f"lower --num-envs (at most {fit}) or --agent.ppo.num_steps_per_env"
+            if fit >= 1
+            else f"lower --agent.ppo.num_steps_per_env (one world's rollout alone needs {format_bytes(per_world)})"
+        )
         raise ConfigError(
             f"PPO's rollout of {num_steps} steps x {env.num_envs} worlds needs about "
-            f"{env.num_envs * per_world / 2**30:.3g} GB but {free / 2**30:.3g} GB is {source} on {device}: "
-            f"lower --num-envs (at most {fit}) or --agent.ppo.num_steps_per_env"
+            f"{format_bytes(env.num_envs * per_world)} but {format_bytes(free)} is {source} on {device}: {fix}"
         )
 
 

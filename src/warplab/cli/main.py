@@ -10,6 +10,7 @@ exits with status 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from warplab.atomic_files import FileWriteError
 from warplab.cli.commands import (
@@ -87,6 +88,55 @@ def _out_of_memory(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(words in text for words in OUT_OF_MEMORY)
 
 
+class OptionError(ValueError):
+    """An option tyro could not read (a wrong type, a missing value or a missing required option)."""
+
+
+def parse_options(cls: type, args: list[str], prog: str, **kwargs: Any) -> Any:
+    """``tyro.cli(cls, args=args, prog=prog, **kwargs)``, with tyro's error panel made one line.
+
+    tyro prints a panel of a dozen lines (title, message, the option's help, where to look) and
+    exits with status 2; here its message becomes an ``OptionError``, shown like every other user
+    error: ``warplab train: error: Error parsing --num-envs: could not convert 'abc' ... (warplab
+    train --help)``. ``--help`` goes through untouched.
+    """
+    import contextlib
+    import io
+
+    import tyro
+
+    panel = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(panel):
+            return tyro.cli(cls, args=args, prog=prog, **kwargs)
+    except SystemExit as exit_:
+        if not exit_.code:
+            sys.stderr.write(panel.getvalue())
+            raise
+        raise OptionError(f"{_panel_message(panel.getvalue())} ({prog} --help)") from None
+
+
+_BOX = "│┃╭╮╰╯┏┓┗┛"
+"""Panel corner and side characters, where tyro draws its panel for a terminal."""
+
+
+def _panel_message(text: str) -> str:
+    """The message of a tyro error panel as one line: the lines after its title, up to its first
+    rule or its list of the types tried (drawn or plain, as rich prints it with or without a
+    terminal)."""
+    lines = [line.strip().strip(_BOX).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    body: list[str] = []
+    for line in lines[1:]:
+        rule = set(line) <= set("─━-═ ")
+        if rule and body or line == "Got errors:":
+            break
+        if not rule:
+            body.append(" ".join(line.split()))
+    title = lines[0].strip("─━- ") if lines else "cannot read the options"
+    return " ".join(body) or title
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -97,26 +147,24 @@ def main(argv: list[str] | None = None) -> int:
         if command == "bench":
             # argparse, not tyro: the GPU machine has no tyro unless it is carried there.
             return bench_command(rest)
-        import tyro
-
         if command == "list":
             return list_command()
         if command == "train":
-            args, unknown = tyro.cli(TrainArgs, args=rest, prog="warplab train", return_unknown_args=True)
+            args, unknown = parse_options(TrainArgs, rest, "warplab train", return_unknown_args=True)
             return train_command(args, unknown)
         if command == "play":
-            args, unknown = tyro.cli(PlayArgs, args=rest, prog="warplab play", return_unknown_args=True)
+            args, unknown = parse_options(PlayArgs, rest, "warplab play", return_unknown_args=True)
             return play_command(args, unknown)
         if command == "export":
-            return export_command(tyro.cli(ExportArgs, args=rest, prog="warplab export"))
+            return export_command(parse_options(ExportArgs, rest, "warplab export"))
         if command == "sim2sim":
             from warplab.cli.sim2sim import Sim2SimArgs, sim2sim_command
 
-            return sim2sim_command(tyro.cli(Sim2SimArgs, args=rest, prog="warplab sim2sim"))
+            return sim2sim_command(parse_options(Sim2SimArgs, rest, "warplab sim2sim"))
         if command == "inspect":
             from warplab.cli.inspect import InspectArgs, inspect_command
 
-            return inspect_command(tyro.cli(InspectArgs, args=rest, prog="warplab inspect"))
+            return inspect_command(parse_options(InspectArgs, rest, "warplab inspect"))
     except USER_ERRORS as error:
         print(f"warplab {command}: error: {error}", file=sys.stderr)
         return 2

@@ -130,8 +130,13 @@ def free_memory(device: str) -> tuple[int, str]:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "free memory"
 
 
-def _gb(n: float) -> str:
-    return f"{n / 2**30:.3g} GB" if n >= 2**27 else f"{n / 2**20:.3g} MB"
+def format_bytes(n: float) -> str:
+    """``7.23 KB``, ``12.3 MB``, ``22.9 GB``, ``1,380 GB``: three figures, no exponent."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.3g} {unit}"
+    return f"{int(n)} bytes"
 
 
 def check_worlds_fit(
@@ -156,8 +161,8 @@ def check_worlds_fit(
     if need > free:
         fit = memory.max_worlds_in(free)
         raise WorldsDoNotFitError(
-            f"{setting}={num_worlds} worlds need about {_gb(need)} on {device} "
-            f"({_gb(memory.bytes_per_world)} a world, with {MEMORY_HEADROOM:g}x headroom) but {_gb(free)} is "
+            f"{setting}={num_worlds} worlds need about {format_bytes(need)} on {device} "
+            f"({format_bytes(memory.bytes_per_world)} a world, with {MEMORY_HEADROOM:g}x headroom) but {format_bytes(free)} is "
             f"{source}: at most {fit} worlds fit; lower {setting}"
         )
     return memory

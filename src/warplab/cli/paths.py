@@ -41,7 +41,8 @@ def _check_folder(folder: Path, option: str, named: Path) -> None:
     existing = _nearest_existing(folder.absolute())
     if not existing.is_dir():
         where = "is" if existing == named.absolute() else "lies inside"
-        raise OutputPathError(f"{option} {named}: {where} {existing}, which is a file, not a folder")
+        what = "a link to nothing" if existing.is_symlink() and not existing.exists() else "a file"
+        raise OutputPathError(f"{option} {named}: {where} {existing}, which is {what}, not a folder")
     _probe(existing, option, named)
 
 

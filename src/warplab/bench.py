@@ -353,7 +353,9 @@ def _raw_physics(env, snapshot, first_action, steps: int, warmup: int) -> float:
             physics()
         call = physics
         if sim.wp_device.startswith("cuda"):
-            with wp.ScopedCapture() as capture:
+            from warplab.sim.simulation import no_garbage_collection
+
+            with no_garbage_collection(), wp.ScopedCapture() as capture:
                 physics()
             graph = capture.graph
 

@@ -97,11 +97,12 @@ def test_reset_forward_rejects_an_unknown_value():
         _humanoid_env(1, reset_forward="kinematics")
 
 
-def _stepped_humanoid(device: str):
+def _stepped_humanoid(device: str, compile_managers: bool | str = "auto"):
     """The flat humanoid after 5 steps standing on the floor (contacts and forces present), its qpos
     and qvel then moved without a forward."""
     cfg = make_env_cfg("humanoid-velocity-flat")
     cfg.num_envs, cfg.device, cfg.seed = 3, device, 7
+    cfg.compile_managers = compile_managers
     env = RlEnv(cfg)
     for _ in range(5):
         env.step(torch.zeros(env.num_envs, env.action_dim, device=env.device))
@@ -135,3 +136,36 @@ def test_the_first_graphed_forward_on_cuda_keeps_the_forces():
     assert torch.equal(sim.cfrc_ext, forces_before) and torch.equal(sim.qacc, qacc_before)
     # And the poses did follow the moved qpos: the forward ran.
     assert torch.allclose(sim.xpos[:, 1], sim.qpos[:, 0:3], atol=1e-5)
+
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_garbage_is_collected_inside_a_capture():
+    """Python's cyclic garbage collector must not run while an env captures a CUDA graph: freeing
+    an unreachable torch CUDA graph there (an earlier runner's graphed update) made the capture and
+    the env's construction fail ("operation not permitted when stream is capturing"). With the
+    collector made to run at nearly every allocation, no collection may happen during a capture."""
+    import gc
+
+    import warp as wp
+
+    device = wp.get_device("cuda:0")
+    during_capture = []
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start" and device.is_capturing:
+            during_capture.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.callbacks.append(watch)
+    gc.set_threshold(1, 1, 1)
+    try:
+        # Managers plain: Inductor's compile with a collection at nearly every allocation would take minutes.
+        env = _stepped_humanoid("cuda", compile_managers=False)
+        env.sim.forward(positions_velocities_only=True)  # one more capture, of the forward
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(watch)
+    assert during_capture == []
+    assert torch.isfinite(env.sim.qpos).all()

@@ -33,6 +33,7 @@ import torch
 import warp as wp
 
 from warplab.envs.env_state import live_tensors
+from warplab.sim.simulation import no_garbage_collection
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -126,6 +127,8 @@ class StepGraph:
         wp_stream = wp.get_stream(env.sim.wp_device)
         try:
             with (
+                # Before the capture begins: a collection inside it could free a CUDA graph there.
+                no_garbage_collection(),
                 env.sim.outer_capture(),
                 torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"),
             ):

@@ -54,17 +54,35 @@ def main() -> None:
                 row["chosen"] = choose_renderer(args.device, renderer)
                 start = time.perf_counter()
                 frames = render_frames(
-                    model, qpos, 640, 480, view.track_body, view.distance, view.elevation, view.azimuth,
-                    device=args.device, renderer=renderer,
+                    model,
+                    qpos,
+                    640,
+                    480,
+                    view.track_body,
+                    view.distance,
+                    view.elevation,
+                    view.azimuth,
+                    device=args.device,
+                    renderer=renderer,
                 )
                 row["s_per_frame"] = round((time.perf_counter() - start) / len(frames), 4)
                 background = render_frames(
-                    model, away[:1], 640, 480, None, view.distance, view.elevation, view.azimuth,
-                    device=args.device, renderer=renderer,
+                    model,
+                    away[:1],
+                    640,
+                    480,
+                    None,
+                    view.distance,
+                    view.elevation,
+                    view.azimuth,
+                    device=args.device,
+                    renderer=renderer,
                 )[0]
                 first = frames[0]
                 row["mean_pixel"] = round(float(first.mean()), 1)
-                row["robot_pixels_share"] = round(float((np.abs(first.astype(int) - background).sum(-1) > 30).mean()), 3)
+                row["robot_pixels_share"] = round(
+                    float((np.abs(first.astype(int) - background).sum(-1) > 30).mean()), 3
+                )
                 with atomic_path(args.out / f"{task}_{renderer}.png") as tmp:
                     Image.fromarray(first).save(tmp)
             except (RenderError, ValueError) as error:
@@ -72,8 +90,13 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     atomic_write_json(args.out / "render_check.json", rows)
-    print("\n".join(f"{r['task']:<24} {r['renderer']:<7} -> {r.get('chosen', '-'):<7} "
-                    f"{r.get('mean_pixel', r.get('error', ''))}" for r in rows))
+    print(
+        "\n".join(
+            f"{r['task']:<24} {r['renderer']:<7} -> {r.get('chosen', '-'):<7} "
+            f"{r.get('mean_pixel', r.get('error', ''))}"
+            for r in rows
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -138,7 +138,6 @@ def test_the_first_graphed_forward_on_cuda_keeps_the_forces():
     assert torch.allclose(sim.xpos[:, 1], sim.qpos[:, 0:3], atol=1e-5)
 
 
-
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_no_garbage_is_collected_inside_a_capture():

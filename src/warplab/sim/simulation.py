@@ -178,7 +178,9 @@ class Simulation:
             self.mj_model, self.cfg.nconmax, self.cfg.njmax, self.cfg.capacity_headroom
         )
         # Before anything is allocated on the device: too many worlds is one clear line naming how many fit.
-        check_worlds_fit(self.mj_model, num_worlds, self.capacity.nconmax, self.capacity.njmax, self.wp_device)
+        check_worlds_fit(
+            self.mj_model, num_worlds, self.capacity.nconmax, self.capacity.njmax, self.wp_device
+        )
         with wp.ScopedDevice(self.wp_device):
             self.model = mjw.put_model(self.mj_model)
             # Contact forces on bodies (cfrc_ext) are computed only when asked for; rewards such as

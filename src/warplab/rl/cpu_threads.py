@@ -5,9 +5,10 @@ its end. The networks and batches warplab trains on a CPU are small (the cart-po
 actor-critic on 512 samples), so threads gain little there; but when another process takes a core,
 every operation waits for a descheduled thread. Measured on a 2-core machine: the cart-pole's PPO
 update took 0.03-0.1 s an iteration with one thread and 0.6-4.9 s with two (torch's default) while
-other jobs ran, 0.027-0.030 s and 0.06-0.76 s with little else running. So warplab takes half the physical cores this process may run on, at least
-one and at most ``MAX_THREADS``, and one inter-op thread: on a 2-core machine, one thread; on 8 or
-more cores, four. The GPU path is not touched.
+other jobs ran, 0.027-0.030 s and 0.06-0.76 s with little else running. So warplab takes half
+the physical cores this process may run on, at least one and at most ``MAX_THREADS``, and one
+inter-op thread: on a 2-core machine, one thread; on 8 or more cores, four. The GPU path is not
+touched.
 
 Override with ``WARPLAB_CPU_THREADS=N``; a user's own ``OMP_NUM_THREADS`` is respected as well.
 """

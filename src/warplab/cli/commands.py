@@ -7,12 +7,16 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
 from warplab.cli.paths import check_writable_file, check_writable_folder
 from warplab.envs.managers.term import ConfigError
 from warplab.sim import resolve_device
 from warplab.tasks import get_task, list_tasks, make_env_cfg
+
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
 
 
 @dataclasses.dataclass
@@ -113,7 +117,7 @@ def default_task(device: str) -> str:
     return "humanoid-velocity-flat" if device.startswith("cuda") else "cartpole-balance"
 
 
-def check_rollout_fits(env, num_steps: int, device: str) -> None:
+def check_rollout_fits(env: RlEnv, num_steps: int, device: str) -> None:
     """Refuses a rollout that cannot fit the device's free memory, before PPO allocates it.
 
     PPO keeps ``num_steps x num_envs`` samples (every observation group, the action with its mean

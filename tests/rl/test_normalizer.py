@@ -58,3 +58,19 @@ def test_update_inside_inference_mode():
         normalizer.update(torch.ones(4, 1))
     assert not normalizer.mean.is_inference()
     torch.testing.assert_close(normalizer.mean, torch.ones(1))
+
+
+def test_absurd_finite_samples_keep_the_statistics_finite():
+    """A finite but absurd observation (1e30: a position scaled by 1e30 in a config) once made the
+    float32 variance inf and the merge NaN (inf * 0 on the first batch), and every later input NaN.
+    Samples enter clamped to +-1e18, so the statistics are those of the clamped batch: here mean 0
+    and population variance 1e36, worked out by hand."""
+    norm = EmpiricalNormalizer(2)
+    norm.update(torch.tensor([[1e30, 3.0], [-1e30, 5.0]]))
+    assert torch.isfinite(norm.mean).all() and torch.isfinite(norm.var).all()
+    assert torch.allclose(norm.mean, torch.tensor([0.0, 4.0]))
+    assert torch.allclose(norm.var, torch.tensor([1e36, 1.0]), rtol=1e-5)
+    norm.update(torch.tensor([[3e38, 4.0], [float("inf"), 4.0]]))  # float32's largest value, and inf
+    assert torch.isfinite(norm.mean).all() and torch.isfinite(norm.var).all()
+    out = norm(torch.tensor([[1e30, 4.0], [-1e30, 4.0]]))
+    assert torch.isfinite(out).all() and out.abs().max() <= norm.clip

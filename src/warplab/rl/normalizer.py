@@ -6,6 +6,10 @@ import torch
 from torch import nn
 
 
+SAMPLE_BOUND = 1e18
+"""Largest magnitude a sample enters the statistics with (see ``EmpiricalNormalizer.update``)."""
+
+
 class EmpiricalNormalizer(nn.Module):
     """Normalize inputs with the mean and variance of every sample seen so far.
 
@@ -40,7 +44,11 @@ class EmpiricalNormalizer(nn.Module):
     @torch.no_grad()
     def update(self, x: torch.Tensor) -> None:
         """Merge a batch ``x [B, *shape]`` into the statistics (population variance)."""
-        x = x.reshape(-1, *self.mean.shape).to(torch.float32)
+        # Clamped so that every square below stays finite in float32 (whose largest value is about
+        # 3.4e38 = (1.8e19)^2): a finite but absurd observation (a position scaled by 1e30) would
+        # overflow the variance to inf and then make NaN of inf * 0, poisoning every later input.
+        # No observation of a physical quantity comes near this bound.
+        x = x.reshape(-1, *self.mean.shape).to(torch.float32).clamp(-SAMPLE_BOUND, SAMPLE_BOUND)
         batch_count = x.shape[0]
         if batch_count == 0:
             return

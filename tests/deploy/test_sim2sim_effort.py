@@ -168,7 +168,13 @@ def test_a_diverging_simulation_ends_the_episode_and_names_it(cartpole_onnx, tmp
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--seconds", "inf"], "--seconds must be a finite number > 0, got inf"),
+        (
+            ["--seconds", "inf"],
+            "--seconds must be a number > 0 and at most 86400 s (a day of simulated time), got inf",
+        ),
+        # Finite but endless: it ran as long as the machine allowed, looking like a hang.
+        (["--seconds", "1e30"], "--seconds must be a number > 0 and at most 86400 s"),
+        (["--seconds", "1", "--episodes", "1" + "0" * 30], "--episodes must be an integer from 1 to 100,000"),
         (
             ["--seconds", "1", "--latency-ms", "1e300"],
             "--latency-ms must be a number >= 0 and no longer than the episode",

@@ -62,6 +62,13 @@ unit-vector components): the spread of the uniform noise ``humanoid-velocity-fla
 VELOCITY_COMPONENTS = ["lin_vel_x", "lin_vel_y", "ang_vel_z"]
 
 
+MAX_EPISODE_S = 86_400.0
+"""Longest episode sim-to-sim runs, s: a day of simulated time (longer ones only look like a hang)."""
+
+MAX_EPISODES = 100_000
+"""Most episodes one sim-to-sim check runs."""
+
+
 @dataclasses.dataclass
 class Sim2SimCfg:
     """What to run and how to perturb it; every perturbation is off by default."""
@@ -102,8 +109,16 @@ class Sim2SimCfg:
 
         tilt, height = self.max_tilt_deg, self.min_base_height
         rules = [
-            ("seconds", finite(self.seconds) and self.seconds > 0, "a finite number > 0"),
-            ("episodes", isinstance(self.episodes, int) and self.episodes >= 1, "a positive integer"),
+            (
+                "seconds",
+                finite(self.seconds) and 0 < self.seconds <= MAX_EPISODE_S,
+                f"a number > 0 and at most {MAX_EPISODE_S:g} s (a day of simulated time)",
+            ),
+            (
+                "episodes",
+                isinstance(self.episodes, int) and 1 <= self.episodes <= MAX_EPISODES,
+                f"an integer from 1 to {MAX_EPISODES:,}",
+            ),
             (
                 "latency_ms",
                 finite(self.latency_ms) and 0 <= self.latency_ms <= 1e3 * self.seconds,

@@ -453,6 +453,54 @@ def test_ros_package_path_is_searched(tmp_path, package, monkeypatch):
     assert load_robot(urdf).compile().nmesh == 2
 
 
+def test_another_package_of_the_ros_workspace_is_found_by_its_package_xml(tmp_path):
+    # ws/src/mybot's URDF names a mesh of ws/src/gripper (a package beside it), with no
+    # ROS_PACKAGE_PATH set: ROS finds it by its package.xml, and so does warplab. A folder beside it
+    # that bears the name but is no package (no package.xml naming it) is not taken for one.
+    src = tmp_path / "ws" / "src"
+    root = src / "mybot"
+    (root / "urdf").mkdir(parents=True)
+    (root / "meshes").mkdir()
+    (root / "package.xml").write_text("<package><name>mybot</name></package>")
+    binary_stl(root / "meshes" / "shell.stl", 4)
+    gripper = src / "gripper"
+    (gripper / "meshes").mkdir(parents=True)
+    (gripper / "package.xml").write_text(
+        '<?xml version="1.0"?>\n<package format="3">\n  <name>gripper</name>\n</package>'
+    )
+    (gripper / "meshes" / "finger.obj").write_text(CUBE_OBJ)
+    urdf = root / "urdf" / "mybot.urdf"
+    urdf.write_text(_urdf("package://gripper/meshes/finger.obj"))
+    assert load_robot(urdf).compile().nmesh == 2
+    (gripper / "package.xml").write_text("<package><name>other</name></package>")
+    with pytest.raises(FileNotFoundError, match=r"mesh 'package://gripper/meshes/finger\.obj' not found"):
+        load_robot(urdf)
+
+
+def test_a_package_folder_without_package_xml_above_the_urdf_is_named_in_the_error(tmp_path, capsys):
+    from importer_files import inspect_error
+
+    # robot_description/urdf/r.urdf and robot_description/meshes, copied without their package.xml:
+    # the folder bears the package's name but lies above the asset folder (the URDF's), so it is not
+    # searched; the error names it and the option that reads it.
+    root = tmp_path / "robot_description"
+    (root / "urdf").mkdir(parents=True)
+    (root / "meshes").mkdir()
+    (root / "meshes" / "cube.obj").write_text(CUBE_OBJ)
+    binary_stl(root / "meshes" / "shell.stl", 4)
+    urdf = root / "urdf" / "r.urdf"
+    urdf.write_text(_urdf().replace("package://mybot/", "package://robot_description/"))
+    with pytest.raises(FileNotFoundError) as e:
+        load_robot(urdf)
+    assert f"{root} bears its name but lies above the asset folder and has no package.xml naming it" in str(
+        e.value
+    )
+    assert f"package_paths={{'robot_description': '{root}'}}" in str(e.value)
+    line = inspect_error(capsys, str(urdf))
+    assert f"{root} bears its name" in line
+    assert load_robot(urdf, package_paths={"robot_description": root}).compile().nmesh == 2
+
+
 @pytest.mark.parametrize("link", ["file", "folder"])
 def test_a_symlink_out_of_the_package_is_refused(package, tmp_path, link, capsys):
     from importer_files import inspect_error

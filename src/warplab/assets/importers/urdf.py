@@ -8,10 +8,12 @@ the actuators.
 
 ``package://NAME/path`` is looked up, in order, in ``package_paths`` (``{NAME: folder}``, or folders
 that are the package or hold a folder ``NAME``), the folders of ``ROS_PACKAGE_PATH`` (the same way),
-``AMENT_PREFIX_PATH`` (``share/NAME``), and the URDF's own tree: the asset folder and the folders
+``AMENT_PREFIX_PATH`` (``share/NAME``), the URDF's own tree: the asset folder and the folders
 between it and the URDF (a folder named ``NAME``, or with a ``package.xml`` naming it, or holding a
-folder ``NAME``). Folders above the asset folder are never searched, and whatever a reference names
-must lie, after links and ``..`` are resolved, inside its package or the asset folder.
+folder ``NAME``), and the ROS packages beside the asset folder (``ws/src/NAME`` with a
+``package.xml`` naming ``NAME``, in a folder above it). Folders above the asset folder are otherwise
+never searched, and whatever a reference names must lie, after links and ``..`` are resolved,
+inside its package or the asset folder.
 """
 
 from __future__ import annotations
@@ -173,9 +175,10 @@ def _package_candidates(
 ) -> list[pathlib.Path]:
     """Folders that may be the package ``name``, in the order they are tried.
 
-    Only folders the user chose (``package_paths``, ``ROS_PACKAGE_PATH``, ``AMENT_PREFIX_PATH``) and
-    the URDF's own tree (the asset folders, and the folders between them and the URDF) are searched:
-    a folder above the tree that happens to bear the package's name (``/etc``, ``/home``) is not.
+    Only folders the user chose (``package_paths``, ``ROS_PACKAGE_PATH``, ``AMENT_PREFIX_PATH``), the
+    URDF's own tree (the asset folders, and the folders between them and the URDF) and real ROS
+    packages beside it (a ``package.xml`` naming ``name``) are searched: a folder above the tree that
+    happens to bear the package's name (``/etc``, ``/home``) is not.
     """
     out: list[pathlib.Path] = []
     if isinstance(package_paths, Mapping):
@@ -190,7 +193,21 @@ def _package_candidates(
     for root in roots:
         between = [f for f in (urdf.parent, *urdf.parent.parents) if f.is_relative_to(root)]
         tree += [f for f in between or [root] if f not in tree]
-    return out + _holding(tree, name)
+    out += _holding(tree, name)
+    # Another package of the robot's ROS workspace (``ws/src/NAME`` beside ``ws/src/mybot``), found
+    # as ROS finds packages: only a folder whose package.xml names it counts, so a folder above the
+    # tree that merely bears the name (``/etc``, ``/home``) is never taken for one.
+    for root in roots:
+        out += [f / name for f in root.parents if f / name not in out and _package_name(f / name) == name]
+    return out
+
+
+def _named_above(name: str, urdf: pathlib.Path, roots: list[pathlib.Path]) -> pathlib.Path | None:
+    """The nearest folder above the asset folders that bears the name ``name`` (not searched)."""
+    for folder in urdf.parents:
+        if folder.name == name and not any(folder.is_relative_to(root) for root in roots):
+            return folder
+    return None
 
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
@@ -236,10 +253,17 @@ def resolve_mesh(
                 return target
             tried.append(folder / rest)
         listed = ", ".join(str(t) for t in dict.fromkeys(tried))
+        above = _named_above(name, urdf, roots)
+        where = (
+            f"; {above} bears its name but lies above the asset folder and has no package.xml naming it, "
+            "so it is not searched"
+            if above is not None
+            else ""
+        )
         raise FileNotFoundError(
-            f"{urdf}: mesh {ref!r} not found; tried {listed}. Pass package_paths={{{name!r}: "
-            f"'/path/to/{name}'}} (warplab inspect: --package-path FOLDER) or set ROS_PACKAGE_PATH if the "
-            "package lives elsewhere"
+            f"{urdf}: mesh {ref!r} not found; tried {listed}{where}. Pass package_paths={{{name!r}: "
+            f"'{above or f'/path/to/{name}'}'}} (warplab inspect: --package-path FOLDER) or set ROS_PACKAGE_PATH "
+            "if the package lives elsewhere"
         )
     plain = urllib.parse.unquote(ref[len("file://") :]) if ref.startswith("file://") else ref
     target = inside(urdf.parent / plain, roots, urdf, ref)

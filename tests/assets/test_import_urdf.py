@@ -393,6 +393,49 @@ def test_a_cycle_without_a_root_and_the_good_file_itself(package):
     assert load_robot(urdf).compile().body("thigh").inertia.max() < 0.05
 
 
+def test_a_visual_of_size_zero_is_left_out_not_refused(package):
+    # Robots ship placeholders that draw nothing (Laikago's toe links: a visual sphere of radius 0
+    # beside a collision sphere). They loaded with keep_visual=False and must still: the visual is
+    # dropped with a warning naming the link, with or without visuals kept.
+    import warnings
+
+    urdf = package / "urdf" / "mybot.urdf"
+    placeholder = '<visual><geometry><sphere radius="0.0"/></geometry></visual>'
+    urdf.write_text(_urdf().replace('<link name="foot">', '<link name="foot">' + placeholder))
+    for keep_visual in (True, False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = load_robot(urdf, keep_visual=keep_visual).compile()
+        assert model.body("foot").geomnum[0] == (2 if keep_visual else 1)
+        assert any(
+            "<visual> of size 0 (it draws nothing) left out in links ['foot']" in str(w.message)
+            for w in caught
+        )
+    # A negative or NaN visual size is still an error, and so is a collision shape of size 0.
+    for bad in ('<sphere radius="-0.1"/>', '<sphere radius="nan"/>'):
+        urdf.write_text(
+            _urdf().replace(
+                '<link name="foot">', f'<link name="foot"><visual><geometry>{bad}</geometry></visual>'
+            )
+        )
+        with pytest.raises(AssetError, match=r"link 'foot' <visual>: <sphere radius="):
+            load_robot(urdf, keep_visual=False)
+    urdf.write_text(_urdf().replace('<cylinder radius="0.03"', '<cylinder radius="0"', 1))
+    with pytest.raises(
+        AssetError, match=r"link 'thigh' <collision>: <cylinder radius='0'>: sizes must be positive"
+    ):
+        load_robot(urdf)
+
+
+def test_a_urdf_without_links_says_so(package):
+    urdf = package / "urdf" / "mybot.urdf"
+    urdf.write_text('<robot name="torus"><deformable name="torus"/></robot>')
+    with pytest.raises(
+        AssetError, match=r"mybot\.urdf: no <link> in <robot>; a URDF robot has at least one link"
+    ):
+        load_robot(urdf)
+
+
 def test_equal_limits_are_the_unlimited_joint_mujoco_makes_of_them(package):
     # URDF exporters write lower="0" upper="0" for joints they know no limit of; MuJoCo leaves
     # such a joint unlimited (and `warplab inspect` warns about it), as documented.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import warnings
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -27,6 +28,8 @@ class _Checker:
         self.path = path
         self.balance_inertia = balance_inertia
         """The URDF asks MuJoCo to round inertias that break the triangle inequality."""
+        self.dropped: list[str] = []
+        """Links whose ``<visual>`` of size 0 was removed."""
 
     def fail(self, where: str, message: str) -> AssetError:
         return AssetError(f"{self.path}: {where}: {message}")
@@ -63,6 +66,9 @@ class _Checker:
 def check_urdf(robot: ET.Element, path: pathlib.Path) -> tuple[list[str], str]:
     """Checks names, the tree and the numbers of a URDF's ``<robot>`` element.
 
+    A ``<visual>`` whose box, cylinder or sphere has a size of 0 draws nothing and MuJoCo refuses it:
+    it is removed from ``robot``, and a warning names its links.
+
     Returns:
       The link names in file order, and the root link (the link that is no joint's child).
 
@@ -72,6 +78,8 @@ def check_urdf(robot: ET.Element, path: pathlib.Path) -> tuple[list[str], str]:
     compiler = robot.find("mujoco/compiler")
     c = _Checker(path, compiler is not None and compiler.attrib.get("balanceinertia") == "true")
     links = _unique_names(c, robot, "link")
+    if not links:
+        raise AssetError(f"{path}: no <link> in <robot>; a URDF robot has at least one link")
     joints = _unique_names(c, robot, "joint")
     parent_of: dict[str, tuple[str, ET.Element]] = {}
     for joint, name in zip(robot.findall("joint"), joints, strict=True):
@@ -110,6 +118,11 @@ def check_urdf(robot: ET.Element, path: pathlib.Path) -> tuple[list[str], str]:
     _check_cycles(c, links, parent_of)
     for link, name in zip(robot.findall("link"), links, strict=True):
         _check_link(c, link, f"link {name!r}")
+    if c.dropped:
+        warnings.warn(
+            f"{path}: <visual> of size 0 (it draws nothing) left out in links {sorted(set(c.dropped))}",
+            stacklevel=3,
+        )
     _check_moving_mass(c, robot, links, parent_of)
     return links, roots[0]
 
@@ -201,24 +214,35 @@ def _check_link(c: _Checker, link: ET.Element, where: str) -> None:
                     'it, or let MuJoCo round it: <mujoco><compiler balanceinertia="true"/></mujoco>',
                 )
     for part in ("visual", "collision"):
-        for element in link.findall(part):
+        for element in list(link.findall(part)):
             _origin(c, element, where)
             for geometry in element.findall("geometry"):
-                _check_geometry(c, geometry, f"{where} <{part}>")
+                if _check_geometry(c, geometry, f"{where} <{part}>", visual=part == "visual"):
+                    # A shape of size 0 draws nothing, and MuJoCo refuses it ("size 0 must be
+                    # positive"): robots ship such placeholders (Laikago's toe spheres of radius 0).
+                    link.remove(element)
+                    c.dropped.append(link.attrib["name"])
+                    break
 
 
-def _check_geometry(c: _Checker, geometry: ET.Element, where: str) -> None:
+def _check_geometry(c: _Checker, geometry: ET.Element, where: str, visual: bool = False) -> bool:
+    """Raises for a size that is not a positive, finite length; returns True for a ``visual`` shape
+    of size 0 (to be dropped)."""
     sizes = {"box": (("size", 3),), "cylinder": (("radius", 1), ("length", 1)), "sphere": (("radius", 1),)}
+    empty = False
     for shape in geometry:
         if shape.tag == "mesh":
             if "scale" in shape.attrib and 0 in c.numbers(shape, "scale", where, 3):
                 raise c.fail(where, f"<mesh scale={shape.attrib['scale']!r}> flattens the mesh to nothing")
         for attr, count in sizes.get(shape.tag, ()):
             values = c.numbers(shape, attr, where, count)
-            if min(values) <= 0:
+            if visual and min(values) == 0:
+                empty = True
+            elif min(values) <= 0:
                 raise c.fail(
                     where, f"<{shape.tag} {attr}={shape.attrib[attr]!r}>: sizes must be positive, in m"
                 )
+    return empty
 
 
 def _check_moving_mass(c: _Checker, robot: ET.Element, links: list[str], parent_of: dict) -> None:

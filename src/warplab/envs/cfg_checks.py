@@ -27,9 +27,12 @@ SEED_LIMIT = 2**32 - 1
 MAX_EPISODE_STEPS = 2**62
 """Most policy steps an episode may last (the step counters are 64-bit integers)."""
 
-INF_ALLOWED = frozenset({"clip", "max_abs_qvel", "max_abs_qacc", "joint_range_margin", "max_free_distance"})
-"""Fields whose numbers may be infinite: bounds, where inf leaves that side open (a clip) or turns
-the check off (the divergence guard's bounds, ``SimCfg``)."""
+INF_ALLOWED = frozenset(
+    {"clip", "limits", "max_abs_qvel", "max_abs_qacc", "joint_range_margin", "max_free_distance"}
+)
+"""Fields and params whose numbers may be infinite: bounds, where inf leaves that side open (a
+clip; a curriculum's ``limits``, such as ``PushStrengthCurriculum``'s default ``(0, inf)``) or
+turns the check off (the divergence guard's bounds, ``SimCfg``)."""
 
 
 def _is_number(value: Any) -> bool:
@@ -155,10 +158,26 @@ def check_fields(cfg: Any) -> None:
         "a number in [1, 1000]",
         headroom,
     )
+    # The divergence guard's bounds (warplab.sim.divergence checks them again, as SimCfg's, for a
+    # Simulation built alone); here they are refused before anything is built, by their env path.
     qvel, qacc = getattr(sim, "max_abs_qvel", None), getattr(sim, "max_abs_qacc", 1.0)
     ok = qvel is None or (_is_number(qvel) and qvel > 0)
     _require(ok, f"{p}.sim.max_abs_qvel", "a number > 0 (inf: unchecked) or None (from the model)", qvel)
     _require(_is_number(qacc) and qacc > 0, f"{p}.sim.max_abs_qacc", "a number > 0 (inf: unchecked)", qacc)
+    margin = getattr(sim, "joint_range_margin", 0.0)
+    _require(
+        _is_number(margin) and margin >= 0,
+        f"{p}.sim.joint_range_margin",
+        "a number >= 0 (inf: ranges unchecked)",
+        margin,
+    )
+    distance = getattr(sim, "max_free_distance", None)
+    _require(
+        distance is None or (_is_number(distance) and distance > 0),
+        f"{p}.sim.max_free_distance",
+        "a number > 0 (m; inf: unchecked) or None (from the model)",
+        distance,
+    )
     _require(
         isinstance(sim.use_cuda_graph, bool), f"{p}.sim.use_cuda_graph", "true or false", sim.use_cuda_graph
     )

@@ -174,6 +174,33 @@ def test_quaternions_near_unit_norm_are_written_as_given(env):
     torch.testing.assert_close(env.sim.xquat[0, 1], torch.tensor([w, x, 0.0, 0.0]))
 
 
+def test_numpy_arrays_in_any_layout_are_read(env):
+    # Reversed rows (negative strides: a demonstration played backwards) and big-endian data (a
+    # file written on another machine), which torch.from_numpy refuses, are values like any other.
+    env.reset()
+    reversed_rows = np.stack([_resting(0.3), _resting(0.6)])[::-1]
+    assert reversed_rows.strides[0] < 0
+    env.set_physical_state(qpos=reversed_rows, worlds=[0, 1])
+    assert env.sim.qpos[:, 2].tolist() == pytest.approx([0.6, 0.3])
+    env.set_physical_state(qpos=_resting(0.4).astype(">f8"), worlds=[1])
+    assert float(env.sim.qpos[1, 2]) == pytest.approx(0.4)
+
+
+def test_many_worlds_are_checked_for_repeats_quickly():
+    # Each index was counted in the whole list: 100,000 worlds took over a minute (30 s here for
+    # 60,000); with numpy it takes milliseconds.
+    import time
+
+    from warplab.envs.physical_state import _world_rows
+
+    n = 60_000
+    start = time.perf_counter()
+    assert _world_rows(list(range(n)), n) == list(range(n))
+    assert time.perf_counter() - start < 5.0
+    with pytest.raises(ValueError, match=r"worlds \[7, 9\] appear more than once"):
+        _world_rows([9, 7, 1, 7, 9], n)
+
+
 # ---------------------------------------------------------------- refused, nothing written
 def _nan_row():
     q = np.stack([_resting(0.3), _resting(0.3)])

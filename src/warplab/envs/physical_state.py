@@ -127,7 +127,9 @@ def _world_rows(worlds: Worlds, num_envs: int) -> list[int]:
     outside = [w for w in rows if not 0 <= w < num_envs]
     if outside:
         raise ValueError(f"worlds {outside} out of range: this env has worlds 0 to {num_envs - 1}")
-    repeated = sorted({w for w in rows if rows.count(w) > 1})
+    # Counted with numpy: a list's count() per entry took over a minute for 100,000 worlds.
+    values, counts = np.unique(np.asarray(rows, dtype=np.int64), return_counts=True)
+    repeated = values[counts > 1].tolist()
     if repeated:
         raise ValueError(f"worlds {repeated} appear more than once; give each world once")
     return rows
@@ -149,7 +151,9 @@ def _rows_of(name: str, value: Any, width: int, worlds: Worlds, rows: list[int],
     elif isinstance(value, np.ndarray):
         if not np.issubdtype(value.dtype, np.floating):
             raise ValueError(f"{name} must hold floating-point numbers, got numpy {value.dtype}")
-        tensor = torch.from_numpy(value)
+        # Through a contiguous float64 copy: torch.from_numpy refuses what numpy arrays may be
+        # (reversed rows with negative strides, big-endian data from a file, float128).
+        tensor = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float64))
     else:
         raise ValueError(f"{name} must be a torch.Tensor or a numpy array, got {type(value).__name__}")
     chosen = _row_count_description(worlds, len(rows), env.num_envs)

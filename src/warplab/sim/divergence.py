@@ -17,7 +17,9 @@ a world that is still physics can reach:
   range and let the limit push it in). Ball joints' ranges are not checked (their speed is).
 - **Positions on free joints and unlimited slides** may lie up to ``SimCfg.max_free_distance``
   from the centre of the model (``stat.center``) per axis: by default 1000 times the model's size
-  (``stat.extent``, which spans every body and every bounded geom: the robot and its terrain).
+  (``stat.extent``, which MuJoCo computes to span every body and every bounded geom: the robot
+  and its terrain; a model file's ``<statistic extent=...>``, a setting of the viewer's camera,
+  replaces it, and with it these bounds).
   Nothing of the scene lies there, and reaching it at the speed of a running humanoid would take
   longer than any episode; a runaway world passes it quickly.
 - **Speeds** (``SimCfg.max_abs_qvel``, by default per dof): a rotation of more than half a turn

@@ -173,3 +173,29 @@ def test_graph_step_outputs_are_not_overwritten():
     env.step(action + 0.5)
     assert env._step_graph.captured
     assert torch.equal(obs["policy"], kept_obs) and torch.equal(reward, kept_reward)
+
+
+def test_a_replayed_step_keeps_no_autograd_history_of_the_actions():
+    # The replay copies each action into the graph's input. From an action that requires grad (a
+    # policy's output stepped outside no_grad), copy_ made that input part of autograd, each step's
+    # copy holding the one before and every earlier step's policy graph. No CUDA here: a stand-in
+    # for the captured graph, whose replay is beside the point; the copy into its input is tested.
+    from types import SimpleNamespace
+
+    from warplab.envs.step_graph import StepGraph
+
+    cfg = make_env_cfg("cartpole-balance")
+    cfg.num_envs = 2
+    env = RlEnv(cfg)
+    graph = StepGraph(env, env._step_core)
+    graph.graph, graph.outputs, graph._generation = (
+        SimpleNamespace(replay=lambda: None),
+        (),
+        env.sim.graph_generation,
+    )
+    assert graph.captured
+    weight = torch.ones(env.action_dim, requires_grad=True)
+    for value in (0.25, 0.5):
+        graph.step(torch.full((2, env.action_dim), value) * weight)
+    assert not graph.action.requires_grad and graph.action.grad_fn is None
+    assert graph.action.flatten().tolist() == [0.5, 0.5]

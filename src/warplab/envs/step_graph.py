@@ -106,7 +106,10 @@ class StepGraph:
     def step(self, action: torch.Tensor) -> Any:
         """One env step: a replay once captured, else the eager core (capturing after the warm-up)."""
         if self.captured:
-            self.action.copy_(action)
+            # Detached (no copy, no sync): copy_ from an action that requires grad would make the
+            # graph's input part of autograd, each step's CopyBackwards holding the one before, and
+            # with it every earlier step's policy graph, for as long as the env lives.
+            self.action.copy_(action.detach())
             self.graph.replay()
             return self.outputs
         if self.graph is not None:  # stale: a model array was replaced since the capture

@@ -99,6 +99,16 @@ def test_set_state_all_worlds(arm):
         )
 
 
+def test_set_state_from_values_that_require_grad_keeps_the_state_out_of_autograd(arm):
+    # A state computed by a differentiable model (a policy's output, an optimizer's variable):
+    # written as it was, it made qpos part of that autograd graph, which every later write extended.
+    weight = torch.ones(3, requires_grad=True)
+    for scale in (0.1, 0.2):
+        arm.set_state(qpos=torch.full((NUM_WORLDS, 3), scale) * weight, worlds=None)
+    assert not arm.qpos.requires_grad and arm.qpos.grad_fn is None
+    assert torch.equal(arm.qpos, torch.full((NUM_WORLDS, 3), 0.2))
+
+
 def test_set_state_by_mask_writes_only_masked_rows(arm):
     before = _state(arm)
     qpos = torch.full((NUM_WORLDS, 3), 0.25)

@@ -429,7 +429,8 @@ class Simulation:
         for value, target, name in ((qpos, self.qpos, "qpos"), (qvel, self.qvel, "qvel")):
             if value is None:
                 continue
-            value = torch.as_tensor(value, dtype=torch.float32, device=self.device)
+            # Detached: a value that requires grad would make the state views part of autograd.
+            value = torch.as_tensor(value, dtype=torch.float32, device=self.device).detach()
             _write_rows(target, value, worlds, name)
         if forward:
             self.forward()

@@ -40,6 +40,28 @@ def test_free_memory_on_the_cpu_is_what_linux_can_hand_out():
     assert 0 < free <= total and source == "available memory"
 
 
+def test_without_proc_meminfo_or_a_count_of_free_pages_the_machines_memory_is_used(sim, monkeypatch):
+    # macOS has neither /proc/meminfo nor SC_AVPHYS_PAGES ("unrecognized configuration name"):
+    # every Simulation failed there with that ValueError.
+    import os
+
+    from warplab.sim import memory
+
+    sysconf = os.sysconf
+
+    def macos_sysconf(name):
+        if name == "SC_AVPHYS_PAGES":
+            raise ValueError("unrecognized configuration name")
+        return sysconf(name)
+
+    monkeypatch.setattr(memory, "MEMINFO", "/nonexistent/meminfo")
+    monkeypatch.setattr(os, "sysconf", macos_sysconf)
+    free, source = free_memory("cpu")
+    assert free == sysconf("SC_PHYS_PAGES") * sysconf("SC_PAGE_SIZE") and source == "the machine's memory"
+    cap = sim.capacity
+    assert check_worlds_fit(sim.mj_model, 64, cap.nconmax, cap.njmax, "cpu").bytes_per_world > 0
+
+
 def test_worlds_that_do_not_fit_are_refused_with_how_many_do(sim):
     cap = sim.capacity
     free, _ = free_memory("cpu")

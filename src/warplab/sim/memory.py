@@ -109,11 +109,20 @@ def world_memory(mjm: mujoco.MjModel, nconmax: int, njmax: int) -> WorldMemory:
     return WorldMemory(per_world, one - per_world + int(mjm.nbuffer), longest)
 
 
+MEMINFO = "/proc/meminfo"
+"""Where Linux says how much memory it can hand out (``MemAvailable``)."""
+
+UNKNOWN_MEMORY = 2**63 - 1
+"""``free_memory`` where the system tells nothing: no world count is refused for memory then."""
+
+
 def free_memory(device: str) -> tuple[int, str]:
     """Free memory of a Warp device, in bytes, and where the number comes from.
 
     CUDA: ``torch.cuda.mem_get_info`` (free bytes on the card). CPU: ``MemAvailable`` of
-    ``/proc/meminfo`` (what Linux can hand out without swapping), else the physical pages free.
+    ``/proc/meminfo`` (what Linux can hand out without swapping), else the physical pages free
+    (``SC_AVPHYS_PAGES``), else all physical pages (macOS has no count of free pages: the check then
+    refuses only what exceeds the machine's memory), else ``UNKNOWN_MEMORY``.
     """
     if device.startswith("cuda"):
         import torch
@@ -121,13 +130,20 @@ def free_memory(device: str) -> tuple[int, str]:
         free, _ = torch.cuda.mem_get_info(torch.device(device))
         return int(free), f"free on {device}"
     try:
-        with open("/proc/meminfo") as f:
+        with open(MEMINFO) as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024, "available memory"
     except OSError:
         pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "free memory"
+    for pages, source in (("SC_AVPHYS_PAGES", "free memory"), ("SC_PHYS_PAGES", "the machine's memory")):
+        try:
+            count, size = os.sysconf(pages), os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):  # A name this system does not define.
+            continue
+        if count > 0 and size > 0:
+            return count * size, source
+    return UNKNOWN_MEMORY, "unknown"
 
 
 def format_bytes(n: float) -> str:

@@ -258,6 +258,8 @@ def test_a_rollout_larger_than_memory_is_refused_before_ppo_allocates_it(capsys,
         (["train", "--device"], "Missing value for argument '--device'"),
         (["export"], "Missing from warplab export: --checkpoint PATH"),
         (["sim2sim", "--policy", "p.onnx", "--episodes", "nan"], "Error parsing --episodes"),
+        # bench reads its options with argparse, which printed its usage (several lines) first.
+        (["bench", "--num-envs", "abc"], "argument --num-envs: invalid int value: 'abc'"),
     ],
 )
 def test_options_tyro_cannot_read_are_one_line(capsys, argv, expected):

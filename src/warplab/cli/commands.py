@@ -9,14 +9,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
 from warplab.cli.paths import check_writable_file, check_writable_folder
-from warplab.envs.managers.term import ConfigError
-from warplab.sim import resolve_device
-from warplab.tasks import get_task, list_tasks, make_env_cfg
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
+
+# The options' dataclasses are read by `warplab COMMAND --help`, which must not wait for torch and
+# Warp: what the commands need beyond them is imported inside each command.
 
 
 @dataclasses.dataclass
@@ -90,6 +89,8 @@ class ExportArgs:
 
 
 def list_command() -> int:
+    from warplab.tasks import get_task, list_tasks
+
     names = list_tasks()
     width = max(len(n) for n in names)
     for name in names:
@@ -100,11 +101,25 @@ def list_command() -> int:
 def bench_command(argv: list[str]) -> int:
     """``warplab bench``: the same argparse options and code as ``python3 -m warplab.bench``
     (which runs without tyro, as on the GPU machine); see docs/benchmarking.md."""
+    import contextlib
+    import io
     import shlex
 
     from warplab.bench import parse_args, run
+    from warplab.cli.main import OptionError
 
-    args = parse_args(argv, prog="warplab bench")
+    usage = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(usage):
+            args = parse_args(argv, prog="warplab bench")
+    except SystemExit as exit_:
+        if not exit_.code:
+            raise  # --help, printed on stdout
+        # argparse prints its usage (several lines) and then "warplab bench: error: ...": keep the last.
+        lines = usage.getvalue().strip().splitlines() or ["cannot read the options"]
+        raise OptionError(
+            f"{lines[-1].removeprefix('warplab bench: error: ')} (warplab bench --help)"
+        ) from None
     if args.json is not None:
         # Before minutes of measuring, not after.
         check_writable_file(args.json, "--json")
@@ -123,6 +138,7 @@ def check_rollout_fits(env: RlEnv, num_steps: int, device: str) -> None:
     PPO keeps ``num_steps x num_envs`` samples (every observation group, the action with its mean
     and std, six scalars) and gathers each mini-batch into copies of about the same size again.
     """
+    from warplab.envs.managers.term import ConfigError
     from warplab.sim.memory import format_bytes, free_memory
 
     floats = sum(math.prod(shape) for shape in env.observation_shapes.values()) + 3 * env.action_dim + 6
@@ -142,8 +158,12 @@ def check_rollout_fits(env: RlEnv, num_steps: int, device: str) -> None:
 
 
 def train_command(args: TrainArgs, unknown: list[str]) -> int:
+    from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
+    from warplab.envs.managers.term import ConfigError
     from warplab.envs.rl_env import RlEnv, validate_cfg
     from warplab.rl import OnPolicyRunner, run_dir, validate
+    from warplab.sim import resolve_device
+    from warplab.tasks import get_task, make_env_cfg
 
     device = resolve_device(args.device)
     task = args.task or default_task(device)
@@ -240,8 +260,7 @@ def check_video_args(
     seconds: float, fps: float = 30.0, width: int = 640, height: int = 480, prefix: str = "--"
 ) -> None:
     """Refuses a video's length, frame rate or size before anything is built, naming the option."""
-    import math
-
+    from warplab.envs.managers.term import ConfigError
     from warplab.viz.camera import MAX_VIDEO_SIZE
 
     for option, value, most in (("seconds", seconds, MAX_VIDEO_SECONDS), ("fps", fps, MAX_VIDEO_FPS)):
@@ -253,6 +272,7 @@ def check_video_args(
 
 
 def _check_play_args(args: PlayArgs) -> None:
+    from warplab.envs.managers.term import ConfigError
     from warplab.viz import RENDERERS
 
     check_video_args(args.seconds, args.fps, args.width, args.height)
@@ -263,6 +283,10 @@ def _check_play_args(args: PlayArgs) -> None:
 
 
 def play_command(args: PlayArgs, unknown: list[str]) -> int:
+    from warplab.cli.overrides import refuse_cli_owned_fields, split_overrides
+    from warplab.envs.managers.term import ConfigError
+    from warplab.sim import resolve_device
+
     _check_play_args(args)
     if unknown:
         overrides = split_overrides(unknown)
@@ -307,8 +331,11 @@ def _write_video(
     """Plays ``checkpoint`` for ``seconds`` in world 0 and writes ``out``: ``fps`` frames a second in
     real time, drawn on ``device``'s machine by the renderer ``choose_renderer`` finds (EGL or MuJoCo
     Warp's ray tracer on a GPU, OSMesa on a CPU), which is chosen before anything is built."""
+    from warplab.cli.overrides import apply_text_overrides
+    from warplab.envs.managers.term import ConfigError
     from warplab.envs.rl_env import RlEnv
     from warplab.rl.inference import load_policy
+    from warplab.tasks import make_env_cfg
     from warplab.viz import choose_renderer, frame_indices, record_qpos, write_mp4
     from warplab.viz.backends import DESCRIPTIONS
     from warplab.viz.render import iter_frames

@@ -12,24 +12,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from warplab.atomic_files import FileWriteError
-from warplab.cli.commands import (
-    ExportArgs,
-    PlayArgs,
-    TrainArgs,
-    bench_command,
-    export_command,
-    list_command,
-    play_command,
-    train_command,
-)
-from warplab.deploy.policy_checks import PolicyError
-from warplab.envs.managers.term import ConfigError
-from warplab.rl.checkpoint import CheckpointError
-from warplab.sim import CapacityError, DeviceError
-from warplab.tasks import UnknownTaskError
-from warplab.viz import RenderError
-
 USAGE = """usage: warplab {list,train,play,export,sim2sim,inspect,bench} [options]
 
   list    the registered tasks, one line each
@@ -42,21 +24,39 @@ USAGE = """usage: warplab {list,train,play,export,sim2sim,inspect,bench} [option
 
 `warplab COMMAND --help` lists a command's options."""
 
-USER_ERRORS = (
-    UnknownTaskError,
-    ConfigError,
-    CheckpointError,
-    PolicyError,
-    DeviceError,
-    CapacityError,
-    RenderError,
-    FileNotFoundError,
-    FileWriteError,
-    PermissionError,
-    ValueError,
+_USER_ERROR_CLASSES = (
+    ("warplab.tasks.registry", "UnknownTaskError"),
+    ("warplab.envs.managers.term", "ConfigError"),
+    ("warplab.rl.checkpoint", "CheckpointError"),
+    ("warplab.deploy.policy_checks", "PolicyError"),
+    ("warplab.sim.device", "DeviceError"),
+    ("warplab.sim.errors", "CapacityError"),
+    ("warplab.viz.backends", "RenderError"),
+    ("warplab.atomic_files", "FileWriteError"),
 )
-"""Exceptions that are the user's mistake (or the machine's limits), shown as one line with status 2.
-``OutputPathError``, ``WorldsDoNotFitError`` and ``ConfigError`` are ``ValueError``s."""
+"""warplab's own user-error classes, by defining module (see ``user_errors``)."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that are the user's mistake (or the machine's limits), shown as one line with
+    status 2: warplab's own (``UnknownTaskError``, ``ConfigError``, ``CheckpointError``,
+    ``PolicyError``, ``DeviceError``, ``CapacityError``, ``RenderError``, ``FileWriteError``), and
+    ``FileNotFoundError``, ``PermissionError`` and ``ValueError`` (``OutputPathError``,
+    ``WorldsDoNotFitError``, ``AssetError`` and ``ConfigError`` are ``ValueError``s).
+
+    Only the classes of modules already imported are listed: an exception of a module never
+    imported cannot have been raised, and ``warplab --help`` or a refused ``warplab inspect`` need
+    not import torch and Warp (seconds) to say so.
+    """
+    own = (getattr(sys.modules.get(module), name, None) for module, name in _USER_ERROR_CLASSES)
+    return (*(cls for cls in own if cls is not None), FileNotFoundError, PermissionError, ValueError)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "USER_ERRORS":
+        return user_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 OUT_OF_MEMORY = ("can't allocate memory", "out of memory", "failed to allocate")
 """Words of the allocators' failures (torch on the CPU and CUDA, Warp): a size too large for the
@@ -139,33 +139,32 @@ def _panel_message(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if argv else 2
-    command, rest = argv[0], argv[1:]
+    command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
+    import warnings
+
+    # A warning (a timestep near the stability limit, a robot file's placeholder) is one line
+    # naming the command, like its errors, not Python's two lines with a source path.
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = lambda message, *_, **__: f"warplab {command}: warning: {message}\n"
     try:
-        if command == "bench":
-            # argparse, not tyro: the GPU machine has no tyro unless it is carried there.
-            return bench_command(rest)
-        if command == "list":
-            return list_command()
-        if command == "train":
-            args, unknown = parse_options(TrainArgs, rest, "warplab train", return_unknown_args=True)
-            return train_command(args, unknown)
-        if command == "play":
-            args, unknown = parse_options(PlayArgs, rest, "warplab play", return_unknown_args=True)
-            return play_command(args, unknown)
-        if command == "export":
-            return export_command(parse_options(ExportArgs, rest, "warplab export"))
-        if command == "sim2sim":
-            from warplab.cli.sim2sim import Sim2SimArgs, sim2sim_command
+        if command in ("-h", "--help"):
+            print(USAGE)
+            return 0 if argv else 2
+        return _run(command, rest)
+    except KeyboardInterrupt:
+        print(f"warplab {command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of the output went away (`warplab inspect robot.xml | head`): nothing to say
+        # to it. A broken pipe elsewhere (a video encoder that died) is not this, and is raised.
+        if not _stdout_reader_gone():
+            raise
+        import os
 
-            return sim2sim_command(parse_options(Sim2SimArgs, rest, "warplab sim2sim"))
-        if command == "inspect":
-            from warplab.cli.inspect import InspectArgs, inspect_command
-
-            return inspect_command(parse_options(InspectArgs, rest, "warplab inspect"))
-    except USER_ERRORS as error:
+        # Python flushes stdout again at exit; pointed at nothing, that flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except user_errors() as error:
         print(f"warplab {command}: error: {error}", file=sys.stderr)
         return 2
     except (RuntimeError, MemoryError) as error:
@@ -173,9 +172,56 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"warplab {command}: error: {_out_of_memory_line(error)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"warplab {command}: interrupted", file=sys.stderr)
-        return 130
+    finally:
+        warnings.formatwarning = formatwarning
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reading end was closed (the kernel reports an error on it)."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no file descriptor (captured), or no poll
+        return False
+
+
+def _run(command: str, rest: list[str]) -> int:
+    """Runs one subcommand; its modules are imported here, so that ``warplab --help`` and each
+    command's ``--help`` do not wait for torch and Warp."""
+    if command == "bench":
+        # argparse, not tyro: the GPU machine has no tyro unless it is carried there.
+        from warplab.cli.commands import bench_command
+
+        return bench_command(rest)
+    if command == "list":
+        from warplab.cli.commands import list_command
+
+        return list_command()
+    if command == "train":
+        from warplab.cli.commands import TrainArgs, train_command
+
+        args, unknown = parse_options(TrainArgs, rest, "warplab train", return_unknown_args=True)
+        return train_command(args, unknown)
+    if command == "play":
+        from warplab.cli.commands import PlayArgs, play_command
+
+        args, unknown = parse_options(PlayArgs, rest, "warplab play", return_unknown_args=True)
+        return play_command(args, unknown)
+    if command == "export":
+        from warplab.cli.commands import ExportArgs, export_command
+
+        return export_command(parse_options(ExportArgs, rest, "warplab export"))
+    if command == "sim2sim":
+        from warplab.cli.sim2sim import Sim2SimArgs, sim2sim_command
+
+        return sim2sim_command(parse_options(Sim2SimArgs, rest, "warplab sim2sim"))
+    if command == "inspect":
+        from warplab.cli.inspect import InspectArgs, inspect_command
+
+        return inspect_command(parse_options(InspectArgs, rest, "warplab inspect"))
     print(f"warplab: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -56,6 +56,20 @@ def test_an_infinite_signal_is_refused_even_where_a_clip_would_hide_it(tmp_path)
     np.testing.assert_allclose(policy.observation(_with("joint_vel", "slider", 50.0))[2], 5.0)
 
 
+def test_an_infinite_height_is_refused_although_the_scan_clips_it():
+    # A height scan is always clipped (its params.clip): an infinity must be caught before that.
+    meta = cartpole_metadata(observation_size=6)
+    scan = {"name": "height_scan", "func": "height_scan", "signal": "height_scan", "size": 2, "scale": 1.0}
+    scan.update(
+        clip=None, history_length=0, params={"grid_xy": [[0.1, 0.0], [0.2, 0.0]], "clip": [-1.0, 1.0]}
+    )
+    meta["observation_terms"].append(scan)
+    policy = Policy(None, meta, "scan.onnx")
+    with pytest.raises(NonFiniteError, match=r"height_scan\[1\] = -inf"):
+        policy.observation({**GOOD, "height_scan": [0.5, -math.inf]})
+    np.testing.assert_allclose(policy.observation({**GOOD, "height_scan": [0.5, -7.0]})[4:], [0.5, -1.0])
+
+
 def test_a_scale_that_overflows_float32_is_refused():
     meta = cartpole_metadata()
     meta["observation_terms"][0]["scale"] = 1e30
@@ -165,3 +179,18 @@ def test_robot_joints_must_be_a_list_of_names(tmp_path):
         PolicyError, match="joint_names must be a list of the robot's joint names, got 'slider'"
     ):
         Policy.load(path, joint_names="slider")
+
+
+def test_float32_arrays_given_are_read_not_kept(tmp_path):
+    # float32 arrays are used as given, without a copy: the policy must keep none of them, or a
+    # robot's driver reusing its buffer would rewrite the histories, last_action or a past result.
+    policy = _history_policy(tmp_path)
+    signals = {"joint_pos": GOOD["joint_pos"], "joint_vel": GOOD["joint_vel"]}
+    first = policy.observation(signals)
+    obs = np.array(first, dtype=np.float32)
+    targets = policy.act(obs)
+    kept = first.copy(), targets.copy(), policy.last_action.copy()
+    obs[:] = 7.0
+    np.testing.assert_array_equal(policy.last_action, kept[2])
+    np.testing.assert_array_equal(targets, kept[1])
+    np.testing.assert_array_equal(policy.observation(signals), kept[0])  # The history held the first.

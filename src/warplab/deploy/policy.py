@@ -125,6 +125,10 @@ class Policy:
             for label in _term_labels(t, self.joint_names)
         ]
         """The name of each entry of the observation vector, for errors."""
+        self._step_labels = [_term_labels(t, self.joint_names, history=False) for t in self.observation_terms]
+        """Per term, the name of each value of one step, for errors (built once: ``observation`` runs at
+        the robot's control rate)."""
+        self._histories_used = any(t.get("history_length") for t in self.observation_terms)
         self.last_action = np.zeros(self.action_size, dtype=np.float32)
         self._histories: dict[str, np.ndarray] = {}
         """``{term name: [history_length, size / history_length]}``, oldest first."""
@@ -210,39 +214,65 @@ class Policy:
                 f"policy {self.source}: signals must be a dict of named signals ({', '.join(SIGNALS)}), "
                 f"got {type(signals).__name__}"
             )
-        values, bad = [], []
-        for term in self.observation_terms:
-            length = int(term.get("history_length") or 0)
-            size = int(term["size"]) // max(length, 1)
-            value = self._term_value(term, signals)
-            if value.shape != (size,):
-                raise PolicyError(
-                    f"policy {self.source}: observation term {term['name']!r} needs {size} values, "
-                    f"the signals give {value.shape[0] if value.ndim == 1 else list(value.shape)}"
-                )
-            labels = _term_labels(term, self.joint_names, history=False)
-            bad += _non_finite(value, labels, term["name"])
-            if term.get("signal") == "height_scan":
-                value = np.clip(value, *term["params"]["clip"])
-            if term.get("clip") is not None:
-                value = np.clip(value, term["clip"][0], term["clip"][1])
-            with np.errstate(over="ignore", invalid="ignore"):
-                value = (value * np.float32(term["scale"])).astype(np.float32)
-            if not bad:
-                bad += [
-                    f"{e} (times its scale {term['scale']})" for e in _non_finite(value, labels, term["name"])
-                ]
-            values.append((term["name"], value, length))
-        if bad:
+        raw, scaled, finite = [], [], True
+        # One error state for the whole observation, not one per term (each costs about a microsecond,
+        # and this runs at the robot's control rate): an overflow is found by the check below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for term in self.observation_terms:
+                length = int(term.get("history_length") or 0)
+                size = int(term["size"]) // max(length, 1)
+                value = self._term_value(term, signals)
+                if value.shape != (size,):
+                    raise PolicyError(
+                        f"policy {self.source}: observation term {term['name']!r} needs {size} values, "
+                        f"the signals give {value.shape[0] if value.ndim == 1 else list(value.shape)}"
+                    )
+                raw.append(value)
+                clipped = term.get("signal") == "height_scan" or term.get("clip") is not None
+                if clipped:
+                    # A clip would turn an infinity into a number: the signal itself is checked.
+                    finite = finite and bool(np.isfinite(value).all())
+                if term.get("signal") == "height_scan":
+                    value = np.clip(value, *term["params"]["clip"])
+                if term.get("clip") is not None:
+                    value = np.clip(value, term["clip"][0], term["clip"][1])
+                scaled.append((value * np.float32(term["scale"])).astype(np.float32))
+        # Unclipped, a NaN or inf signal stays NaN or inf once scaled: one check of the whole scaled
+        # observation finds it, and a scale that overflows too. The entries at fault are looked for
+        # term by term only when there are some.
+        obs = np.concatenate(scaled)
+        if not (finite and np.isfinite(obs).all()):
+            bad = self._non_finite_terms(raw, scaled)
             raise NonFiniteError(
                 f"policy {self.source}: observation terms not finite (from the signals): {_shown(bad)}; no "
                 "observation was made and the histories were kept",
                 bad,
             )
-        parts = [
-            self._push_history(name, value, length) if length > 0 else value for name, value, length in values
+        if not self._histories_used:
+            return obs
+        return np.concatenate(
+            [
+                self._push_history(term["name"], value, int(term["history_length"]))
+                if term.get("history_length")
+                else value
+                for term, value in zip(self.observation_terms, scaled, strict=True)
+            ]
+        )
+
+    def _non_finite_terms(self, raw: Sequence[np.ndarray], scaled: Sequence[np.ndarray]) -> list[str]:
+        """The entries of the signals (``raw``, per term) that are not finite; when there are none, the
+        entries that a term's scale made infinite (``scaled``)."""
+        terms = list(zip(self.observation_terms, self._step_labels, strict=True))
+        bad = [
+            e for (t, labels), v in zip(terms, raw, strict=True) for e in _non_finite(v, labels, t["name"])
         ]
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+        if bad:
+            return bad
+        return [
+            f"{e} (times its scale {t['scale']})"
+            for (t, labels), v in zip(terms, scaled, strict=True)
+            for e in _non_finite(v, labels, t["name"])
+        ]
 
     def _push_history(self, name: str, value: np.ndarray, length: int) -> np.ndarray:
         history = self._histories.get(name)
@@ -264,6 +294,8 @@ class Policy:
 
     def _numbers(self, value: Any, what: str) -> np.ndarray:
         """``value`` as float32, or a ``PolicyError`` naming ``what`` when it is not numbers."""
+        if type(value) is np.ndarray and value.dtype == np.float32:
+            return value  # What a robot's loop passes on every tick: nothing to convert or copy.
         try:
             array = np.asarray(value)
         except (ValueError, TypeError) as error:
@@ -401,6 +433,10 @@ class Policy:
             raise NonFiniteError(
                 f"policy {self.source}: actions not finite (as float32) at {_shown(bad)}", bad
             )
+        return self._targets(a)
+
+    def _targets(self, a: np.ndarray) -> np.ndarray:
+        """``targets`` of float32 actions of the right shape, known to be finite."""
         if self.action_clip is not None:
             a = np.clip(a, *self.action_clip)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -423,8 +459,8 @@ class Policy:
                 f"policy {self.source}: act takes one observation of shape [{self.observation_size}], given "
                 f"shape {list(x.shape)}; for a batch call actions() and targets()"
             )
-        action = self.actions(x)
-        targets = self.targets(action)
+        action = self.actions(x)  # Of shape [action_size] and finite, or it raised.
+        targets = self._targets(action)
         self.last_action = np.array(action, dtype=np.float32)
         return targets
 
@@ -467,6 +503,8 @@ def _term_labels(term: Mapping[str, Any], action_joints: Sequence[str], history:
 def _non_finite(values: np.ndarray, labels: Sequence[str], prefix: str = "") -> list[str]:
     """``["prefix[label] = nan", ...]`` (``label = nan`` without a prefix) for each entry of ``values``
     (``[n]`` or ``[batch, n]``) that is not finite; a batch's rows are named too."""
+    if np.isfinite(values).all():
+        return []  # The every-tick case, without building the index list.
     out = []
     for index in np.argwhere(~np.isfinite(values)):
         row = f"row {index[0]} " if values.ndim == 2 else ""

@@ -396,3 +396,16 @@ def test_every_file_is_written_through_the_atomic_helper():
         "with the reason:\n" + "\n".join(problems)
     )
     assert seen == ALLOWED, f"ALLOWED names calls that are gone: {sorted(ALLOWED - seen)}"
+
+
+def test_an_output_that_is_an_input_is_refused_under_any_name(tmp_path):
+    from warplab.atomic_files import check_not_an_input
+
+    policy = tmp_path / "policy.onnx"
+    policy.write_bytes(b"the trained policy")
+    os.link(policy, tmp_path / "hard.onnx")
+    for out in (policy, tmp_path / "sub" / ".." / "policy.onnx", tmp_path / "hard.onnx"):
+        with pytest.raises(FileWriteError, match=r"it is the --policy file being read \(.*policy\.onnx\)"):
+            check_not_an_input(out, {"--model file": None, "--policy file": policy})
+    check_not_an_input(tmp_path / "report.json", {"--policy file": policy})  # Another file: no error.
+    assert policy.read_bytes() == b"the trained policy"

@@ -24,7 +24,7 @@ import errno
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "check_not_an_input",
     "temp_path_for",
 ]
 
@@ -67,6 +68,31 @@ def _write_error(path: Path, error: OSError) -> FileWriteError:
     return FileWriteError(
         f"cannot write {path}: {reason}; nothing was written there (a file already there is kept)"
     )
+
+
+def check_not_an_input(path: str | Path, inputs: Mapping[str, str | Path | None]) -> None:
+    """Raise `FileWriteError` when `path` is one of the files a command reads, ``{what: path}``
+    (the same file under another spelling or through a link included; None entries are skipped).
+
+    An output named like an input (``--out`` the checkpoint itself, ``--json-out`` the policy) would
+    replace the file being read, whole and atomically but lost all the same.
+    """
+    path = Path(path)
+    for what, source in inputs.items():
+        if source is None:
+            continue
+        source = Path(source)
+        try:
+            same = path.resolve() == source.resolve() or (
+                path.exists() and source.exists() and path.samefile(source)
+            )
+        except (OSError, RuntimeError):  # An unreadable folder or a link loop: not provably the same.
+            same = False
+        if same:
+            raise FileWriteError(
+                f"cannot write {path}: it is the {what} being read ({source}); give another file name "
+                "(nothing was written)"
+            )
 
 
 def temp_path_for(path: str | Path) -> Path:

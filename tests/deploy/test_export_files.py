@@ -36,3 +36,24 @@ def test_export_onto_a_full_disk_is_one_line_and_keeps_the_previous_policy(
     )
     assert out.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy.onnx"]
+
+
+def test_export_onto_its_own_checkpoint_is_refused_and_keeps_it(tmp_path, cartpole_checkpoint, capsys):
+    # `--out` naming the checkpoint (here through a link) would replace the trained weights by ONNX.
+    from warplab.cli.main import main
+    from warplab.rl.checkpoint import load_checkpoint
+
+    checkpoint = tmp_path / "model_1.pt"
+    checkpoint.write_bytes(cartpole_checkpoint.read_bytes())
+    good = checkpoint.read_bytes()
+    (tmp_path / "link.pt").symlink_to(checkpoint)
+    for out in (checkpoint, tmp_path / "link.pt"):
+        argv = ["export", "--checkpoint", str(checkpoint), "--out", str(out)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (
+            f"warplab export: error: cannot write {out}: it is the checkpoint being read ({checkpoint}); "
+            "give another file name (nothing was written)"
+        )
+    assert checkpoint.read_bytes() == good
+    assert load_checkpoint(checkpoint)["iteration"] == 1

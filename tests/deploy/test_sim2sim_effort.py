@@ -195,3 +195,18 @@ def test_settings_that_are_not_finite_are_refused_in_one_line(cartpole_onnx, cap
     assert main(["sim2sim", "--policy", str(cartpole_onnx), "--episodes", "1", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("warplab sim2sim: error:") and message in err
+
+
+@pytest.mark.parametrize("option", ["--json-out", "--video"])
+def test_a_report_or_video_onto_the_policy_is_refused_and_keeps_it(cartpole_onnx, tmp_path, capsys, option):
+    # `--json-out policy.onnx` used to run the check and then replace the policy by its report.
+    policy = tmp_path / "policy.onnx"
+    policy.write_bytes(cartpole_onnx.read_bytes())
+    good = policy.read_bytes()
+    argv = ["sim2sim", "--policy", str(policy), "--seconds", "0.1", "--episodes", "1", option, str(policy)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"warplab sim2sim: error: cannot write {policy}: it is the --policy file being read ({policy}); "
+        "give another file name (nothing was written)"
+    )
+    assert policy.read_bytes() == good

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import tyro
 
-from warplab.atomic_files import atomic_write_text
+from warplab.atomic_files import atomic_write_text, check_not_an_input
 from warplab.deploy.sim2sim import Sim2SimCfg
 
 
@@ -41,6 +41,7 @@ def sim2sim_command(args: Sim2SimArgs) -> int:
     for option, path in (("--video", args.video), ("--json-out", args.json_out)):
         if path is not None:
             check_writable_file(path, option)
+            check_not_an_input(path, {"--policy file": args.policy, "--model file": args.model})
     report = run_sim2sim(args.policy, args.check, model=args.model, robot=args.robot, video=args.video)
     text = json.dumps(report, indent=2)
     print(text)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from warplab.atomic_files import atomic_write_bytes
+from warplab.atomic_files import atomic_write_bytes, check_not_an_input
 from warplab.rl.checkpoint import CheckpointError, describe_nonfinite, nonfinite_weights
 
 METADATA_FORMAT = 1
@@ -339,6 +339,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, tas
     Raises:
       CheckpointError: the checkpoint is missing or bad, names no task and none is given, or does
         not fit the task's env.
+      FileWriteError: ``out`` is the checkpoint itself, or cannot be written.
     """
     from warplab.envs.rl_env import RlEnv
     from warplab.rl.inference import load_policy
@@ -346,6 +347,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, tas
 
     checkpoint = Path(checkpoint)
     policy, trained_on = load_policy(checkpoint, device="cpu")
+    out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
+    check_not_an_input(out, {"checkpoint": checkpoint})
     task = task or trained_on
     if task is None:
         raise CheckpointError(
@@ -360,7 +363,6 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, tas
             f"task {task!r}: the policy observation has shape {list(env.observation_shapes['policy'])}; "
             "export handles flat observation vectors only"
         )
-    out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
     return export_onnx(policy.model, env.observation_shapes["policy"][0], out, policy_metadata(env, task))
 
 

@@ -9,6 +9,11 @@ PYTHON=${PYTHON:-python3}
 start=$SECONDS
 say() { echo "setup: $*"; }
 if [ ! -x .venv/bin/python ]; then
+  # Debian and Ubuntu ship Python without venv's pip bootstrap (the package python3-venv).
+  if ! "$PYTHON" -c "import ensurepip, venv" 2>/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing $(basename "$PYTHON")-venv (Python's virtual environments) with apt-get ..."
+    (apt-get update -qq && apt-get install -y -qq "$(basename "$PYTHON")-venv") >/dev/null
+  fi
   say "creating the virtual environment .venv with $("$PYTHON" --version 2>&1)"
   "$PYTHON" -m venv .venv
 fi
@@ -26,7 +31,9 @@ fi
 say "installing warplab (editable) with ${EXTRAS:-dev,menagerie}: MuJoCo, MuJoCo Warp, Warp, ONNX, tyro ..."
 python -m pip install -q -e ".[${EXTRAS:-dev,menagerie}]"
 # Offscreen rendering on a machine without a GPU uses OSMesa (Debian/Ubuntu package libosmesa6).
-if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
+# Looked for as warplab looks for it when it draws (`ldconfig -p | grep -q` under pipefail fails
+# where the loader's list is long, and ldconfig is not on a user's PATH everywhere).
+if ! python -c "from warplab._gl import gl_library_present as p; raise SystemExit(not p('osmesa'))" 2>/dev/null; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     say "installing libosmesa6 (offscreen rendering of videos without a GPU) with apt-get ..."
     (apt-get update -qq && apt-get install -y -qq libosmesa6) >/dev/null 2>&1 \

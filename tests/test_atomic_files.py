@@ -316,6 +316,8 @@ def _is_write(call: ast.Call) -> str | None:
         mode = _open_mode(call, dotted)
         return dotted if mode == "?" or set(mode) & set("wax+") else None
     if dotted == "os.open":
+        if call.args and ast.unparse(call.args[0]) == "os.devnull":
+            return None  # Nothing is kept: the null device is not a file that could be torn.
         flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
         return dotted if any(f in flags for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND")) else None
     if name in _WRITERS_ANY:
@@ -363,18 +365,20 @@ def test_the_scan_finds_each_kind_of_write():
         p.write_text(s); p.write_bytes(b); tmp.replace(p); os.replace(a, b)
         torch.save(x, p); onnx.save(m, p); np.save(p, x); plt.savefig(p)
         imageio.get_writer(p); torch.onnx.export(m, a, p); shutil.copy(a, b)
+        os.open(p, os.O_WRONLY | os.O_CREAT)
     """
     found = [call for _, call in unsafe_writes(textwrap.dedent(unsafe))]
     assert found == [
         "open", "open", "p.open", "json.dump", "p.write_text", "p.write_bytes", "tmp.replace", "os.replace",
         "torch.save", "onnx.save", "np.save", "plt.savefig", "imageio.get_writer", "torch.onnx.export",
-        "shutil.copy",
+        "shutil.copy", "os.open",
     ]  # fmt: skip
     safe = """
         open(p).read(); open(p, "rb"); s.replace("a", "b"); dataclasses.replace(c, x=1)
         with atomic_path(p) as tmp, imageio.get_writer(tmp) as w: w.append_data(f)
         with atomic_files.atomic_write(p, "w") as f: json.dump(x, f)
         with atomic_path(p) as tmp: plt.savefig(tmp)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     """
     assert unsafe_writes(textwrap.dedent(safe)) == []
 

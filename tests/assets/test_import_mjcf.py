@@ -87,6 +87,62 @@ def test_escaping_paths_are_refused(robot, tmp_path):
         load_robot(robot / "arm.xml")
 
 
+# A tetrahedron as a gmsh file (text): the format of flexcomp type="gmsh", with MuJoCo's ".msh" suffix.
+GMSH_TETRAHEDRON = """$MeshFormat
+4.1 0 8
+$EndMeshFormat
+$Entities
+0 0 0 1
+1 0 0 0 1 1 1 0 0
+$EndEntities
+$Nodes
+1 4 1 4
+3 1 0 4
+1
+2
+3
+4
+0 0 0
+1 0 0
+0 1 0
+0 0 1
+$EndNodes
+$Elements
+1 1 1 1
+3 1 4 1
+1 1 2 3 4
+$EndElements
+"""
+
+
+def test_msh_files_of_both_formats_are_counted_only_where_they_are_mujocos(tmp_path):
+    # A gmsh file was read as MuJoCo's binary MSH, its text as a face count ("540094004 faces, over
+    # the limit"), and a soft body MuJoCo loads was refused.
+    import struct
+
+    (tmp_path / "tet.msh").write_text(GMSH_TETRAHEDRON)
+    (tmp_path / "soft.xml").write_text(
+        '<mujoco><worldbody><flexcomp name="tet" type="gmsh" file="tet.msh" pos="0 0 1" dim="3" mass="1"/>'
+        "</worldbody></mujoco>"
+    )
+    assert load_robot(tmp_path / "soft.xml").compile().nflex == 1
+    # MuJoCo's own binary MSH is still counted, and refused over the limit.
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32)
+    faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]], np.int32)
+    (tmp_path / "tet_mj.msh").write_bytes(
+        struct.pack("<4i", 4, 0, 0, 4) + vertices.tobytes() + faces.tobytes()
+    )
+    (tmp_path / "rigid.xml").write_text(
+        '<mujoco><asset><mesh file="tet_mj.msh"/></asset><worldbody><body><freejoint/>'
+        '<geom type="mesh" mesh="tet_mj"/></body></worldbody></mujoco>'
+    )
+    assert load_robot(tmp_path / "rigid.xml").compile().mesh_facenum[0] == 4
+    with pytest.raises(
+        AssetError, match=r"has 4 faces, over the limit of 3 \(ImportLimits\.max_mesh_faces\)"
+    ):
+        load_robot(tmp_path / "rigid.xml", limits=ImportLimits(max_mesh_faces=3))
+
+
 def test_hostile_and_broken_files(robot):
     with pytest.raises(AssetError, match=r"12 faces, over the limit of 4 \(ImportLimits\.max_mesh_faces\)"):
         load_robot(robot / "arm.xml", limits=ImportLimits(max_mesh_faces=4))

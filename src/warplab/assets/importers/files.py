@@ -143,10 +143,17 @@ def mesh_face_count(path: pathlib.Path) -> int | None:
                     count += max(len(line.split()) - 3, 1)  # a polygon of n corners is n - 2 triangles
         return count
     if suffix == ".msh":
+        # MuJoCo's binary MSH: four int32 counts (vertices, normals, texture coordinates, faces),
+        # then the arrays. A gmsh file (flexcomp type="gmsh") has the same suffix and is text
+        # ("$MeshFormat"): a file whose size does not match its counts is not MuJoCo's, and not counted.
         with path.open("rb") as f:
             head = f.read(16)
         if len(head) == 16:
-            return struct.unpack("<4i", head)[3]
+            nvert, nnormal, ntex, nface = struct.unpack("<4i", head)
+            if min(nvert, nnormal, ntex, nface) >= 0 and path.stat().st_size == 16 + 4 * (
+                3 * nvert + 3 * nnormal + 2 * ntex + 3 * nface
+            ):
+                return nface
     return None
 
 

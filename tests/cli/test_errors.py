@@ -38,7 +38,15 @@ def test_missing_checkpoints(capsys, tmp_path):
     line = _user_error(capsys, ["train", *CARTPOLE, "--resume", str(missing)])
     assert f"--resume {missing}: no such checkpoint file" in line
     line = _user_error(capsys, ["play", "--checkpoint", str(missing)])
-    assert f"--checkpoint {missing}: no such file" in line
+    assert f"--checkpoint {missing}: no such checkpoint file" in line
+    # A folder is named as one (it was "no such file"), for every command that reads a checkpoint.
+    for argv, option in (
+        (["play", "--checkpoint", str(tmp_path)], "--checkpoint"),
+        (["export", "--checkpoint", str(tmp_path)], "--checkpoint"),
+        (["train", *CARTPOLE, "--resume", str(tmp_path)], "--resume"),
+    ):
+        line = _user_error(capsys, argv)
+        assert f"{option} {tmp_path}: a folder; give a checkpoint file in it (model_<iteration>.pt)" in line
 
 
 def test_unknown_config_field_names_the_valid_ones(capsys):

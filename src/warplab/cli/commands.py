@@ -127,6 +127,16 @@ def bench_command(argv: list[str]) -> int:
     return 0
 
 
+def check_checkpoint_file(path: Path, option: str) -> None:
+    """Raises ``FileNotFoundError`` naming ``option`` unless ``path`` is a file (a folder is named as one)."""
+    if path.is_dir():
+        raise FileNotFoundError(
+            f"{option} {path}: a folder; give a checkpoint file in it (model_<iteration>.pt)"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"{option} {path}: no such checkpoint file")
+
+
 def default_task(device: str) -> str:
     """The task `warplab train` runs when none is named: the walking humanoid on a GPU, the cart-pole on a CPU."""
     return "humanoid-velocity-flat" if device.startswith("cuda") else "cartpole-balance"
@@ -188,8 +198,8 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     env_cfg.seed = agent_cfg.seed
     validate(agent_cfg)
     validate_cfg(env_cfg)
-    if args.resume is not None and not args.resume.is_file():
-        raise FileNotFoundError(f"--resume {args.resume}: no such checkpoint file")
+    if args.resume is not None:
+        check_checkpoint_file(args.resume, "--resume")
     if args.resume is not None:
         from warplab.rl.checkpoint import load_checkpoint
 
@@ -293,8 +303,7 @@ def play_command(args: PlayArgs, unknown: list[str]) -> int:
         if overrides["agent"]:
             raise ConfigError("play takes no --agent.* options")
         refuse_cli_owned_fields(overrides["env"], {"num_envs": "--num-envs", "device": "--device"})
-    if not args.checkpoint.is_file():
-        raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file")
+    check_checkpoint_file(args.checkpoint, "--checkpoint")
     video = args.video or args.checkpoint.with_name("video.mp4")
     # Before the env is built and the rollout played, not when the video is written.
     check_writable_file(video, "--video" if args.video else "--video (default: next to the checkpoint)")
@@ -375,8 +384,7 @@ def _write_video(
 def export_command(args: ExportArgs) -> int:
     from warplab.deploy.export import export_checkpoint
 
-    if not args.checkpoint.is_file():
-        raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file")
+    check_checkpoint_file(args.checkpoint, "--checkpoint")
     # Before the checkpoint is loaded and the env built, not when the ONNX file is written.
     out = args.out or args.checkpoint.with_suffix(".onnx")
     check_writable_file(out, "--out" if args.out else "--out (default: the checkpoint's path with .onnx)")

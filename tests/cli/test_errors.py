@@ -206,6 +206,13 @@ def test_output_files_of_every_command_are_checked_first(capsys, tmp_path):
     assert f"--out {tmp_path}: is a folder; give a file name" in line
 
 
+def test_a_video_name_without_a_video_suffix_is_refused_before_the_checkpoint_is_read(capsys, tmp_path):
+    checkpoint = tmp_path / "model_1.pt"
+    checkpoint.write_bytes(b"never read: the video's name is refused first")
+    line = _user_error(capsys, ["play", "--checkpoint", str(checkpoint), "--video", str(tmp_path / "run")])
+    assert f"video {tmp_path / 'run'}: the name has no suffix; give a file name ending in .mp4" in line
+
+
 def test_the_default_video_next_to_an_unwritable_checkpoint_is_checked(capsys, tmp_path):
     # A checkpoint in a read-only place: its folder is made read-only and, for root (whom the bits
     # do not stop), the check is skipped as the machine cannot show it.

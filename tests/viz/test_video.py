@@ -41,3 +41,14 @@ def test_the_mp4_says_its_frame_rate_and_lasts_the_rollout(tmp_path, fps):
     assert meta["fps"] == pytest.approx(fps)
     assert count == len(steps) == round(2.0 * fps)
     assert meta["duration"] == pytest.approx(2.0, abs=1.0 / fps)
+
+
+@pytest.mark.parametrize("name", ["video", "video.txt"])
+def test_a_name_no_video_can_have_is_refused_before_anything_is_written(tmp_path, name):
+    # The container comes from the suffix: without one, imageio failed once the rollout had run,
+    # naming the temporary file.
+    frames = [np.zeros((48, 64, 3), dtype=np.uint8)] * 3
+    with pytest.raises(ValueError, match=rf"video {tmp_path / name}: .*give a file name ending in \.mp4"):
+        write_mp4(frames, tmp_path / name, fps=30.0)
+    assert list(tmp_path.iterdir()) == []
+    assert write_mp4(frames, tmp_path / "video.MOV", fps=30.0).stat().st_size > 0

@@ -296,6 +296,7 @@ def play_command(args: PlayArgs, unknown: list[str]) -> int:
     from warplab.cli.overrides import refuse_cli_owned_fields, split_overrides
     from warplab.envs.managers.term import ConfigError
     from warplab.sim import resolve_device
+    from warplab.viz.video import check_video_path
 
     _check_play_args(args)
     if unknown:
@@ -305,6 +306,7 @@ def play_command(args: PlayArgs, unknown: list[str]) -> int:
         refuse_cli_owned_fields(overrides["env"], {"num_envs": "--num-envs", "device": "--device"})
     check_checkpoint_file(args.checkpoint, "--checkpoint")
     video = args.video or args.checkpoint.with_name("video.mp4")
+    check_video_path(video)
     # Before the env is built and the rollout played, not when the video is written.
     check_writable_file(video, "--video" if args.video else "--video (default: next to the checkpoint)")
     out = _write_video(

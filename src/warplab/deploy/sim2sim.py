@@ -594,8 +594,11 @@ def run_sim2sim(
         policy = Policy.load(policy)
     if video is not None:
         from warplab.viz.backends import choose_renderer
+        from warplab.viz.video import check_video_path
 
-        choose_renderer()  # a missing renderer is reported before the episodes run, not after
+        # A file name no video can have, and a missing renderer, are reported before the episodes run.
+        check_video_path(video)
+        choose_renderer()
     mj_model, source = load_model(policy, model, robot)
     check = Sim2Sim(policy, mj_model, cfg, source)
     record: list | None = [] if video is not None else None

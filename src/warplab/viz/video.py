@@ -15,7 +15,22 @@ import numpy as np
 from warplab.viz.backends import RenderError
 from warplab.viz.render import render_frames
 
-__all__ = ["RenderError", "frame_indices", "render_frames", "write_mp4"]
+__all__ = ["RenderError", "check_video_path", "frame_indices", "render_frames", "write_mp4"]
+
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")
+"""File name endings of the containers the H.264 video is written in (by ffmpeg, from the suffix)."""
+
+
+def check_video_path(path: str | Path) -> None:
+    """Raises ``ValueError`` unless ``path`` ends in a suffix of ``VIDEO_SUFFIXES``: the container
+    is chosen from it, and a name without one failed only once the rollout had run, naming the
+    temporary file."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        raise ValueError(
+            f"video {path}: {f'{suffix!r} is no video file suffix' if suffix else 'the name has no suffix'}; "
+            f"give a file name ending in .mp4 (or {', '.join(VIDEO_SUFFIXES[1:])})"
+        )
 
 
 def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Path:
@@ -23,6 +38,7 @@ def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Pat
 
     The video is encoded into a temporary ``.mp4`` beside `path` and renamed into place when
     complete (`warplab.atomic_files`): an interrupted or failed encode leaves the previous video.
+    A name whose suffix is no video container's (``check_video_path``) is a ``ValueError``.
     """
     import contextlib
 
@@ -31,6 +47,7 @@ def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Pat
     from warplab.atomic_files import atomic_path
 
     path = Path(path)
+    check_video_path(path)
     with atomic_path(path) as tmp:
         writer = imageio.get_writer(tmp, fps=fps, codec="libx264", quality=7, macro_block_size=8)
         try:

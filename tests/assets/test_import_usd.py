@@ -249,6 +249,19 @@ def test_stages_warplab_cannot_read_fail_clearly(tmp_path):
         load_robot(path)
 
 
+def test_a_usd_syntax_error_names_file_line_and_column_without_usds_internals(tmp_path, capsys):
+    from importer_files import inspect_error
+
+    broken = tmp_path / "broken.usda"
+    broken.write_text('#usda 1.0\ndef Xform "a" {\n  float3 b = (1, 2\n}\n')
+    with pytest.raises(AssetError) as e:
+        load_robot(broken)
+    # usd-core's text named its C++ namespace, function and source file around the reason.
+    assert str(e.value).startswith(f"{broken}: cannot open as USD: {broken}:4:1: parse error")
+    assert "pxrInternal" not in str(e.value) and "Error in '" not in str(e.value)
+    assert f"{broken}:4:1: parse error" in inspect_error(capsys, str(broken))
+
+
 def test_hostile_usd_files(tmp_path):
     broken = tmp_path / "broken.usda"
     broken.write_text('#usda 1.0\ndef Xform "World" {\n  double3 xformOp:translate = (0, 0\n}\n')

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 import pathlib
+import re
 
 import mujoco
 import numpy as np
@@ -217,7 +218,7 @@ def load_usd(
     try:
         stage = Usd.Stage.Open(str(path))
     except Exception as e:  # usd-core raises Tf.ErrorException, whose text holds the reason
-        raise AssetError(f"{path}: cannot open as USD: {mujoco_reason(e)}") from None
+        raise AssetError(f"{path}: cannot open as USD: {usd_reason(e)}") from None
     if stage is None:
         raise AssetError(f"{path}: cannot open as USD")
     for layer in stage.GetUsedLayers():
@@ -227,6 +228,16 @@ def load_usd(
     _check_clips(path, stage, [root])
     reader = _Reader(path, stage, limits)
     return check_spec(_build(reader), path)
+
+
+def usd_reason(error: Exception | str) -> str:
+    """usd-core's error text on one line: the message of each of its ``Error in 'FUNCTION' at line N
+    in file SOURCE : 'MESSAGE'`` blocks, without usd-core's own function and source names."""
+    text = re.sub(r"pxrInternal_v\w+?__pxrReserved__::", "", str(error))
+    messages = re.findall(
+        r"Error in '[^']*' at line \d+ in file \S+ : '(.*?)'\s*(?=Error in '|$)", text, re.S
+    )
+    return "; ".join(" ".join(m.split()) for m in messages) or mujoco_reason(text)
 
 
 def _outer(path: str) -> str:
@@ -256,7 +267,7 @@ def check_layers(path: pathlib.Path, roots: list[pathlib.Path], limits: ImportLi
         try:
             layer = Sdf.Layer.FindOrOpen(identifier)
         except Exception as e:  # usd-core raises Tf.ErrorException, whose text holds the reason
-            raise AssetError(f"{identifier}: cannot open as USD: {mujoco_reason(e)}") from None
+            raise AssetError(f"{identifier}: cannot open as USD: {usd_reason(e)}") from None
         if layer is None:
             raise AssetError(f"{identifier}: cannot open as USD")
         source = pathlib.Path(_outer(layer.realPath or identifier))

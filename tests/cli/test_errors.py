@@ -275,6 +275,8 @@ def test_a_rollout_larger_than_memory_is_refused_before_ppo_allocates_it(capsys,
         (["sim2sim", "--policy", "p.onnx", "--episodes", "nan"], "Error parsing --episodes"),
         # bench reads its options with argparse, which printed its usage (several lines) first.
         (["bench", "--num-envs", "abc"], "argument --num-envs: invalid int value: 'abc'"),
+        # list took any argument and ignored it.
+        (["list", "--task", "x"], "takes no arguments, got '--task x'"),
     ],
 )
 def test_options_tyro_cannot_read_are_one_line(capsys, argv, expected):

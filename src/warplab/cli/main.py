@@ -197,6 +197,11 @@ def _run(command: str, rest: list[str]) -> int:
 
         return bench_command(rest)
     if command == "list":
+        if rest in (["-h"], ["--help"]):
+            print("usage: warplab list\n\nThe registered tasks, one line each: name and description.")
+            return 0
+        if rest:
+            raise OptionError(f"takes no arguments, got {' '.join(rest)!r} (warplab list --help)")
         from warplab.cli.commands import list_command
 
         return list_command()

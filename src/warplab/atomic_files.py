@@ -13,7 +13,8 @@ The temporary name keeps the destination's suffix (``.mp4``, ``.onnx``, ``.json`
 choose a format from the file name (video encoders) write the right one.
 
 Use `atomic_path` for a writer that takes a file name, `atomic_write` for one that takes an open
-file, and `atomic_write_bytes` / `atomic_write_text` / `atomic_write_json` for data already in hand.
+file, and `atomic_write_bytes` / `atomic_write_text` / `atomic_write_json` for data already in hand;
+`check_not_an_input` refuses an output that names a file the command reads.
 ``tests/test_atomic_files.py`` fails if a module of ``src/warplab`` writes a file any other way.
 """
 

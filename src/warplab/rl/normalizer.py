@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
 SAMPLE_BOUND = 1e18
 """Largest magnitude a sample enters the statistics with (see ``EmpiricalNormalizer.update``)."""
 

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 echo "test: setting up .venv with the RL libraries and USD (scripts/setup.sh)"
 EXTRAS=dev,menagerie,integrations,usd ./scripts/setup.sh || exit 1
 . .venv/bin/activate
+# Lint first (about a second): a lint error fails the run as a failing test would.
+echo "test: ruff check src tests benchmarks examples"
+ruff check -q src tests benchmarks examples || exit 1
 echo "test: running pytest $* (the first MuJoCo Warp compile of each model takes about 20 s, then cached)"
 python -m pytest -q -ra --durations=15 "$@"
 status=$?

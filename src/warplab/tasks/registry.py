@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -111,10 +112,9 @@ def make_env_cfg(task: str, play: bool = False, **overrides: Any) -> RlEnvCfg:
     (``compile_managers=False``): playing, recording or evaluating a policy is too short a run to
     repay the compile. An override still sets it."""
     spec = get_task(task)
-    try:
-        cfg = spec.env_cfg_factory(play=play)
-    except TypeError:
-        cfg = spec.env_cfg_factory()
+    # Asked of the signature, not learnt from a TypeError: a TypeError raised inside a factory
+    # that takes `play` is a bug in it and must surface, not be retried without `play`.
+    cfg = spec.env_cfg_factory(play=play) if _takes_play(spec.env_cfg_factory) else spec.env_cfg_factory()
     if play:
         cfg.compile_managers = False
     return apply_overrides(cfg, {k.replace("__", "."): v for k, v in overrides.items()})
@@ -148,3 +148,15 @@ def _load_builtin() -> None:
     if not _loaded:
         _loaded = True
         import warplab.tasks.builtin  # noqa: F401
+
+
+def _takes_play(factory) -> bool:
+    """Whether ``factory`` accepts a ``play`` keyword (by name or through ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a callable without a readable signature: call it plainly
+        return False
+    return any(
+        p.name == "play" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) or p.kind is p.VAR_KEYWORD
+        for p in parameters
+    )

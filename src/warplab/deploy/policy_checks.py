@@ -17,6 +17,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from warplab._values import is_int as _is_int
+from warplab._values import is_number as _is_number
+
 METADATA_FORMAT = 1
 """The metadata layout this runtime reads (``warplab.deploy.export.METADATA_FORMAT``)."""
 
@@ -55,14 +58,6 @@ class GraphIO:
     output_name: str
     fixed_batch: int | None
     """The batch size the graph was exported with when it is not dynamic (always 1), else None."""
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def non_finite_paths(value: Any, path: str) -> list[str]:

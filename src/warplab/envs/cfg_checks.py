@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from warplab._values import is_number as _is_number
 from warplab.envs.managers.term import ConfigError
 
 INT_LIMIT = 2**31 - 1
@@ -33,10 +34,6 @@ INF_ALLOWED = frozenset(
 """Fields and params whose numbers may be infinite: bounds, where inf leaves that side open (a
 clip; a curriculum's ``limits``, such as ``PushStrengthCurriculum``'s default ``(0, inf)``) or
 turns the check off (the divergence guard's bounds, ``SimCfg``)."""
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_range_key(key: Any) -> bool:

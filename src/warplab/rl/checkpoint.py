@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from warplab._values import is_int as _is_int
 from warplab.atomic_files import atomic_write
 
 FORMAT_VERSION = 1
@@ -170,10 +171,6 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     _check_layout(path, checkpoint)
     check_finite_weights(path, checkpoint)
     return checkpoint
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_layout(path: Path, checkpoint: Mapping[str, Any]) -> None:

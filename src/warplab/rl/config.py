@@ -8,11 +8,13 @@ the allowed range and the value it got.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from warplab._values import is_finite_number as _is_real
+from warplab._values import is_int as _is_int
 
 ACTIVATIONS = ("elu", "selu", "relu", "leaky_relu", "gelu", "silu", "tanh", "sigmoid", "softsign")
 """Names accepted by `PolicyCfg.activation`."""
@@ -139,14 +141,6 @@ MAX_LEARNING_RATE = 1.0
 def _check(ok: bool, name: str, rule: str, value: Any) -> None:
     if not ok:
         raise ValueError(f"{name} must be {rule}, got {value!r}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _validate_ppo(cfg: PpoCfg, prefix: str) -> None:

@@ -34,7 +34,8 @@
 #             env steps of the bench, and every iteration of a 3-minute training;
 #   base_ab   the session's starting commit against the working tree: `warplab bench` of AB_TASKS
 #             (default humanoid-velocity-flat) at AB_WORLDS (default 4096 8192), the bench's default
-#             200 steps, each version in its own process (base, tree, base again), the base's
+#             200 steps, each version in its own process (AB_RUNS, default "base tree base2": a run
+#             named tree* uses ./src, any other the base), the base's
 #             sources from BASE_SRC (default .base/src: `git archive <commit> src | tar -x -C .base`,
 #             carried); about 3 minutes a process with Warp's cache warm;
 #   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
@@ -149,8 +150,8 @@ section "base against tree: ${AB_TASKS:-humanoid-velocity-flat} at ${AB_WORLDS:-
 # 4,096 worlds, raw physics included: RESULTS.md, eighth session), the base run twice to show the drift.
 base_src=$(cd "${BASE_SRC:-.base/src}" && pwd) || exit 1
 for run in ${AB_RUNS:-base tree base2}; do
-  path=$PWD/src
-  [ "$run" != tree ] && path=$base_src
+  # Runs named tree* use the working tree's sources, the others (base, base2, ...) the base's.
+  case "$run" in tree*) path=$PWD/src ;; *) path=$base_src ;; esac
   # shellcheck disable=SC2086
   PYTHONPATH=$path:$PYTHONPATH timeout 280 python3 -c "import sys, warplab; print('warplab from', warplab.__file__); sys.argv[0] = 'bench'; from warplab.bench import main; main()" \
     --task ${AB_TASKS:-humanoid-velocity-flat} --num-envs ${AB_WORLDS:-4096 8192} \

@@ -8,7 +8,6 @@ be right.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -90,29 +89,11 @@ def _coerce(current: Any, text: str, path: str) -> Any:
 
 
 def apply_text_overrides(cfg: Any, overrides: dict[str, str], root: str) -> Any:
-    """Applies ``{"a.b": "text"}`` to a nested dataclass/dict config, converting each text."""
-    for key, text in overrides.items():
-        parts = key.split(".")
-        target = cfg
-        for i, part in enumerate(parts):
-            path = f"{root}.{'.'.join(parts[: i + 1])}"
-            last = i == len(parts) - 1
-            if isinstance(target, dict):
-                if part not in target:
-                    raise ConfigError(f"--{path}: no such entry; there are {sorted(target)}")
-                if last:
-                    target[part] = _coerce(target[part], text, f"--{path}")
-                else:
-                    target = target[part]
-                continue
-            names = [f.name for f in dataclasses.fields(target)] if dataclasses.is_dataclass(target) else []
-            if part not in names:
-                raise ConfigError(f"--{path}: no such field; valid fields there are {names}")
-            if last:
-                setattr(target, part, _coerce(getattr(target, part), text, f"--{path}"))
-            else:
-                target = getattr(target, part)
-    return cfg
+    """Applies ``{"a.b": "text"}`` to a nested dataclass/dict config, converting each text to the
+    type of the value it replaces (``tasks.registry.apply_overrides`` walks the names)."""
+    from warplab.tasks.registry import apply_overrides
+
+    return apply_overrides(cfg, overrides, where=f"--{root}", convert=_coerce)
 
 
 CLI_OWNED = {"num_envs": "--num-envs", "seed": "--seed", "device": "--device"}

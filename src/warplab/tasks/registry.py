@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from warplab.envs.config import RlEnvCfg
@@ -76,32 +76,47 @@ def get_task(name: str) -> TaskSpec:
     return spec
 
 
-def apply_overrides(cfg: Any, overrides: dict[str, Any], where: str = "RlEnvCfg") -> Any:
-    """Sets fields of a (nested) dataclass from ``{"a.b": value}`` keys, checking each name."""
+def apply_overrides(
+    cfg: Any,
+    overrides: Mapping[str, Any],
+    where: str = "RlEnvCfg",
+    convert: Callable[[Any, Any, str], Any] | None = None,
+) -> Any:
+    """Sets fields of a (nested) dataclass or dict config from ``{"a.b": value}`` keys, checking
+    each name on the way; the one walker of ``make_env_cfg``'s overrides and the command line's.
+
+    Args:
+      where: how errors name the root (``RlEnvCfg``; ``--env`` on the command line).
+      convert: ``(current value, given value, full name) -> value to store``; None stores the given
+        value as it is (the command line passes its reader of text).
+
+    Raises:
+      ConfigError: a name that is not a field or entry there, with the names that are.
+    """
     for key, value in overrides.items():
-        target = cfg
         parts = key.split(".")
+        target = cfg
         for i, part in enumerate(parts):
-            path = ".".join(parts[: i + 1])
+            name = f"{where}.{'.'.join(parts[: i + 1])}"
             if isinstance(target, dict):
                 if part not in target:
-                    raise ConfigError(f"{where}.{path}: no such entry; it has {sorted(target)}")
-                if i == len(parts) - 1:
-                    target[part] = value
-                else:
-                    target = target[part]
-                continue
-            if not dataclasses.is_dataclass(target) or part not in {
-                f.name for f in dataclasses.fields(target)
-            }:
-                known = (
+                    raise ConfigError(f"{name}: no such entry; there are {sorted(target)}")
+                current = target[part]
+            else:
+                names = (
                     [f.name for f in dataclasses.fields(target)] if dataclasses.is_dataclass(target) else []
                 )
-                raise ConfigError(f"{where}.{path}: no such field; valid fields are {known}")
-            if i == len(parts) - 1:
-                setattr(target, part, value)
+                if part not in names:
+                    raise ConfigError(f"{name}: no such field; valid fields there are {names}")
+                current = getattr(target, part)
+            if i < len(parts) - 1:
+                target = current
+                continue
+            new = value if convert is None else convert(current, value, name)
+            if isinstance(target, dict):
+                target[part] = new
             else:
-                target = getattr(target, part)
+                setattr(target, part, new)
     return cfg
 
 

@@ -353,7 +353,7 @@ def _raw_physics(env, snapshot, first_action, steps: int, warmup: int) -> float:
             physics()
         call = physics
         if sim.wp_device.startswith("cuda"):
-            from warplab.sim.simulation import no_garbage_collection
+            from warplab._capture import no_garbage_collection
 
             with no_garbage_collection(), wp.ScopedCapture() as capture:
                 physics()

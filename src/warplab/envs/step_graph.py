@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 import warp as wp
 
+from warplab._capture import no_garbage_collection
 from warplab.envs.env_state import live_tensors
-from warplab.sim.simulation import no_garbage_collection
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from warplab._capture import no_garbage_collection
+
 if TYPE_CHECKING:
     from warplab.rl.ppo import PPO
     from warplab.rl.storage import RolloutStorage
@@ -90,7 +92,9 @@ class MiniBatchStepGraph:
     def _capture(self) -> None:
         graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(graph):
+            # Collected and held off before torch's capture begins (torch collects, but lets the
+            # collector run inside), as every capture in warplab: warplab._capture.
+            with no_garbage_collection(), torch.cuda.graph(graph):
                 self._record()
         except Exception as error:  # noqa: BLE001 - any capture failure falls back to the eager step.
             self.failed = f"{type(error).__name__}: {error}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 from collections.abc import Callable
 
 import mujoco
@@ -21,6 +20,7 @@ import mujoco_warp as mjw
 import torch
 import warp as wp
 
+from warplab._capture import no_garbage_collection
 from warplab.sim.capacity import Capacity, size_buffers
 from warplab.sim.device import resolve_device, torch_device
 from warplab.sim.divergence import CAUSES as DIVERGENCE_CAUSES
@@ -101,27 +101,6 @@ def _compile(model: mujoco.MjModel | mujoco.MjSpec) -> mujoco.MjModel:
     if isinstance(model, mujoco.MjSpec):
         return model.compile()
     raise TypeError(f"Simulation needs a mujoco.MjModel or mujoco.MjSpec, got {type(model).__name__}")
-
-
-@contextlib.contextmanager
-def no_garbage_collection():
-    """Collects Python's garbage now and holds the collector off until the block ends.
-
-    A CUDA graph capture fails when anything else touches the device meanwhile, and the cyclic
-    garbage collector runs whenever allocations tip it: if it then frees a torch ``CUDAGraph``
-    left unreachable (an earlier runner's graphed update, say), the graph's destructor runs inside
-    the capture and the capture, and with it the env's construction, fails ("operation not
-    permitted when stream is capturing"). torch's own ``torch.cuda.graph`` collects before it
-    captures for the same reason; Warp's ``ScopedCapture`` does not.
-    """
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class ContactView:

@@ -187,7 +187,7 @@ def test_a_replayed_step_keeps_no_autograd_history_of_the_actions():
     cfg = make_env_cfg("cartpole-balance")
     cfg.num_envs = 2
     env = RlEnv(cfg)
-    graph = StepGraph(env, env._step_core)
+    graph = StepGraph(env, env._step_worlds)
     graph.graph, graph.outputs, graph._generation = (
         SimpleNamespace(replay=lambda: None),
         (),

@@ -3,15 +3,10 @@
 An env step is MuJoCo Warp's kernels (physics, the reset of finished worlds' state, ``forward``)
 with the managers' torch work between them: a few hundred small operations per step for a humanoid
 (``benchmarks/NOTES.md``), each a kernel launch of a few microseconds on a GPU, which the step's
-CUDA graph replays one after the other. With ``RlEnvCfg.compile_managers`` each stretch of torch
-work between two Warp calls is one compiled function, so Inductor fuses its operations into a few
-kernels:
-
-1. ``act``: the action terms (validated action stored, controls written);
-2. ``after_physics``: divergence guard, terminations, rewards, commands, interval events, the
-   observations before the reset, episode statistics, curricula;
-3. ``reset_events``: the reset events (state and model-field draws of finished worlds);
-4. ``after_reset``: the managers' resets, the observations after the reset, merged.
+CUDA graph replays one after the other. With ``RlEnvCfg.compile_managers`` each phase of that
+torch work (``warplab.envs.step_phases``: ``act``, ``evaluate``, ``start_reset``, ``reset_events``,
+``finish_reset``, and for per-substep action terms ``process_actions`` and ``apply_actions``) is one
+compiled function, so Inductor fuses its operations into a few kernels.
 
 Warp calls stay outside: TorchDynamo cannot trace them. Random draws go through
 ``warplab.envs.draws``, which compiles them without changing a number. Each phase runs eagerly at
@@ -33,20 +28,10 @@ import torch
 
 from warplab.envs.draws import COMPILED_DRAWS_UNAVAILABLE, chain_ends, register_generator, restart_chain
 from warplab.envs.managers.term import ConfigError
+from warplab.envs.step_phases import StepPhases
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
-
-
-@dataclasses.dataclass
-class StepPhases:
-    """The torch phases of ``RlEnv._step_core``, plain or compiled (see the module docstring)."""
-
-    act: Callable
-    process_actions: Callable
-    after_physics: Callable
-    reset_events: Callable
-    after_reset: Callable
 
 
 MIN_RECOMPILE_LIMIT = 256
@@ -75,9 +60,9 @@ def compiles_managers(setting: bool | str, device: torch.device, debug: bool = F
     return device.type == "cuda" and not debug if parsed is None else parsed
 
 
-def step_phases(env: RlEnv, compiled: bool, fall_back: bool = False) -> StepPhases:
-    """``env``'s step phases; with ``compiled``, each wrapped in ``torch.compile`` (compiled at its
-    first call).
+def compile_phases(phases: StepPhases, env: RlEnv, fall_back: bool = False) -> StepPhases:
+    """``phases`` (``env``'s plain step phases) each wrapped in ``torch.compile`` (compiled at its
+    second call).
 
     ``fall_back`` (``compile_managers="auto"``): where compiling cannot work on this machine (a torch
     without the draw operator, or an Inductor that fails to compile a one-line function for the
@@ -85,15 +70,6 @@ def step_phases(env: RlEnv, compiled: bool, fall_back: bool = False) -> StepPhas
     plain, so the default setting never stops a run that the plain step can do. With
     ``compile_managers=True`` both raise. A phase that fails to compile raises in either case, with
     a note that names the phase and the setting."""
-    phases = StepPhases(
-        act=env._act,
-        process_actions=env.action_manager.process,
-        after_physics=env._after_physics,
-        reset_events=env._reset_events,
-        after_reset=env._after_reset,
-    )
-    if not compiled:
-        return phases
     reason = COMPILED_DRAWS_UNAVAILABLE
     if reason is None and fall_back:
         reason = _compiler_fails_on(env.device)
@@ -110,9 +86,17 @@ def step_phases(env: RlEnv, compiled: bool, fall_back: bool = False) -> StepPhas
     # (8), runs the phase eagerly without a word. A process with a few compiled envs (a training
     # env and an evaluation env, or the bench's variants) reached it.
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, MIN_RECOMPILE_LIMIT)
+    # A phase with no term to run stays plain. Compiled, it would trace to an empty graph, and
+    # TorchDynamo then skips the code it traced: the wrapper every phase shares, so every later
+    # phase would be compiled piecewise, one graph per function it calls.
+    empty = {"start_reset": not env.cfg.curriculum, "reset_events": not env.event_manager.has("reset")}
     return StepPhases(
         **{
-            field.name: _CompiledAfterFirstCall(getattr(phases, field.name), field.name)
+            field.name: (
+                getattr(phases, field.name)
+                if empty.get(field.name, False)
+                else _CompiledAfterFirstCall(getattr(phases, field.name), field.name)
+            )
             for field in dataclasses.fields(phases)
         }
     )

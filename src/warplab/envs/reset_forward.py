@@ -25,6 +25,7 @@ import mujoco
 import torch
 
 from warplab.envs.env_state import live_tensors
+from warplab.envs.step_phases import reset_managers
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -51,7 +52,7 @@ def reset_forward_changes(env: RlEnv) -> list[str]:
         if forward:
             # Eager: a "none" env never replays this forward, so no graph of it is captured.
             env.sim.forward(positions_velocities_only=True, eager=True)
-        env._reset_managers(everything)
+        reset_managers(env, everything)
         out = {f"observations.{path}": value for path, value in env.observation_manager.term_values().items()}
         out.update(
             {name: value.clone() for name, value in live_tensors(env).items() if not name.startswith("sim.")}

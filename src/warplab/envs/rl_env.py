@@ -7,12 +7,14 @@ One call to ``step``:
 3. terminations (``terminated`` and ``truncated`` apart) and rewards;
 4. commands and interval events advance;
 5. observations of every world: for finished worlds these are the terminal observations;
-6. finished worlds reset (curriculum, state, reset events, managers), by mask, then the forward
-   pass that ``cfg.reset_forward`` asks for (none where nothing reads it);
+6. finished worlds reset, by mask: curricula, physics state, reset events, the forward pass that
+   ``cfg.reset_forward`` asks for (none where nothing reads it), every manager;
 7. observations again, taken for the reset worlds only.
 
-With ``cfg.compile_managers`` the torch work between the Warp calls is compiled with
-``torch.compile`` into a few fused kernels (``warplab.envs.compiled``).
+``RlEnv._step_worlds`` is that list in code; ``reset`` runs the same reset (6-7) for every world.
+The managers' torch work between the Warp calls sits in phases (``warplab.envs.step_phases``);
+with ``cfg.compile_managers`` each is compiled with ``torch.compile`` into a few fused kernels
+(``warplab.envs.compiled``).
 
 Everything stays on the device; nothing in ``step`` reads a value back to the host. On CUDA the
 whole step is captured once as a CUDA graph and replayed (``warplab.envs.step_graph``).
@@ -25,9 +27,9 @@ import copy
 import mujoco
 import torch
 
-from warplab.envs import env_state, physical_state
+from warplab.envs import env_state, physical_state, step_phases
 from warplab.envs.cfg_checks import check_env_cfg_numbers, episode_steps
-from warplab.envs.compiled import compiles_managers, parse_compile_managers, step_phases
+from warplab.envs.compiled import compile_phases, compiles_managers, parse_compile_managers
 from warplab.envs.config import RlEnvCfg
 from warplab.envs.episode_stats import EpisodeStats
 from warplab.envs.managers import (
@@ -130,10 +132,11 @@ class RlEnv:
         self.observation_manager = ObservationManager(cfg.observations, self)
         self.action_dim = self.action_manager.action_dim
         self.stats = EpisodeStats(self)
-        self._substep_actions = any(
+        self._per_substep_actions = any(
             getattr(t, "per_substep", False) for t in self.action_manager.terms.values()
         )
 
+        self._plain_phases = step_phases.StepPhases.bind(self)
         if self.event_manager.has("startup"):
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))
         if cfg.reset_forward == "none":
@@ -143,8 +146,10 @@ class RlEnv:
         auto = parse_compile_managers(cfg.compile_managers) is None
         self.compiles_managers = compiles_managers(cfg.compile_managers, self.device, cfg.debug)
         """Whether the step's torch phases are compiled (``cfg.compile_managers`` resolved for this device)."""
-        self._phases = step_phases(self, compiled=self.compiles_managers, fall_back=auto)
-        self._step_graph = StepGraph(self, self._step_core) if graph_step_enabled(self) else None
+        self._phases = (
+            compile_phases(self._plain_phases, self, fall_back=auto) if self.compiles_managers else self._plain_phases
+        )
+        self._step_graph = StepGraph(self, self._step_worlds) if graph_step_enabled(self) else None
 
     # ------------------------------------------------------------------ public API
     def reset(self, seed: int | None = None) -> tuple[dict[str, torch.Tensor], dict]:
@@ -173,83 +178,63 @@ class RlEnv:
           are new at each step.
         """
         self.action_manager.validate(action)
-        if self._step_graph is not None:
+        if self._step_graph is None:
+            obs, reward, terminated, truncated, final_obs = self._step_worlds(action)
+        else:
             obs, reward, terminated, truncated, final_obs = self._step_graph.step(action)
             if self._step_graph.captured:
                 # The graph's outputs are overwritten by its next replay: hand out copies.
                 obs = {g: t.clone() for g, t in obs.items()}
                 final_obs = {g: t.clone() for g, t in final_obs.items()}
-                reward = reward.clone()
-        else:
-            obs, reward, terminated, truncated, final_obs = self._step_core(action)
+        # The reward is the reward manager's buffer, written again by the next step.
+        reward = reward.clone()
         self.common_step_counter += 1
         self._obs = obs
         info = {"final_obs": final_obs} if self.cfg.final_observation else {}
         return obs, reward, terminated, truncated, info
 
-    def _step_core(self, action: torch.Tensor):
-        """The device work of ``step`` (everything a CUDA graph of the step records); no host sync,
-        no Python state changed (see ``warplab.envs.step_graph``).
+    def _step_worlds(self, action: torch.Tensor):
+        """The step itself, every world at once: the device work of ``step``, with no host sync and
+        no Python state changed, so that a CUDA graph can record it (``warplab.envs.step_graph``).
 
-        The torch work sits in four phases between the Warp calls (physics, the state reset,
-        ``forward``); with ``cfg.compile_managers`` each phase is one compiled function
-        (``warplab.envs.compiled``)."""
-        phases = self._phases
-        if self._substep_actions:
+        Between the Warp calls (physics, the state reset, the forward pass) the managers' torch
+        work runs in phases (``warplab.envs.step_phases``), plain or compiled."""
+        phases, decimation = self._phases, self.cfg.decimation
+        # 1-2. The action terms write the controls; the physics advances decimation substeps.
+        if self._per_substep_actions:  # a term recomputes its controls at every substep
             phases.process_actions(action)
-            for _ in range(self.cfg.decimation):
-                self.action_manager.apply()
+            for _ in range(decimation):
+                phases.apply_actions()
                 self.sim.step(1, check_divergence=False)
         else:
             phases.act(action)
-            self.sim.step(self.cfg.decimation, check_divergence=False)
-        terminated, truncated, reward, done, obs_before_reset = phases.after_physics()
-        self.sim.reset(done, forward=False)
-        phases.reset_events(done)
-        if self.cfg.reset_forward != "none":  # "none": checked unread when the env was built
-            self.sim.forward(positions_velocities_only=self.cfg.reset_forward == "positions_velocities")
-        obs, final_obs = phases.after_reset(done, obs_before_reset)
-        return obs, reward, terminated, truncated, final_obs
+            self.sim.step(decimation, check_divergence=False)
+        # 3-5. Divergence guard, terminations, rewards, commands, interval events, observations.
+        result = phases.evaluate()
+        # 6-7. Finished worlds reset; their first observations replace their terminal ones.
+        obs = self._reset_worlds(result.done, result.obs, phases, self.cfg.reset_forward)
+        return obs, result.reward, result.terminated, result.truncated, result.obs
 
-    def _act(self, action: torch.Tensor) -> None:
-        self.action_manager.process(action)
-        self.action_manager.apply()
+    def _reset_worlds(
+        self,
+        mask: torch.Tensor,
+        obs_before: step_phases.Observations | None,
+        phases: step_phases.StepPhases,
+        forward: str,
+    ) -> step_phases.Observations:
+        """Resets the worlds in ``mask`` (bool ``[num_envs]``): curricula, physics state, reset
+        events, the forward pass ``forward`` names (``RlEnvCfg.reset_forward``), every manager.
 
-    def _after_physics(self):
-        """Divergence guard, terminations, rewards, commands, interval events, the observations
-        before the reset (terminal ones for finished worlds), statistics, curricula."""
-        self.sim.flag_diverged()
-        self.episode_length_buf += 1
-        self.step_count += 1
-        terminated, truncated = self.termination_manager.compute()
-        # A diverged world's reward may be NaN: it ends with no reward for the step.
-        reward = torch.nan_to_num(self.reward_manager.compute(), nan=0.0, posinf=0.0, neginf=0.0)
-        reward = torch.where(self.sim.diverged, torch.zeros_like(reward), reward)
-        done = terminated | truncated
-        self.reset_buf.copy_(done)
-
-        self.command_manager.step(self.policy_dt)
-        self.event_manager.step_interval(self.policy_dt)
-        obs_before_reset = self.observation_manager.compute()
-        self.stats.record(reward, done)
-        self.curriculum_manager.apply(done)
-        return terminated, truncated, reward, done, obs_before_reset
-
-    def _reset_events(self, mask: torch.Tensor) -> None:
-        self.event_manager.apply("reset", mask)
-
-    def _after_reset(self, done: torch.Tensor, obs_before_reset: dict[str, torch.Tensor]):
-        """The managers' resets, then the observations of reset worlds merged with the others."""
-        self._reset_managers(done)
-        obs_after_reset = self.observation_manager.compute(after_reset=True)
-        rows = done[:, None]
-        obs = {}
-        final_obs = {}
-        for g, before in obs_before_reset.items():
-            before = torch.nan_to_num(before, nan=0.0, posinf=0.0, neginf=0.0)
-            obs[g] = torch.where(rows, obs_after_reset[g], before)
-            final_obs[g] = before
-        return obs, final_obs
+        Returns:
+          the observations: with ``obs_before``, every world's (the reset worlds' new ones merged
+          into ``obs_before``), else those taken after the reset.
+        """
+        phases.start_reset(mask)
+        self.sim.reset(mask, forward=False)
+        phases.reset_events(mask)
+        if forward != "none":  # "none": checked unread when the env was built
+            self.sim.forward(positions_velocities_only=forward == "positions_velocities")
+        return phases.finish_reset(mask, obs_before)
 
     def pop_episode_stats(self) -> dict[str, float]:
         """Means over episodes finished since the last call (one host sync; once per iteration).
@@ -336,17 +321,9 @@ class RlEnv:
 
     # ------------------------------------------------------------------ resets
     def _reset_all(self) -> dict[str, torch.Tensor]:
-        mask = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
-        self._reset_worlds(mask)
-        return self.observation_manager.compute(after_reset=True)
-
-    def _reset_worlds(self, mask: torch.Tensor) -> None:
-        """Resets the masked worlds: curriculum, physics state, reset events, then every manager."""
-        self.curriculum_manager.apply(mask)
-        self.sim.reset(mask, forward=False)
-        self.event_manager.apply("reset", mask)
-        self.sim.forward()
-        self._reset_managers(mask)
+        """Resets every world (plain phases, the full forward pass); returns their observations."""
+        everything = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
+        return self._reset_worlds(everything, None, self._plain_phases, "full")
 
     def _check_reset_forward_unread(self) -> None:
         changed = reset_forward_changes(self)
@@ -357,11 +334,3 @@ class RlEnv:
                 f"{changed}; a reset world would see its state from before the reset. Use "
                 "reset_forward='positions_velocities' (or 'full' for forces and accelerations)"
             )
-
-    def _reset_managers(self, mask: torch.Tensor) -> None:
-        self.action_manager.reset(mask)
-        self.reward_manager.reset(mask)
-        self.observation_manager.reset(mask)
-        self.command_manager.reset(mask)
-        self.event_manager.reset(mask)
-        self.episode_length_buf.mul_(~mask)

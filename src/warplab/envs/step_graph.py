@@ -6,7 +6,7 @@ thousands of worlds each of them runs in microseconds on the GPU, so the host's 
 not the GPU, sets the step time. Capturing the step once and replaying it makes the host's share a
 single graph launch.
 
-What capture requires of the code it records (``RlEnv._step_core`` and every term it calls):
+What capture requires of the code it records (``RlEnv._step_worlds`` and every term it calls):
 
 - no host sync and no host decision taken from device values (no ``.item()``, no boolean-mask
   indexing): every branch over worlds is a mask;

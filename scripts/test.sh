@@ -9,6 +9,15 @@ EXTRAS=dev,menagerie,integrations,usd ./scripts/setup.sh || exit 1
 # Lint first (about a second): a lint error fails the run as a failing test would.
 echo "test: ruff check src tests benchmarks examples"
 ruff check -q src tests benchmarks examples || exit 1
+# Then the type check of src/ (configured in pyproject.toml's [tool.mypy] for Python 3.10, the
+# oldest the project supports): a type error fails the run as a failing test would. About half a
+# minute on a fresh clone, under a second with mypy's cache (.mypy_cache) warm.
+echo "test: mypy src (type check for Python 3.10)"
+mypy_start=$SECONDS
+mypy src
+mypy_status=$?
+echo "test: mypy took $((SECONDS - mypy_start)) s"
+[ "$mypy_status" = 0 ] || exit 1
 echo "test: running pytest $* (the first MuJoCo Warp compile of each model takes about 20 s, then cached)"
 python -m pytest -q -ra --durations=15 "$@"
 status=$?

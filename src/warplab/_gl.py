@@ -57,8 +57,8 @@ def install_hint(backend: str) -> str:
     return f"the {backend} GL libraries"
 
 
-LINUX_MUJOCO_GL = ("", "disable", "disabled", "off", "false", "0", "enable", "enabled", "on", "true", "1")
-LINUX_MUJOCO_GL += ("glfw", "glx", "egl", "osmesa")
+LINUX_MUJOCO_GL: tuple[str, ...] = ("", "disable", "disabled", "off", "false", "0")
+LINUX_MUJOCO_GL += ("enable", "enabled", "on", "true", "1", "glfw", "glx", "egl", "osmesa")
 """The values MuJoCo accepts for ``MUJOCO_GL`` on Linux; it raises at import for any other."""
 
 

@@ -195,7 +195,7 @@ def _collision_warnings(m: mujoco.MjModel) -> list[InspectWarning]:
         ]
     # A link may lack collision geometry when a link beyond it has some (motor housings between
     # the joints of a hip); a chain that ends without any passes through the ground.
-    ancestors = {b: set() for b in range(m.nbody)}
+    ancestors: dict[int, set[int]] = {b: set() for b in range(m.nbody)}
     for b in range(1, m.nbody):
         ancestors[b] = ancestors[m.body_parentid[b]] | {m.body_parentid[b]}
     covered = {

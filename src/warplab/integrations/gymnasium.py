@@ -190,7 +190,7 @@ class WarplabVectorEnv(VectorEnv):
             return self._unpack(to_numpy(self._obs_list(obs))), {}
         return self._torch_obs(obs), {}
 
-    def step(self, actions):
+    def step(self, actions: torch.Tensor | np.ndarray) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Steps every world once; finished worlds are reset in the same step.
 
         Args:
@@ -204,7 +204,7 @@ class WarplabVectorEnv(VectorEnv):
         obs, reward, terminated, truncated, info = self.rl_env.step(self._action_tensor(actions))
         if self.array == "torch":
             done = terminated | truncated
-            infos = {
+            infos: dict[str, Any] = {
                 "final_obs": self._torch_obs(info["final_obs"]),
                 "_final_obs": done,
                 "final_info": {},
@@ -218,7 +218,7 @@ class WarplabVectorEnv(VectorEnv):
         obs_np, final_np = self._unpack(host[:k]), self._unpack(host[k : 2 * k])
         reward_np, terminated_np, truncated_np = host[2 * k :]
         done = terminated_np | truncated_np
-        infos: dict[str, Any] = {}
+        infos = {}
         if done.any():
             final_obs = np.full(self.num_envs, None, dtype=object)
             for i in np.flatnonzero(done):

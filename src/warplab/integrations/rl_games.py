@@ -35,6 +35,7 @@ rl_games' TensorBoard writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -209,11 +210,12 @@ def register(name: str = "warplab", env: RlEnv | None = None, **adapter_kwargs: 
       adapter_kwargs: ``states_group`` and ``clip_actions`` for a given ``env``.
     """
     vecenv.register(VECENV_TYPE, _create_vec_env)
+    creator: Callable[..., RlGamesVecEnv]
     if env is None:
         creator = make_env
     else:
 
-        def creator(num_actors: int | None = None, seed: int | None = None, **unused: Any) -> RlGamesVecEnv:
+        def built_env(num_actors: int | None = None, seed: int | None = None, **unused: Any) -> RlGamesVecEnv:
             if unused:
                 raise ValueError(
                     f"env_config of {name!r} has {sorted(unused)}, which an env registered as built "
@@ -227,6 +229,8 @@ def register(name: str = "warplab", env: RlEnv | None = None, **adapter_kwargs: 
             if seed is not None:
                 env.rng.manual_seed(int(seed))
             return RlGamesVecEnv(env, **adapter_kwargs)
+
+        creator = built_env
 
     env_configurations.register(name, {"vecenv_type": VECENV_TYPE, "env_creator": creator})
 
@@ -246,7 +250,7 @@ class RlGamesObserver(AlgoObserver):
     Pass it to ``Runner(algo_observer=RlGamesObserver())``. ``last_stats`` keeps the latest read.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.algo = None
         self.last_stats: dict[str, float] = {}

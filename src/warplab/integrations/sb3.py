@@ -112,7 +112,9 @@ class Sb3VecEnv(VecEnv):
         """Sends ``actions`` ``[num_envs, action_dim]`` to the device (one copy)."""
         self._actions = torch.as_tensor(np.asarray(actions)).to(self.device)
 
-    def step_wait(self):
+    def step_wait(
+        self,
+    ) -> tuple[dict[str, np.ndarray] | np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
         """Steps every world; returns observations, rewards ``[num_envs]`` float32, dones ``[num_envs]``
         bool and one info dict per world (see the module docstring)."""
         if self._actions is None:

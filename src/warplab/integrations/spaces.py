@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from gymnasium import spaces
@@ -41,6 +41,17 @@ def group_names(env: RlEnv, obs_groups: str | Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+# One group name gives its Box, a sequence of names a Dict: the overloads let callers keep the type.
+@overload
+def observation_space(env: RlEnv, obs_groups: str = "policy", dtype: type = np.float32) -> spaces.Box: ...
+
+
+@overload
+def observation_space(
+    env: RlEnv, obs_groups: Sequence[str], dtype: type = np.float32
+) -> spaces.Box | spaces.Dict: ...
+
+
 def observation_space(
     env: RlEnv, obs_groups: str | Sequence[str] = "policy", dtype: type = np.float32
 ) -> spaces.Box | spaces.Dict:
@@ -58,7 +69,8 @@ def observation_space(
     boxes = {g: spaces.Box(-np.inf, np.inf, shape=env.observation_shapes[g], dtype=dtype) for g in names}
     if isinstance(obs_groups, str):
         return boxes[obs_groups]
-    return spaces.Dict(boxes)
+    members: dict[str, spaces.Space[Any]] = dict(boxes)
+    return spaces.Dict(members)
 
 
 def action_bounds(env: RlEnv) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import random
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable, not a warplab checkpoint, or does not fit the model."""
 
 
-def _write_payload(payload: Mapping[str, Any], file: BinaryIO) -> None:
+def _write_payload(payload: Mapping[str, Any], file: IO[bytes]) -> None:
     # The checkpoint is serialized in memory and then written: torch's zip writer, writing to a
     # file itself, turns a full disk into "RuntimeError: unexpected pos", where a plain write
     # raises the OSError that `atomic_write` reports as one line naming the file. (Also the one

@@ -24,6 +24,15 @@ class EmpiricalNormalizer(nn.Module):
         clip: the normalized value is clamped to [-clip, clip], in standard deviations.
     """
 
+    # Buffers registered in __init__, declared here so a type checker reads them as tensors (the
+    # Module's attribute lookup would otherwise type them as "Tensor | Module").
+    mean: torch.Tensor
+    """[*shape] running mean."""
+    var: torch.Tensor
+    """[*shape] running population variance."""
+    count: torch.Tensor
+    """[] int64 number of samples merged so far."""
+
     def __init__(self, shape: tuple[int, ...] | int, epsilon: float = 1e-4, clip: float = 5.0) -> None:
         super().__init__()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)

@@ -133,9 +133,11 @@ class OnPolicyRunner:
     def _to_device(self, obs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {name: value.to(self.device) for name, value in obs.items()}
 
-    def _reset_env(self, seed: int | None) -> None:
+    def _reset_env(self, seed: int | None) -> dict[str, torch.Tensor]:
+        """Reset every world; keeps and returns the observation on the learner's device."""
         obs, _ = self.env.reset(seed=seed)
         self._obs = self._to_device(obs)
+        return self._obs
 
     # Training -------------------------------------------------------------------------------------
 
@@ -146,11 +148,9 @@ class OnPolicyRunner:
         what is copied into them can be used by autograd in the update. Time-outs are bootstrapped
         with the critic's value of ``info["final_obs"]``; terminations are not.
         """
-        if self._obs is None:
-            self._reset_env(self.cfg.seed)
+        obs = self._reset_env(self.cfg.seed) if self._obs is None else self._obs
         cfg = self.cfg.ppo
         env, policy, storage = self.env, self.policy, self.storage
-        obs = self._obs
         storage.clear()
         with torch.inference_mode():
             for _ in range(cfg.num_steps_per_env):
@@ -277,8 +277,9 @@ class OnPolicyRunner:
         env = self.env
         rng = capture_rng_states()
         rng["minibatch"] = self.ppo.generator.get_state()
-        if isinstance(getattr(env, "rng", None), torch.Generator):
-            rng["env"] = env.rng.get_state()
+        env_rng = _env_generator(env)
+        if env_rng is not None:
+            rng["env"] = env_rng.get_state()
         get_state = getattr(env, "get_state", None)
         return {
             "format_version": FORMAT_VERSION,
@@ -313,15 +314,15 @@ class OnPolicyRunner:
             path = self.log_dir / f"model_{self.iteration}.pt"
         saved = save_checkpoint(path, self.state())
         if self.cfg.export_onnx and self.exporter is not None:
-            self._export_onnx(Path(saved))
+            self._export_onnx(self.exporter, Path(saved))
         return saved
 
-    def _export_onnx(self, checkpoint: Path) -> None:
+    def _export_onnx(self, exporter: Callable[[ActorCritic, Path], Any], checkpoint: Path) -> None:
         """``<checkpoint>.onnx`` and ``policy.onnx`` (a copy of the latest) beside the checkpoint."""
         out = checkpoint.with_suffix(".onnx")
         target = out
         try:
-            self.exporter(self.policy, out)
+            exporter(self.policy, out)
             target = out.with_name("policy.onnx")
             atomic_write_bytes(target, out.read_bytes())
         except Exception as error:  # noqa: BLE001 - an export must never end a training run.
@@ -371,24 +372,25 @@ class OnPolicyRunner:
     def _restore_env(self, path: str | Path, checkpoint: Mapping[str, Any]) -> None:
         env = self.env
         env_rng = checkpoint["rng"].get("env")
-        has_rng = isinstance(getattr(env, "rng", None), torch.Generator)
-        exact = (
-            callable(getattr(env, "set_state", None))
-            and checkpoint.get("env_state") is not None
+        generator = _env_generator(env)
+        # set_state is an optional member of VecEnv (see env_protocol), so it is looked up here.
+        set_state = getattr(env, "set_state", None)
+        saved_for_this_env = (
+            checkpoint.get("env_state") is not None
             and checkpoint.get("last_obs") is not None
             and checkpoint.get("num_envs") == env.num_envs
         )
-        if exact:
+        if callable(set_state) and saved_for_this_env:
             _check_last_obs(path, checkpoint["last_obs"], env)
             # set_state receives CPU tensors, as loaded; the env moves them to its device.
             try:
-                env.set_state(checkpoint["env_state"])
+                set_state(checkpoint["env_state"])
             except ValueError as error:  # The env's EnvStateError says what differs.
                 raise CheckpointError(
                     f"checkpoint {path}: the env's saved state does not fit: {error}"
                 ) from error
-            if env_rng is not None and has_rng:
-                _set_generator_state(env.rng, env_rng, path)
+            if env_rng is not None and generator is not None:
+                _set_generator_state(generator, env_rng, path)
             self._obs = self._to_device(checkpoint["last_obs"])
             return
         warnings.warn(
@@ -397,9 +399,15 @@ class OnPolicyRunner:
             f"exactly as the original run would have",
             stacklevel=3,
         )
-        if env_rng is not None and has_rng:
-            _set_generator_state(env.rng, env_rng, path)
+        if env_rng is not None and generator is not None:
+            _set_generator_state(generator, env_rng, path)
         self._reset_env(seed=None)
+
+
+def _env_generator(env: VecEnv) -> torch.Generator | None:
+    """The env's optional ``rng`` (see `VecEnv`), or None when it has no torch generator."""
+    rng = getattr(env, "rng", None)
+    return rng if isinstance(rng, torch.Generator) else None
 
 
 def _check_last_obs(path: str | Path, last_obs: Any, env: VecEnv) -> None:

@@ -17,7 +17,6 @@ _VALID = ("auto", "cpu", "cuda")
 # Warp prints one line for every module it loads (hundreds for MuJoCo Warp); show only warnings
 # unless asked.
 if os.environ.get("WARPLAB_WARP_VERBOSE", "0") != "1":
-    wp.config.quiet = True
     wp.config.log_level = wp.LOG_WARNING
 
 
@@ -118,7 +117,7 @@ def resolve_device(device: str = "auto") -> str:
                 f"device={device!r} was asked for, but this machine has {count} CUDA GPU"
                 f"{'s' if count != 1 else ''} (cuda:0{f' .. cuda:{count - 1}' if count > 1 else ''})"
             )
-        return "cuda:0" if device == "cuda" else f"cuda:{int(ordinal)}"
+        return "cuda:0" if ordinal is None else f"cuda:{int(ordinal)}"
     return "cpu"
 
 

@@ -153,8 +153,12 @@ def _check_cfg(cfg: SimCfg) -> None:
         if value is None and may_be_none:
             continue
         positive_needed = name != "joint_range_margin"
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-        ok = ok and (value > 0 if positive_needed else value >= 0)
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and not math.isnan(value)
+            and (value > 0 if positive_needed else value >= 0)
+        )
         if not ok:
             raise ValueError(f"SimCfg.{name} must be {right}, got {value!r}")
 

@@ -129,7 +129,9 @@ class PerWorldFields:
         with wp.ScopedDevice(self._sim.wp_device):
             shared = wp.to_torch(current)
             tiled = shared.repeat((n,) + (1,) * (shared.ndim - 1)).contiguous()
-            expanded = wp.from_torch(tiled, dtype=current.dtype)
+            # Warp annotates from_torch as returning "array | array_t" for every call, though the
+            # ctypes struct array_t comes back only with return_ctype=True, which is not passed here.
+            expanded: wp.array = wp.from_torch(tiled, dtype=current.dtype)  # type: ignore[assignment]
         setattr(owner, attr, expanded)
         # The captured graphs hold the old array's address.
         self._sim.invalidate_graphs()

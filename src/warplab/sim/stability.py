@@ -150,7 +150,7 @@ def timestep_stability(mjm: mujoco.MjModel) -> TimestepEstimate:
     explicit = sum((c for c, is_implicit in damping.values() if not is_implicit), np.zeros((nv, nv)))
     mass = np.zeros((nv, nv))
     mujoco.mj_fullM(mjm, d, mass)
-    k_total = sum(stiffness.values())
+    k_total = sum(stiffness.values(), np.zeros((nv, nv)))
     if nv <= MAX_DENSE_DOFS:
         omega2, modes = _modes(k_total, mass)
     else:
@@ -238,7 +238,7 @@ def _stiffness(mjm: mujoco.MjModel, d: mujoco.MjData) -> dict[str, np.ndarray]:
     gravity = np.zeros((nv, nv))
     g = np.asarray(mjm.opt.gravity, dtype=float)
     if not disabled & mujoco.mjtDisableBit.mjDSBL_GRAVITY and np.linalg.norm(g) > 0:
-        for j in np.flatnonzero(mjm.jnt_type == int(mujoco.mjtJoint.mjJNT_HINGE)):
+        for j in np.flatnonzero(mjm.jnt_type == int(mujoco.mjtJoint.mjJNT_HINGE)).tolist():
             body = mjm.jnt_bodyid[j]
             axis = d.xaxis[j]
             arm = d.subtree_com[body] - d.xanchor[j]

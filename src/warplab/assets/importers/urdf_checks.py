@@ -12,6 +12,7 @@ import math
 import pathlib
 import warnings
 import xml.etree.ElementTree as ET
+from typing import overload
 
 import numpy as np
 
@@ -34,7 +35,9 @@ class _Checker:
     def fail(self, where: str, message: str) -> AssetError:
         return AssetError(f"{self.path}: {where}: {message}")
 
-    def numbers(self, element: ET.Element, attr: str, where: str, count: int, default: str | None = None):
+    def numbers(
+        self, element: ET.Element, attr: str, where: str, count: int, default: str | None = None
+    ) -> list[float]:
         """``count`` finite floats from ``element``'s attribute ``attr`` (``default`` where it is absent)."""
         text = element.attrib.get(attr, default)
         tag = f"<{element.tag} {attr}={text!r}>"
@@ -52,7 +55,39 @@ class _Checker:
             raise self.fail(where, f"{tag} is not finite; give a real value")
         return values
 
-    def number(self, element, attr, where, default=None, minimum=None, why="") -> float | None:
+    # With a default the attribute always yields a number; without one an absent attribute is None.
+    @overload
+    def number(
+        self,
+        element: ET.Element,
+        attr: str,
+        where: str,
+        default: str,
+        minimum: float | None = None,
+        why: str = "",
+    ) -> float: ...
+
+    @overload
+    def number(
+        self,
+        element: ET.Element,
+        attr: str,
+        where: str,
+        default: None = None,
+        minimum: float | None = None,
+        why: str = "",
+    ) -> float | None: ...
+
+    def number(
+        self,
+        element: ET.Element,
+        attr: str,
+        where: str,
+        default: str | None = None,
+        minimum: float | None = None,
+        why: str = "",
+    ) -> float | None:
+        """One finite float from ``element``'s attribute ``attr``; None when absent and no ``default``."""
         if attr not in element.attrib and default is None:
             return None
         (value,) = self.numbers(element, attr, where, 1, default)

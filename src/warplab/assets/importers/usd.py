@@ -30,6 +30,7 @@ import math
 import os
 import pathlib
 import re
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -328,7 +329,8 @@ def _build(r: _Reader) -> mujoco.MjSpec:
     children: dict = {}
     for child, (parent, _, _) in parents.items():
         children.setdefault(parent, []).append(child)
-    owner = {}
+    # The shapes under each body's path (None: under no body, attached to the world).
+    owner: dict[Any, list[tuple[Any, bool]]] = {}
     for prim, collision in shapes:
         p = prim
         while p.IsValid() and p.GetPath() not in bodies:
@@ -348,10 +350,10 @@ def _build(r: _Reader) -> mujoco.MjSpec:
             mass_only.append((body, prim))
         for shape, collision in owner.get(path, []):
             _add_shape(r, body, shape, prim, collision)
-        for child in sorted(children.get(path, []), key=order.get):
+        for child in sorted(children.get(path, []), key=order.__getitem__):
             add(body, child)
 
-    for root in sorted(children.get(None, []), key=order.get):
+    for root in sorted(children.get(None, []), key=order.__getitem__):
         add(r.spec.worldbody, root)
     if mass_only:
         _scale_to_mass(r, mass_only)
@@ -667,7 +669,7 @@ def _add_shape(r: _Reader, body, prim, owner, collision: bool) -> None:
     G = mujoco.mjtGeom
     kind = prim.GetTypeName()
     pos, quat, scale = r.relative(prim, owner)
-    geom = {"pos": pos, "quat": quat}
+    geom: dict[str, Any] = {"pos": pos, "quat": quat}
     if kind == "Cube":
         geom.update(type=G.mjGEOM_BOX, size=r.attr(prim, "size", 2.0) * r.m / 2 * scale)
     elif kind == "Sphere":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -96,7 +97,9 @@ def write_usd(model: mujoco.MjModel | mujoco.MjSpec, path: str | os.PathLike) ->
         mass.CreateDiagonalInertiaAttr(_gf(Gf.Vec3f, m.body_inertia[b]))
         mass.CreatePrincipalAxesAttr(_gf(Gf.Quatf, m.body_iquat[b]))
         _write_joint(stage, m, b, paths, child, UsdPhysics, Gf, Sdf)
-    materials: dict[float, Sdf.Path] = {}
+    # Friction -> the Sdf.Path of its physics material (pxr is imported at run time, so the
+    # annotation cannot name Sdf.Path).
+    materials: dict[float, Any] = {}
     for i in range(m.ngeom):
         _write_geom(
             stage, m, i, child(paths[m.geom_bodyid[i]], mujoco.mjtObj.mjOBJ_GEOM, i, "geom"), materials

@@ -22,8 +22,12 @@ from typing import Any, Literal
 
 
 def field_docstrings(cls: type) -> dict[str, str]:
-    """The string literal under each annotated field of ``cls``'s body, by field name."""
-    body = ast.parse(inspect.getsource(cls)).body[0]
+    """The string literal under each annotated field of ``cls``'s body, by field name (none where
+    the source cannot be read: the options still parse, without their help)."""
+    try:
+        body = ast.parse(inspect.getsource(cls)).body[0]
+    except (OSError, TypeError):
+        return {}
     assert isinstance(body, ast.ClassDef)
     docs: dict[str, str] = {}
     for field, doc in zip(body.body, body.body[1:], strict=False):

@@ -106,7 +106,8 @@ def test_the_module_runs_without_tyro():
         "import sys; sys.modules['tyro'] = None\n"
         "from warplab.cli.main import main\n"
         "import warplab.bench as b\n"
-        "b.parse_args(['--task', 'a', 'b', '--num-envs', '1', '2'])\n"
+        "args = b.parse_args(['--task', 'a', 'b', '--num-envs', '1', '2'])\n"
+        "assert args.task == ['a', 'b'] and args.num_envs == [1, 2], args\n"
         "assert main(['bench', '--task', 'no-such-task', '--device', 'cpu']) == 2\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -118,11 +119,12 @@ def test_raw_random_and_policy_start_from_the_same_state(monkeypatch):
     import torch
 
     import warplab.bench as bench
+    import warplab.bench.measure as measure
     from warplab.envs.rl_env import RlEnv
 
     envs: list[RlEnv] = []
     starts: list[tuple[torch.Tensor, ...]] = []
-    set_state, timed = RlEnv.set_state, bench._timed
+    set_state, timed = RlEnv.set_state, measure.timed
 
     def recording_set_state(self, state):
         envs.append(self)
@@ -134,7 +136,7 @@ def test_raw_random_and_policy_start_from_the_same_state(monkeypatch):
         return timed(fn, calls, wp_device)
 
     monkeypatch.setattr(RlEnv, "set_state", recording_set_state)
-    monkeypatch.setattr(bench, "_timed", recording_timed)
+    monkeypatch.setattr(measure, "timed", recording_timed)
     args = bench.parse_args(
         ["--task", "cartpole-balance", "--num-envs", "3", "--steps", "3", "--warmup", "4"]
     )

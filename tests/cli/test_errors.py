@@ -273,8 +273,8 @@ def test_a_rollout_larger_than_memory_is_refused_before_ppo_allocates_it(capsys,
         (["train", "--device"], "Missing value for argument '--device'"),
         (["export"], "Missing from warplab export: --checkpoint PATH"),
         (["sim2sim", "--policy", "p.onnx", "--episodes", "nan"], "Error parsing --episodes"),
-        # bench reads its options with argparse, which printed its usage (several lines) first.
-        (["bench", "--num-envs", "abc"], "argument --num-envs: invalid int value: 'abc'"),
+        (["bench", "--num-envs", "abc"], "Error parsing --num-envs"),
+        (["bench", "--tf32-matmul", "maybe"], "invalid choice 'maybe' for argument '--tf32-matmul'"),
         # list took any argument and ignored it.
         (["list", "--task", "x"], "takes no arguments, got '--task x'"),
     ],

@@ -98,35 +98,6 @@ def list_command() -> int:
     return 0
 
 
-def bench_command(argv: list[str]) -> int:
-    """``warplab bench``: the same argparse options and code as ``python3 -m warplab.bench``
-    (which runs without tyro, as on the GPU machine); see docs/benchmarking.md."""
-    import contextlib
-    import io
-    import shlex
-
-    from warplab.bench import parse_args, run
-    from warplab.cli.main import OptionError
-
-    usage = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(usage):
-            args = parse_args(argv, prog="warplab bench")
-    except SystemExit as exit_:
-        if not exit_.code:
-            raise  # --help, printed on stdout
-        # argparse prints its usage (several lines) and then "warplab bench: error: ...": keep the last.
-        lines = usage.getvalue().strip().splitlines() or ["cannot read the options"]
-        raise OptionError(
-            f"{lines[-1].removeprefix('warplab bench: error: ')} (warplab bench --help)"
-        ) from None
-    if args.json is not None:
-        # Before minutes of measuring, not after.
-        check_writable_file(args.json, "--json")
-    run(args, shlex.join(["warplab", "bench", *argv]))
-    return 0
-
-
 def check_checkpoint_file(path: Path, option: str) -> None:
     """Raises ``FileNotFoundError`` naming ``option`` unless ``path`` is a file (a folder is named as one)."""
     if path.is_dir():

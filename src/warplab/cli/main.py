@@ -4,7 +4,7 @@ Each subcommand's own options are read by tyro from a dataclass (``warplab train
 ``--env.FIELD VALUE`` and ``--agent.FIELD VALUE`` change the task's config (see ``overrides.py``).
 A user's mistake (unknown task, missing checkpoint, bad value, no GPU) prints one clear line and
 exits with status 2; anything else is a bug and keeps its traceback.
-``bench`` parses its options with argparse (``warplab.bench``), so it runs where tyro is missing.
+``bench`` reads its options with argparse where tyro is missing (``cli/bench.py``: the GPU machine).
 """
 
 from __future__ import annotations
@@ -192,10 +192,11 @@ def _run(command: str, rest: list[str]) -> int:
     """Runs one subcommand; its modules are imported here, so that ``warplab --help`` and each
     command's ``--help`` do not wait for torch and Warp."""
     if command == "bench":
-        # argparse, not tyro: the GPU machine has no tyro unless it is carried there.
-        from warplab.cli.commands import bench_command
+        import shlex
 
-        return bench_command(rest)
+        from warplab.cli.bench import bench_command, parse_args
+
+        return bench_command(parse_args(rest, "warplab bench"), shlex.join(["warplab", "bench", *rest]))
     if command == "list":
         if rest in (["-h"], ["--help"]):
             print("usage: warplab list\n\nThe registered tasks, one line each: name and description.")

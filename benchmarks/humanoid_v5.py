@@ -32,7 +32,7 @@ def _sync():
 def raw_physics(num_envs: int, substeps: int, calls: int) -> float:
     """Physics steps per second of the bare model (CUDA graph, no env logic)."""
     from warplab.sim import Simulation
-    from warplab.tasks.humanoid_v5 import humanoid_spec
+    from warplab.tasks.gym_mujoco import humanoid_spec
 
     sim = Simulation(humanoid_spec(), num_envs, "auto")
     sim.ctrl.uniform_(-0.4, 0.4)

@@ -87,8 +87,9 @@ def evaluate_getup(
       ``by_pose``: the same per starting pose (``recovery.LYING_POSES``);
       ``diverged``: worlds whose physics diverged (counted as not standing from then on).
     """
-    from warplab.envs.mdp import _state, recovery
-    from warplab.tasks.humanoid_recovery import HUMANOID_ROBOT_CFG
+    from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
+    from warplab.envs.mdp import _state
+    from warplab.tasks.recovery import mdp as recovery
 
     cfg, task_standing = getup_eval_cfg(episode_s)
     standing = standing or task_standing

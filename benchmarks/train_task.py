@@ -205,7 +205,7 @@ def evaluate_velocity(task: str, policy, num_envs: int) -> dict:
 def evaluate_push_survival(policy, num_envs: int, strengths: list[float]) -> dict:
     """humanoid-push-recovery in play mode: the share of worlds that survive a full episode of pushes
     of each fixed strength (m/s velocity kicks every 3-6 s)."""
-    from warplab.tasks.humanoid_recovery import make_humanoid_push_recovery_env_cfg
+    from warplab.tasks.recovery import make_humanoid_push_recovery_env_cfg
 
     rows = []
     for strength in strengths:

@@ -89,8 +89,8 @@ def test_rough_difficulties_must_be_evenly_spaced():
 # ---------------------------------------------------------------------------- getting up
 @pytest.mark.slow
 def test_getup_evaluation_matches_a_recount():
-    from warplab.envs.mdp import recovery
     from warplab.rl.inference import load_policy
+    from warplab.tasks.recovery import mdp as recovery
 
     # The trained policy stands up in 0.5 to 2 s (these six worlds: 0.56 to 1.08 s), so a 0.7 s
     # episode ends with some worlds up and some not.

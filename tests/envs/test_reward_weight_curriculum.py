@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from warplab.envs.managers.term import ConfigError
-from warplab.envs.mdp import recovery
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import make_env_cfg
+from warplab.tasks.recovery import mdp as recovery
 
 SCALED = ("airborne", "base_rise_speed")
 

@@ -23,7 +23,7 @@ import torch
 import warplab
 from warplab.envs import RlEnv
 from warplab.tasks import make_env_cfg
-from warplab.tasks.ant_v5 import ant_spec
+from warplab.tasks.gym_mujoco import ant_spec
 
 WORLD = 1
 # The 105 values of Gymnasium's documented observation, in order: qpos without x and y, qvel, and

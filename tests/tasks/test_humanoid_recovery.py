@@ -15,13 +15,13 @@ import torch
 
 from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
 from warplab.envs import EventTermCfg, RlEnv
-from warplab.envs.mdp import recovery
 from warplab.envs.mdp.math import quat_rotate
-from warplab.tasks.humanoid_recovery import (
+from warplab.tasks.recovery import (
     PUSH_SCHEDULES,
     make_humanoid_getup_env_cfg,
     make_humanoid_push_recovery_env_cfg,
 )
+from warplab.tasks.recovery import mdp as recovery
 
 STANDING = HUMANOID_ROBOT_CFG.base_height
 WINDOW = 4

@@ -26,7 +26,7 @@ import torch
 import warplab
 from warplab.envs import RlEnv
 from warplab.tasks import make_env_cfg
-from warplab.tasks.humanoid_v5 import humanoid_spec
+from warplab.tasks.gym_mujoco import humanoid_spec
 
 WORLD = 1
 """The warplab world that receives each state (the others step with zero actions, unobserved)."""

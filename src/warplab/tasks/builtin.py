@@ -1,10 +1,8 @@
-"""Registers the tasks that ship with warplab."""
+"""Registers the tasks that ship with warplab: importing each family's package registers its tasks."""
 
 from warplab.tasks import (  # noqa: F401
-    ant_v5,
     cartpole,
-    humanoid_recovery,
-    humanoid_rough,
-    humanoid_v5,
-    humanoid_velocity,
+    gym_mujoco,
+    recovery,
+    velocity,
 )

@@ -62,7 +62,7 @@ class RewardWeightCurriculum:
     success rate holds.
 
     Success is a termination term of the task (one with ``time_out=True`` that fires with the
-    time-out when the episode ended well, e.g. ``recovery.standing_at_time_out``): after every
+    time-out when the episode ended well, such as a task's "ended standing" term): after every
     ``window`` ended episodes, the share that ended with it decides: at least ``raise_above``, the
     scale grows by ``step``; below ``lower_below``, it shrinks by ``step``; in between it stays.
     Episodes of diverged worlds and worlds reset by hand do not count. One scale serves all worlds.

@@ -21,8 +21,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import torch
-
 from warplab.assets.robot_cfg import RobotCfg, build_robot_spec
 from warplab.assets.terrain import add_flat_ground
 from warplab.envs import mdp
@@ -38,6 +36,7 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
+from warplab.tasks.velocity.mdp import joint_deviation_l1
 
 
 @dataclasses.dataclass
@@ -157,12 +156,6 @@ def randomization_events(
             params={"velocity_range": {"x": dr.push_velocity_mps, "y": dr.push_velocity_mps}},
         )
     return events
-
-
-def joint_deviation_l1(env, joints) -> torch.Tensor:
-    """Sum of |joint position - default| over ``joints``, rad ``[num_envs]``."""
-    ids = env.index.joint_qpos_ids(joints)
-    return torch.sum(torch.abs(env.sim.qpos[:, ids] - env.sim.init_qpos[ids]), dim=1)
 
 
 def make_velocity_env_cfg(
@@ -323,19 +316,4 @@ def make_velocity_env_cfg(
         # task's height scan) sets "positions_velocities"; on an H100 (4,096 worlds, 2026-11-25)
         # that alone took the env step from 0.70 to 0.82 of raw physics against "full".
         reset_forward="none",
-    )
-
-
-def make_velocity_agent_cfg(experiment_name: str):
-    """PPO settings for velocity tracking with thousands of worlds on one GPU."""
-    from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg
-
-    return RunnerCfg(
-        experiment_name=experiment_name,
-        max_iterations=3000,
-        save_interval=250,
-        ppo=PpoCfg(num_steps_per_env=24, learning_rate=1e-3, entropy_coef=0.008, num_mini_batches=4),
-        policy=PolicyCfg(
-            actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128), init_noise_std=1.0
-        ),
     )

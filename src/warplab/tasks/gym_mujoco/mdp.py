@@ -1,4 +1,4 @@
-"""Pieces shared by the tasks that reimplement Gymnasium's MuJoCo environments on warplab.
+"""Terms and the model loader shared by the tasks that reimplement Gymnasium's MuJoCo environments.
 
 Each such task uses Gymnasium's own model file, observation, reward and reset, so that its numbers
 compare with Gymnasium's: the observation terms read MuJoCo's fields as Gymnasium does, and the

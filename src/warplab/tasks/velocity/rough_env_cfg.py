@@ -45,8 +45,7 @@ from warplab.envs.mdp.terrain import (
     TerrainLevels,
     reset_root_on_terrain,
 )
-from warplab.tasks.registry import register_task
-from warplab.tasks.velocity import make_velocity_agent_cfg, make_velocity_env_cfg
+from warplab.tasks.velocity.env_cfg import make_velocity_env_cfg
 
 NCONMAX = 48
 """Contacts per world (MuJoCo Warp pools ``NCONMAX * num_envs`` for all worlds). With random actions
@@ -135,15 +134,3 @@ def _replace_fall_terminations(cfg: RlEnvCfg, terrain: TerrainCfg) -> None:
                 func=RootHeightAboveTerrainBelow,
                 params={"minimum_height": term.params["minimum_height"], "terrain": terrain},
             )
-
-
-def make_humanoid_rough_agent_cfg():
-    return make_velocity_agent_cfg("humanoid-velocity-rough")
-
-
-register_task(
-    "humanoid-velocity-rough",
-    make_humanoid_rough_env_cfg,
-    make_humanoid_rough_agent_cfg,
-    "The project's humanoid walks on generated terrain (rough, slopes, stairs, stones) with a curriculum.",
-)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
 from warplab.envs.config import RlEnvCfg
-from warplab.tasks.registry import register_task
-from warplab.tasks.velocity import DomainRandomizationCfg, make_velocity_agent_cfg, make_velocity_env_cfg
+from warplab.tasks.velocity.env_cfg import DomainRandomizationCfg, make_velocity_env_cfg
 
 
 def make_humanoid_velocity_flat_env_cfg(play: bool = False) -> RlEnvCfg:
@@ -20,29 +19,6 @@ def make_humanoid_velocity_flat_env_cfg(play: bool = False) -> RlEnvCfg:
     return make_velocity_env_cfg(HUMANOID_ROBOT_CFG, play=play)
 
 
-def make_humanoid_velocity_flat_agent_cfg():
-    return make_velocity_agent_cfg("humanoid-velocity-flat")
-
-
 def make_humanoid_velocity_flat_dr_env_cfg(play: bool = False) -> RlEnvCfg:
     """``humanoid-velocity-flat`` with every randomization of ``DomainRandomizationCfg.full()``."""
     return make_velocity_env_cfg(HUMANOID_ROBOT_CFG, play=play, randomization=DomainRandomizationCfg.full())
-
-
-def make_humanoid_velocity_flat_dr_agent_cfg():
-    return make_velocity_agent_cfg("humanoid-velocity-flat-dr")
-
-
-register_task(
-    "humanoid-velocity-flat",
-    make_humanoid_velocity_flat_env_cfg,
-    make_humanoid_velocity_flat_agent_cfg,
-    "The project's 1.3 m humanoid walks at commanded velocities on flat ground.",
-)
-
-register_task(
-    "humanoid-velocity-flat-dr",
-    make_humanoid_velocity_flat_dr_env_cfg,
-    make_humanoid_velocity_flat_dr_agent_cfg,
-    "humanoid-velocity-flat with the robot randomized (mass, CoM, gains, strength, damping, armature, delay).",
-)

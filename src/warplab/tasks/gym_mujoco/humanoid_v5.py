@@ -21,7 +21,7 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
-from warplab.tasks.gym_mujoco import (
+from warplab.tasks.gym_mujoco.mdp import (
     external_contact_forces,
     forward_velocity,
     gym_asset_spec,
@@ -29,7 +29,6 @@ from warplab.tasks.gym_mujoco import (
     qvel,
     reset_with_noise,
 )
-from warplab.tasks.registry import register_task
 
 HEALTHY_Z = (1.0, 2.0)
 """Torso heights (m) between which the humanoid is healthy."""
@@ -115,27 +114,3 @@ def make_humanoid_v5_env_cfg(play: bool = False) -> RlEnvCfg:
         },
         viewer=ViewerCfg(track_body="torso", distance=4.0, elevation=-15.0, azimuth=90.0),
     )
-
-
-def make_humanoid_v5_agent_cfg():
-    """PPO settings for 4,096 worlds on one GPU."""
-    from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg
-
-    return RunnerCfg(
-        experiment_name="Humanoid-v5",
-        max_iterations=1000,
-        ppo=PpoCfg(
-            num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99
-        ),
-        policy=PolicyCfg(
-            actor_hidden_dims=(256, 256, 128), critic_hidden_dims=(256, 256, 128), init_noise_std=0.5
-        ),
-    )
-
-
-register_task(
-    "Humanoid-v5",
-    make_humanoid_v5_env_cfg,
-    make_humanoid_v5_agent_cfg,
-    "Gymnasium's Humanoid-v5 (same model, observation, reward), Newton solver; run forward.",
-)

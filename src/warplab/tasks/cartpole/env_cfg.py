@@ -8,8 +8,6 @@ second (a return near 25); a balancing policy earns close to 500.
 
 from __future__ import annotations
 
-import torch
-
 from warplab.assets.robots.cartpole import cartpole_spec
 from warplab.envs import mdp
 from warplab.envs.config import (
@@ -22,17 +20,7 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
-from warplab.tasks.registry import register_task
-
-
-def pole_angle_l2(env) -> torch.Tensor:
-    """Squared pole angle from upright, rad^2 ``[num_envs]``."""
-    return torch.square(env.sim.qpos[:, env.index.joint_qpos_ids("hinge")][:, 0])
-
-
-def cart_pos_l2(env) -> torch.Tensor:
-    """Squared cart position from the centre of the rail, m^2 ``[num_envs]``."""
-    return torch.square(env.sim.qpos[:, env.index.joint_qpos_ids("slider")][:, 0])
+from warplab.tasks.cartpole.mdp import cart_pos_l2, pole_angle_l2
 
 
 def make_cartpole_env_cfg(play: bool = False) -> RlEnvCfg:
@@ -75,23 +63,3 @@ def make_cartpole_env_cfg(play: bool = False) -> RlEnvCfg:
         },
         viewer=ViewerCfg(track_body=None, distance=5.0, elevation=-5.0, azimuth=90.0),
     )
-
-
-def make_cartpole_agent_cfg():
-    """PPO settings that balance the pole within a few minutes on a CPU."""
-    from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg
-
-    return RunnerCfg(
-        experiment_name="cartpole-balance",
-        max_iterations=100,
-        ppo=PpoCfg(num_steps_per_env=32, learning_rate=3e-3, entropy_coef=0.0),
-        policy=PolicyCfg(actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32), init_noise_std=0.5),
-    )
-
-
-register_task(
-    "cartpole-balance",
-    make_cartpole_env_cfg,
-    make_cartpole_agent_cfg,
-    "Keep a pole upright on a cart (the project's own model); learns on a CPU in minutes.",
-)

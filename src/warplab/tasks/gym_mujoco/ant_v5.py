@@ -23,7 +23,7 @@ from warplab.envs.config import (
     TerminationTermCfg,
     ViewerCfg,
 )
-from warplab.tasks.gym_mujoco import (
+from warplab.tasks.gym_mujoco.mdp import (
     external_contact_forces,
     forward_velocity,
     gym_asset_spec,
@@ -31,7 +31,6 @@ from warplab.tasks.gym_mujoco import (
     qvel,
     reset_with_noise,
 )
-from warplab.tasks.registry import register_task
 
 HEALTHY_Z = (0.2, 1.0)
 """Torso heights (m), inclusive, between which the ant is healthy."""
@@ -95,25 +94,3 @@ def make_ant_v5_env_cfg(play: bool = False) -> RlEnvCfg:
         },
         viewer=ViewerCfg(track_body="torso", distance=5.0, elevation=-25.0, azimuth=90.0),
     )
-
-
-def make_ant_v5_agent_cfg():
-    """PPO settings for thousands of worlds on one GPU."""
-    from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg
-
-    return RunnerCfg(
-        experiment_name="Ant-v5",
-        max_iterations=1000,
-        ppo=PpoCfg(num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0),
-        policy=PolicyCfg(
-            actor_hidden_dims=(256, 256, 128), critic_hidden_dims=(256, 256, 128), init_noise_std=0.5
-        ),
-    )
-
-
-register_task(
-    "Ant-v5",
-    make_ant_v5_env_cfg,
-    make_ant_v5_agent_cfg,
-    "Gymnasium's Ant-v5 (same model, observation, reward); run forward.",
-)

@@ -130,9 +130,7 @@ class RlEnv:
         self.observation_manager = ObservationManager(cfg.observations, self)
         self.action_dim = self.action_manager.action_dim
         self.stats = EpisodeStats(self)
-        self._substep_actions = any(
-            getattr(t, "per_substep", False) for t in self.action_manager.terms.values()
-        )
+        self._substep_actions = self.action_manager.per_substep
 
         if self.event_manager.has("startup"):
             self.event_manager.apply("startup", torch.ones(n, dtype=torch.bool, device=self.device))

@@ -22,6 +22,7 @@ import torch
 import warp as wp
 
 from warplab.envs import draws
+from warplab.envs.managers.protocols import CurriculumTerm, EventTerm
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.curricula import SuccessRateWindow
 from warplab.envs.mdp.math import quat_mul, uniform
@@ -47,7 +48,7 @@ def find_push_event(env, name: str) -> RandomPush:
 
 
 # ---------------------------------------------------------------------------- pushes
-class RandomPush:
+class RandomPush(EventTerm):
     """Pushes the floating base in a random horizontal direction (an ``interval`` event).
 
     Params:
@@ -162,7 +163,7 @@ def pushed_episode_outcomes(env, mask: torch.Tensor, push: RandomPush) -> tuple[
     return counted & tm.truncated, counted & tm.terminated
 
 
-class PushStrengthCurriculum:
+class PushStrengthCurriculum(CurriculumTerm):
     """Adapts the strength of a ``RandomPush`` to how often the pushed episodes survive.
 
     After every ``window`` pushed episodes that ended (by time-out: survived; by a termination: fell),
@@ -218,7 +219,7 @@ class PushStrengthCurriculum:
         return self.push.strength.clone()
 
 
-class PushedSurvivalRate:
+class PushedSurvivalRate(CurriculumTerm):
     """Reports the share of pushed episodes that survived (a curriculum term that changes nothing).
 
     Params:
@@ -278,7 +279,7 @@ def _axis_angle(axis: int, angle: torch.Tensor) -> torch.Tensor:
     return q
 
 
-class ResetLying:
+class ResetLying(EventTerm):
     """Lays the masked worlds on the ground (a ``reset`` event): on the back, front or side, with a
     random yaw and posture, at rest.
 

@@ -24,6 +24,7 @@ from warplab.envs import (
     RlEnv,
     mdp,
 )
+from warplab.envs.managers import RewardTerm
 
 from ._cfgs import cartpole_cfg, free_body_cfg, time_out_cfg
 
@@ -78,7 +79,7 @@ def test_set_state_replays_the_same_steps_bitwise(task, amplitude, steps):
     _assert_same(first, _roll(fresh, steps, amplitude))
 
 
-class _StepsSinceReset:
+class _StepsSinceReset(RewardTerm):
     """A reward term class whose state is a plain tensor attribute (no ``state_tensors``): the env
     state must pick it up by itself."""
 

@@ -28,6 +28,7 @@ from warplab.envs import (
     TerminationTermCfg,
     mdp,
 )
+from warplab.envs.managers import CurriculumTerm, EventTerm, ObservationTerm, RewardTerm, TerminationTerm
 from warplab.envs.managers.term import StateSetHook
 
 from ._cfgs import assert_steps_agree, task_env_pair
@@ -325,7 +326,7 @@ def test_contact_the_hook_reads_is_mujocos():
 CALLS: list[tuple[str, list[bool], float]] = []
 
 
-class _Recording:
+class _Recording(ObservationTerm, RewardTerm, TerminationTerm, EventTerm, CurriculumTerm):
     """A term of any manager that records each ``on_state_set``: its mask and the height of the
     body as the hook sees it (the forward pass must have run before)."""
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from warplab.envs.config import CommandTermCfg, ObservationTermCfg
+from warplab.envs.managers import CommandTerm
 from warplab.envs.managers.term import ConfigError
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import make_env_cfg
@@ -79,7 +80,7 @@ def test_an_observation_reading_a_pose_is_refused_by_name():
     RlEnv(cfg)
 
 
-class _CommandAheadOfTorso:
+class _CommandAheadOfTorso(CommandTerm):
     """A command drawn at reset from the torso's position (``xpos``): a manager reset that reads a
     derived quantity."""
 

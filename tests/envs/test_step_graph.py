@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from warplab.envs.managers import ObservationTerm
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import list_tasks, make_env_cfg
 
@@ -122,7 +123,7 @@ def test_graph_step_replays_the_eager_step(task):
         assert not torch.equal(first, second), "the captured step repeats its random draws"
 
 
-class _BaseHeightUnsafeToCapture:
+class _BaseHeightUnsafeToCapture(ObservationTerm):
     """An observation term that declares ``graph_safe = False`` (a user's term not yet checked)."""
 
     graph_safe = False
@@ -146,7 +147,7 @@ def _with_unsafe_term(device: str, num_envs: int) -> RlEnv:
 def test_graph_unsafe_terms_names_the_term():
     from warplab.envs.step_graph import graph_unsafe_terms
 
-    assert graph_unsafe_terms(_with_unsafe_term("cpu", 2)) == ["observations.policy.unsafe"]
+    assert graph_unsafe_terms(_with_unsafe_term("cpu", 2)) == ["observations.policy.terms.unsafe"]
     cfg = make_env_cfg("humanoid-velocity-rough")  # the height scan is captured since 2026-11-25
     cfg.num_envs, cfg.device = 2, "cpu"
     assert graph_unsafe_terms(RlEnv(cfg)) == []

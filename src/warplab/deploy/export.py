@@ -23,23 +23,10 @@ from torch import nn
 
 from warplab.atomic_files import atomic_write_bytes, check_not_an_input
 from warplab.rl.checkpoint import CheckpointError, describe_nonfinite, nonfinite_weights
+from warplab.term_export import ObservationExport, declared
 
 METADATA_FORMAT = 1
 """Bumped when a metadata key changes meaning; ``warplab.deploy.Policy`` refuses other versions."""
-
-# The robot signal each known observation function reads, for ``warplab.deploy.Policy``.
-_SIGNALS = {
-    "base_ang_vel_b": "base_ang_vel",
-    "projected_gravity_b": "projected_gravity",
-    "generated_commands": "command",
-    "joint_pos": "joint_pos",
-    "joint_pos_rel": "joint_pos_rel",
-    "joint_vel": "joint_vel",
-    "last_action": "last_action",
-    "HeightScan": "height_scan",
-}
-
-_VELOCITY_COMPONENTS = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
 
 
 class _Actor(nn.Module):
@@ -97,24 +84,19 @@ def _actuator_facts(env, actuator_ids: list[int], kinds: list[str | None]) -> di
     }
 
 
-def _action_kind(term) -> str | None:
-    """``"position"`` for a term that sends joint position targets, ``"effort"`` for one that sends
-    efforts (torques or forces), None for a term of another kind."""
-    from warplab.envs.mdp.actions import JointEffortAction, JointPositionAction
-
-    if isinstance(term, JointEffortAction):
-        return "effort"
-    if isinstance(term, JointPositionAction):
-        return "position"
-    return None
-
-
 def _action_metadata(env) -> dict[str, Any]:
     index = env.index
     joint_names, scale, offset, actuator_ids, terms, kinds = [], [], [], [], [], []
     clips = set()
     for name, term in env.action_manager.terms.items():
-        ids = [int(i) for i in term.actuator_ids.tolist()]
+        # What the term declares its actions mean (``ActionTerm.actuator_targets``), not its class.
+        targets = term.actuator_targets()
+        if targets is None:
+            raise ValueError(
+                f"actions.{name} ({type(term).__name__}) declares no actuator targets "
+                "(ActionTerm.actuator_targets); export handles actions that map to actuators"
+            )
+        ids = [int(i) for i in targets.actuator_ids.tolist()]
         joints = [
             index.names["joint"][j]
             for j in index.actuator_joint_ids([index.names["actuator"][i] for i in ids])
@@ -125,10 +107,10 @@ def _action_metadata(env) -> dict[str, Any]:
         )
         joint_names += joints
         actuator_ids += ids
-        kinds += [_action_kind(term)] * len(ids)
-        scale += term.scale.tolist()
-        offset += term.offset.tolist()
-        clips.add(tuple(term.clip) if term.clip is not None else None)
+        kinds += [targets.control] * len(ids)
+        scale += targets.scale.tolist()
+        offset += targets.offset.tolist()
+        clips.add(tuple(targets.clip) if targets.clip is not None else None)
     if len(clips) > 1:
         raise ValueError(
             f"action terms clip differently ({sorted(map(str, clips))}); export supports one clip"
@@ -152,35 +134,33 @@ def _observation_metadata(env) -> list[dict[str, Any]]:
     manager = env.observation_manager
     sizes = manager.term_dims["policy"]
     terms = []
-    # The exporter reads the manager's resolved terms: the config as the env really ran it.
-    for name, tcfg, _ in manager._groups["policy"]:  # noqa: SLF001
-        func_name = getattr(tcfg.func, "__name__", type(tcfg.func).__name__)
+    # The exporter reads the manager's resolved terms: the config as the env really ran it. What a
+    # term means on the robot comes from its declaration (``warplab.term_export``).
+    for bound in manager.group_terms("policy"):
+        name, tcfg = bound.name, bound.cfg
+        declaration = declared(tcfg.func)
+        export = declaration if isinstance(declaration, ObservationExport) else None
         params: dict[str, Any] = {}
-        if "joints" in tcfg.params or func_name in ("joint_pos", "joint_pos_rel", "joint_vel"):
+        if "joints" in tcfg.params or (export is not None and export.joints):
             ids = env.index.ids("joint", tcfg.params.get("joints"))
             params["joints"] = [env.index.names["joint"][i] for i in ids]
-            if func_name == "joint_pos_rel":
+            if export is not None and export.relative_to_default:
                 qadr = torch.as_tensor(env.mj_model.jnt_qposadr[ids], dtype=torch.long, device=env.device)
                 params["default_joint_pos"] = env.sim.init_qpos[qadr].tolist()
         if "command_name" in tcfg.params:
             params["command_name"] = tcfg.params["command_name"]
-        if func_name == "HeightScan":
-            # The robot's elevation map supplies the scan; it needs the grid to sample it at.
-            from warplab.envs.mdp.terrain import grid_offsets
-
-            size = tuple(tcfg.params.get("size", (1.6, 1.0)))
-            resolution = float(tcfg.params.get("resolution", 0.1))
-            params["grid_xy"] = grid_offsets(size, resolution).tolist()
-            params["clip"] = list(tcfg.params.get("clip", (-1.0, 1.0)))
+        if export is not None and export.extra is not None:
+            params.update(export.extra(tcfg.params))
         terms.append(
             {
                 "name": name,
-                "func": func_name,
-                "signal": _SIGNALS.get(func_name),
+                # The term's name, written for people reading the file; nothing matches on it.
+                "func": getattr(tcfg.func, "__name__", type(tcfg.func).__name__),
+                "signal": None if export is None else export.signal,
                 "size": int(sizes[name]),
                 "scale": _jsonable(tcfg.scale),
                 "clip": _jsonable(tcfg.clip),
-                "history_length": int(manager._history_length("policy", tcfg)),  # noqa: SLF001
+                "history_length": int(manager.history_length("policy", tcfg)),
                 "params": _jsonable(params),
             }
         )
@@ -192,11 +172,10 @@ def _command_metadata(env) -> dict[str, Any]:
     for name in env.cfg.commands:
         term = env.command_manager.term(name)
         dim = int(term.command.shape[1])
-        ranges = getattr(term, "ranges", None)
+        ranges = term.ranges
+        # The column names the generator declares (``CommandTerm.components``), else numbered ones.
         components = (
-            list(_VELOCITY_COMPONENTS)
-            if type(term).__name__ == "UniformVelocityCommand"
-            else [f"{name}_{i}" for i in range(dim)]
+            list(term.components) if term.components is not None else [f"{name}_{i}" for i in range(dim)]
         )
         out[name] = {
             "type": type(term).__name__,

@@ -25,6 +25,7 @@ import mujoco
 import numpy as np
 
 from warplab.deploy.policy import Policy, PolicyError
+from warplab.term_export import FallExport, declared
 
 PROJECT_ROBOTS = ("humanoid",)
 """Names ``robot=`` accepts besides MuJoCo Menagerie's."""
@@ -68,21 +69,22 @@ def fall_thresholds(terminations: dict[str, Any], joint_names: Sequence[str] | N
 
     Returns:
       ``{"min_base_height": m, "max_tilt_rad": rad, "joint_ranges": {joint: [low, high]}}``: None where
-      the task has no ``root_height_below`` or ``bad_orientation`` term; ``joint_ranges`` from its
-      ``joint_pos_out_of_range`` terms (rad or m; the cart-pole's pole and cart), their joint patterns
-      matched against ``joint_names`` (empty without them).
+      the task has no term that declares that threshold (``warplab.term_export.FallExport``:
+      ``root_height_below``, ``bad_orientation``); ``joint_ranges`` from its terms that declare a
+      joint range (``joint_pos_out_of_range``; rad or m: the cart-pole's pole and cart), their joint
+      patterns matched against ``joint_names`` (empty without them).
     """
     out: dict[str, Any] = {"min_base_height": None, "max_tilt_rad": None, "joint_ranges": {}}
     for term in terminations.values():
-        name = getattr(term.func, "__name__", "")
-        if name == "root_height_below":
-            out["min_base_height"] = float(term.params["minimum_height"])
-        elif name == "bad_orientation":
-            out["max_tilt_rad"] = float(term.params["limit_angle_rad"])
-        elif name == "joint_pos_out_of_range" and joint_names is not None:
-            patterns = term.params["joints"]
+        fall = declared(term.func)
+        if not isinstance(fall, FallExport):
+            continue
+        if fall.quantity in ("min_base_height", "max_tilt_rad"):
+            out[fall.quantity] = float(term.params[fall.param])
+        elif fall.quantity == "joint_range" and joint_names is not None:
+            patterns = term.params[fall.joints_param]
             patterns = [patterns] if isinstance(patterns, str) else list(patterns)
-            low, high = float(term.params["low"]), float(term.params["high"])
+            low, high = float(term.params[fall.low_param]), float(term.params[fall.high_param])
             for joint in joint_names:
                 if joint and any(re.fullmatch(p, joint) for p in patterns):
                     # Two terms on one joint: the episode ends at the first range it leaves.

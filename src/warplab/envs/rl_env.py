@@ -132,9 +132,7 @@ class RlEnv:
         self.observation_manager = ObservationManager(cfg.observations, self)
         self.action_dim = self.action_manager.action_dim
         self.stats = EpisodeStats(self)
-        self._per_substep_actions = any(
-            getattr(t, "per_substep", False) for t in self.action_manager.terms.values()
-        )
+        self._per_substep_actions = self.action_manager.per_substep
 
         self._plain_phases = step_phases.StepPhases.bind(self)
         if self.event_manager.has("startup"):

@@ -43,30 +43,19 @@ class StepGraphError(RuntimeError):
     """The env step cannot be captured as it is written (a term replaced a state buffer)."""
 
 
-def _bound_terms(env: RlEnv):
-    """``(where, term)`` for every bound term of every manager."""
-    for kind, manager in (
-        ("rewards", env.reward_manager),
-        ("terminations", env.termination_manager),
-        ("curriculum", env.curriculum_manager),
-    ):
-        for name, _, fn in manager._terms:
-            yield f"{kind}.{name}", fn
-    for group, terms in env.observation_manager._groups.items():
-        for name, _, fn in terms:
-            yield f"observations.{group}.{name}", fn
-    for mode, terms in env.event_manager._by_mode.items():
-        for name, _, fn in terms:
-            yield f"events.{mode}.{name}", fn
-    for kind, manager in (("commands", env.command_manager), ("actions", env.action_manager)):
-        for name, term in manager._terms.items():
-            yield f"{kind}.{name}", term
-
-
 def graph_unsafe_terms(env: RlEnv) -> list[str]:
-    """Terms that declare ``graph_safe = False``: their results under capture are not yet verified
-    against the eager step (see the class that says so)."""
-    return [where for where, term in _bound_terms(env) if getattr(term, "graph_safe", True) is False]
+    """Config paths of the terms whose class declares ``graph_safe = False`` (``TermBase.graph_safe``):
+    their results under capture are not yet verified against the eager step (see the class that says so)."""
+    managers = (
+        env.reward_manager,
+        env.termination_manager,
+        env.curriculum_manager,
+        env.observation_manager,
+        env.event_manager,
+        env.command_manager,
+        env.action_manager,
+    )
+    return [path for manager in managers for path in manager.graph_unsafe_terms()]
 
 
 def graph_step_enabled(env: RlEnv) -> bool:

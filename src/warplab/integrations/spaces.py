@@ -96,23 +96,25 @@ def action_bounds(env: RlEnv) -> tuple[np.ndarray, np.ndarray]:
     model = env.mj_model
     for name, term in manager.terms.items():
         sl = manager.slices[name]
-        clip = getattr(term, "clip", None)
-        if clip is not None:
-            low[sl] = np.maximum(low[sl], clip[0])
-            high[sl] = np.minimum(high[sl], clip[1])
-        if all(hasattr(term, a) for a in ("actuator_ids", "scale", "offset")):
-            ids = term.actuator_ids.cpu().numpy()
-            scale = term.scale.double().cpu().numpy()
-            offset = term.offset.double().cpu().numpy()
-            limited = model.actuator_ctrllimited[ids].astype(bool) & (scale != 0)
-            ctrl_low, ctrl_high = model.actuator_ctrlrange[ids].T
-            with np.errstate(divide="ignore", invalid="ignore"):
-                a = (ctrl_low - offset) / scale
-                b = (ctrl_high - offset) / scale
-            term_low = np.where(limited, np.minimum(a, b), -np.inf)
-            term_high = np.where(limited, np.maximum(a, b), np.inf)
-            low[sl] = np.maximum(low[sl], term_low)
-            high[sl] = np.minimum(high[sl], term_high)
+        # What the term declares its actions mean (``ActionTerm.actuator_targets``); None: unbounded.
+        targets = term.actuator_targets()
+        if targets is None:
+            continue
+        if targets.clip is not None:
+            low[sl] = np.maximum(low[sl], targets.clip[0])
+            high[sl] = np.minimum(high[sl], targets.clip[1])
+        ids = targets.actuator_ids.cpu().numpy()
+        scale = targets.scale.double().cpu().numpy()
+        offset = targets.offset.double().cpu().numpy()
+        limited = model.actuator_ctrllimited[ids].astype(bool) & (scale != 0)
+        ctrl_low, ctrl_high = model.actuator_ctrlrange[ids].T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = (ctrl_low - offset) / scale
+            b = (ctrl_high - offset) / scale
+        term_low = np.where(limited, np.minimum(a, b), -np.inf)
+        term_high = np.where(limited, np.maximum(a, b), np.inf)
+        low[sl] = np.maximum(low[sl], term_low)
+        high[sl] = np.minimum(high[sl], term_high)
     return low.astype(np.float32), high.astype(np.float32)
 
 

@@ -7,20 +7,33 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import ActionTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
+from warplab.envs.managers.base import Manager
+from warplab.envs.managers.protocols import ActionTerm
+from warplab.envs.managers.term import ConfigError
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
 
-class ActionManager:
-    """Holds the action terms, in order. The action vector is their slices concatenated."""
+class ActionManager(Manager):
+    """Holds the action terms (``ActionTerm``), in order. The action vector is their slices concatenated."""
+
+    section = "actions"
+    noun = "action term"
 
     def __init__(self, terms: dict[str, ActionTermCfg], env: RlEnv):
         if not terms:
             raise ConfigError("actions is empty: a task needs at least one action term")
-        self._env = env
-        self._terms = {name: bind_term(f"actions.{name}", cfg.func, cfg, env) for name, cfg in terms.items()}
+        super().__init__(env)
+        self._terms: dict[str, ActionTerm] = {}
+        for name, cfg in terms.items():
+            term = self.bind(name, cfg).term
+            if not isinstance(term, ActionTerm):
+                raise ConfigError(
+                    f"actions.{name}.func must be a class subclassing warplab.envs.managers.ActionTerm, "
+                    f"got the function {cfg.func!r}"
+                )
+            self._terms[name] = term
         self.slices: dict[str, slice] = {}
         start = 0
         for name, term in self._terms.items():
@@ -35,8 +48,14 @@ class ActionManager:
         """Actions with a NaN or inf entry, zeroed and counted (outside debug mode)."""
 
     @property
-    def terms(self):
+    def terms(self) -> dict[str, ActionTerm]:
+        """``{name: term}`` in action order: read it, do not change it."""
         return self._terms
+
+    @property
+    def per_substep(self) -> bool:
+        """Whether any term writes different controls at each physics substep (``ActionTerm.per_substep``)."""
+        return any(term.per_substep for term in self._terms.values())
 
     def validate(self, action: torch.Tensor) -> None:
         """Checks what the host knows of a policy action, and nothing else: no device access, so it
@@ -101,20 +120,11 @@ class ActionManager:
             "prev_action": self.prev_action,
             "nonfinite_count": self.nonfinite_count,
         }
-        for name, term in self._terms.items():
-            out.update(prefixed(f"terms.{name}", term_state_tensors(term)))
+        out.update(self.term_state_tensors())
         return out
-
-    def on_state_set(self, mask: torch.Tensor) -> None:
-        """The masked worlds' physical state was set (``RlEnv.set_physical_state``): tells the terms.
-        The actions sent so far are the policy's history and stay."""
-        for term in self._terms.values():
-            notify_state_set(term, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         keep = ~mask[:, None]
         self.action.mul_(keep)
         self.prev_action.mul_(keep)
-        for term in self._terms.values():
-            if hasattr(term, "reset"):
-                term.reset(mask)
+        self.reset_terms(mask)

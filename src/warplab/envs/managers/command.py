@@ -8,18 +8,23 @@ import torch
 
 from warplab.envs import draws
 from warplab.envs.config import CommandTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
+from warplab.envs.managers.base import Manager
+from warplab.envs.managers.protocols import CommandTerm, overrides
+from warplab.envs.managers.term import ConfigError, prefixed
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
 
-class CommandManager:
-    """Holds command generators. Each exposes ``command [num_envs, dim]`` and ``resample(mask)``."""
+class CommandManager(Manager):
+    """Holds command generators (``CommandTerm``): ``command [num_envs, dim]``, ``resample(mask)``."""
+
+    section = "commands"
+    noun = "command"
 
     def __init__(self, terms: dict[str, CommandTermCfg], env: RlEnv):
-        self._env = env
-        self._terms = {}
+        super().__init__(env)
+        self._terms: dict[str, CommandTerm] = {}
         self._cfgs = terms
         self._timers = {}
         for name, cfg in terms.items():
@@ -28,8 +33,16 @@ class CommandManager:
                 raise ConfigError(
                     f"commands.{name}.resampling_time_range_s must satisfy 0 < low <= high, got {(lo, hi)}"
                 )
-            self._terms[name] = bind_term(f"commands.{name}", cfg.func, cfg, env)
+            term = self.bind(name, cfg).term
+            if not isinstance(term, CommandTerm):
+                raise ConfigError(
+                    f"commands.{name}.func must be a class subclassing warplab.envs.managers.CommandTerm, "
+                    f"got the function {cfg.func!r}"
+                )
+            self._terms[name] = term
             self._timers[name] = torch.zeros(env.num_envs, device=env.device)
+        # Only generators that override ``update`` are called each step (as before: no empty calls).
+        self._updates = [(name, overrides(t, CommandTerm, "update")) for name, t in self._terms.items()]
 
     def get(self, name: str) -> torch.Tensor:
         """The current command ``[num_envs, dim]`` of generator ``name``."""
@@ -38,34 +51,26 @@ class CommandManager:
             raise KeyError(f"no command named {name!r}; this task's commands are {sorted(self._terms)}")
         return term.command
 
-    def term(self, name: str):
-        return self._terms[name]
-
     def step(self, dt: float) -> None:
         """Advances timers, draws new commands where they ran out, and lets generators update."""
-        for name, term in self._terms.items():
+        for name, updates in self._updates:
             timer = self._timers[name]
             timer -= dt
             self._resample(name, timer <= 0.0)
-            if hasattr(term, "update"):
-                term.update(dt)
+            if updates:
+                self._terms[name].update(dt)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: ``timers.<name>`` (s left before the next draw) and
         ``terms.<name>.<attr>`` of each generator (its ``command``, for one)."""
         out = prefixed("timers", self._timers)
-        for name, term in self._terms.items():
-            out.update(prefixed(f"terms.{name}", term_state_tensors(term)))
+        out.update(self.term_state_tensors())
         return out
-
-    def on_state_set(self, mask: torch.Tensor) -> None:
-        """The masked worlds' physical state was set: tells the generators (commands and timers stay)."""
-        for term in self._terms.values():
-            notify_state_set(term, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         for name in self._terms:
             self._resample(name, mask)
+        self.reset_terms(mask)
 
     def _resample(self, name: str, mask: torch.Tensor) -> None:
         env = self._env

@@ -8,7 +8,8 @@ import torch
 
 from warplab.envs import draws
 from warplab.envs.config import EventTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
+from warplab.envs.managers.base import Manager
+from warplab.envs.managers.term import ConfigError, prefixed
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -16,11 +17,14 @@ if TYPE_CHECKING:
 _MODES = ("startup", "reset", "interval")
 
 
-class EventManager:
+class EventManager(Manager):
     """Runs event terms by mode; every term receives a bool mask ``[num_envs]`` of the worlds to change."""
 
+    section = "events"
+    noun = "event"
+
     def __init__(self, terms: dict[str, EventTermCfg], env: RlEnv):
-        self._env = env
+        super().__init__(env)
         self._by_mode: dict[str, list] = {m: [] for m in _MODES}
         self._timers: dict[str, torch.Tensor] = {}
         for name, cfg in terms.items():
@@ -34,16 +38,7 @@ class EventManager:
                         f"{where}.interval_range_s must satisfy 0 < low <= high, got {cfg.interval_range_s}"
                     )
                 self._timers[name] = torch.zeros(env.num_envs, device=env.device)
-            self._by_mode[cfg.mode].append((name, cfg, bind_term(where, cfg.func, cfg, env)))
-
-    def term(self, name: str):
-        """The bound event ``name``: its function, or the instance of its term class (to read or set its state)."""
-        for terms in self._by_mode.values():
-            for term_name, _, fn in terms:
-                if term_name == name:
-                    return fn
-        names = sorted(n for terms in self._by_mode.values() for n, _, _ in terms)
-        raise KeyError(f"no event named {name!r}; this task's events are {names}")
+            self._by_mode[cfg.mode].append((name, cfg, self.bind(name, cfg).term))
 
     def has(self, mode: str) -> bool:
         return bool(self._by_mode[mode])
@@ -66,21 +61,14 @@ class EventManager:
         """Live buffers for an exact save: ``timers.<name>`` of interval events (s left) and
         ``terms.<name>.<attr>`` of each event term class."""
         out = prefixed("timers", self._timers)
-        for terms in self._by_mode.values():
-            for name, _, fn in terms:
-                out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        out.update(self.term_state_tensors())
         return out
 
-    def on_state_set(self, mask: torch.Tensor) -> None:
-        """The masked worlds' physical state was set: tells the event terms (timers stay)."""
-        for terms in self._by_mode.values():
-            for _, _, fn in terms:
-                notify_state_set(fn, self._env, mask)
-
     def reset(self, mask: torch.Tensor) -> None:
-        """Restarts the interval timers of reset worlds."""
+        """Restarts the interval timers of reset worlds, then calls the terms' ``reset`` hooks."""
         for name, cfg, _ in self._by_mode["interval"]:
             self._draw(name, cfg, mask)
+        self.reset_terms(mask)
 
     def _draw(self, name: str, cfg: EventTermCfg, mask: torch.Tensor) -> None:
         env = self._env

@@ -8,7 +8,8 @@ import torch
 
 from warplab.envs import draws
 from warplab.envs.config import ObservationGroupCfg, ObservationTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
+from warplab.envs.managers.base import BoundTerm, Manager
+from warplab.envs.managers.term import ConfigError, prefixed
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -60,13 +61,17 @@ class _History:
         return {"buffer": self.buffer, "fresh": self._fresh}
 
 
-class ObservationManager:
+class ObservationManager(Manager):
     """Computes every observation group. ``compute()`` returns ``{group: [num_envs, dim]}``."""
+
+    section = "observations"
+    noun = "observation term"
 
     def __init__(self, groups: dict[str, ObservationGroupCfg], env: RlEnv):
         if "policy" not in groups:
             raise ConfigError(f"observations must have a 'policy' group; it has {sorted(groups)}")
-        self._env = env
+        super().__init__(env)
+        self._group_bound: dict[str, list[BoundTerm]] = {}
         self._groups: dict[str, list[tuple[str, ObservationTermCfg, object]]] = {}
         self._histories: dict[tuple[str, str], _History] = {}
         self._corrupt = {g: cfg.enable_corruption for g, cfg in groups.items()}
@@ -83,11 +88,23 @@ class ObservationManager:
                     )
                 if tcfg.history_length < 0:
                     raise ConfigError(f"{where}.history_length must be >= 0, got {tcfg.history_length}")
-                bound.append((name, tcfg, bind_term(where, tcfg.func, tcfg, env)))
+                term = self.bind(name, tcfg, path=where, state_key=f"{g}.{name}")
+                bound.append((name, tcfg, term.term))
+                self._group_bound.setdefault(g, []).append(term)
             self._groups[g] = bound
         self.term_dims: dict[str, dict[str, int]] = {}
 
-    def _history_length(self, group: str, tcfg: ObservationTermCfg) -> int:
+    def group_terms(self, group: str) -> tuple[BoundTerm, ...]:
+        """The bound terms of observation group ``group``, in the order of its vector."""
+        if group not in self._group_bound:
+            raise KeyError(
+                f"no observation group {group!r}; this task's groups are {sorted(self._group_bound)}"
+            )
+        return tuple(self._group_bound[group])
+
+    def history_length(self, group: str, tcfg: ObservationTermCfg) -> int:
+        """How many past values of a term of ``group`` are stacked (the group's setting, when it has
+        one, overrides the term's); 0: none."""
         override = self._group_history[group]
         return tcfg.history_length if override is None else override
 
@@ -134,7 +151,7 @@ class ObservationManager:
             value = value.clamp(tcfg.clip[0], tcfg.clip[1])
         if tcfg.scale != 1.0:
             value = value * tcfg.scale
-        length = self._history_length(group, tcfg)
+        length = self.history_length(group, tcfg)
         if length > 0:
             key = (group, name)
             hist = self._histories.get(key)
@@ -163,21 +180,13 @@ class ObservationManager:
         out = {}
         for (group, name), hist in self._histories.items():
             out.update(prefixed(f"history.{group}.{name}", hist.state_tensors()))
-        for group, terms in self._groups.items():
-            for name, _, fn in terms:
-                out.update(prefixed(f"terms.{group}.{name}", term_state_tensors(fn)))
+        out.update(self.term_state_tensors())
         return out
-
-    def on_state_set(self, mask: torch.Tensor) -> None:
-        """The masked worlds' physical state was set: tells the observation terms. The histories
-        change at the next ``compute(state_set=mask)``."""
-        for terms in self._groups.values():
-            for _, _, fn in terms:
-                notify_state_set(fn, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         for hist in self._histories.values():
             hist.reset(mask)
+        self.reset_terms(mask)
 
     def active_terms(self) -> dict[str, list[str]]:
         return {g: [name for name, _, _ in terms] for g, terms in self._groups.items()}

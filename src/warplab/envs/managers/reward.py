@@ -7,22 +7,26 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import RewardTermCfg
-from warplab.envs.managers.term import ConfigError, bind_term, notify_state_set, prefixed, term_state_tensors
+from warplab.envs.managers.base import Manager
+from warplab.envs.managers.term import ConfigError
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
 
-class RewardManager:
+class RewardManager(Manager):
     """``compute()`` returns ``[num_envs]``: the sum of ``weight * term`` (times ``policy_dt`` if scaled)."""
 
+    section = "rewards"
+    noun = "reward term"
+
     def __init__(self, terms: dict[str, RewardTermCfg], env: RlEnv):
-        self._env = env
+        super().__init__(env)
         self._terms = []
         for name, cfg in terms.items():
             if not isinstance(cfg.weight, (int, float)):
                 raise ConfigError(f"rewards.{name}.weight must be a number, got {cfg.weight!r}")
-            self._terms.append((name, cfg, bind_term(f"rewards.{name}", cfg.func, cfg, env)))
+            self._terms.append((name, cfg, self.bind(name, cfg).term))
         self.names = [n for n, _, _ in self._terms]
         n = env.num_envs
         self.reward = torch.zeros(n, device=env.device)
@@ -51,13 +55,6 @@ class RewardManager:
         self.episode_sums += self.step_terms
         return self.reward
 
-    def term(self, name: str):
-        """The bound term ``name``: its function, or the instance of its term class (to read or set its state)."""
-        for term_name, _, fn in self._terms:
-            if term_name == name:
-                return fn
-        raise KeyError(f"no reward term named {name!r}; this task's reward terms are {self.names}")
-
     def index(self, name: str) -> int:
         """Column of term ``name`` in ``step_terms``, ``episode_sums`` and ``weight_scales``."""
         if name not in self.names:
@@ -73,20 +70,10 @@ class RewardManager:
             "step_terms": self.step_terms,
             "weight_scales": self.weight_scales,
         }
-        for name, _, fn in self._terms:
-            out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        out.update(self.term_state_tensors())
         return out
-
-    def on_state_set(self, mask: torch.Tensor) -> None:
-        """The masked worlds' physical state was set: terms that cache a quantity of it across steps
-        (the position before the step, the contacts of the last step) take it from the new state.
-        Episode sums stay: the episode goes on."""
-        for _, _, fn in self._terms:
-            notify_state_set(fn, self._env, mask)
 
     def reset(self, mask: torch.Tensor) -> None:
         self.episode_sums.masked_fill_(mask[:, None], 0.0)
         # Term classes that keep per-world state (the last position, a contact timer) reset it here.
-        for _, _, fn in self._terms:
-            if hasattr(fn, "reset"):
-                fn.reset(self._env, mask)
+        self.reset_terms(mask)

@@ -13,15 +13,21 @@ class ConfigError(ValueError):
     """An invalid value in an environment config; the message names the field."""
 
 
-def bind_term(where: str, func: Any, cfg: Any, env: Any) -> Callable[..., Any]:
+def bind_term(where: str, func: Any, cfg: Any, env: Any, base: type | None = None) -> Callable[..., Any]:
     """Returns the callable of a term: the function itself, or an instance of a term class.
 
     A term class is built once as ``cls(cfg, env)`` (it may resolve names or allocate buffers) and then
-    called like a function. Parameters a function does not accept are reported with the term's path.
+    called like a function; with ``base`` (its kind's class in ``warplab.envs.managers.protocols``) it
+    must subclass it. Parameters a function does not accept are reported with the term's path.
     """
     if not callable(func):
         raise ConfigError(f"{where}.func must be a function or a class, got {func!r}")
     if inspect.isclass(func):
+        if base is not None and not issubclass(func, base):
+            raise ConfigError(
+                f"{where}.func: class {func.__qualname__} must subclass warplab.envs.managers.{base.__name__} "
+                f"(a term class declares its hooks through its kind's base class; a plain function needs none)"
+            )
         try:
             return func(cfg, env)
         except (KeyError, ValueError) as e:
@@ -44,14 +50,15 @@ def term_state_tensors(term: Any) -> dict[str, torch.Tensor]:
     A plain function keeps none. An instance (of a term class, or a callable object) gives
     ``term.state_tensors()`` when it defines one, else every tensor attribute it holds, so that a
     new term keeping its state in tensors (``self.air_time``) is saved without being listed
-    anywhere. Constants held as tensors (ids, gains) are saved too, which costs little and does no
+    anywhere (``TermBase.state_tensors``). Constants held as tensors (ids, gains) are saved too, which costs little and does no
     harm. State kept in Python numbers or lists is not seen: keep per-world state in tensors.
     """
+    from warplab.envs.managers.protocols import TermBase
+
+    if isinstance(term, TermBase):
+        return dict(term.state_tensors())
     if inspect.isroutine(term) or not hasattr(term, "__dict__"):
         return {}
-    own = getattr(term, "state_tensors", None)
-    if callable(own):
-        return dict(own())
     return {name: value for name, value in vars(term).items() if isinstance(value, torch.Tensor)}
 
 

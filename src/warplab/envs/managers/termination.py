@@ -7,24 +7,25 @@ from typing import TYPE_CHECKING
 import torch
 
 from warplab.envs.config import TerminationTermCfg
-from warplab.envs.managers.term import bind_term, notify_state_set, prefixed, term_state_tensors
+from warplab.envs.managers.base import Manager
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
 
-class TerminationManager:
+class TerminationManager(Manager):
     """``compute()`` returns ``(terminated [num_envs], truncated [num_envs])``, both bool.
 
     A world whose physics diverged is terminated (and counted), whatever the terms say. A world that
     is both terminated and timed out counts as terminated: the learner must not bootstrap it.
     """
 
+    section = "terminations"
+    noun = "termination term"
+
     def __init__(self, terms: dict[str, TerminationTermCfg], env: RlEnv):
-        self._env = env
-        self._terms = [
-            (name, cfg, bind_term(f"terminations.{name}", cfg.func, cfg, env)) for name, cfg in terms.items()
-        ]
+        super().__init__(env)
+        self._terms = [(name, cfg, self.bind(name, cfg).term) for name, cfg in terms.items()]
         self.names = [n for n, _, _ in self._terms] + ["nan"]
         n = env.num_envs
         self.terminated = torch.zeros(n, dtype=torch.bool, device=env.device)
@@ -45,15 +46,9 @@ class TerminationManager:
         self.truncated &= ~self.terminated
         return self.terminated, self.truncated
 
-    def on_state_set(self, mask: torch.Tensor) -> None:
-        """The masked worlds' physical state was set: tells the terms (the last step's flags stay)."""
-        for _, _, fn in self._terms:
-            notify_state_set(fn, self._env, mask)
-
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Live buffers for an exact save: the last step's ``terminated``, ``truncated``,
         ``term_flags``, and ``terms.<name>.<attr>`` of each term class."""
         out = {"terminated": self.terminated, "truncated": self.truncated, "term_flags": self.term_flags}
-        for name, _, fn in self._terms:
-            out.update(prefixed(f"terms.{name}", term_state_tensors(fn)))
+        out.update(self.term_state_tensors())
         return out

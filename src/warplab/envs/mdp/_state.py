@@ -51,12 +51,14 @@ def gravity_b(env) -> torch.Tensor:
 
 def _world_down(env) -> torch.Tensor:
     """``[num_envs, 3]`` (0, 0, -1) for every world, made once per env: a tensor built from Python
-    values at each step would be a host-to-device copy, which synchronizes the stream."""
-    down = getattr(env, "_world_down", None)
-    if down is None:
-        down = torch.zeros(env.num_envs, 3, device=env.device)
-        down[:, 2] = -1.0
-        env._world_down = down
+    values at each step would be a host-to-device copy, which synchronizes the stream. Kept in the env's
+    ``SceneIndex.once`` cache with the other constants terms derive once."""
+    return env.index.once(("world_down", env.num_envs), lambda: _down(env.num_envs, env.device))
+
+
+def _down(num_envs: int, device: torch.device) -> torch.Tensor:
+    down = torch.zeros(num_envs, 3, device=device)
+    down[:, 2] = -1.0
     return down
 
 

@@ -6,12 +6,20 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 import torch
 
 from warplab.envs import draws
+from warplab.envs.managers.protocols import ActionTerm, ActuatorTargets
 
 
-class _ActuatorAction:
+class _ActuatorAction(ActionTerm):
+    """``ctrl[actuators] = offset + scale * clip(action)``, written once per policy step."""
+
+    control: ClassVar[Literal["position", "effort"] | None] = None
+    """What the actuators take: position targets or efforts (declared for export)."""
+
     def __init__(self, cfg, env):
         p = dict(cfg.params)
         self._env = env
@@ -34,6 +42,9 @@ class _ActuatorAction:
     def apply(self) -> None:
         self._env.sim.ctrl[:, self.actuator_ids] = self.target
 
+    def actuator_targets(self) -> ActuatorTargets:
+        return ActuatorTargets(self.actuator_ids, self.scale, self.offset, self.clip, self.control)
+
 
 class JointPositionAction(_ActuatorAction):
     """Position targets for position actuators: ``ctrl = default_joint_pos + scale * action`` (rad or m).
@@ -41,6 +52,8 @@ class JointPositionAction(_ActuatorAction):
     Params: ``actuators`` (names or regex; None: all), ``scale`` (float or per-actuator list),
     ``use_default_offset`` (True: offset by the joint's default position), ``clip`` (on the raw action).
     """
+
+    control = "position"
 
     def __init__(self, cfg, env):
         super().__init__(cfg, env)
@@ -57,6 +70,8 @@ class JointEffortAction(_ActuatorAction):
 
     Params: ``actuators``, ``scale``, ``clip``.
     """
+
+    control = "effort"
 
 
 class DelayedJointPositionAction(JointPositionAction):
@@ -107,7 +122,7 @@ class DelayedJointPositionAction(JointPositionAction):
         slot = torch.remainder(self.head - self.delay, slots)
         self.target.copy_(self.history[self._worlds, slot])
 
-    def reset(self, mask: torch.Tensor) -> None:
+    def reset(self, env, mask: torch.Tensor) -> None:
         """Draws a new delay for the reset worlds; their next target fills their history."""
         self.fresh |= mask
         low, high = self._delay_range

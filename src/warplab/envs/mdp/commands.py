@@ -5,15 +5,18 @@ from __future__ import annotations
 import torch
 
 from warplab.envs import draws
+from warplab.envs.managers.protocols import CommandTerm
 from warplab.envs.mdp.math import uniform
 
 
-class UniformVelocityCommand:
+class UniformVelocityCommand(CommandTerm):
     """Base velocity targets ``(v_x m/s, v_y m/s, w_z rad/s)`` in the base frame, drawn uniformly.
 
     Params: ``lin_vel_x``, ``lin_vel_y``, ``ang_vel_z`` ranges; ``rel_standing_envs``: fraction of
     draws that command standing still (all zero).
     """
+
+    components = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
 
     def __init__(self, cfg, env):
         p = cfg.params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from warplab.envs.managers.protocols import CurriculumTerm
 from warplab.envs.managers.term import ConfigError
 
 
@@ -50,7 +51,7 @@ class SuccessRateWindow:
         return direction
 
 
-class RewardWeightCurriculum:
+class RewardWeightCurriculum(CurriculumTerm):
     """Phases reward terms in as the policy succeeds: their weights are multiplied by a scale in
     [0, 1] that grows while episodes succeed and shrinks when they stop succeeding.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from warplab.envs.mdp import _state
+from warplab.term_export import ObservationExport, declares
 
 
 def base_lin_vel_b(env) -> torch.Tensor:
@@ -12,11 +13,13 @@ def base_lin_vel_b(env) -> torch.Tensor:
     return _state.root_lin_vel_b(env)
 
 
+@declares(ObservationExport("base_ang_vel"))
 def base_ang_vel_b(env) -> torch.Tensor:
     """``[num_envs, 3]`` angular velocity of the base in its own frame, rad/s."""
     return _state.root_ang_vel_b(env)
 
 
+@declares(ObservationExport("projected_gravity"))
 def projected_gravity_b(env) -> torch.Tensor:
     """``[num_envs, 3]`` gravity direction in the base frame (unit vector; (0, 0, -1) upright)."""
     return _state.gravity_b(env)
@@ -27,26 +30,31 @@ def base_height(env) -> torch.Tensor:
     return _state.root_pos_w(env)[:, 2:3]
 
 
+@declares(ObservationExport("joint_pos", joints=True))
 def joint_pos(env, joints=None) -> torch.Tensor:
     """``[num_envs, num_joints]`` positions of hinge/slide joints, rad or m."""
     return env.sim.qpos[:, env.index.joint_qpos_ids(joints)]
 
 
+@declares(ObservationExport("joint_pos_rel", joints=True, relative_to_default=True))
 def joint_pos_rel(env, joints=None) -> torch.Tensor:
     """``[num_envs, num_joints]`` joint positions minus their defaults (the reset pose), rad or m."""
     return joint_pos(env, joints) - _state.default_joint_pos(env, joints)
 
 
+@declares(ObservationExport("joint_vel", joints=True))
 def joint_vel(env, joints=None) -> torch.Tensor:
     """``[num_envs, num_joints]`` joint velocities, rad/s or m/s."""
     return env.sim.qvel[:, env.index.joint_dof_ids(joints)]
 
 
+@declares(ObservationExport("last_action"))
 def last_action(env) -> torch.Tensor:
     """``[num_envs, action_dim]`` the last action the policy sent (after validation)."""
     return env.action_manager.action
 
 
+@declares(ObservationExport("command"))
 def generated_commands(env, command_name: str) -> torch.Tensor:
     """``[num_envs, dim]`` the current command of command term ``command_name``."""
     return env.command(command_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from warplab.envs.managers.protocols import RewardTerm
 from warplab.envs.mdp import _state
 
 
@@ -83,7 +84,7 @@ def joint_acc_l2(env, joints=None) -> torch.Tensor:
     return torch.sum(torch.square(env.sim.qacc[:, env.index.joint_dof_ids(joints)]), dim=1)
 
 
-class joint_pos_limits:  # noqa: N801 - a term class reads like a function in configs
+class joint_pos_limits(RewardTerm):  # noqa: N801 - a term class reads like a function in configs
     """How far joints are past their soft limits (a fraction ``soft_ratio`` of the range), rad summed."""
 
     def __init__(self, cfg, env):
@@ -105,7 +106,7 @@ class joint_pos_limits:  # noqa: N801 - a term class reads like a function in co
         return torch.sum(below + above, dim=1)
 
 
-class feet_air_time:  # noqa: N801
+class feet_air_time(RewardTerm):  # noqa: N801
     """Rewards steps of a useful length: on each touchdown, ``air_time - threshold_s`` summed over feet.
 
     A foot is in contact when the external force on its body exceeds ``contact_force_n``. Zero when

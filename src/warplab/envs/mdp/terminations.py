@@ -7,6 +7,7 @@ import math
 import torch
 
 from warplab.envs.mdp import _state
+from warplab.term_export import FallExport, declares
 
 
 def time_out(env) -> torch.Tensor:
@@ -14,6 +15,7 @@ def time_out(env) -> torch.Tensor:
     return env.episode_length_buf >= env.max_episode_length
 
 
+@declares(FallExport("min_base_height", param="minimum_height"))
 def root_height_below(env, minimum_height: float) -> torch.Tensor:
     """True when the base is lower than ``minimum_height`` m."""
     return _state.root_pos_w(env)[:, 2] < minimum_height
@@ -25,6 +27,7 @@ def root_height_outside(env, low: float, high: float) -> torch.Tensor:
     return (z < low) | (z > high)
 
 
+@declares(FallExport("max_tilt_rad", param="limit_angle_rad"))
 def bad_orientation(env, limit_angle_rad: float) -> torch.Tensor:
     """True when the base tilts more than ``limit_angle_rad`` from upright."""
     return _state.gravity_b(env)[:, 2] > -math.cos(limit_angle_rad)
@@ -35,6 +38,7 @@ def illegal_contact(env, bodies, contact_force_n: float = 1.0) -> torch.Tensor:
     return torch.any(_state.body_contact_force(env, bodies) > contact_force_n, dim=1)
 
 
+@declares(FallExport("joint_range"))
 def joint_pos_out_of_range(env, joints, low: float, high: float) -> torch.Tensor:
     """True when any named joint leaves [low, high] (rad or m); e.g. a pole that fell."""
     q = env.sim.qpos[:, env.index.joint_qpos_ids(joints)]

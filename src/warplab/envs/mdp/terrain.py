@@ -23,12 +23,14 @@ import warp as wp
 
 from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, TerrainCfg, cached_terrain
 from warplab.envs import draws
+from warplab.envs.managers.protocols import CurriculumTerm, ObservationTerm, TerminationTerm
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.events import reset_root_state_uniform
 from warplab.envs.mdp.math import yaw_from_quat
+from warplab.term_export import ObservationExport
 
 
-class TerrainLevels:
+class TerrainLevels(CurriculumTerm):
     """Curriculum term: a terrain level and column per world, moved by how far each world walked.
 
     Params:
@@ -265,6 +267,13 @@ class _TerrainGrid:
         return torch.where(fx >= fy, lower, upper), inside
 
 
+def _scan_export(params) -> dict:
+    """``{"grid_xy": [[x, y], ...] m, "clip": [low, high] m}`` of a ``HeightScan`` with ``params``."""
+    size = tuple(params.get("size", (1.6, 1.0)))
+    resolution = float(params.get("resolution", 0.1))
+    return {"grid_xy": grid_offsets(size, resolution).tolist(), "clip": list(params.get("clip", (-1.0, 1.0)))}
+
+
 def grid_offsets(size: tuple[float, float], resolution: float) -> torch.Tensor:
     """``[n_y * n_x, 2]`` points of a grid centred on 0 spanning ``size`` (x, y) m every ``resolution``
     m, y outer and x inner (x fastest), from the most negative corner."""
@@ -279,7 +288,7 @@ def grid_offsets(size: tuple[float, float], resolution: float) -> torch.Tensor:
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
 
 
-class HeightScan:
+class HeightScan(ObservationTerm):
     """Observation term: height of the base above the ground at a grid of points around it.
 
     Rays start ``start_height`` m above the base at a grid of ``size`` (x forward, y left, m) points
@@ -296,6 +305,9 @@ class HeightScan:
     ``clip`` (on flat ground: the base height). A ray that hits nothing reads ``clip[1]``. Ray order:
     ``grid_offsets`` (x fastest, from the rear right corner).
     """
+
+    term_export = ObservationExport("height_scan", extra=_scan_export)
+    """The robot's elevation map supplies the scan: export writes the grid to sample it at, and the clip."""
 
     graph_safe = True
     """The step with this term is captured. On an H100 (2026-11-25) the captured rough step differed
@@ -330,7 +342,7 @@ class HeightScan:
         return {}
 
 
-class RootHeightAboveTerrainBelow:
+class RootHeightAboveTerrainBelow(TerminationTerm):
     """Termination term: true when the base is less than ``minimum_height`` m above the ground under it
     (one ray straight down; the terrain-relative form of ``root_height_below``).
 

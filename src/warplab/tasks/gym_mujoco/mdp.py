@@ -14,6 +14,7 @@ import mujoco
 import torch
 
 from warplab.envs import draws
+from warplab.envs.managers.protocols import RewardTerm
 
 
 def gym_asset_spec(filename: str) -> mujoco.MjSpec:
@@ -45,7 +46,7 @@ def external_contact_forces(env, clip: float | None = None) -> torch.Tensor:
     return forces.flatten(1)
 
 
-class forward_velocity:  # noqa: N801 - a term class reads like a function in configs
+class forward_velocity(RewardTerm):  # noqa: N801 - a term class reads like a function in configs
     """Forward (x) velocity over the last policy step, m/s, of a body's origin or of the centre of mass.
 
     Params: ``body`` (a body name; None: the whole model's centre of mass, ``subtree_com`` of the

@@ -15,6 +15,7 @@ import torch
 import warp as wp
 
 from warplab.envs import draws
+from warplab.envs.managers.protocols import EventTerm
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.math import quat_mul, uniform
 
@@ -34,7 +35,7 @@ def _axis_angle(axis: int, angle: torch.Tensor) -> torch.Tensor:
     return q
 
 
-class ResetLying:
+class ResetLying(EventTerm):
     """Lays the masked worlds on the ground (a ``reset`` event): on the back, front or side, with a
     random yaw and posture, at rest.
 

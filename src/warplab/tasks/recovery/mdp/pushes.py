@@ -16,6 +16,7 @@ import math
 import torch
 import warp as wp
 
+from warplab.envs.managers.protocols import CurriculumTerm, EventTerm
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.curricula import SuccessRateWindow
 from warplab.envs.mdp.math import uniform
@@ -40,7 +41,7 @@ def find_push_event(env, name: str) -> RandomPush:
     return push
 
 
-class RandomPush:
+class RandomPush(EventTerm):
     """Pushes the floating base in a random horizontal direction (an ``interval`` event).
 
     Params:
@@ -155,7 +156,7 @@ def pushed_episode_outcomes(env, mask: torch.Tensor, push: RandomPush) -> tuple[
     return counted & tm.truncated, counted & tm.terminated
 
 
-class PushStrengthCurriculum:
+class PushStrengthCurriculum(CurriculumTerm):
     """Adapts the strength of a ``RandomPush`` to how often the pushed episodes survive.
 
     After every ``window`` pushed episodes that ended (by time-out: survived; by a termination: fell),
@@ -211,7 +212,7 @@ class PushStrengthCurriculum:
         return self.push.strength.clone()
 
 
-class PushedSurvivalRate:
+class PushedSurvivalRate(CurriculumTerm):
     """Reports the share of pushed episodes that survived (a curriculum term that changes nothing).
 
     Params:

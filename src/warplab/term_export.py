@@ -1,0 +1,82 @@
+"""What a term declares about itself for export and sim-to-sim: plain Python, no torch.
+
+ONNX export (``warplab.deploy.export``) and the sim-to-sim check (``warplab.deploy.sim2sim_model``)
+learn what an observation or a fall termination means on a robot from these declarations, never
+from a function's or a class's name. A plain function carries its declaration as the attribute
+``term_export``, set by the decorator ``declares``; a term class sets the class attribute
+``term_export`` (its kind's base class in ``warplab.envs.managers`` gives the default None). A term
+that declares nothing is exported by its config alone (size, scale, clip, history) with no robot
+signal, and is no fall condition.
+
+This module imports nothing heavy, so the robot-side runtime and the sim-to-sim check can read a
+declaration without the training stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+DECLARATION_ATTR = "term_export"
+"""The attribute of a term function or class that holds its declaration."""
+
+
+@dataclass(frozen=True)
+class ObservationExport:
+    """What an observation term reads on a robot.
+
+    Attributes:
+      signal: the robot signal the term is computed from, as ``warplab.deploy.Policy`` names them
+        (``"joint_pos"``, ``"base_ang_vel"``, ``"height_scan"``...).
+      joints: the term reads joints (its ``joints`` param; None: every hinge and slide joint), so
+        export writes their names in order.
+      relative_to_default: the value is joint positions minus the default pose, so export writes
+        the default positions of those joints (rad or m).
+      extra: ``extra(params) -> {key: JSON-able}``, more facts the robot needs, computed from the
+        term's params (a height scan's grid of points, its clip).
+    """
+
+    signal: str
+    joints: bool = False
+    relative_to_default: bool = False
+    extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class FallExport:
+    """A termination that means the robot fell, as a threshold a robot or a sim-to-sim check applies.
+
+    Attributes:
+      quantity: ``"min_base_height"`` (the base below ``params[param]`` m), ``"max_tilt_rad"`` (the
+        base tilted more than ``params[param]`` rad from upright) or ``"joint_range"`` (a joint of
+        ``params[joints_param]`` outside ``[params[low_param], params[high_param]]``, rad or m).
+      param: the param holding the threshold (``min_base_height``, ``max_tilt_rad``).
+    """
+
+    quantity: Literal["min_base_height", "max_tilt_rad", "joint_range"]
+    param: str = ""
+    joints_param: str = "joints"
+    low_param: str = "low"
+    high_param: str = "high"
+
+
+Declaration = ObservationExport | FallExport
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def declares(declaration: Declaration) -> Callable[[_F], _F]:
+    """Decorator: attaches ``declaration`` to a term function (``@declares(ObservationExport("joint_pos",
+    joints=True))``). The function itself is returned unchanged: calling it costs nothing more."""
+
+    def attach(func: _F) -> _F:
+        setattr(func, DECLARATION_ATTR, declaration)
+        return func
+
+    return attach
+
+
+def declared(term: Any) -> Declaration | None:
+    """The declaration of a term function, term class or term instance, or None when it declares none."""
+    value = getattr(term, DECLARATION_ATTR, None)
+    return value if isinstance(value, (ObservationExport, FallExport)) else None

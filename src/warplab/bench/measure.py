@@ -59,7 +59,8 @@ def env_steps(env, snapshot, actions_fn, steps: int, warmup: int, restart=None) 
     """
     import torch
 
-    obs = {}
+    # {"now": the latest observations}: a cell the closures below share and rebind.
+    obs: dict[str, Any] = {}
 
     def step() -> None:
         with torch.inference_mode():

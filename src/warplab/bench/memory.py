@@ -55,10 +55,14 @@ def memory_over_steps(env, actions_fn, env_steps: int, wp_device: str) -> dict[s
             samples.append({"env_steps": call * env.num_envs, **memory_now(wp_device)})
     first, last = samples[0], samples[-1]
     growth = {
-        key: (last[key] - first[key]) if first[key] is not None and last[key] is not None else None
-        for key in ("torch_bytes", "warp_pool_bytes", "device_used_bytes")
+        key: _difference(last[key], first[key]) for key in ("torch_bytes", "warp_pool_bytes", "device_used_bytes")
     }
     return {"env_steps": calls * env.num_envs, "samples": samples, "growth_bytes": growth}
+
+
+def _difference(after: int | None, before: int | None) -> int | None:
+    """``after - before`` in bytes, or None where either was not measured (no CUDA, no pool)."""
+    return None if after is None or before is None else after - before
 
 
 def memory_peak(wp_device: str) -> dict[str, int | None]:

@@ -34,8 +34,13 @@ class _Actor(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.normalizer = model.actor_obs_normalizer
-        self.actor = model.actor
+        normalizer, actor = getattr(model, "actor_obs_normalizer", None), getattr(model, "actor", None)
+        if not isinstance(normalizer, nn.Module) or not isinstance(actor, nn.Module):
+            raise TypeError(
+                f"export needs an ActorCritic (modules actor_obs_normalizer and actor), got {type(model).__name__}"
+            )
+        self.normalizer: nn.Module = normalizer
+        self.actor: nn.Module = actor
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.actor(self.normalizer(obs))
@@ -287,7 +292,9 @@ def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[
         torch.onnx.export(
             actor,
             (example,),
-            graph,
+            # torch annotates f as a path only, but the TorchScript exporter (dynamo=False) writes
+            # to a binary file object too: the graph stays in memory until it is written atomically.
+            graph,  # type: ignore[arg-type]
             input_names=["obs"],
             output_names=["actions"],
             dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}},

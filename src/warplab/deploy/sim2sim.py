@@ -321,7 +321,7 @@ class Sim2Sim:
         d, r = self.data, self.robot
         out = {"joint_pos": d.qpos[r.sensed_qpos_adr].copy(), "joint_vel": d.qvel[r.sensed_dof_adr].copy()}
         if r.base_body is not None:
-            q, v = r.base_qpos_adr, r.base_dof_adr
+            q, v = r.base_adr()
             # A free joint's angular velocity is in the body frame, as a gyro on the base reads it.
             out["base_ang_vel"] = d.qvel[v + 3 : v + 6].copy()
             out["projected_gravity"] = rotate_inverse(d.qpos[q + 3 : q + 7], _DOWN)
@@ -385,7 +385,7 @@ class Sim2Sim:
         """Add ``push_mps`` to the base's horizontal velocity in a random direction; returns the kick."""
         angle = rng.uniform(0.0, 2.0 * math.pi)
         kick = self.cfg.push_mps * np.array([math.cos(angle), math.sin(angle)])
-        v = self.robot.base_dof_adr
+        _, v = self.robot.base_adr()
         self.data.qvel[v : v + 2] += kick
         return kick
 
@@ -394,7 +394,7 @@ class Sim2Sim:
         grid = np.asarray(term["params"]["grid_xy"], dtype=np.float64)
         low, high = term["params"]["clip"]
         d, r = self.data, self.robot
-        q = r.base_qpos_adr
+        q, _ = r.base_adr()
         base = d.qpos[q : q + 3]
         w, x, y, z = d.qpos[q + 3 : q + 7]
         yaw = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
@@ -434,7 +434,7 @@ class Sim2Sim:
                 return True
         if r.base_body is None:
             return False
-        q = r.base_qpos_adr
+        q, _ = r.base_adr()
         if self.min_base_height is not None and d.qpos[q + 2] < self.min_base_height:
             return True
         if self.max_tilt_rad is not None:
@@ -443,7 +443,7 @@ class Sim2Sim:
                 return True
         return False
 
-    def run_episode(self, rng: Streams, record: list | None = None) -> dict[str, Any]:
+    def run_episode(self, rng: Streams, record: list[np.ndarray] | None = None) -> dict[str, Any]:
         """One episode; appends ``qpos`` after every policy step to ``record`` when given."""
         m, d, r, cfg, policy = self.model, self.data, self.robot, self.cfg, self.policy
         mujoco.mj_resetData(m, d)
@@ -502,7 +502,7 @@ class Sim2Sim:
             alive += 1
             if self._velocity_command is not None and r.base_body is not None:
                 command = commands[self._velocity_command]
-                q, v = r.base_qpos_adr, r.base_dof_adr
+                q, v = r.base_adr()
                 lin_b = rotate_inverse(d.qpos[q + 3 : q + 7], d.qvel[v : v + 3])
                 lin_err += float(np.hypot(command[0] - lin_b[0], command[1] - lin_b[1]))
                 yaw_err += abs(float(command[2]) - float(d.qvel[v + 5]))
@@ -518,7 +518,7 @@ class Sim2Sim:
             "commands": drawn,
         }
 
-    def run(self, record: list | None = None) -> dict[str, Any]:
+    def run(self, record: list[np.ndarray] | None = None) -> dict[str, Any]:
         """Every episode, and the report."""
         rng = Streams.from_seed(self.cfg.seed)
         started = time.perf_counter()
@@ -601,10 +601,11 @@ def run_sim2sim(
         choose_renderer()
     mj_model, source = load_model(policy, model, robot)
     check = Sim2Sim(policy, mj_model, cfg, source)
-    record: list | None = [] if video is not None else None
+    if video is None:
+        return check.run()
+    record: list[np.ndarray] = []
     report = check.run(record)
-    if video is not None:
-        report["video"] = str(_write_video(check, record, Path(video), video_fps))
+    report["video"] = str(_write_video(check, record, Path(video), video_fps))
     return report
 
 

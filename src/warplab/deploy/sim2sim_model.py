@@ -225,6 +225,19 @@ class RobotBinding:
     """The start of every episode: the policy's keyframe (or the model's first), with the policy's
     joints at their default positions."""
 
+    def base_adr(self) -> tuple[int, int]:
+        """``(qpos address, dof address)`` of the base's free joint: position ``qpos[q:q+3]`` (m,
+        world frame), orientation ``qpos[q+3:q+7]`` (w, x, y, z), velocity ``qvel[v:v+3]`` (m/s,
+        world frame), angular velocity ``qvel[v+3:v+6]`` (rad/s, body frame).
+
+        Raises:
+          Sim2SimError: the model has no free joint (a fixed-base robot): callers reading the base
+            check ``base_body`` first.
+        """
+        if self.base_qpos_adr is None or self.base_dof_adr is None:
+            raise Sim2SimError("the robot has no free-joint base: the model has no free joint to read the base from")
+        return self.base_qpos_adr, self.base_dof_adr
+
 
 def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
     """Find the policy's joints and their actuators in ``model``.

@@ -99,6 +99,7 @@ class StepGraph:
             # graph's input part of autograd, each step's CopyBackwards holding the one before, and
             # with it every earlier step's policy graph, for as long as the env lives.
             self.action.copy_(action.detach())
+            assert self.graph is not None  # captured: the property checked it (mypy cannot see through it)
             self.graph.replay()
             return self.outputs
         if self.graph is not None:  # stale: a model array was replaced since the capture

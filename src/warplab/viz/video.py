@@ -7,7 +7,7 @@ draws those with the renderer ``backends.choose_renderer`` finds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +33,9 @@ def check_video_path(path: str | Path) -> None:
         )
 
 
-def write_mp4(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Path:
-    """Writes RGB frames to an H.264 MP4 at ``fps`` frames per second; returns the path.
+def write_mp4(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> Path:
+    """Writes RGB frames (``[height, width, 3]`` uint8 each, a list or a stream) to an H.264 MP4 at
+    ``fps`` frames per second; returns the path.
 
     The video is encoded into a temporary ``.mp4`` beside `path` and renamed into place when
     complete (`warplab.atomic_files`): an interrupted or failed encode leaves the previous video.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -72,7 +73,8 @@ class ObservationManager(Manager):
             raise ConfigError(f"observations must have a 'policy' group; it has {sorted(groups)}")
         super().__init__(env)
         self._group_bound: dict[str, list[BoundTerm]] = {}
-        self._groups: dict[str, list[tuple[str, ObservationTermCfg, object]]] = {}
+        # Per group: (name, config, the term's callable: env, **params -> [num_envs, ...]).
+        self._groups: dict[str, list[tuple[str, ObservationTermCfg, Callable[..., torch.Tensor]]]] = {}
         self._histories: dict[tuple[str, str], _History] = {}
         self._corrupt = {g: cfg.enable_corruption for g, cfg in groups.items()}
         self._group_history = {g: cfg.history_length for g, cfg in groups.items()}

@@ -20,6 +20,12 @@ Kinds add their own (``reset(env, mask)`` on reset worlds, an action's ``process
 command's ``resample``/``update``) and what they declare for export (``term_export``: see
 ``warplab.term_export``; an action's ``actuator_targets()``; a command's ``components`` and
 ``ranges``).
+
+A base's ``__call__`` is declared ``(*args, **params)``: the loosest signature, so that a term class
+may spell out its own keyword parameters (``def __call__(self, env, mask, window=100)``) and stay a
+valid subclass for the type checker. The signature a kind's manager calls with is in each base's
+docstring; the term's own parameters are checked against its config when it is bound
+(``warplab.envs.managers.term``).
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class ObservationTerm(TermBase):
     term_export: ClassVar[ObservationExport | None] = None
     """What the observation reads on a robot (``warplab.term_export.ObservationExport``), or None."""
 
-    def __call__(self, env: RlEnv, **params: Any) -> torch.Tensor:
+    def __call__(self, *args: Any, **params: Any) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(env, **params)")
 
     def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
@@ -75,7 +81,7 @@ class ObservationTerm(TermBase):
 class RewardTerm(TermBase):
     """A reward term class: ``term(env, **params) -> [num_envs]`` float, before its weight."""
 
-    def __call__(self, env: RlEnv, **params: Any) -> torch.Tensor:
+    def __call__(self, *args: Any, **params: Any) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(env, **params)")
 
     def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
@@ -88,14 +94,14 @@ class TerminationTerm(TermBase):
     term_export: ClassVar[FallExport | None] = None
     """The fall this termination means, as a threshold (``warplab.term_export.FallExport``), or None."""
 
-    def __call__(self, env: RlEnv, **params: Any) -> torch.Tensor:
+    def __call__(self, *args: Any, **params: Any) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(env, **params)")
 
 
 class EventTerm(TermBase):
     """An event term class: ``term(env, mask, **params)`` changes the worlds in ``mask`` (bool ``[num_envs]``)."""
 
-    def __call__(self, env: RlEnv, mask: torch.Tensor, **params: Any) -> None:
+    def __call__(self, *args: Any, **params: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(env, mask, **params)")
 
     def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
@@ -106,7 +112,7 @@ class CurriculumTerm(TermBase):
     """A curriculum term class: ``term(env, mask, **params)`` on the reset worlds ``mask``; returns a
     value to log (a level, a rate: a tensor or a number) or None."""
 
-    def __call__(self, env: RlEnv, mask: torch.Tensor, **params: Any) -> torch.Tensor | float | None:
+    def __call__(self, *args: Any, **params: Any) -> torch.Tensor | float | None:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(env, mask, **params)")
 
 

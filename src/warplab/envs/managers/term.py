@@ -23,13 +23,16 @@ def bind_term(where: str, func: Any, cfg: Any, env: Any, base: type | None = Non
     if not callable(func):
         raise ConfigError(f"{where}.func must be a function or a class, got {func!r}")
     if inspect.isclass(func):
-        if base is not None and not issubclass(func, base):
+        # Typed as a class of any constructor: inspect.isclass narrows to type[object], whose
+        # constructor takes no arguments.
+        term_class: type[Any] = func
+        if base is not None and not issubclass(term_class, base):
             raise ConfigError(
-                f"{where}.func: class {func.__qualname__} must subclass warplab.envs.managers.{base.__name__} "
+                f"{where}.func: class {term_class.__qualname__} must subclass warplab.envs.managers.{base.__name__} "
                 f"(a term class declares its hooks through its kind's base class; a plain function needs none)"
             )
         try:
-            return func(cfg, env)
+            return term_class(cfg, env)
         except (KeyError, ValueError) as e:
             raise ConfigError(f"{where}: {e}") from e
     params = getattr(cfg, "params", {}) or {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from warplab.envs import draws
@@ -17,6 +19,8 @@ class UniformVelocityCommand(CommandTerm):
     """
 
     components = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
+    ranges: Sequence[tuple[float, float]]
+    """Always uniform ranges here: ``(low, high)`` of each column."""
 
     def __init__(self, cfg, env):
         p = cfg.params

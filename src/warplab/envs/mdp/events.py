@@ -147,6 +147,7 @@ def randomize_field(
         raise ValueError(f"operation must be 'scale', 'add' or 'abs', got {operation!r}")
     view = env.sim.model_field(field)
     nominal = env.sim.fields.default(field)
+    rows: slice | torch.Tensor
     if ids is None:
         rows = slice(None)
     elif isinstance(ids, torch.Tensor):

@@ -8,6 +8,7 @@ way up. All state lives in tensors (``state_tensors()``), so an exact save of th
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mujoco
 import mujoco_warp as mjw
@@ -33,6 +34,14 @@ def _axis_angle(axis: int, angle: torch.Tensor) -> torch.Tensor:
     q[:, 0] = torch.cos(half)
     q[:, 1 + axis] = torch.sin(half)
     return q
+
+
+def _range(params: dict[str, Any], key: str, default: tuple[float, float]) -> tuple[float, float]:
+    """``params[key]`` (or ``default``) as ``(low, high)``; a clear error where it is not two numbers."""
+    value = tuple(params.get(key, default))
+    if len(value) != 2:
+        raise ValueError(f"{key} must be (low, high), got {value!r}")
+    return float(value[0]), float(value[1])
 
 
 class ResetLying(EventTerm):
@@ -67,7 +76,7 @@ class ResetLying(EventTerm):
     ``pose [num_envs]``: each world's starting pose.
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: Any, env: Any) -> None:
         p = cfg.params
         m = env.mj_model
         dev = env.device
@@ -79,8 +88,8 @@ class ResetLying(EventTerm):
         if (w < 0).any() or not w.sum() > 0:
             raise ValueError(f"pose_weights must be >= 0 and not all 0, got {weights}")
         self.pose_cdf = (torch.cumsum(w, 0) / w.sum()).to(dev)
-        self.tilt_range = tuple(p.get("tilt_range_rad", (-0.2, 0.2)))
-        self.drop_range = tuple(p.get("drop_height_range_m", (0.05, 0.15)))
+        self.tilt_range: tuple[float, float] = _range(p, "tilt_range_rad", (-0.2, 0.2))
+        self.drop_range: tuple[float, float] = _range(p, "drop_height_range_m", (0.05, 0.15))
         scale = float(p.get("joint_scale", 0.5))
         if not 0.0 <= scale <= 1.0:
             raise ValueError(f"joint_scale must be in [0, 1], got {scale!r}")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 
@@ -147,7 +147,7 @@ class StepPhases:
     @classmethod
     def bind(cls, env: RlEnv) -> StepPhases:
         """The plain phases of ``env``."""
-        functions = {
+        functions: dict[str, Callable[..., Any]] = {
             "act": act,
             "process_actions": process_actions,
             "apply_actions": apply_actions,

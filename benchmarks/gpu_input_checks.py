@@ -18,6 +18,7 @@ Prints one line a check and writes ``input_checks.json`` to the folder given.
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 import subprocess
 import sys
@@ -93,6 +94,11 @@ def main() -> None:
         ("train_too_many_worlds", lambda: _cli(["train", "--num-envs", "100000000", "--max-iterations", "1"], 300)),
         ("first_video_run", lambda: check_first_video_run(out)),
     ):
+        if name == "first_video_run" and importlib.util.find_spec("imageio_ffmpeg") is None:
+            # The GPU machine lacks it unless its wheel is carried (29 MB: a call of its own).
+            results[name] = {"skipped": "imageio-ffmpeg is not installed here"}
+            print(f"{name}: skipped (imageio-ffmpeg is not installed here)", flush=True)
+            continue
         try:
             results[name] = run()
         except Exception as error:  # record and go on: one broken check must not hide the others

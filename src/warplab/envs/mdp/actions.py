@@ -6,12 +6,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import torch
 
 from warplab.envs import draws
 from warplab.envs.managers.protocols import ActionTerm, ActuatorTargets
+
+if TYPE_CHECKING:
+    from warplab.envs.config import ActionTermCfg
+    from warplab.envs.rl_env import RlEnv
 
 
 class _ActuatorAction(ActionTerm):
@@ -20,7 +24,7 @@ class _ActuatorAction(ActionTerm):
     control: ClassVar[Literal["position", "effort"] | None] = None
     """What the actuators take: position targets or efforts (declared for export)."""
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: ActionTermCfg, env: RlEnv) -> None:
         p = dict(cfg.params)
         self._env = env
         self.actuator_ids = env.index.tensor("actuator", p.get("actuators"))
@@ -55,7 +59,7 @@ class JointPositionAction(_ActuatorAction):
 
     control = "position"
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: ActionTermCfg, env: RlEnv) -> None:
         super().__init__(cfg, env)
         if cfg.params.get("use_default_offset", True):
             joints = env.index.actuator_joint_ids(
@@ -87,7 +91,7 @@ class DelayedJointPositionAction(JointPositionAction):
     ``min_delay_steps`` (default 0).
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: ActionTermCfg, env: RlEnv) -> None:
         super().__init__(cfg, env)
         low = cfg.params.get("min_delay_steps", 0)
         high = cfg.params.get("max_delay_steps", 0)
@@ -122,7 +126,7 @@ class DelayedJointPositionAction(JointPositionAction):
         slot = torch.remainder(self.head - self.delay, slots)
         self.target.copy_(self.history[self._worlds, slot])
 
-    def reset(self, env, mask: torch.Tensor) -> None:
+    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
         """Draws a new delay for the reset worlds; their next target fills their history."""
         self.fresh |= mask
         low, high = self._delay_range

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from warplab.envs import draws
 from warplab.envs.managers.protocols import CommandTerm
 from warplab.envs.mdp.math import uniform
+
+if TYPE_CHECKING:
+    from warplab.envs.config import CommandTermCfg
+    from warplab.envs.rl_env import RlEnv
 
 
 class UniformVelocityCommand(CommandTerm):
@@ -22,7 +27,7 @@ class UniformVelocityCommand(CommandTerm):
     ranges: Sequence[tuple[float, float]]
     """Always uniform ranges here: ``(low, high)`` of each column."""
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: CommandTermCfg, env: RlEnv) -> None:
         p = cfg.params
         self._env = env
         self.ranges = [tuple(p.get(k, (0.0, 0.0))) for k in ("lin_vel_x", "lin_vel_y", "ang_vel_z")]

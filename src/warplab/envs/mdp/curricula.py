@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import torch
 
 from warplab.envs.managers.protocols import CurriculumTerm
 from warplab.envs.managers.term import ConfigError
+
+if TYPE_CHECKING:
+    from warplab.envs.config import CurriculumTermCfg
+    from warplab.envs.rl_env import RlEnv
 
 
 class SuccessRateWindow:
@@ -18,7 +24,9 @@ class SuccessRateWindow:
     (rates in [0, 1]); ``episodes_what`` names the episodes in error messages.
     """
 
-    def __init__(self, params, env, lower_below: float, raise_above: float, episodes_what: str):
+    def __init__(
+        self, params: dict[str, Any], env: RlEnv, lower_below: float, raise_above: float, episodes_what: str
+    ) -> None:
         window = params.get("window")
         self.window = env.num_envs if window is None else int(window)
         if self.window < 1:
@@ -80,7 +88,7 @@ class RewardWeightCurriculum(CurriculumTerm):
     Returns (logged as ``Curriculum/<name>``): the current scale ``[]``.
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: CurriculumTermCfg, env: RlEnv) -> None:
         p = cfg.params
         self.reward_names = list(p.get("rewards") or [])
         if not self.reward_names:
@@ -107,7 +115,7 @@ class RewardWeightCurriculum(CurriculumTerm):
         """The scale and the counts since the last decision."""
         return {"scale": self.scale, "episodes": self.rate.episodes, "succeeded": self.rate.successes}
 
-    def _bind(self, env) -> None:
+    def _bind(self, env: RlEnv) -> None:
         # The reward and termination managers are built after the curriculum's (terrain terms read
         # the curriculum): look the names up at the first call, eagerly, before any capture.
         rewards, terminations = env.reward_manager, env.termination_manager
@@ -123,7 +131,7 @@ class RewardWeightCurriculum(CurriculumTerm):
         self._success_column = terminations.names.index(self.success_term)
         self._columns = torch.tensor(columns, device=env.device)
 
-    def __call__(self, env, mask, **_) -> torch.Tensor:
+    def __call__(self, env: RlEnv, mask: torch.Tensor, **_: Any) -> torch.Tensor:
         if self._columns is None:
             self._bind(env)
         if self.adaptive:

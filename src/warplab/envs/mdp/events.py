@@ -8,6 +8,7 @@ value, so repeated resets do not compound.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import mujoco
 import torch
@@ -17,14 +18,18 @@ from warplab.envs.mdp import _state
 from warplab.envs.mdp.math import quat_mul, uniform
 from warplab.sim.model_fields import SET_CONST_OUTPUTS
 
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+    from warplab.envs.scene_index import Names
+
 Range = tuple[float, float]
 
 
-def _draw(env, rng: Range, shape) -> torch.Tensor:
+def _draw(env: RlEnv, rng: Range, shape: tuple[int, ...]) -> torch.Tensor:
     return uniform(rng[0], rng[1], shape, env.rng, env.device)
 
 
-def _uniform_per_key(env, ranges: dict[str, Range] | None, keys: Sequence[str]) -> torch.Tensor:
+def _uniform_per_key(env: RlEnv, ranges: dict[str, Range] | None, keys: Sequence[str]) -> torch.Tensor:
     """``[num_envs, len(keys)]``: column ``i`` uniform in ``ranges[keys[i]]`` (missing keys: (0, 0)).
 
     One random draw for all columns, not one per key: the base reset and the velocity push draw six
@@ -34,7 +39,7 @@ def _uniform_per_key(env, ranges: dict[str, Range] | None, keys: Sequence[str]) 
     """
     bounds = tuple((float(lo), float(hi)) for lo, hi in ((ranges or {}).get(k, (0.0, 0.0)) for k in keys))
 
-    def to_device():
+    def to_device() -> tuple[torch.Tensor, torch.Tensor]:
         if any(hi < lo for lo, hi in bounds):
             raise ValueError(
                 f"ranges must be (low, high) with low <= high, got {dict(zip(keys, bounds, strict=True))}"
@@ -52,8 +57,12 @@ def _rows(mask: torch.Tensor, value: torch.Tensor, current: torch.Tensor) -> tor
 
 
 def reset_joints_by_offset(
-    env, mask, position_range: Range = (0.0, 0.0), velocity_range: Range = (0.0, 0.0), joints=None
-):
+    env: RlEnv,
+    mask: torch.Tensor,
+    position_range: Range = (0.0, 0.0),
+    velocity_range: Range = (0.0, 0.0),
+    joints: Names = None,
+) -> None:
     """Sets hinge/slide joints to their default position plus a uniform offset (rad or m), and their
     velocity to a uniform draw (rad/s or m/s)."""
     qids, vids = env.index.joint_qpos_ids(joints), env.index.joint_dof_ids(joints)
@@ -66,8 +75,12 @@ def reset_joints_by_offset(
 
 
 def reset_joints_by_scale(
-    env, mask, position_range: Range = (1.0, 1.0), velocity_range: Range = (0.0, 0.0), joints=None
-):
+    env: RlEnv,
+    mask: torch.Tensor,
+    position_range: Range = (1.0, 1.0),
+    velocity_range: Range = (0.0, 0.0),
+    joints: Names = None,
+) -> None:
     """Sets hinge/slide joints to their default position times a uniform factor, velocities uniform."""
     qids, vids = env.index.joint_qpos_ids(joints), env.index.joint_dof_ids(joints)
     n = env.num_envs
@@ -82,8 +95,11 @@ _POSE_KEYS = ("x", "y", "z", "roll", "pitch", "yaw")
 
 
 def reset_root_state_uniform(
-    env, mask, pose_range: dict[str, Range] | None = None, velocity_range: dict[str, Range] | None = None
-):
+    env: RlEnv,
+    mask: torch.Tensor,
+    pose_range: dict[str, Range] | None = None,
+    velocity_range: dict[str, Range] | None = None,
+) -> None:
     """Places the floating base at its default pose plus uniform offsets, with a uniform velocity.
 
     Args:
@@ -111,7 +127,7 @@ def reset_root_state_uniform(
     sim.qvel[:, v : v + 6] = _rows(mask, vel, sim.qvel[:, v : v + 6])
 
 
-def push_by_setting_velocity(env, mask, velocity_range: dict[str, Range]):
+def push_by_setting_velocity(env: RlEnv, mask: torch.Tensor, velocity_range: dict[str, Range]) -> None:
     """Kicks the base: adds a uniform velocity (x, y, z in m/s, world frame; roll, pitch, yaw in rad/s,
     base frame) to the masked worlds."""
     _, v = _state._root(env)
@@ -120,15 +136,15 @@ def push_by_setting_velocity(env, mask, velocity_range: dict[str, Range]):
 
 
 def randomize_field(
-    env,
-    mask,
+    env: RlEnv,
+    mask: torch.Tensor,
     field: str,
     ranges: Range,
     operation: str = "scale",
     ids: Sequence[int] | torch.Tensor | None = None,
     column: int | None = None,
     shared: bool = False,
-):
+) -> None:
     """Draws a model field per world: ``scale`` multiplies the nominal value, ``add`` offsets it,
     ``abs`` replaces it, by a uniform draw from ``ranges``.
 
@@ -173,7 +189,7 @@ def randomize_field(
         view.copy_(new)
 
 
-def _set_const(env, mask) -> None:
+def _set_const(env: RlEnv, mask: torch.Tensor) -> None:
     """Recomputes the model constants derived from masses, inertias, centres of mass and armature
     (``sim.set_const()``), then gives the worlds outside ``mask`` back their own.
 
@@ -189,7 +205,9 @@ def _set_const(env, mask) -> None:
         current.copy_(_rows(mask, current, kept[name]))
 
 
-def randomize_friction(env, mask, ranges: Range, geoms=None, per_geom: bool = False):
+def randomize_friction(
+    env: RlEnv, mask: torch.Tensor, ranges: Range, geoms: Names = None, per_geom: bool = False
+) -> None:
     """Scales the sliding friction (``geom_friction[:, 0]``, no unit) of ``geoms`` (all when None).
 
     MuJoCo gives a contact the larger of its two geoms' coefficients. With ``per_geom=False`` one
@@ -208,7 +226,9 @@ def randomize_friction(env, mask, ranges: Range, geoms=None, per_geom: bool = Fa
     randomize_field(env, mask, "geom_friction", ranges, "scale", ids, column=0, shared=not per_geom)
 
 
-def randomize_mass(env, mask, ranges: Range, bodies=None, operation: str = "scale"):
+def randomize_mass(
+    env: RlEnv, mask: torch.Tensor, ranges: Range, bodies: Names = None, operation: str = "scale"
+) -> None:
     """Scales (or offsets, in kg) the mass of ``bodies`` (all but the world when None), one draw per
     body and world, with each body's inertia scaled by the same ratio to its nominal mass (a body
     of uniform density); then recomputes the constants that depend on them (``set_const``).
@@ -230,7 +250,9 @@ def randomize_mass(env, mask, ranges: Range, bodies=None, operation: str = "scal
 _AXES = ("x", "y", "z")
 
 
-def randomize_com(env, mask, ranges: Range | dict[str, Range], bodies=None):
+def randomize_com(
+    env: RlEnv, mask: torch.Tensor, ranges: Range | dict[str, Range], bodies: Names = None
+) -> None:
     """Offsets the centre of mass of ``bodies`` (all but the world when None) from its nominal place,
     in the body's frame, m: one uniform draw per axis, body and world. ``ranges`` is one range for
     every axis, or ``{"x": ..., "y": ..., "z": ...}`` (a missing axis is not offset). Costly
@@ -248,7 +270,7 @@ def randomize_com(env, mask, ranges: Range | dict[str, Range], bodies=None):
     _set_const(env, mask)
 
 
-def randomize_armature(env, mask, ranges: Range, joints=None):
+def randomize_armature(env: RlEnv, mask: torch.Tensor, ranges: Range, joints: Names = None) -> None:
     """Scales the armature (reflected rotor inertia, kg·m² or kg) of ``joints`` (all hinge and slide
     joints when None) from its nominal value, one draw per joint and world; a joint without armature
     keeps none. Armature adds to the diagonal of the mass matrix, so the constants derived from it
@@ -258,7 +280,7 @@ def randomize_armature(env, mask, ranges: Range, joints=None):
     _set_const(env, mask)
 
 
-def _position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
+def _position_actuators(env: RlEnv, actuators: Names) -> tuple[list[int], torch.Tensor]:
     """Ids of ``actuators`` (a list, and the cached device tensor), checked to be position servos
     (force = kp * ctrl - kp * q - kd * qdot). The check reads the compiled model on the host, once
     per env (``SceneIndex.once``)."""
@@ -267,7 +289,7 @@ def _position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
     )
 
 
-def _check_position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
+def _check_position_actuators(env: RlEnv, actuators: Names) -> tuple[list[int], torch.Tensor]:
     m = env.mj_model
     ids = env.index.ids("actuator", actuators)
     bad = [
@@ -285,7 +307,7 @@ def _check_position_actuators(env, actuators) -> tuple[list[int], torch.Tensor]:
     return ids, env.index.tensor("actuator", actuators)
 
 
-def _motor_strength(env, ids: torch.Tensor) -> torch.Tensor | None:
+def _motor_strength(env: RlEnv, ids: torch.Tensor) -> torch.Tensor | None:
     """The motor-strength factor ``[num_envs, len(ids)]`` each world's actuators have now, read back
     from their force range (``randomize_motor_strength`` scales it from the nominal one); None while
     no world's force range was changed."""
@@ -298,7 +320,9 @@ def _motor_strength(env, ids: torch.Tensor) -> torch.Tensor | None:
     return torch.where(width0 > 0, width / width0.clamp(min=1e-12), torch.ones_like(width))
 
 
-def randomize_pd_gains(env, mask, kp_range: Range, kd_range: Range, actuators=None):
+def randomize_pd_gains(
+    env: RlEnv, mask: torch.Tensor, kp_range: Range, kd_range: Range, actuators: Names = None
+) -> None:
     """Scales the stiffness kp (N·m/rad) and damping kd (N·m·s/rad) of position actuators from their
     nominal values, independent draws per actuator and world: ``gainprm[0] = kp``,
     ``biasprm[1] = -kp``, ``biasprm[2] = -kd``.
@@ -321,7 +345,7 @@ def randomize_pd_gains(env, mask, kp_range: Range, kd_range: Range, actuators=No
     bias[:, ids, 2] = _rows(mask, -kd, bias[:, ids, 2])
 
 
-def randomize_motor_strength(env, mask, ranges: Range, actuators=None):
+def randomize_motor_strength(env: RlEnv, mask: torch.Tensor, ranges: Range, actuators: Names = None) -> None:
     """Scales the torque position actuators produce by one factor per actuator and world (no unit):
     a weaker or stronger motor, drive electronics or supply voltage.
 
@@ -352,7 +376,7 @@ def randomize_motor_strength(env, mask, ranges: Range, actuators=None):
     bias[:, ids, 2] = torch.where(keep, bias[:, ids, 2], bias[:, ids, 2] * change)
 
 
-def _check_force_limited(env, host_ids: list[int]) -> None:
+def _check_force_limited(env: RlEnv, host_ids: list[int]) -> None:
     m = env.mj_model
     unlimited = [
         env.index.names["actuator"][i]
@@ -366,14 +390,14 @@ def _check_force_limited(env, host_ids: list[int]) -> None:
         )
 
 
-def randomize_joint_damping(env, mask, ranges: Range, joints=None):
+def randomize_joint_damping(env: RlEnv, mask: torch.Tensor, ranges: Range, joints: Names = None) -> None:
     """Scales the viscous damping (N·m·s/rad or N·s/m) of ``joints`` (all hinge and slide joints when
     None) from its nominal value, one draw per joint and world; a joint without damping keeps none.
     This is the joint's own ``damping`` (drive friction), apart from the actuator's kd."""
     randomize_field(env, mask, "dof_damping", ranges, "scale", env.index.joint_dof_ids(joints))
 
 
-def randomize_gravity(env, mask, ranges: Range):
+def randomize_gravity(env: RlEnv, mask: torch.Tensor, ranges: Range) -> None:
     """Offsets the vertical gravity (m/s^2) per world from the model's."""
     view = env.sim.model_field("opt.gravity")
     g0 = env.sim.fields.default("opt.gravity")

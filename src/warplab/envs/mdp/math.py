@@ -53,7 +53,7 @@ def yaw_from_quat(q: torch.Tensor) -> torch.Tensor:
 
 
 def uniform(
-    low: float, high: float, shape: tuple[int, ...], generator: torch.Generator, device
+    low: float, high: float, shape: tuple[int, ...], generator: torch.Generator, device: torch.device
 ) -> torch.Tensor:
     """Uniform samples in [low, high) drawn from ``generator``."""
     return low + (high - low) * draws.rand(shape, generator, device)

@@ -2,69 +2,75 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from warplab.envs.mdp import _state
 from warplab.term_export import ObservationExport, declares
 
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+    from warplab.envs.scene_index import Names
 
-def base_lin_vel_b(env) -> torch.Tensor:
+
+def base_lin_vel_b(env: RlEnv) -> torch.Tensor:
     """``[num_envs, 3]`` linear velocity of the base in its own frame, m/s."""
     return _state.root_lin_vel_b(env)
 
 
 @declares(ObservationExport("base_ang_vel"))
-def base_ang_vel_b(env) -> torch.Tensor:
+def base_ang_vel_b(env: RlEnv) -> torch.Tensor:
     """``[num_envs, 3]`` angular velocity of the base in its own frame, rad/s."""
     return _state.root_ang_vel_b(env)
 
 
 @declares(ObservationExport("projected_gravity"))
-def projected_gravity_b(env) -> torch.Tensor:
+def projected_gravity_b(env: RlEnv) -> torch.Tensor:
     """``[num_envs, 3]`` gravity direction in the base frame (unit vector; (0, 0, -1) upright)."""
     return _state.gravity_b(env)
 
 
-def base_height(env) -> torch.Tensor:
+def base_height(env: RlEnv) -> torch.Tensor:
     """``[num_envs, 1]`` height of the base origin above z = 0, m."""
     return _state.root_pos_w(env)[:, 2:3]
 
 
 @declares(ObservationExport("joint_pos", joints=True))
-def joint_pos(env, joints=None) -> torch.Tensor:
+def joint_pos(env: RlEnv, joints: Names = None) -> torch.Tensor:
     """``[num_envs, num_joints]`` positions of hinge/slide joints, rad or m."""
     return env.sim.qpos[:, env.index.joint_qpos_ids(joints)]
 
 
 @declares(ObservationExport("joint_pos_rel", joints=True, relative_to_default=True))
-def joint_pos_rel(env, joints=None) -> torch.Tensor:
+def joint_pos_rel(env: RlEnv, joints: Names = None) -> torch.Tensor:
     """``[num_envs, num_joints]`` joint positions minus their defaults (the reset pose), rad or m."""
     return joint_pos(env, joints) - _state.default_joint_pos(env, joints)
 
 
 @declares(ObservationExport("joint_vel", joints=True))
-def joint_vel(env, joints=None) -> torch.Tensor:
+def joint_vel(env: RlEnv, joints: Names = None) -> torch.Tensor:
     """``[num_envs, num_joints]`` joint velocities, rad/s or m/s."""
     return env.sim.qvel[:, env.index.joint_dof_ids(joints)]
 
 
 @declares(ObservationExport("last_action"))
-def last_action(env) -> torch.Tensor:
+def last_action(env: RlEnv) -> torch.Tensor:
     """``[num_envs, action_dim]`` the last action the policy sent (after validation)."""
     return env.action_manager.action
 
 
 @declares(ObservationExport("command"))
-def generated_commands(env, command_name: str) -> torch.Tensor:
+def generated_commands(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, dim]`` the current command of command term ``command_name``."""
     return env.command(command_name)
 
 
-def contact_forces(env, bodies) -> torch.Tensor:
+def contact_forces(env: RlEnv, bodies: Names) -> torch.Tensor:
     """``[num_envs, num_bodies]`` magnitude of the external force on each body, N."""
     return _state.body_contact_force(env, bodies)
 
 
-def sensor(env, name: str) -> torch.Tensor:
+def sensor(env: RlEnv, name: str) -> torch.Tensor:
     """``[num_envs, dim]`` the readings of sensor ``name`` (MuJoCo's own units for its type)."""
     return env.sim.sensordata[:, env.index.sensor_slice(name)]

@@ -16,18 +16,24 @@ Rays are cast with MuJoCo Warp's ``rays`` at the terrain's ray-casting copy only
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import mujoco_warp as mjw
 import torch
 import warp as wp
 
-from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, TerrainCfg, cached_terrain
+from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP, Terrain, TerrainCfg, cached_terrain
 from warplab.envs import draws
 from warplab.envs.managers.protocols import CurriculumTerm, ObservationTerm, TerminationTerm
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.events import reset_root_state_uniform
 from warplab.envs.mdp.math import yaw_from_quat
 from warplab.term_export import ObservationExport
+
+if TYPE_CHECKING:
+    from warplab.envs.config import CurriculumTermCfg, ObservationTermCfg, TerminationTermCfg
+    from warplab.envs.rl_env import RlEnv
 
 
 class TerrainLevels(CurriculumTerm):
@@ -63,7 +69,7 @@ class TerrainLevels(CurriculumTerm):
     ``Curriculum/<name>``).
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: CurriculumTermCfg, env: RlEnv) -> None:
         params = cfg.params
         terrain_cfg = params.get("terrain")
         if not isinstance(terrain_cfg, TerrainCfg):
@@ -84,7 +90,7 @@ class TerrainLevels(CurriculumTerm):
         self.types = torch.div(torch.arange(n, device=dev) * self.num_cols, n, rounding_mode="floor").long()
         self.origins = self.tile_origins[self.levels, self.types].clone()
 
-    def __call__(self, env, mask: torch.Tensor, **_) -> torch.Tensor:
+    def __call__(self, env: RlEnv, mask: torch.Tensor, **_: Any) -> torch.Tensor:
         distance = torch.linalg.vector_norm(_state.root_pos_w(env)[:, :2] - self.origins[:, :2], dim=1)
         speed = torch.linalg.vector_norm(env.command(self.command_name)[:, :2], dim=1)
         episode_s = env.max_episode_length * env.policy_dt
@@ -105,7 +111,7 @@ class TerrainLevels(CurriculumTerm):
         return {"levels": self.levels, "types": self.types, "origins": self.origins}
 
 
-def terrain_levels_term(env, name: str = "terrain_levels") -> TerrainLevels:
+def terrain_levels_term(env: RlEnv, name: str = "terrain_levels") -> TerrainLevels:
     """The ``TerrainLevels`` instance of curriculum term ``name`` of ``env``."""
     try:
         term = env.curriculum_manager.term(name)
@@ -119,12 +125,12 @@ def terrain_levels_term(env, name: str = "terrain_levels") -> TerrainLevels:
 
 
 def reset_root_on_terrain(
-    env,
-    mask,
+    env: RlEnv,
+    mask: torch.Tensor,
     pose_range: dict[str, tuple[float, float]] | None = None,
     velocity_range: dict[str, tuple[float, float]] | None = None,
     curriculum_name: str = "terrain_levels",
-):
+) -> None:
     """Reset event: ``reset_root_state_uniform`` moved to each world's spawn point.
 
     The base goes to its default pose (``init_qpos``: x = y = 0 and z = the robot's standing base
@@ -153,13 +159,13 @@ class _DownwardRays:
 
     def __init__(
         self,
-        env,
+        env: RlEnv,
         offsets_xy: torch.Tensor,
         body: str | None,
         start_height: float,
         geom_group: int,
         terrain: TerrainCfg | None = None,
-    ):
+    ) -> None:
         sim = env.sim
         n, nray = env.num_envs, offsets_xy.shape[0]
         if not 0 <= geom_group <= 5:
@@ -239,7 +245,7 @@ class _TerrainGrid:
     Warp's ``rays``), as a gather of four samples instead of a ray against every geom.
     """
 
-    def __init__(self, terrain, device: torch.device):
+    def __init__(self, terrain: Terrain, device: torch.device) -> None:
         self.heights = torch.as_tensor(terrain.heights, dtype=torch.float32, device=device)
         """``[ny, nx]`` ground height at each sample, m."""
         self.spacing = float(terrain.horizontal_scale)
@@ -267,7 +273,7 @@ class _TerrainGrid:
         return torch.where(fx >= fy, lower, upper), inside
 
 
-def _scan_export(params) -> dict:
+def _scan_export(params: Mapping[str, Any]) -> dict[str, Any]:
     """``{"grid_xy": [[x, y], ...] m, "clip": [low, high] m}`` of a ``HeightScan`` with ``params``."""
     size = tuple(params.get("size", (1.6, 1.0)))
     resolution = float(params.get("resolution", 0.1))
@@ -315,7 +321,7 @@ class HeightScan(ObservationTerm):
     same state differed as much (0.96 and 6.1): heightfield contacts amplify the float rounding of
     GPU atomics, with or without capture (benchmarks/graph_check.py --baseline)."""
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: ObservationTermCfg, env: RlEnv) -> None:
         p = cfg.params
         size = tuple(p.get("size", (1.6, 1.0)))
         resolution = float(p.get("resolution", 0.1))
@@ -332,7 +338,7 @@ class HeightScan(ObservationTerm):
         )
         self.num_rays = self._rays.offsets_xy.shape[0]
 
-    def __call__(self, env, **_) -> torch.Tensor:
+    def __call__(self, env: RlEnv, **_: Any) -> torch.Tensor:
         dist = self._rays.cast()
         height = torch.where(dist >= 0, dist - self._rays.start_height, torch.full_like(dist, self.clip[1]))
         return height.clamp(self.clip[0], self.clip[1])
@@ -351,7 +357,7 @@ class RootHeightAboveTerrainBelow(TerminationTerm):
     the terrain) counts as fallen.
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: TerminationTermCfg, env: RlEnv) -> None:
         p = cfg.params
         if "minimum_height" not in p:
             raise ValueError("RootHeightAboveTerrainBelow needs params['minimum_height'] (m)")
@@ -365,7 +371,7 @@ class RootHeightAboveTerrainBelow(TerminationTerm):
             p.get("terrain"),
         )
 
-    def __call__(self, env, **_) -> torch.Tensor:
+    def __call__(self, env: RlEnv, **_: Any) -> torch.Tensor:
         dist = self._rays.cast()[:, 0]
         return (dist < 0) | (dist - self._rays.start_height < self.minimum_height)
 

@@ -9,12 +9,17 @@ reports positions computed at the start of the last substep, in both engines).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import mujoco
 import torch
 
 from warplab.envs import draws
 from warplab.envs.managers.protocols import RewardTerm
+
+if TYPE_CHECKING:
+    from warplab.envs.config import RewardTermCfg
+    from warplab.envs.rl_env import RlEnv
 
 
 def gym_asset_spec(filename: str) -> mujoco.MjSpec:
@@ -27,17 +32,17 @@ def gym_asset_spec(filename: str) -> mujoco.MjSpec:
     return spec
 
 
-def qpos_without_xy(env) -> torch.Tensor:
+def qpos_without_xy(env: RlEnv) -> torch.Tensor:
     """``[num_envs, nq - 2]`` joint positions without the root's x and y, as Gymnasium excludes them."""
     return env.sim.qpos[:, 2:]
 
 
-def qvel(env) -> torch.Tensor:
+def qvel(env: RlEnv) -> torch.Tensor:
     """``[num_envs, nv]`` joint velocities."""
     return env.sim.qvel
 
 
-def external_contact_forces(env, clip: float | None = None) -> torch.Tensor:
+def external_contact_forces(env: RlEnv, clip: float | None = None) -> torch.Tensor:
     """``[num_envs, (nbody - 1) * 6]`` external forces on bodies (cfrc_ext: torque, force), each entry
     clipped to [-clip, clip] when ``clip`` is given."""
     forces = env.sim.cfrc_ext[:, 1:]
@@ -57,33 +62,33 @@ class forward_velocity(RewardTerm):  # noqa: N801 - a term class reads like a fu
     State: ``x_before [num_envs]``, m (world frame), the position the next step differences from.
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: RewardTermCfg, env: RlEnv) -> None:
         body = cfg.params.get("body")
         self._body = None if body is None else env.index.ids("body", body)[0]
         self.x_before = self._x(env).clone()
 
-    def _x(self, env) -> torch.Tensor:
+    def _x(self, env: RlEnv) -> torch.Tensor:
         if self._body is None:
             return env.sim.subtree_com[:, 0, 0]
         return env.sim.xpos[:, self._body, 0]
 
-    def __call__(self, env, body: str | None = None) -> torch.Tensor:
+    def __call__(self, env: RlEnv, body: str | None = None) -> torch.Tensor:
         x = self._x(env)
         velocity = (x - self.x_before) / env.policy_dt
         self.x_before.copy_(x)
         return velocity
 
-    def reset(self, env, mask: torch.Tensor) -> None:
+    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
         self.x_before.copy_(torch.where(mask, self._x(env), self.x_before))
 
-    def on_state_set(self, env, mask: torch.Tensor) -> None:
+    def on_state_set(self, env: RlEnv, mask: torch.Tensor) -> None:
         """The position before the next step is the one of the state just set (after its forward)."""
         self.reset(env, mask)
 
 
 def reset_with_noise(
-    env, mask: torch.Tensor, qpos_scale: float, qvel_scale: float, qvel_normal: bool = False
-):
+    env: RlEnv, mask: torch.Tensor, qpos_scale: float, qvel_scale: float, qvel_normal: bool = False
+) -> None:
     """Initial qpos plus uniform noise in [-qpos_scale, qpos_scale] on every entry, and initial qvel plus
     uniform noise in [-qvel_scale, qvel_scale] (or normal noise of std ``qvel_scale``), as Gymnasium resets."""
     sim = env.sim

@@ -8,7 +8,7 @@ way up. All state lives in tensors (``state_tensors()``), so an exact save of th
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mujoco
 import mujoco_warp as mjw
@@ -19,6 +19,10 @@ from warplab.envs import draws
 from warplab.envs.managers.protocols import EventTerm
 from warplab.envs.mdp import _state
 from warplab.envs.mdp.math import quat_mul, uniform
+
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+    from warplab.envs.scene_index import Names
 
 Range = tuple[float, float]
 
@@ -117,7 +121,7 @@ class ResetLying(EventTerm):
         return {"pool_qpos": self.pool_qpos, "pool_pose": self.pool_pose, "pose": self.pose}
 
     # ------------------------------------------------------------------ drawing and dropping a pose
-    def _init_geoms(self, env) -> None:
+    def _init_geoms(self, env: RlEnv) -> None:
         m, dev = env.mj_model, env.device
         # Collision geoms of the robot (the floor and other world geoms never move).
         colliding = (m.geom_contype != 0) | (m.geom_conaffinity != 0)
@@ -153,7 +157,7 @@ class ResetLying(EventTerm):
         extent = torch.where(t["ellipsoid"], torch.linalg.vector_norm(rz * size, dim=-1), extent)
         return (pos[..., 2] - extent).amin(dim=1)
 
-    def _drop_pose(self, env, mask) -> torch.Tensor:
+    def _drop_pose(self, env: RlEnv, mask: torch.Tensor) -> torch.Tensor:
         """Writes a fresh lying pose, at rest, into the masked worlds; returns each world's pose index."""
         n, dev, gen = env.num_envs, env.device, env.rng
         sim = env.sim
@@ -191,7 +195,7 @@ class ResetLying(EventTerm):
         return pose
 
     # ------------------------------------------------------------------ the pool of settled poses
-    def _build_pool(self, env, settle_s: float, rounds: int) -> None:
+    def _build_pool(self, env: RlEnv, settle_s: float, rounds: int) -> None:
         sim, m = env.sim, env.mj_model
         everyone = torch.ones(env.num_envs, dtype=torch.bool, device=env.device)
         # Position actuators of the randomized joints: their targets follow the joints (limp).
@@ -229,15 +233,15 @@ class ResetLying(EventTerm):
 
     def __call__(
         self,
-        env,
-        mask,
+        env: RlEnv,
+        mask: torch.Tensor,
         pose_weights: dict[str, float] | None = None,
         tilt_range_rad: Range = (-0.2, 0.2),
         joint_scale: float = 0.5,
         drop_height_range_m: Range = (0.05, 0.15),
         settle_s: float = 1.0,
         pool_rounds: int = 1,
-        joints=None,
+        joints: Names = None,
     ) -> None:
         if self.pool_qpos.shape[0] == 0:
             self.pose.copy_(torch.where(mask, self._drop_pose(env, mask), self.pose))
@@ -258,7 +262,7 @@ class ResetLying(EventTerm):
 
 
 def is_standing(
-    env, standing_height: float, height_ratio: float = 0.9, min_upright: float = 0.9
+    env: RlEnv, standing_height: float, height_ratio: float = 0.9, min_upright: float = 0.9
 ) -> torch.Tensor:
     """``[num_envs]`` 1.0 where the base is above ``height_ratio * standing_height`` (m) and upright
     (cosine of its tilt above ``min_upright``), else 0.0."""
@@ -268,7 +272,7 @@ def is_standing(
 
 
 def standing_at_time_out(
-    env, standing_height: float, height_ratio: float = 0.9, min_upright: float = 0.9
+    env: RlEnv, standing_height: float, height_ratio: float = 0.9, min_upright: float = 0.9
 ) -> torch.Tensor:
     """``[num_envs]`` bool: the episode times out now and the robot is standing (``is_standing``).
 
@@ -280,14 +284,14 @@ def standing_at_time_out(
     return timed_out & is_standing(env, standing_height, height_ratio, min_upright).bool()
 
 
-def base_height_progress(env, lying_height: float, standing_height: float) -> torch.Tensor:
+def base_height_progress(env: RlEnv, lying_height: float, standing_height: float) -> torch.Tensor:
     """``[num_envs]`` how far the base has risen from ``lying_height`` to ``standing_height`` (m),
     linear, clipped to [0, 1]: a gradient all the way up, unlike an exponential around standing."""
     z = _state.root_pos_w(env)[:, 2]
     return ((z - lying_height) / (standing_height - lying_height)).clamp(0.0, 1.0)
 
 
-def feet_under_base_exp(env, bodies, std: float) -> torch.Tensor:
+def feet_under_base_exp(env: RlEnv, bodies: Names, std: float) -> torch.Tensor:
     """``[num_envs]`` ``exp(-d^2 / std^2)``, d the horizontal distance (m) from the base to the
     midpoint of the feet ``bodies``: 1 with the feet under the body, as in standing."""
     ids = env.index.tensor("body", bodies)
@@ -296,7 +300,7 @@ def feet_under_base_exp(env, bodies, std: float) -> torch.Tensor:
     return torch.exp(-d2 / std**2)
 
 
-def airborne(env, bodies=None, contact_force_n: float = 1.0) -> torch.Tensor:
+def airborne(env: RlEnv, bodies: Names = None, contact_force_n: float = 1.0) -> torch.Tensor:
     """``[num_envs]`` 1.0 where none of ``bodies`` (None: every body) touches anything with more
     than ``contact_force_n`` N, else 0.0: the robot is in flight.
 
@@ -308,7 +312,7 @@ def airborne(env, bodies=None, contact_force_n: float = 1.0) -> torch.Tensor:
     return (~touching.any(dim=1)).float()
 
 
-def base_rise_speed_above(env, limit_m_s: float) -> torch.Tensor:
+def base_rise_speed_above(env: RlEnv, limit_m_s: float) -> torch.Tensor:
     """``[num_envs]`` ``max(0, v_z - limit_m_s)^2``, (m/s)^2: the base rising faster than the limit
     (world frame). Standing up needs the base to rise at well under 1 m/s; a leap needs several."""
     vz = _state.root_lin_vel_w(env)[:, 2]
@@ -316,7 +320,11 @@ def base_rise_speed_above(env, limit_m_s: float) -> torch.Tensor:
 
 
 def joint_vel_l2_when_standing(
-    env, standing_height: float, joints=None, height_ratio: float = 0.9, min_upright: float = 0.9
+    env: RlEnv,
+    standing_height: float,
+    joints: Names = None,
+    height_ratio: float = 0.9,
+    min_upright: float = 0.9,
 ) -> torch.Tensor:
     """``[num_envs]`` squared joint velocities, (rad/s)^2, where the robot stands (else 0): once up,
     stay still."""

@@ -12,6 +12,7 @@ All state lives in tensors (``state_tensors()``), so an exact save of the env ho
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import torch
 import warp as wp
@@ -21,10 +22,14 @@ from warplab.envs.mdp import _state
 from warplab.envs.mdp.curricula import SuccessRateWindow
 from warplab.envs.mdp.math import uniform
 
+if TYPE_CHECKING:
+    from warplab.envs.config import CurriculumTermCfg, EventTermCfg
+    from warplab.envs.rl_env import RlEnv
+
 Range = tuple[float, float]
 
 
-def find_event_term(env, name: str):
+def find_event_term(env: RlEnv, name: str) -> Any:
     """The bound event term ``name`` of ``env`` (the instance of its term class).
 
     Raises:
@@ -33,7 +38,7 @@ def find_event_term(env, name: str):
     return env.event_manager.term(name)
 
 
-def find_push_event(env, name: str) -> RandomPush:
+def find_push_event(env: RlEnv, name: str) -> RandomPush:
     """The ``RandomPush`` instance of event ``name`` (the push the curriculum terms follow)."""
     push = find_event_term(env, name)
     if not isinstance(push, RandomPush):
@@ -67,7 +72,7 @@ class RandomPush(EventTerm):
     """``last_push_step`` of a world never pushed: before any episode start, however episode
     lengths were set."""
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: EventTermCfg, env: RlEnv) -> None:
         p = cfg.params
         self.kind = p.get("kind", "velocity")
         if self.kind not in ("velocity", "force"):
@@ -108,12 +113,12 @@ class RandomPush(EventTerm):
             "force_steps_left": self.force_steps_left,
         }
 
-    def pushed_this_episode(self, env) -> torch.Tensor:
+    def pushed_this_episode(self, env: RlEnv) -> torch.Tensor:
         """``[num_envs]`` bool: the world was pushed during its current episode."""
         episode_start = env.step_count - env.episode_length_buf
         return self.last_push_step > episode_start
 
-    def __call__(self, env, mask, **params) -> None:
+    def __call__(self, env: RlEnv, mask: torch.Tensor, **params: Any) -> None:
         n = env.num_envs
         xfrc = self._xfrc[:, self.body_id, 0:3]
         if self.kind == "force":
@@ -140,7 +145,9 @@ class RandomPush(EventTerm):
         self.last_push_step.copy_(torch.where(due, env.step_count, self.last_push_step))
 
 
-def pushed_episode_outcomes(env, mask: torch.Tensor, push: RandomPush) -> tuple[torch.Tensor, torch.Tensor]:
+def pushed_episode_outcomes(
+    env: RlEnv, mask: torch.Tensor, push: RandomPush
+) -> tuple[torch.Tensor, torch.Tensor]:
     """How the episodes that end now went, among the worlds pushed during them.
 
     Call it from a curriculum term (on reset, before the worlds' state is reset). An episode counts
@@ -175,7 +182,7 @@ class PushStrengthCurriculum(CurriculumTerm):
     Returns (logged as ``Curriculum/<name>``): the current strength ``[]``.
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: CurriculumTermCfg, env: RlEnv) -> None:
         p = cfg.params
         self.push = find_push_event(env, p.get("event_name", "push"))
         self.rate = SuccessRateWindow(
@@ -194,8 +201,8 @@ class PushStrengthCurriculum(CurriculumTerm):
 
     def __call__(
         self,
-        env,
-        mask,
+        env: RlEnv,
+        mask: torch.Tensor,
         event_name: str = "push",
         window: int | None = None,
         raise_above: float = 0.8,
@@ -225,7 +232,7 @@ class PushedSurvivalRate(CurriculumTerm):
     has ended.
     """
 
-    def __init__(self, cfg, env):
+    def __init__(self, cfg: CurriculumTermCfg, env: RlEnv) -> None:
         p = cfg.params
         self.push = find_push_event(env, p.get("event_name", "push"))
         window = p.get("window")
@@ -244,7 +251,9 @@ class PushedSurvivalRate(CurriculumTerm):
             "last_window_rate": self.last_window_rate,
         }
 
-    def __call__(self, env, mask, event_name: str = "push", window: int | None = None) -> torch.Tensor:
+    def __call__(
+        self, env: RlEnv, mask: torch.Tensor, event_name: str = "push", window: int | None = None
+    ) -> torch.Tensor:
         survived, fell = pushed_episode_outcomes(env, mask, self.push)
         self.survived += survived.sum()
         self.episodes += (survived | fell).sum()
@@ -258,7 +267,7 @@ class PushedSurvivalRate(CurriculumTerm):
         return torch.where(torch.isnan(self.last_window_rate), running, self.last_window_rate)
 
 
-def base_height_exp(env, target_height: float, std: float) -> torch.Tensor:
+def base_height_exp(env: RlEnv, target_height: float, std: float) -> torch.Tensor:
     """``[num_envs]`` ``exp(-(z - target_height)^2 / std^2)``, heights in m."""
     z = _state.root_pos_w(env)[:, 2]
     return torch.exp(-torch.square(z - target_height) / std**2)

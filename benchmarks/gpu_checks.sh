@@ -37,7 +37,7 @@
 #             200 steps, each version in its own process (AB_RUNS, default "base tree base2": a run
 #             named tree* uses ./src, any other the base), the base's
 #             sources from BASE_SRC (default .base/src: `git archive <commit> src | tar -x -C .base`,
-#             carried); about 3 minutes a process with Warp's cache warm;
+#             carried); about 3 minutes a process with Warp's cache warm (AB_TIMEOUT, default 280 s, bounds each);
 #   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
 #             worlds (default 4,096) for BG_MINUTES (default 9.3), detached from the call (setsid), so
 #             it runs on across the next calls while the machine stays warm; BG_ARGS adds options
@@ -153,7 +153,7 @@ for run in ${AB_RUNS:-base tree base2}; do
   # Runs named tree* use the working tree's sources, the others (base, base2, ...) the base's.
   case "$run" in tree*) path=$PWD/src ;; *) path=$base_src ;; esac
   # shellcheck disable=SC2086
-  PYTHONPATH=$path:$PYTHONPATH timeout 280 python3 -c "import sys, warplab; print('warplab from', warplab.__file__); sys.argv[0] = 'bench'; from warplab.bench import main; main()" \
+  PYTHONPATH=$path:$PYTHONPATH timeout ${AB_TIMEOUT:-280} python3 -c "import sys, warplab; print('warplab from', warplab.__file__); sys.argv[0] = 'bench'; from warplab.bench import main; main()" \
     --task ${AB_TASKS:-humanoid-velocity-flat} --num-envs ${AB_WORLDS:-4096 8192} \
     --json "$work/base_ab_$run.json" > "$work/base_ab_$run.txt" 2>&1
   grep -E "^(warplab from|humanoid|Humanoid|NVIDIA)" "$work/base_ab_$run.txt" | sed "s/^/$run: /" | tee -a "$work/summary.txt"

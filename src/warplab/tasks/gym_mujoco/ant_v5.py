@@ -9,6 +9,8 @@ noise (uniform +-0.1 on qpos, normal with std 0.1 on qvel).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mujoco
 import torch
 
@@ -32,6 +34,9 @@ from warplab.tasks.gym_mujoco.mdp import (
     reset_with_noise,
 )
 
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+
 HEALTHY_Z = (0.2, 1.0)
 """Torso heights (m), inclusive, between which the ant is healthy."""
 
@@ -41,19 +46,19 @@ def ant_spec() -> mujoco.MjSpec:
     return gym_asset_spec("ant.xml")
 
 
-def healthy(env) -> torch.Tensor:
+def healthy(env: RlEnv) -> torch.Tensor:
     """1 while the torso height is inside [0.2, 1] m and the state is finite."""
     z = env.sim.qpos[:, 2]
     finite = torch.isfinite(env.sim.qpos).all(dim=1) & torch.isfinite(env.sim.qvel).all(dim=1)
     return (finite & (z >= HEALTHY_Z[0]) & (z <= HEALTHY_Z[1])).float()
 
 
-def unhealthy(env) -> torch.Tensor:
+def unhealthy(env: RlEnv) -> torch.Tensor:
     """True when the ant is not healthy."""
     return healthy(env) == 0.0
 
 
-def contact_cost(env, clip: float = 1.0) -> torch.Tensor:
+def contact_cost(env: RlEnv, clip: float = 1.0) -> torch.Tensor:
     """Sum of squared external forces, each clipped to [-clip, clip] (Gymnasium's contact cost before its weight)."""
     return torch.sum(torch.square(env.sim.cfrc_ext.clamp(-clip, clip)), dim=(1, 2))
 

@@ -7,6 +7,8 @@ no PGS solver, so the model uses the Newton solver; everything else is Gymnasium
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mujoco
 import torch
 
@@ -30,6 +32,9 @@ from warplab.tasks.gym_mujoco.mdp import (
     reset_with_noise,
 )
 
+if TYPE_CHECKING:
+    from warplab.envs.rl_env import RlEnv
+
 HEALTHY_Z = (1.0, 2.0)
 """Torso heights (m) between which the humanoid is healthy."""
 
@@ -40,40 +45,40 @@ def humanoid_spec() -> mujoco.MjSpec:
 
 
 # ---------------------------------------------------------------- observation terms
-def com_inertia(env) -> torch.Tensor:
+def com_inertia(env: RlEnv) -> torch.Tensor:
     """``[num_envs, (nbody - 1) * 10]`` composite inertias of bodies in the centre-of-mass frame (cinert)."""
     return env.sim.cinert[:, 1:].flatten(1)
 
 
-def com_velocity(env) -> torch.Tensor:
+def com_velocity(env: RlEnv) -> torch.Tensor:
     """``[num_envs, (nbody - 1) * 6]`` centre-of-mass based velocities of bodies (cvel: rot, lin)."""
     return env.sim.cvel[:, 1:].flatten(1)
 
 
-def actuator_forces(env) -> torch.Tensor:
+def actuator_forces(env: RlEnv) -> torch.Tensor:
     """``[num_envs, nv - 6]`` actuator forces on the non-root joints (qfrc_actuator)."""
     return env.sim.qfrc_actuator[:, 6:]
 
 
 # ---------------------------------------------------------------- reward terms
-def healthy(env) -> torch.Tensor:
+def healthy(env: RlEnv) -> torch.Tensor:
     """1 while the torso height is inside the healthy range."""
     z = env.sim.qpos[:, 2]
     return ((z > HEALTHY_Z[0]) & (z < HEALTHY_Z[1])).float()
 
 
-def ctrl_l2(env) -> torch.Tensor:
+def ctrl_l2(env: RlEnv) -> torch.Tensor:
     """Sum of squared controls."""
     return torch.sum(torch.square(env.sim.ctrl), dim=1)
 
 
-def contact_cost(env, weight: float = 5e-7, max_cost: float = 10.0) -> torch.Tensor:
+def contact_cost(env: RlEnv, weight: float = 5e-7, max_cost: float = 10.0) -> torch.Tensor:
     """``min(weight * sum(cfrc_ext^2), max_cost)``: Gymnasium's clipped contact cost (already weighted)."""
     return torch.clamp(weight * torch.sum(torch.square(env.sim.cfrc_ext), dim=(1, 2)), max=max_cost)
 
 
 # ---------------------------------------------------------------- termination and reset
-def unhealthy(env) -> torch.Tensor:
+def unhealthy(env: RlEnv) -> torch.Tensor:
     """True when the torso height leaves the healthy range."""
     return healthy(env) == 0.0
 

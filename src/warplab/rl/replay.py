@@ -262,7 +262,6 @@ class ReplayBuffer:
         # Steps written from t up to the newest, t included (>= 1).
         available = self.size - age
 
-        dones = self.terminated | self.truncated
         rewards = torch.zeros(batch_size, device=self.device)
         steps = torch.zeros(batch_size, dtype=torch.long, device=self.device)
         open_window = torch.ones(batch_size, dtype=torch.bool, device=self.device)
@@ -272,7 +271,9 @@ class ReplayBuffer:
             inside = open_window & (available > i)
             rewards += torch.where(inside, self.rewards[row_i, world], 0.0) * (self.gamma**i)
             steps += inside.long()
-            open_window = inside & ~dones[row_i, world]
+            # Gathered per sampled row: a done mask of the whole buffer would cost C * N per sample.
+            done = self.terminated[row_i, world] | self.truncated[row_i, world]
+            open_window = inside & ~done
         last = (row + steps - 1).remainder(capacity)
         discounts = self._gamma_powers[steps] * (~self.terminated[last, world]).float()
         return ReplayBatch(

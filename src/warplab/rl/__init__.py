@@ -11,7 +11,16 @@ from warplab.rl.checkpoint import (
     restore_rng_states,
     save_checkpoint,
 )
-from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg, runner_cfg_from_dict, to_plain, validate
+from warplab.rl.config import (
+    PolicyCfg,
+    PpoCfg,
+    RunnerCfg,
+    SacCfg,
+    SacPolicyCfg,
+    runner_cfg_from_dict,
+    to_plain,
+    validate,
+)
 from warplab.rl.env_protocol import VecEnv
 from warplab.rl.gae import bootstrap_timeouts, compute_gae
 from warplab.rl.losses import PpoLossTerms, gaussian_kl, ppo_losses
@@ -33,6 +42,8 @@ __all__ = [
     "PpoLossTerms",
     "RolloutStorage",
     "RunnerCfg",
+    "SacCfg",
+    "SacPolicyCfg",
     "VecEnv",
     "adapt_learning_rate",
     "bootstrap_timeouts",

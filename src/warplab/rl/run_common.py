@@ -67,16 +67,19 @@ def perf_scalars(
     samples: int, collection_s: float, learning_s: float, total_env_steps: int, device: torch.device
 ) -> dict[str, float]:
     """The ``Perf/*`` scalars of one iteration that collected `samples` transitions (all worlds) in
-    `collection_s` seconds and learned for `learning_s` seconds; `total_env_steps` since the start."""
-    return {
+    `collection_s` seconds and learned for `learning_s` seconds; `total_env_steps` since the start.
+    ``Perf/learning_steps_per_s`` is left out of an iteration that did not learn (an off-policy
+    warm-up)."""
+    scalars = {
         "Perf/collection_steps_per_s": samples / collection_s,
-        "Perf/learning_steps_per_s": samples / learning_s,
+        "Perf/learning_steps_per_s": samples / learning_s if learning_s > 0 else None,
         "Perf/total_steps_per_s": samples / (collection_s + learning_s),
         "Perf/collection_time_s": collection_s,
         "Perf/learning_time_s": learning_s,
         "Perf/total_env_steps": float(total_env_steps),
         **memory_scalars(device),
     }
+    return {key: value for key, value in scalars.items() if value is not None}
 
 
 class RunnerBase:

@@ -1,4 +1,4 @@
-"""Configuration of PPO, the actor-critic and the runner.
+"""Configuration of PPO, SAC and TD3, their networks, and the runner.
 
 Plain dataclasses read by tyro: each field's docstring becomes its ``--help`` line. Nothing here
 changes a value the user passed; `validate` only checks and raises `ValueError` naming the field,
@@ -22,6 +22,7 @@ ACTIVATIONS = ("elu", "selu", "relu", "leaky_relu", "gelu", "silu", "tanh", "sig
 LOGGERS = ("tensorboard", "wandb", "none")
 CONSOLES = ("auto", "bar", "lines", "off")
 SCHEDULES = ("adaptive", "fixed")
+ALGORITHMS = ("ppo", "sac", "td3")
 
 
 @dataclass
@@ -98,11 +99,150 @@ class PolicyCfg:
 
 
 @dataclass
+class SacCfg:
+    """SAC and TD3: collection, replay, targets, optimizers and the update's speed settings.
+
+    The defaults are for thousands of worlds on one GPU, after FastSAC (Holosoma) and FastTD3
+    (Seo et al. 2025): big batches from a replay buffer on the device, a distributional (C51)
+    critic, several updates per env step and targets that move fast. A task with few worlds (the
+    cart-pole on a CPU, say) sets its own batch size and value range.
+    """
+
+    num_steps_per_env: int = 24
+    """Env steps each world takes per iteration, each followed by its updates. An iteration is only
+    the unit of logging and checkpoints here; 24 makes an iteration collect as many transitions as
+    a PPO iteration, so max_iterations and the logged curves compare."""
+    replay_size_per_env: int = 1024
+    """Transitions the replay buffer holds per world (a ring: the oldest step is overwritten).
+    FastSAC keeps 1,024 per world; at 4,096 worlds that is 4 M transitions, a few GB on the device."""
+    batch_size: int = 8192
+    """Transitions per gradient update. Large batches (FastSAC 8,192, FastTD3 32,768) keep the GPU
+    busy and the gradient steady while many updates follow each env step."""
+    replay_ratio: float = 16.0
+    """Gradient samples per collected transition: after each env step the runner takes
+    replay_ratio * num_envs / batch_size updates, carrying the fraction over on the host, so each
+    transition is used replay_ratio times on average whatever the world count. 16 is what FastSAC
+    (8 updates of 8,192 per step) and FastTD3 (2 of 32,768) do at 4,096 worlds."""
+    learning_starts: int = 10
+    """Env steps per world before the first update (FastSAC and FastTD3: 10); with thousands of
+    worlds that is already tens of thousands of transitions."""
+    random_steps: int = 0
+    """Env steps per world at the start that act uniformly at random in [-action_scale,
+    action_scale] instead of with the policy. 0: thousands of worlds under the untrained stochastic
+    policy already cover the start states, as FastSAC and FastTD3 assume; small runs may want some."""
+    gamma: float = 0.99
+    """Discount factor per policy step (as PPO's, so a task's rewards mean the same horizon)."""
+    n_step: int = 1
+    """Steps of reward summed in each target before bootstrapping (n-step returns): 1 is the plain
+    one-step target, the unbiased one; longer windows speed up the spread of reward (FastTD3 uses
+    3 to 8 on locomotion) but are biased by the old policy's actions."""
+    tau: float = 0.1
+    """Polyak rate of the target critics after every update: target += tau * (online - target).
+    Fast (FastTD3 0.1, FastSAC 0.125) because many updates follow each env step."""
+    actor_learning_rate: float = 3e-4
+    """Adam learning rate of the actor (FastSAC, FastTD3 and SAC all use 3e-4)."""
+    critic_learning_rate: float = 3e-4
+    """Adam learning rate of the critics."""
+    alpha_learning_rate: float = 3e-4
+    """Adam learning rate of log(alpha), the temperature (SAC with autotune_alpha)."""
+    init_alpha: float = 0.001
+    """Temperature at the start (SAC): the weight of the entropy bonus, in reward units per nat.
+    Small, as FastSAC's, because robot tasks' rewards per step are small; the autotuning raises it
+    where the policy's entropy falls below target."""
+    autotune_alpha: bool = True
+    """Learn the temperature so that the policy's entropy tracks the target (Haarnoja et al. 2018);
+    off: alpha stays init_alpha."""
+    target_entropy_per_action: float = 0.0
+    """Target entropy of the squashed policy per action dimension, nats (SAC with autotune_alpha);
+    the target is this times the number of actions. FastSAC's 0 keeps more noise than SAC's -1 (at
+    action_scale 1, the uniform distribution on [-1, 1] has log 2 = 0.69 nats per action)."""
+    policy_delay: int = 2
+    """Update the actor (and the temperature) on every policy_delay-th update only; the critics
+    update every time. TD3's and FastTD3's 2: the actor follows a critic that has settled."""
+    num_critics: int = 2
+    """Critics in the ensemble; targets take their minimum (clipped double Q, against the
+    overestimation of a maximized value), the actor their mean."""
+    distributional: bool = True
+    """C51 critics: each predicts a categorical distribution of the return on num_atoms fixed atoms
+    in [v_min, v_max] and learns by cross-entropy to the projected target. FastTD3 and FastSAC found
+    it learns faster and steadier than the mean-squared error with large batches."""
+    num_atoms: int = 101
+    """Atoms of the C51 distribution (FastSAC, FastTD3: 101)."""
+    v_min: float = -20.0
+    """Lowest return the C51 critic can represent, in discounted reward units; targets below are
+    clipped. Set v_min and v_max to cover the task's discounted returns (about max reward per step
+    / (1 - gamma)); FastSAC's +-20 fits rewards of order 0.1 per step."""
+    v_max: float = 20.0
+    """Highest return the C51 critic can represent (see v_min)."""
+    max_grad_norm: float = 0.0
+    """Clip each network's gradient norm to this; 0 turns clipping off (FastSAC and FastTD3: off,
+    the layer norms keep the gradients in range and the clipping costs a norm per update)."""
+    exploration_noise_std: float = 0.2
+    """TD3: std of the Gaussian noise added to the actor's action while collecting, as a fraction of
+    action_scale (FastTD3 draws each world's std from [0.001, 0.4]: 0.2 is its middle)."""
+    target_noise_std: float = 0.2
+    """TD3: std of the noise on the target actions (target policy smoothing), as a fraction of
+    action_scale (TD3's 0.2)."""
+    target_noise_clip: float = 0.5
+    """TD3: the target-action noise is clipped to +-target_noise_clip * action_scale (TD3's 0.5)."""
+    tf32_matmul: bool = True
+    """Let the update's float32 matmuls on CUDA use TF32 (as PpoCfg.tf32_matmul); the CPU is
+    unaffected. Off: FP32 updates."""
+    graph_update: bool = True
+    """On CUDA, record the replay sampling and the update (one graph with the actor step, one
+    without) as CUDA graphs and replay them: an update is some hundreds of small kernels that the
+    host would otherwise launch one by one. Same numbers as the eager update. Ignored on the CPU."""
+    save_replay: bool = False
+    """Checkpoints hold the replay buffer, so a resumed run continues exactly. Off by default: the
+    buffer is gigabytes at thousands of worlds, and a run resumed without it refills it (the
+    networks and optimizers are restored either way)."""
+
+
+@dataclass
+class SacPolicyCfg:
+    """Off-policy networks: a squashed Gaussian (SAC) or deterministic (TD3) actor and a critic
+    ensemble, each with its own observation normalizer."""
+
+    actor_hidden_dims: tuple[int, ...] = (512, 256, 128)
+    """Widths of the actor's hidden layers (FastSAC's 512, 256, 128)."""
+    critic_hidden_dims: tuple[int, ...] = (768, 384, 192)
+    """Widths of each critic's hidden layers (FastSAC's 768, 384, 192): the critic does the hard
+    part of off-policy learning and gets the bigger network."""
+    activation: Literal[
+        "elu", "selu", "relu", "leaky_relu", "gelu", "silu", "tanh", "sigmoid", "softsign"
+    ] = "silu"
+    """Activation after each hidden layer (and its layer norm)."""
+    layer_norm: bool = True
+    """Layer normalization after each hidden linear layer of the actor and the critics: it keeps
+    the critic's features bounded as its targets move, which large-batch, high-update-rate SAC and
+    TD3 need to stay stable (FastSAC uses it)."""
+    action_scale: float = 1.0
+    """Actions are action_scale * tanh(u), in the env's action units: the actor's range is
+    [-action_scale, action_scale]."""
+    log_std_min: float = -5.0
+    """Lowest log std of the SAC actor's Gaussian before squashing (FastSAC: -5)."""
+    log_std_max: float = 0.0
+    """Highest log std of the SAC actor's Gaussian (FastSAC: 0, a std of at most 1 before tanh, so
+    the squashed samples do not pile up at the bounds)."""
+    actor_obs_normalization: bool = True
+    """Normalize the actor's input with a running mean and variance of the collected observations."""
+    critic_obs_normalization: bool = True
+    """Normalize the critics' input with their own running statistics."""
+    obs_clip: float = 5.0
+    """Normalized observations are clamped to [-obs_clip, obs_clip] (in standard deviations)."""
+
+
+@dataclass
 class RunnerCfg:
-    """The training run: length, saving, logging, seed, and the PPO and policy settings."""
+    """The training run: length, saving, logging, seed, the algorithm and its settings."""
+
+    algorithm: Literal["ppo", "sac", "td3"] = "ppo"
+    """The learner: 'ppo' (OnPolicyRunner, settings in ppo and policy), 'sac' or 'td3'
+    (OffPolicyRunner, settings in sac and sac_policy)."""
 
     max_iterations: int = 1500
-    """Iterations `learn()` runs when not told otherwise (one rollout and one update each)."""
+    """Iterations `learn()` runs when not told otherwise (PPO: one rollout and one update each;
+    SAC and TD3: ``sac.num_steps_per_env`` env steps, each followed by its updates)."""
     save_interval: int = 100
     """Save a checkpoint every this many iterations (and always at the end)."""
     experiment_name: str = "default"
@@ -125,7 +265,11 @@ class RunnerCfg:
     ppo: PpoCfg = field(default_factory=PpoCfg)
     """PPO settings."""
     policy: PolicyCfg = field(default_factory=PolicyCfg)
-    """Network settings."""
+    """Network settings of PPO."""
+    sac: SacCfg = field(default_factory=SacCfg)
+    """SAC and TD3 settings."""
+    sac_policy: SacPolicyCfg = field(default_factory=SacPolicyCfg)
+    """Network settings of SAC and TD3."""
 
 
 INT_LIMIT = 2**31 - 1
@@ -178,7 +322,7 @@ def _validate_ppo(cfg: PpoCfg, prefix: str) -> None:
         _check(isinstance(value, bool), f"{prefix}.{name}", "True or False", value)
 
 
-def _validate_policy(cfg: PolicyCfg, prefix: str) -> None:
+def _validate_hidden_dims(cfg: PolicyCfg | SacPolicyCfg, prefix: str) -> None:
     for name in ("actor_hidden_dims", "critic_hidden_dims"):
         dims = getattr(cfg, name)
         ok = (
@@ -188,6 +332,10 @@ def _validate_policy(cfg: PolicyCfg, prefix: str) -> None:
         )
         _check(ok, f"{prefix}.{name}", f"a non-empty sequence of integers >= 1 (at most {INT_LIMIT})", dims)
     _check(cfg.activation in ACTIVATIONS, f"{prefix}.activation", f"one of {ACTIVATIONS}", cfg.activation)
+
+
+def _validate_policy(cfg: PolicyCfg, prefix: str) -> None:
+    _validate_hidden_dims(cfg, prefix)
     _check(
         _is_real(cfg.init_noise_std) and cfg.init_noise_std > 0.0,
         f"{prefix}.init_noise_std",
@@ -198,6 +346,86 @@ def _validate_policy(cfg: PolicyCfg, prefix: str) -> None:
     for name in ("actor_obs_normalization", "critic_obs_normalization"):
         value = getattr(cfg, name)
         _check(isinstance(value, bool), f"{prefix}.{name}", "True or False", value)
+
+
+def _check_counts(cfg: Any, prefix: str, names: tuple[str, ...], minimum: int) -> None:
+    for name in names:
+        value = getattr(cfg, name)
+        _check(_is_int(value) and value >= minimum, f"{prefix}.{name}", f"an integer >= {minimum}", value)
+        _check(value <= INT_LIMIT, f"{prefix}.{name}", f"at most {INT_LIMIT} (32-bit)", value)
+
+
+def _check_bools(cfg: Any, prefix: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        value = getattr(cfg, name)
+        _check(isinstance(value, bool), f"{prefix}.{name}", "True or False", value)
+
+
+def _validate_sac(cfg: SacCfg, prefix: str) -> None:
+    _check_counts(
+        cfg,
+        prefix,
+        ("num_steps_per_env", "replay_size_per_env", "batch_size", "n_step", "policy_delay", "num_critics"),
+        1,
+    )
+    _check_counts(cfg, prefix, ("learning_starts", "random_steps"), 0)
+    _check_counts(cfg, prefix, ("num_atoms",), 2)
+    _check(
+        cfg.n_step <= cfg.replay_size_per_env,
+        f"{prefix}.n_step",
+        f"<= replay_size_per_env ({cfg.replay_size_per_env})",
+        cfg.n_step,
+    )
+    _check(
+        _is_real(cfg.replay_ratio) and cfg.replay_ratio > 0.0,
+        f"{prefix}.replay_ratio",
+        "> 0",
+        cfg.replay_ratio,
+    )
+    _check(_is_real(cfg.gamma) and 0.0 <= cfg.gamma <= 1.0, f"{prefix}.gamma", "in [0, 1]", cfg.gamma)
+    _check(_is_real(cfg.tau) and 0.0 < cfg.tau <= 1.0, f"{prefix}.tau", "in (0, 1]", cfg.tau)
+    for name in ("actor_learning_rate", "critic_learning_rate", "alpha_learning_rate"):
+        value = getattr(cfg, name)
+        ok = _is_real(value) and 0.0 < value <= MAX_LEARNING_RATE
+        _check(ok, f"{prefix}.{name}", f"in (0, {MAX_LEARNING_RATE:g}]", value)
+    _check(_is_real(cfg.init_alpha) and cfg.init_alpha > 0.0, f"{prefix}.init_alpha", "> 0", cfg.init_alpha)
+    _check(
+        _is_real(cfg.target_entropy_per_action),
+        f"{prefix}.target_entropy_per_action",
+        "a finite number (nats per action)",
+        cfg.target_entropy_per_action,
+    )
+    for name in ("v_min", "v_max"):
+        value = getattr(cfg, name)
+        _check(_is_real(value), f"{prefix}.{name}", "a finite number", value)
+    _check(cfg.v_min < cfg.v_max, f"{prefix}.v_min", f"< v_max ({cfg.v_max})", cfg.v_min)
+    for name in ("max_grad_norm", "exploration_noise_std", "target_noise_std", "target_noise_clip"):
+        value = getattr(cfg, name)
+        _check(_is_real(value) and value >= 0.0, f"{prefix}.{name}", ">= 0", value)
+    _check_bools(
+        cfg, prefix, ("autotune_alpha", "distributional", "tf32_matmul", "graph_update", "save_replay")
+    )
+
+
+def _validate_sac_policy(cfg: SacPolicyCfg, prefix: str) -> None:
+    _validate_hidden_dims(cfg, prefix)
+    _check(
+        _is_real(cfg.action_scale) and cfg.action_scale > 0.0,
+        f"{prefix}.action_scale",
+        "> 0",
+        cfg.action_scale,
+    )
+    for name in ("log_std_min", "log_std_max"):
+        value = getattr(cfg, name)
+        _check(_is_real(value), f"{prefix}.{name}", "a finite number", value)
+    _check(
+        cfg.log_std_min < cfg.log_std_max,
+        f"{prefix}.log_std_min",
+        f"< log_std_max ({cfg.log_std_max})",
+        cfg.log_std_min,
+    )
+    _check(_is_real(cfg.obs_clip) and cfg.obs_clip > 0.0, f"{prefix}.obs_clip", "> 0", cfg.obs_clip)
+    _check_bools(cfg, prefix, ("layer_norm", "actor_obs_normalization", "critic_obs_normalization"))
 
 
 def _validate_runner(cfg: RunnerCfg, prefix: str) -> None:
@@ -216,11 +444,14 @@ def _validate_runner(cfg: RunnerCfg, prefix: str) -> None:
     _check(bool(cfg.experiment_name), f"{prefix}.experiment_name", "a non-empty string", cfg.experiment_name)
     _check(cfg.logger in LOGGERS, f"{prefix}.logger", f"one of {LOGGERS}", cfg.logger)
     _check(cfg.console in CONSOLES, f"{prefix}.console", f"one of {CONSOLES}", cfg.console)
+    _check(cfg.algorithm in ALGORITHMS, f"{prefix}.algorithm", f"one of {ALGORITHMS}", cfg.algorithm)
     _validate_ppo(cfg.ppo, f"{prefix}.ppo")
     _validate_policy(cfg.policy, f"{prefix}.policy")
+    _validate_sac(cfg.sac, f"{prefix}.sac")
+    _validate_sac_policy(cfg.sac_policy, f"{prefix}.sac_policy")
 
 
-def validate(cfg: RunnerCfg | PpoCfg | PolicyCfg) -> None:
+def validate(cfg: RunnerCfg | PpoCfg | PolicyCfg | SacCfg | SacPolicyCfg) -> None:
     """Check every field of `cfg` (and of the configs nested in it).
 
     Raises:
@@ -233,8 +464,14 @@ def validate(cfg: RunnerCfg | PpoCfg | PolicyCfg) -> None:
         _validate_ppo(cfg, "PpoCfg")
     elif isinstance(cfg, PolicyCfg):
         _validate_policy(cfg, "PolicyCfg")
+    elif isinstance(cfg, SacCfg):
+        _validate_sac(cfg, "SacCfg")
+    elif isinstance(cfg, SacPolicyCfg):
+        _validate_sac_policy(cfg, "SacPolicyCfg")
     else:
-        raise TypeError(f"validate() takes a RunnerCfg, PpoCfg or PolicyCfg, got {type(cfg).__name__}")
+        raise TypeError(
+            f"validate() takes a RunnerCfg, PpoCfg, PolicyCfg, SacCfg or SacPolicyCfg, got {type(cfg).__name__}"
+        )
 
 
 def to_plain(obj: Any) -> Any:
@@ -262,8 +499,11 @@ def to_plain(obj: Any) -> Any:
 def runner_cfg_from_dict(data: Mapping[str, Any]) -> RunnerCfg:
     """Rebuild a `RunnerCfg` from `to_plain(cfg)` (e.g. the ``config`` entry of a checkpoint).
 
-    Unknown keys raise `ValueError` so a checkpoint from another version is not read silently wrong.
+    Unknown keys raise `ValueError` so a checkpoint from another version is not read silently wrong;
+    missing keys take their defaults, so a checkpoint written before SAC existed (no ``algorithm``,
+    ``sac`` or ``sac_policy``) loads as the PPO run it was.
     """
+    nested: dict[str, type] = {"ppo": PpoCfg, "policy": PolicyCfg, "sac": SacCfg, "sac_policy": SacPolicyCfg}
 
     def build(cls: type, values: Mapping[str, Any], prefix: str) -> Any:
         known = {f.name: f for f in dataclasses.fields(cls)}
@@ -272,10 +512,10 @@ def runner_cfg_from_dict(data: Mapping[str, Any]) -> RunnerCfg:
             raise ValueError(f"{prefix} has unknown fields {unknown}; known fields: {sorted(known)}")
         kwargs: dict[str, Any] = {}
         for name, value in values.items():
-            if name == "ppo":
-                kwargs[name] = build(PpoCfg, value, f"{prefix}.ppo")
-            elif name == "policy":
-                kwargs[name] = build(PolicyCfg, value, f"{prefix}.policy")
+            if name in nested:
+                if not isinstance(value, Mapping):
+                    raise ValueError(f"{prefix}.{name} must be a dict of fields, got {type(value).__name__}")
+                kwargs[name] = build(nested[name], value, f"{prefix}.{name}")
             elif name in ("actor_hidden_dims", "critic_hidden_dims"):
                 kwargs[name] = tuple(value)
             else:

@@ -148,6 +148,12 @@ class ActorCritic(nn.Module):
         """[B, A] deterministic actions (the mean), for evaluation and deployment."""
         return self.actor(self.actor_input(obs))
 
+    def inference_actor(self) -> nn.Module:
+        """The deterministic policy as one module: raw flattened ``policy`` observations [B, D] ->
+        mean actions [B, A] (normalizer, then MLP), sharing this model's parameters: what ONNX
+        export writes (`OffPolicyActorCritic.inference_actor` is its off-policy twin)."""
+        return nn.Sequential(self.actor_obs_normalizer, self.actor)
+
     def log_prob_entropy(
         self, obs: Mapping[str, torch.Tensor], actions: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,8 +1,9 @@
 """The bench's timed measurements, each on an env already built: raw physics, env steps with
-given actions, PPO iterations; and the env's build with its first step timed.
+given actions, PPO iterations, off-policy (SAC, TD3) iterations; and the env's build with its first
+step timed.
 
 Timed regions start and end with a device synchronize, after warm-up (``timing.timed``); nothing
-in the timed loops reads back to the host except what the env (and the PPO runner, once an
+in the timed loops reads back to the host except what the env (and the runner, once an
 iteration) does itself.
 """
 
@@ -113,6 +114,58 @@ def ppo_iterations(env, agent_cfg, seed: int, steps: int) -> dict[str, Any]:
         "ppo_env_steps_per_s": iterations * steps_per_env * env.num_envs / seconds,
         "ppo_collection_s_per_iteration": split["collection"] / iterations,
         "ppo_learning_s_per_iteration": split["learning"] / iterations,
+    }
+
+
+def off_policy_warmup_iterations(sac) -> int:
+    """Untimed iterations before off-policy timing: past the random actions (``random_steps``) and
+    the first update (``learning_starts``), so that every timed step acts with the policy and is
+    followed by its updates, plus one so that the first updates (and their CUDA graph's recording)
+    are behind us too."""
+    return math.ceil(max(sac.learning_starts, sac.random_steps) / sac.num_steps_per_env) + 1
+
+
+def off_policy_iterations(env, agent_cfg, seed: int, steps: int) -> dict[str, Any]:
+    """Whole SAC or TD3 iterations (``OffPolicyRunner.learn``: each env step followed by the updates
+    the replay ratio asks for) with ``agent_cfg``: `off_policy_warmup_iterations` untimed, then
+    ``ceil(steps / num_steps_per_env)`` timed ones (at least one).
+
+    Returns the ``off_policy_*`` figures: env steps per second with the updates running, seconds of
+    collection and of updates per iteration, the updates' share of the time, and updates per
+    iteration (with the settings that decide them: replay ratio, batch size, updates per env step).
+    """
+    from warplab.rl import OffPolicyRunner
+
+    agent_cfg.logger, agent_cfg.console, agent_cfg.seed = "none", "off", seed
+    runner = OffPolicyRunner(env, agent_cfg, log_dir=None)
+    sac = agent_cfg.sac
+    warmup = off_policy_warmup_iterations(sac)
+    runner.learn(warmup)  # The first learn() resets the env with the seed, as for 1-3.
+    iterations = max(1, math.ceil(steps / sac.num_steps_per_env))
+    split = {"collection": 0.0, "learning": 0.0}
+    updates_before = runner.agent.num_updates
+
+    def iteration() -> None:
+        runner.learn(1)
+        split["collection"] += runner.last_scalars["Perf/collection_time_s"]
+        split["learning"] += runner.last_scalars["Perf/learning_time_s"]
+
+    seconds = timed(iteration, iterations, env.sim.wp_device)
+    updates = runner.agent.num_updates - updates_before
+    both = split["collection"] + split["learning"]
+    return {
+        "off_policy_algorithm": agent_cfg.algorithm,
+        "off_policy_iterations": iterations,
+        "off_policy_warmup_iterations": warmup,
+        "off_policy_steps_per_env": sac.num_steps_per_env,
+        "off_policy_env_steps_per_s": iterations * sac.num_steps_per_env * env.num_envs / seconds,
+        "off_policy_collection_s_per_iteration": split["collection"] / iterations,
+        "off_policy_learning_s_per_iteration": split["learning"] / iterations,
+        "off_policy_update_share": split["learning"] / both if both > 0 else None,
+        "off_policy_updates_per_iteration": updates / iterations,
+        "off_policy_updates_per_env_step": float(runner.updates_per_step),
+        "off_policy_replay_ratio": sac.replay_ratio,
+        "off_policy_batch_size": sac.batch_size,
     }
 
 

@@ -24,8 +24,16 @@ def _signed_mib(x: int | None) -> str:
     return "-" if x is None else f"{x / 2**20:+.1f}"
 
 
+def learner_rate(row: dict) -> tuple[str, float | None]:
+    """The learner of a row's measurement 4 ("ppo", "sac" or "td3") and its env steps per second."""
+    if "off_policy_algorithm" in row:
+        return row["off_policy_algorithm"], row["off_policy_env_steps_per_s"]
+    return "ppo", row["ppo_env_steps_per_s"]
+
+
 def format_table(result: dict) -> str:
     """A compact table of the rows: env steps per second of each measurement and the ratios."""
+    learners = sorted({learner_rate(r)[0] for r in result["rows"]}) or ["ppo"]
     head = (
         "task",
         "worlds",
@@ -33,7 +41,7 @@ def format_table(result: dict) -> str:
         "physics/s",
         "2 random",
         "3 policy",
-        "4 ppo",
+        f"4 {'/'.join(learners)}",
         "2/1",
         "4/2",
         "torch MiB",
@@ -54,9 +62,9 @@ def format_table(result: dict) -> str:
                 rate(r["raw_physics_steps_per_s"]),
                 rate(r["env_steps_per_s_random"]),
                 rate(r["env_steps_per_s_policy"]),
-                rate(r["ppo_env_steps_per_s"]),
+                rate(learner_rate(r)[1]),
                 _ratio(r["env_over_raw"]),
-                _ratio(r["ppo_over_env"]),
+                _ratio(r.get("off_policy_over_env") if "off_policy_algorithm" in r else r["ppo_over_env"]),
                 _mib(mem["torch_peak_bytes"]),
                 _mib(mem.get("warp_pool_high_bytes")),
             )
@@ -81,6 +89,9 @@ def format_table(result: dict) -> str:
                 f"{r['ppo_learning_s_per_iteration']:.3f} s)"
             )
     for r in result["rows"]:
+        if "off_policy_algorithm" in r:
+            text.append(_off_policy_line(r))
+    for r in result["rows"]:
         grown = r.get("memory_over_steps")
         if grown:
             g = grown["growth_bytes"]
@@ -94,3 +105,22 @@ def format_table(result: dict) -> str:
             "! contacts or constraints overflowed: those figures are wrong (see capacity_errors in the JSON)"
         )
     return "\n".join(text)
+
+
+def _off_policy_line(r: dict) -> str:
+    """One line under the table for a SAC or TD3 row: its updates and their share of the time."""
+    share = r["off_policy_update_share"]
+    line = (
+        f"{r['task']} x {r['num_envs']}: {r['off_policy_algorithm'].upper()} "
+        f"{rate(r['off_policy_env_steps_per_s'])} env steps/s with "
+        f"{r['off_policy_updates_per_iteration']:.3g} updates an iteration of {r['off_policy_steps_per_env']} steps "
+        f"(batch {r['off_policy_batch_size']}, replay ratio {r['off_policy_replay_ratio']:g}), "
+        f"updates {'-' if share is None else f'{100 * share:.0f} %'} of the time"
+    )
+    if r.get("off_policy_graphed_env_steps_per_s"):
+        line += (
+            f"; with the update as CUDA graphs {rate(r['off_policy_graphed_env_steps_per_s'])} env steps/s "
+            f"(update {r['off_policy_graphed_learning_s_per_iteration']:.3f} s an iteration, plain "
+            f"{r['off_policy_learning_s_per_iteration']:.3f} s)"
+        )
+    return line

@@ -10,8 +10,8 @@ from typing import Any
 from warplab.atomic_files import atomic_write_json
 from warplab.bench.machine import cache_entries, machine_info
 from warplab.bench.options import BenchArgs
-from warplab.bench.report import format_table, rate
-from warplab.bench.row import bench_one
+from warplab.bench.report import format_table, learner_rate, rate
+from warplab.bench.row import bench_one, configure_agent
 from warplab.bench.timing import Clock
 
 SCHEMA = "warplab.bench/1"
@@ -21,7 +21,8 @@ STATES = (
     "is restored before the warm-up and again before the timed loop of measurements 1-3, so they start "
     "from identical states. Raw physics holds the controls the env's action terms wrote for the first "
     "random action of measurement 2. Measurement 4 resets the env with the same seed and times the "
-    "iterations after one warm-up iteration."
+    "iterations after one warm-up iteration (SAC and TD3: after enough warm-up iterations to pass "
+    "random_steps and learning_starts, plus one)."
 )
 """How the states of the measurements were chosen; written into the JSON."""
 
@@ -37,8 +38,12 @@ def run(args: BenchArgs, command: str = "") -> dict:
     wp_device = resolve_device(args.device)
     cuda = wp_device.startswith("cuda")
     tasks = args.task or ["humanoid-velocity-flat" if cuda else "cartpole-balance"]
+    agent_overrides = parse_agent_overrides(args.agent_overrides or [])
     for task in tasks:
-        get_task(task)  # An unknown name fails before anything is measured.
+        # An unknown name, or an agent setting the task's config lacks, fails before anything is measured.
+        spec = get_task(task)
+        if spec.agent_cfg_factory is not None:
+            configure_agent(spec.agent_cfg_factory(), args.algo, agent_overrides)
     num_envs = args.num_envs or ([1024, 4096] if cuda else [4])
     steps = args.steps if args.steps is not None else (200 if cuda else 10)
     for name, value, low in (
@@ -74,6 +79,7 @@ def run(args: BenchArgs, command: str = "") -> dict:
 
     result["compile_managers"], result["reset_forward"] = args.compile_managers, args.reset_forward
     result["graph_update"] = args.graph_update
+    result["algo"], result["agent_overrides"] = args.algo, agent_overrides
     variants = {"task": (None,), "off": (False,), "on": (True,), "both": (False, True)}[args.compile_managers]
     forwards = tuple(
         f
@@ -96,6 +102,8 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 compiled,
                 forward,
                 args.graph_update,
+                args.algo,
+                agent_overrides,
             )
             if "seconds_to_first_env_step" not in startup:
                 startup.update(
@@ -108,9 +116,10 @@ def run(args: BenchArgs, command: str = "") -> dict:
                 )
             result["rows"].append(row)
             label = " (compiled managers)" if compiled else ""
+            learner, learned = learner_rate(row)
             print(
                 f"{task} x {n}{label}: raw {rate(row['raw_env_steps_per_s'])}, random {rate(row['env_steps_per_s_random'])}, "
-                f"policy {rate(row['env_steps_per_s_policy'])}, ppo {rate(row['ppo_env_steps_per_s'])} env steps/s",
+                f"policy {rate(row['env_steps_per_s_policy'])}, {learner} {rate(learned)} env steps/s",
                 flush=True,
             )
             gc.collect()
@@ -122,3 +131,21 @@ def run(args: BenchArgs, command: str = "") -> dict:
         atomic_write_json(args.json, result, indent=1)
         print(f"wrote {args.json}")
     return result
+
+
+def parse_agent_overrides(words: list[str]) -> dict[str, str]:
+    """``["sac.batch_size=1024", ...]`` -> ``{"sac.batch_size": "1024"}`` (dashes in names read
+    as underscores, as ``warplab train --agent.*`` reads them); checked against the config later.
+
+    Raises:
+        ValueError: a word without ``=`` or without a name.
+    """
+    out: dict[str, str] = {}
+    for word in words:
+        name, eq, value = word.partition("=")
+        if not eq or not name.strip():
+            raise ValueError(
+                f"--agent-overrides {word!r}: write FIELD=VALUE, e.g. sac.batch_size=1024 or ppo.num_steps_per_env=32"
+            )
+        out[name.strip().replace("-", "_")] = value
+    return out

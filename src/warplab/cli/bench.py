@@ -38,6 +38,7 @@ def parse_args(argv: list[str] | None = None, prog: str = MODULE_PROG) -> BenchA
         ("--task", args.task),
         ("--num-envs", args.num_envs),
         ("--reset-forward", args.reset_forward),
+        ("--agent-overrides", args.agent_overrides),
     ):
         if values is not None and len(values) == 0:
             raise OptionError(f"{option} needs at least one value ({prog} --help)")

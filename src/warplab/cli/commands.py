@@ -6,13 +6,15 @@ import dataclasses
 import json
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from warplab.cli.paths import check_writable_file, check_writable_folder
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
+    from warplab.rl.config import RunnerCfg
 
 # The options' dataclasses are read by `warplab COMMAND --help`, which must not wait for torch and
 # Warp: what the commands need beyond them is imported inside each command.
@@ -20,17 +22,23 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass
 class TrainArgs:
-    """Train a policy with PPO. Change any field of the task's configs with --env.FIELD VALUE or
-    --agent.FIELD VALUE (e.g. --env.episode_length_s 10 --agent.ppo.learning_rate 3e-4)."""
+    """Train a policy with PPO, SAC or TD3 (--algo). Change any field of the task's configs with
+    --env.FIELD VALUE or --agent.FIELD VALUE (e.g. --env.episode_length_s 10
+    --agent.ppo.learning_rate 3e-4, --agent.sac.batch_size 1024): docs/training.md."""
 
     task: str | None = None
     """Registered task (see `warplab list`). Default: the humanoid on a GPU, cartpole-balance on a CPU."""
+    algo: Literal["ppo", "sac", "td3"] | None = None
+    """The learner: ppo (on-policy; settings --agent.ppo.*, --agent.policy.*), sac or td3
+    (off-policy, with a replay buffer; settings --agent.sac.*, --agent.sac_policy.*). Default: the
+    task's agent config's own (--agent.algorithm), ppo for every registered task."""
     num_envs: int | None = None
     """Parallel worlds. Default: the task's own (thousands on a GPU, a few on a CPU)."""
     device: str = "auto"
     """auto (CUDA when present), cpu, cuda or cuda:N."""
     max_iterations: int | None = None
-    """PPO iterations. Default: the task's own."""
+    """Iterations (PPO: one rollout and its update; SAC and TD3: --agent.sac.num_steps_per_env env
+    steps, each followed by its updates). Default: the task's own."""
     seed: int | None = None
     """Seed of every random draw. Default: the task's own."""
     run_name: str = ""
@@ -138,11 +146,65 @@ def check_rollout_fits(env: RlEnv, num_steps: int, device: str) -> None:
         )
 
 
+def check_replay_fits(env: RlEnv, cfg: RunnerCfg, device: str) -> None:
+    """Refuses a replay buffer that cannot fit the device's free memory, before SAC or TD3 allocate it.
+
+    The buffer holds ``replay_size_per_env x num_envs`` transitions (`warplab.rl.replay.replay_nbytes`:
+    observations twice, action, reward, flags); each update gathers ``batch_size`` of them into a
+    batch of about that size per transition again, whatever the world count.
+    """
+    from warplab.envs.managers.term import ConfigError
+    from warplab.rl.replay import replay_nbytes
+    from warplab.sim.memory import format_bytes, free_memory
+
+    sac, shapes, actions = cfg.sac, env.observation_shapes, env.action_dim
+    needed = replay_nbytes(sac.replay_size_per_env, env.num_envs, shapes, actions)
+    batch = replay_nbytes(1, sac.batch_size, shapes, actions)
+    free, source = free_memory(device)
+    if needed + batch <= free:
+        return
+    room = max(free - batch, 0)
+    worlds = room // replay_nbytes(sac.replay_size_per_env, 1, shapes, actions)
+    size = room // replay_nbytes(1, env.num_envs, shapes, actions)
+    raise ConfigError(
+        f"{cfg.algorithm.upper()}'s replay buffer of {sac.replay_size_per_env} transitions per world x "
+        f"{env.num_envs} worlds needs about {format_bytes(needed + batch)} but {format_bytes(free)} is "
+        f"{source} on {device}: lower --agent.sac.replay_size_per_env (at most {size} with these worlds) "
+        f"or --num-envs (at most {worlds} with this size)"
+    )
+
+
+def check_learner_fits(env: RlEnv, cfg: RunnerCfg, device: str) -> None:
+    """Refuses what the learner of ``cfg.algorithm`` would allocate beyond the device's free memory:
+    PPO's rollout (`check_rollout_fits`) or the SAC/TD3 replay buffer (`check_replay_fits`)."""
+    if cfg.algorithm == "ppo":
+        check_rollout_fits(env, cfg.ppo.num_steps_per_env, device)
+    else:
+        check_replay_fits(env, cfg, device)
+
+
+def check_resume_algorithm(path: Path, checkpoint: Mapping[str, Any], algorithm: str) -> None:
+    """Raises ``CheckpointError`` (one line naming both) when ``--resume`` names a checkpoint of
+    another algorithm than the run's: its networks and optimizer state do not fit the learner."""
+    from warplab.rl.checkpoint import CheckpointError
+    from warplab.rl.inference import checkpoint_algorithm
+
+    try:
+        saved = checkpoint_algorithm(checkpoint)
+    except ValueError as error:
+        raise CheckpointError(f"--resume {path}: {error}") from error
+    if saved != algorithm:
+        raise CheckpointError(
+            f"--resume {path} was trained with {saved}, but this run trains {algorithm}: "
+            f"pass --algo {saved} to resume it (or train {algorithm} without --resume)"
+        )
+
+
 def train_command(args: TrainArgs, unknown: list[str]) -> int:
     from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
     from warplab.envs.managers.term import ConfigError
     from warplab.envs.rl_env import RlEnv, validate_cfg
-    from warplab.rl import OnPolicyRunner, run_dir, validate
+    from warplab.rl import make_runner, run_dir, validate
     from warplab.sim import resolve_device
     from warplab.tasks import get_task, make_env_cfg
 
@@ -158,9 +220,11 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
         env_cfg.num_envs = spec.num_envs_gpu if device.startswith("cuda") else spec.num_envs_cpu
     env_cfg.device = device
     if spec.agent_cfg_factory is None:
-        raise ConfigError(f"task {task!r} has no PPO settings registered (agent_cfg_factory)")
+        raise ConfigError(f"task {task!r} has no learner settings registered (agent_cfg_factory)")
     agent_cfg = apply_text_overrides(spec.agent_cfg_factory(), overrides["agent"], "agent")
     agent_cfg.experiment_name = task
+    if args.algo is not None:
+        agent_cfg.algorithm = args.algo  # --algo wins over --agent.algorithm
     if args.max_iterations is not None:
         agent_cfg.max_iterations = args.max_iterations
     if args.seed is not None:
@@ -174,12 +238,19 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     if args.resume is not None:
         from warplab.rl.checkpoint import load_checkpoint
 
-        # An unreadable checkpoint, or one with NaN weights, is refused before the env is built.
-        load_checkpoint(args.resume)
+        # An unreadable checkpoint, one with NaN weights, or one of another algorithm is refused
+        # before the env is built.
+        check_resume_algorithm(args.resume, load_checkpoint(args.resume), agent_cfg.algorithm)
     if args.print_config:
         from warplab.rl.config import to_plain
 
-        print(json.dumps({"task": task, "env": to_plain(env_cfg), "agent": to_plain(agent_cfg)}, indent=2))
+        resolved = {
+            "task": task,
+            "algorithm": agent_cfg.algorithm,
+            "env": to_plain(env_cfg),
+            "agent": to_plain(agent_cfg),
+        }
+        print(json.dumps(resolved, indent=2))
         return 0
 
     if args.video:
@@ -195,9 +266,11 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
         from warplab.rl.cpu_threads import use_cpu_threads
 
         threads = f", {use_cpu_threads()}"
-    print(f"warplab train: {task} with {env_cfg.num_envs} worlds on {device}{threads}", flush=True)
+    # PPO's line is as it always was; an off-policy run says which learner it is.
+    learner = "" if agent_cfg.algorithm == "ppo" else f"{agent_cfg.algorithm.upper()} on "
+    print(f"warplab train: {learner}{task} with {env_cfg.num_envs} worlds on {device}{threads}", flush=True)
     env = RlEnv(env_cfg)
-    check_rollout_fits(env, agent_cfg.ppo.num_steps_per_env, device)
+    check_learner_fits(env, agent_cfg, device)
     if env.compiles_managers:
         # Else the user sees a first iteration that takes half a minute and no reason for it.
         print(
@@ -209,7 +282,7 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     log_dir = run_dir(task, agent_cfg.run_name, root=args.runs_dir)
     from warplab.deploy.export import checkpoint_exporter
 
-    runner = OnPolicyRunner(env, agent_cfg, log_dir=log_dir, exporter=checkpoint_exporter(env, task))
+    runner = make_runner(env, agent_cfg, log_dir=log_dir, exporter=checkpoint_exporter(env, task))
     if args.resume is not None:
         runner.load(args.resume)
         print(f"resumed from {args.resume} at iteration {runner.iteration}", flush=True)

@@ -2,7 +2,8 @@
 
 The graph is the actor alone, with its observation normalizer baked in: input ``obs [batch, obs_dim]``
 (raw observations, as the env's ``policy`` group gives them), output ``actions [batch, action_dim]``
-(the mean of the Gaussian, i.e. deterministic actions). The facts around it (joint order, default
+(the deterministic actions: the mean of PPO's Gaussian, ``action_scale * tanh(mean)`` of a SAC or
+TD3 actor), as the model's ``inference_actor()`` computes them. The facts around it (joint order, default
 pose, action scale and offset, PD gains, observation terms and their scales, commands) are read from
 the real env, built once with one world on the CPU in play mode, and stored as ``metadata_props``
 whose values are JSON. ``docs/deployment.md`` lists every key.
@@ -29,21 +30,36 @@ METADATA_FORMAT = 1
 """Bumped when a metadata key changes meaning; ``warplab.deploy.Policy`` refuses other versions."""
 
 
-class _Actor(nn.Module):
-    """The actor of an ``ActorCritic`` with its input normalizer: raw ``obs`` in, mean actions out."""
+def _inference_actor(model: nn.Module) -> nn.Module:
+    """``model.inference_actor()``: raw flattened policy observations [B, D] -> deterministic
+    actions [B, A], normalizer included (``ActorCritic`` and ``OffPolicyActorCritic`` both have it)."""
+    make = getattr(model, "inference_actor", None)
+    if not callable(make):
+        raise TypeError(
+            f"export needs a model with inference_actor() (ActorCritic or OffPolicyActorCritic), "
+            f"got {type(model).__name__}"
+        )
+    actor = make()
+    if not isinstance(actor, nn.Module):
+        raise TypeError(
+            f"{type(model).__name__}.inference_actor() must return an nn.Module, got {type(actor).__name__}"
+        )
+    return actor
 
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        normalizer, actor = getattr(model, "actor_obs_normalizer", None), getattr(model, "actor", None)
-        if not isinstance(normalizer, nn.Module) or not isinstance(actor, nn.Module):
-            raise TypeError(
-                f"export needs an ActorCritic (modules actor_obs_normalizer and actor), got {type(model).__name__}"
-            )
-        self.normalizer: nn.Module = normalizer
-        self.actor: nn.Module = actor
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.actor(self.normalizer(obs))
+def policy_output_metadata(model: nn.Module) -> dict[str, Any]:
+    """What the graph's output is, from the model: ``algorithm`` ("ppo", "sac" or "td3") and
+    ``policy_action_bound``: the SAC/TD3 actor's actions are ``bound * tanh(mean)``, inside
+    [-bound, bound] in the env's action units (SacPolicyCfg.action_scale); None for PPO, whose
+    Gaussian mean is unbounded."""
+    from warplab.rl.off_policy_networks import OffPolicyActorCritic
+
+    if isinstance(model, OffPolicyActorCritic):
+        return {
+            "algorithm": "td3" if model.deterministic else "sac",
+            "policy_action_bound": float(model.action_scale),
+        }
+    return {"algorithm": "ppo", "policy_action_bound": None}
 
 
 def _jsonable(value: Any) -> Any:
@@ -266,7 +282,8 @@ def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[
     none), never an empty file or a graph without its metadata.
 
     Args:
-      model: an ``ActorCritic`` (its critic is left out).
+      model: an ``ActorCritic`` or ``OffPolicyActorCritic``: its ``inference_actor()`` is exported
+        (the critics are left out).
       obs_dim: size of the flattened ``policy`` observation.
       out: the ``.onnx`` file to write (folders are created).
       metadata: ``{key: JSON-able value}``; each value is stored as ``json.dumps(value)``.
@@ -284,7 +301,7 @@ def export_onnx(model: nn.Module, obs_dim: int, out: str | Path, metadata: dict[
             f"send NaN to the robot. Export an earlier checkpoint"
         )
     # A copy: the model may be training on a GPU, and must stay there and in training mode.
-    actor = copy.deepcopy(_Actor(model)).to("cpu").eval()
+    actor = copy.deepcopy(_inference_actor(model)).to("cpu").eval()
     example = torch.zeros(1, obs_dim, dtype=torch.float32)
     graph = io.BytesIO()
     with warnings.catch_warnings():
@@ -349,12 +366,14 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None = None, tas
             f"task {task!r}: the policy observation has shape {list(env.observation_shapes['policy'])}; "
             "export handles flat observation vectors only"
         )
-    return export_onnx(policy.model, env.observation_shapes["policy"][0], out, policy_metadata(env, task))
+    metadata = {**policy_metadata(env, task), **policy_output_metadata(policy.model)}
+    return export_onnx(policy.model, env.observation_shapes["policy"][0], out, metadata)
 
 
 def checkpoint_exporter(env, task: str):
-    """An ``exporter(model, out)`` for ``OnPolicyRunner``: writes ``model``'s actor to ``out`` with the
-    deployment metadata of ``env`` (the training env; read once, at the first export).
+    """An ``exporter(model, out)`` for ``OnPolicyRunner`` and ``OffPolicyRunner``: writes ``model``'s
+    actor to ``out`` with the deployment metadata of ``env`` (the training env; read once, at the
+    first export).
 
     The metadata comes from the env the policy trains in, not one built again: no second model
     compile, no change of the training run's random draws.
@@ -370,6 +389,7 @@ def checkpoint_exporter(env, task: str):
             )
         if "metadata" not in cache:
             cache["metadata"] = policy_metadata(env, task)
-        return export_onnx(model, int(shape[0]), out, cache["metadata"])
+        metadata = {**cache["metadata"], **policy_output_metadata(model)}
+        return export_onnx(model, int(shape[0]), out, metadata)
 
     return export

@@ -1,33 +1,44 @@
-"""Loading a trained policy for acting only (play, video, evaluation), without the optimizer."""
+"""Loading a trained policy for acting only (play, video, evaluation, export), without the optimizer."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from warplab.rl.checkpoint import CheckpointError, check_model_state, load_checkpoint
-from warplab.rl.config import runner_cfg_from_dict, to_plain
+from warplab.rl.config import ALGORITHMS, RunnerCfg, runner_cfg_from_dict, to_plain
 from warplab.rl.networks import ActorCritic
+from warplab.rl.off_policy_networks import OffPolicyActorCritic
 
 
 class TrainedPolicy:
     """A trained actor-critic in evaluation mode, with what it was trained on.
 
     Attributes:
-      model: the ``ActorCritic`` (normalizers included).
+      model: the ``ActorCritic`` (PPO) or ``OffPolicyActorCritic`` (SAC, TD3), normalizers included.
       obs_shapes: ``{group: shape}`` it was trained with.
       action_dim: size of its actions.
+      algorithm: "ppo", "sac" or "td3".
     """
 
-    def __init__(self, model: ActorCritic, obs_shapes: Mapping[str, Sequence[int]], action_dim: int):
+    def __init__(
+        self,
+        model: ActorCritic | OffPolicyActorCritic,
+        obs_shapes: Mapping[str, Sequence[int]],
+        action_dim: int,
+        algorithm: str = "ppo",
+    ):
         self.model = model.eval()
         self.obs_shapes = {k: tuple(v) for k, v in obs_shapes.items()}
         self.action_dim = action_dim
+        self.algorithm = algorithm
 
     def act_inference(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Deterministic actions ``[num_envs, action_dim]`` (the mean of the Gaussian)."""
+        """Deterministic actions ``[num_envs, action_dim]``: the mean of PPO's Gaussian, or
+        ``action_scale * tanh(mean)`` of the SAC and TD3 actors (no sampling, no exploration noise)."""
         return self.model.act_inference(obs)
 
     def check_compatible(
@@ -68,14 +79,46 @@ def load_policy(path: str | Path, device: str | torch.device = "cpu") -> tuple[T
     obs_shapes = checkpoint["obs_shapes"]
     try:
         cfg = runner_cfg_from_dict(checkpoint["config"])
-        model = ActorCritic(obs_shapes, int(checkpoint["action_dim"]), cfg.policy)
+        algorithm = checkpoint_algorithm(checkpoint)
+        model = build_model(cfg, algorithm, obs_shapes, int(checkpoint["action_dim"]))
     except (ValueError, TypeError, RuntimeError) as error:
         # A config edited by hand or from another version: say which file, not only what failed.
         raise CheckpointError(
             f"checkpoint {path}: its saved config does not build a policy ({type(error).__name__}: "
             f"{str(error).splitlines()[0][:300]})"
         ) from error
-    check_model_state(path, checkpoint, model, to_plain(cfg.policy))
+    network_cfg = cfg.policy if algorithm == "ppo" else cfg.sac_policy
+    check_model_state(path, checkpoint, model, to_plain(network_cfg))
     model.load_state_dict(checkpoint["model"])
     model.to(torch.device(device))
-    return TrainedPolicy(model, obs_shapes, int(checkpoint["action_dim"])), cfg.experiment_name or None
+    policy = TrainedPolicy(model, obs_shapes, int(checkpoint["action_dim"]), algorithm)
+    return policy, cfg.experiment_name or None
+
+
+def build_model(
+    cfg: RunnerCfg, algorithm: str, obs_shapes: Mapping[str, Sequence[int]], action_dim: int
+) -> ActorCritic | OffPolicyActorCritic:
+    """The untrained networks of ``algorithm`` with ``cfg``'s settings (what a checkpoint's
+    ``model`` state dict loads into): ``ActorCritic`` for PPO, ``OffPolicyActorCritic`` for SAC
+    (Gaussian actor) and TD3 (deterministic actor)."""
+    if algorithm == "ppo":
+        return ActorCritic(obs_shapes, action_dim, cfg.policy)
+    return OffPolicyActorCritic(
+        obs_shapes, action_dim, cfg.sac_policy, cfg.sac, deterministic=algorithm == "td3"
+    )
+
+
+def checkpoint_algorithm(checkpoint: Mapping[str, Any]) -> str:
+    """The algorithm a loaded checkpoint was trained with: its own ``algorithm`` entry (the
+    off-policy runner writes one), else its config's, else "ppo" (a checkpoint written before SAC
+    and TD3 existed has neither).
+
+    Raises:
+        ValueError: the entry names none of "ppo", "sac", "td3".
+    """
+    config = checkpoint.get("config")
+    saved = checkpoint.get("algorithm") or (config.get("algorithm") if isinstance(config, Mapping) else None)
+    algorithm = saved or "ppo"
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    return str(algorithm)

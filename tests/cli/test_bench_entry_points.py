@@ -62,6 +62,8 @@ SPELLINGS = [
     ["--reset-forward", "both"],
     ["--reset-forward", "positions_velocities", "none"],
     ["--reset-forward", "full", "--num-envs", "64", "--task=Humanoid-v5"],
+    *(["--algo", word] for word in ("agent", "ppo", "sac", "td3")),
+    ["--algo", "sac", "--agent-overrides", "sac.batch_size=4096", "sac.replay_ratio=8"],
 ]
 
 
@@ -85,6 +87,8 @@ def test_spellings_give_the_values_the_scripts_mean():
         (["--tf32-matmul", "maybe"], "--tf32-matmul"),
         (["--num-envs", "abc"], "--num-envs"),
         (["--reset-forward", "sometimes"], "--reset-forward"),
+        (["--algo", "ddpg"], "--algo"),
+        (["--agent-overrides"], "--agent-overrides"),
         (["--task"], "--task"),  # tyro reads [], argparse refuses it: both one line
         (["--num-envs"], "--num-envs"),
         (["--no-such-option", "1"], "--no-such-option"),
@@ -148,7 +152,10 @@ def test_warplab_bench_keeps_every_json_key(tmp_path):
     path = tmp_path / "b.json"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["bench", *TINY, "--json", str(path), "--graph-update", "both", "--memory-env-steps", "8"]) == 0
+        assert (
+            main(["bench", *TINY, "--json", str(path), "--graph-update", "both", "--memory-env-steps", "8"])
+            == 0
+        )
     result = json.loads(path.read_text())
     assert set(result) >= TOP_KEYS and set(result["startup"]) >= STARTUP_KEYS
     assert set(result["rows"][0]) >= ROW_KEYS

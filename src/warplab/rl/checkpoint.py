@@ -310,7 +310,10 @@ def _explain_mismatch(checkpoint: Mapping[str, Any], model: nn.Module, policy_cf
         reasons.append(
             f"the checkpoint was trained with action_dim={saved_action_dim}, this env has {model.action_dim}"
         )
-    saved_policy = checkpoint.get("config", {}).get("policy", {})
+    saved_config = checkpoint.get("config", {})
+    # The network settings of the checkpoint's algorithm: PPO's `policy`, SAC's and TD3's `sac_policy`.
+    algorithm = checkpoint.get("algorithm", saved_config.get("algorithm", "ppo"))
+    saved_policy = saved_config.get("sac_policy" if algorithm in ("sac", "td3") else "policy", {})
     for key in (
         "actor_hidden_dims",
         "critic_hidden_dims",

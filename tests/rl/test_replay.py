@@ -326,3 +326,27 @@ def test_add_and_sample_have_no_host_sync_calls():
         source = inspect.getsource(method)
         for call in (".item(", "nonzero", "bool(", ".tolist(", ".cpu(", "int(self.", "float(self."):
             assert call not in source, f"{method.__name__} calls {call}"
+
+
+def test_a_resume_may_change_n_step_and_gamma():
+    # Windows are built at sampling from one-step rewards, so a state loads into a buffer with
+    # another n and gamma. n = 1, gamma 0.5 from a state written with n = 3: (1, 1) is r = 5,
+    # terminated: discount 0; (0, 0) is r = 1, discount 0.5, next_obs its own final obs (0.5).
+    restored = ReplayBuffer(4, N, OBS_SHAPES, ACTION_DIM, "cpu", n_step=1, gamma=GAMMA)
+    restored.load_state_dict(_fill(2).state_dict())
+    pairs = _by_pair(_sample_all(restored))
+    assert pairs[(1, 1)] == (5.0, 0.0, 11.5) and pairs[(0, 0)] == (1.0, 0.5, 0.5)
+
+
+def test_add_under_inference_mode_then_sample_for_autograd():
+    # The collection loop adds under inference mode; the update samples outside it and
+    # differentiates through a network applied to the batch.
+    buffer = _fill(0)
+    with torch.inference_mode():
+        _add_step(buffer, 0)
+        _add_step(buffer, 1)
+    batch = _sample_all(buffer, draws=8)
+    assert not batch.obs["policy"].is_inference()
+    weight = torch.ones(2, requires_grad=True)
+    (batch.obs["policy"] @ weight).sum().backward()
+    assert weight.grad is not None

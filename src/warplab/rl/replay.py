@@ -231,7 +231,9 @@ class ReplayBuffer:
         """Draw ``batch_size`` n-step transitions, uniformly over written (step, world) pairs.
 
         Sampling is with replacement. No host sync: the draw and the windows are device ops of
-        fixed shapes, and the fill level is read from device tensors.
+        fixed shapes, and the fill level is read from device tensors. `add` may run under
+        ``torch.inference_mode()``; call `sample` outside it when the batch feeds a backward pass
+        (autograd cannot save inference tensors).
 
         Args:
             batch_size: B.
@@ -287,13 +289,13 @@ class ReplayBuffer:
     # Checkpoints ---------------------------------------------------------------------------------
 
     def _config(self) -> dict[str, Any]:
+        """The storage layout a state must match; n_step and gamma may change on a resume (windows
+        are built at sampling, from one-step rewards)."""
         return {
             "capacity_per_env": self.capacity_per_env,
             "num_envs": self.num_envs,
             "obs_shapes": {group: list(shape) for group, shape in self.obs_shapes.items()},
             "action_dim": self.action_dim,
-            "n_step": self.n_step,
-            "gamma": self.gamma,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -320,15 +322,17 @@ class ReplayBuffer:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a `state_dict` of a buffer with the same configuration (copied into these buffers).
+        """Restore a `state_dict` of a buffer with the same layout (capacity, worlds, groups, actions).
+
+        The tensors are copied into this buffer's own; its n_step and gamma stay as constructed.
 
         Raises:
-            ValueError: the state is of a buffer with another configuration, or is malformed.
+            ValueError: the state is of a buffer with another layout, or is malformed.
         """
         if not isinstance(state, Mapping) or "config" not in state:
             raise ValueError("ReplayBuffer.load_state_dict: not a replay buffer state (no 'config' entry)")
         config = dict(state["config"])
-        if "obs_shapes" in config:
+        if isinstance(config.get("obs_shapes"), Mapping):
             config["obs_shapes"] = {group: list(shape) for group, shape in config["obs_shapes"].items()}
         if config != self._config():
             raise ValueError(

@@ -288,3 +288,17 @@ def test_collection_and_updates_read_nothing_on_the_host():
             del optimizer.step
     assert agent.num_updates > 4
     assert recorder.total == 0, f"host reads: {recorder.hits}"
+
+
+def test_a_checkpoint_of_other_networks_says_which_setting_differs(tmp_path):
+    first = off_policy_runner(log_dir=tmp_path)
+    first.learn(1)
+    first.close()
+    env = ToyEnv(ToyEnvCfg(num_envs=16, critic_group=True))
+    cfg = sac_cfg()
+    cfg.sac_policy.critic_hidden_dims = (16, 8)
+    other = OffPolicyRunner(env, cfg)
+    with pytest.raises(
+        CheckpointError, match=r"trained with critic_hidden_dims=\[16, 16\] \(this model has \[16, 8\]\)"
+    ):
+        other.load(tmp_path / "model_1.pt")

@@ -1,5 +1,5 @@
-"""SAC/TD3 on a CUDA device: the graphed sample+update equals the eager one from the same state, and
-neither syncs with the host. Skipped without CUDA."""
+"""SAC/TD3 on a CUDA device: the graphed sample+update equals the eager one from the same state,
+neither syncs with the host, and the off-policy runner resumes exactly. Skipped without CUDA."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import dataclasses
 import pytest
 import torch
 
-from warplab.rl import SacCfg, SacPolicyCfg
+from warplab.rl import OffPolicyRunner, RunnerCfg, SacCfg, SacPolicyCfg
 from warplab.rl.off_policy_networks import OffPolicyActorCritic
 from warplab.rl.replay import ReplayBuffer
 from warplab.rl.sac import SAC
+
+from .helpers import assert_same_tensors
+from .toy_env import ToyEnv, ToyEnvCfg
 
 pytestmark = [
     pytest.mark.gpu,
@@ -160,3 +163,71 @@ def test_a_failed_capture_warns_once_and_updates_eagerly(monkeypatch):
     assert sum("could not be captured" in str(w.message) for w in caught) == 1
     assert graphed._graph.failed is not None and not graphed._graph.graphs
     _assert_close_records(graphed_records, eager_records)
+
+
+# The off-policy runner on CUDA --------------------------------------------------------------------
+
+
+def _cuda_runner(graph_update: bool, tf32_matmul: bool = False) -> OffPolicyRunner:
+    env = ToyEnv(ToyEnvCfg(num_envs=256, critic_group=True, max_episode_length=20), device="cuda")
+    sac = SacCfg(
+        num_steps_per_env=6,
+        replay_size_per_env=32,
+        batch_size=512,
+        replay_ratio=3.0,
+        learning_starts=2,
+        random_steps=3,
+        n_step=2,
+        num_atoms=21,
+        v_min=-5.0,
+        v_max=25.0,
+        save_replay=True,
+        graph_update=graph_update,
+        tf32_matmul=tf32_matmul,
+    )
+    cfg = RunnerCfg(
+        algorithm="sac",
+        console="off",
+        seed=7,
+        sac=sac,
+        sac_policy=SacPolicyCfg(actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32)),
+    )
+    return OffPolicyRunner(env, cfg)
+
+
+@pytest.mark.parametrize("graph_update", [False, True])
+def test_runner_collects_and_updates_without_host_sync(graph_update):
+    runner = _cuda_runner(graph_update)
+    runner.learn(3)  # reset, warm-up, the graphs' warm-ups and captures, Adam's state
+    assert runner.agent.num_updates > 2 * 2 * 3
+    with _no_host_sync():
+        for _ in range(4):
+            runner.collect_step()
+            for _ in range(runner.updates_due()):
+                runner.agent.train_step(runner.replay)
+    assert runner.replay.rewards.is_cuda
+    assert "Perf/torch_memory_allocated_mib" in runner.last_scalars
+    assert 0.0 < runner.last_scalars["Perf/update_share"] < 1.0
+
+
+@pytest.mark.parametrize("tf32_matmul", [False, True])
+@pytest.mark.parametrize("graph_update", [False, True])
+def test_runner_resume_continues_exactly_on_cuda(tmp_path, graph_update, tf32_matmul):
+    """Resumed after 2 iterations, a run ends where the uninterrupted one does: the sampling
+    generator (registered with the graphs), the replay buffer and the counters cross the save. With
+    graphs, the resumed run warms up and records its graphs again where the uninterrupted one
+    replays: the graphs must compute what the eager updates compute."""
+    straight = _cuda_runner(graph_update, tf32_matmul)
+    straight.learn(4)
+    first = _cuda_runner(graph_update, tf32_matmul)
+    first.learn(2)
+    first.save(tmp_path / "model_2.pt")
+    resumed = _cuda_runner(graph_update, tf32_matmul)
+    resumed.load(tmp_path / "model_2.pt")
+    resumed.learn(2)
+    assert resumed.agent.num_updates == straight.agent.num_updates
+    assert_same_tensors(resumed.policy.state_dict(), straight.policy.state_dict())
+    assert torch.equal(resumed.agent.log_alpha, straight.agent.log_alpha)
+    assert torch.equal(resumed.agent.generator.get_state(), straight.agent.generator.get_state())
+    assert_same_tensors(resumed.replay.state_dict(), straight.replay.state_dict())
+    assert_same_tensors(resumed.env.get_state(), straight.env.get_state())

@@ -310,10 +310,10 @@ def _explain_mismatch(checkpoint: Mapping[str, Any], model: nn.Module, policy_cf
         reasons.append(
             f"the checkpoint was trained with action_dim={saved_action_dim}, this env has {model.action_dim}"
         )
-    saved_config = checkpoint.get("config", {})
-    # The network settings of the checkpoint's algorithm: PPO's `policy`, SAC's and TD3's `sac_policy`.
-    algorithm = checkpoint.get("algorithm", saved_config.get("algorithm", "ppo"))
-    saved_policy = saved_config.get("sac_policy" if algorithm in ("sac", "td3") else "policy", {})
+    config = checkpoint.get("config", {})
+    # SAC and TD3 keep their network settings in sac_policy, PPO in policy.
+    networks = "sac_policy" if config.get("algorithm") in ("sac", "td3") else "policy"
+    saved_policy = config.get(networks, {})
     for key in (
         "actor_hidden_dims",
         "critic_hidden_dims",
@@ -341,7 +341,8 @@ def check_model_state(
         path: the checkpoint's file, for the message.
         checkpoint: the loaded checkpoint.
         model: the network about to receive the weights.
-        policy_cfg: this model's `PolicyCfg` as a plain dict, to say which setting differs.
+        policy_cfg: this model's `PolicyCfg` (or `SacPolicyCfg`) as a plain dict, to say which
+            setting differs.
     """
     saved = checkpoint["model"]
     expected = model.state_dict()

@@ -15,6 +15,7 @@ from warplab.cli.main import main
 
 TINY_SAC = [
     "sac.num_steps_per_env=4", "sac.batch_size=16", "sac.replay_ratio=4", "sac.learning_starts=2",
+    "sac.random_steps=6",
     "sac.replay_size_per_env=32", "sac.num_atoms=11", "sac_policy.actor_hidden_dims=16,16",
     "sac_policy.critic_hidden_dims=16,16",
 ]  # fmt: skip
@@ -45,8 +46,9 @@ def test_off_policy_iterations_are_measured(algo, tmp_path):
     (row,) = result["rows"]
     assert set(row) >= OFF_POLICY_KEYS
     assert row["off_policy_algorithm"] == algo
-    # 5 steps of 4 per iteration: 2 timed iterations, after ceil(2 / 4) + 1 = 2 warm-up ones.
-    assert row["off_policy_iterations"] == 2 and row["off_policy_warmup_iterations"] == 2
+    # 5 steps of 4 per iteration: 2 timed iterations, after ceil(max(2, 6) / 4) + 1 = 3 warm-up
+    # ones (past learning_starts 2 and random_steps 6, and one more).
+    assert row["off_policy_iterations"] == 2 and row["off_policy_warmup_iterations"] == 3
     # replay_ratio * num_envs / batch_size = 4 * 4 / 16 = 1 update per env step, 4 per iteration.
     assert row["off_policy_updates_per_env_step"] == 1.0
     assert row["off_policy_updates_per_iteration"] == 4.0

@@ -8,7 +8,9 @@ For every task and world count it measures, from the same starting state (``STAT
 2. env steps with random actions (physics, managers, resets);
 3. env steps with the actions of an untrained ``ActorCritic`` of the task's registered size
    (``act_inference`` under ``torch.inference_mode``);
-4. full PPO iterations (collection and update) with the task's registered agent config;
+4. full PPO iterations (collection and update) with the task's registered agent config, or with
+   ``algo="sac"``/``"td3"`` off-policy iterations (env steps with the updates running at the
+   agent's replay ratio, the updates' share of the time, updates per iteration);
 
 plus peak device memory, the time from the command's start to the first env step (and whether
 Warp's kernel cache was warm), and the ratios 2/1 and 4/2.

@@ -15,12 +15,12 @@ from typing import Any
 USAGE = """usage: warplab {list,train,play,export,sim2sim,inspect,bench} [options]
 
   list    the registered tasks, one line each
-  train   train a policy with PPO (default task: the humanoid on a GPU, cartpole-balance on a CPU)
+  train   train a policy with PPO, SAC or TD3 (--algo; default task: the humanoid on a GPU, cartpole-balance on a CPU)
   play    run a trained policy and write a video
   export  write a trained policy to ONNX with its deployment metadata
   sim2sim run an exported policy on MuJoCo's C engine with latency, noise, weak motors, pushes
   inspect the bodies, joints, actuators, masses and contacts of an MJCF, URDF or USD file, with warnings
-  bench   throughput of raw physics, env steps, policy inference and PPO per world count
+  bench   throughput of raw physics, env steps, policy inference and training (PPO, SAC, TD3) per world count
 
 `warplab COMMAND --help` lists a command's options."""
 

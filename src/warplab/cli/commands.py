@@ -28,9 +28,9 @@ class TrainArgs:
 
     task: str | None = None
     """Registered task (see `warplab list`). Default: the humanoid on a GPU, cartpole-balance on a CPU."""
-    algo: Literal["ppo", "sac", "td3"] | None = None
+    algo: Literal["agent", "ppo", "sac", "td3"] = "agent"
     """The learner: ppo (on-policy; settings --agent.ppo.*, --agent.policy.*), sac or td3
-    (off-policy, with a replay buffer; settings --agent.sac.*, --agent.sac_policy.*). Default: the
+    (off-policy, with a replay buffer; settings --agent.sac.*, --agent.sac_policy.*), or agent: the
     task's agent config's own (--agent.algorithm), ppo for every registered task."""
     num_envs: int | None = None
     """Parallel worlds. Default: the task's own (thousands on a GPU, a few on a CPU)."""
@@ -223,7 +223,7 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
         raise ConfigError(f"task {task!r} has no learner settings registered (agent_cfg_factory)")
     agent_cfg = apply_text_overrides(spec.agent_cfg_factory(), overrides["agent"], "agent")
     agent_cfg.experiment_name = task
-    if args.algo is not None:
+    if args.algo != "agent":
         agent_cfg.algorithm = args.algo  # --algo wins over --agent.algorithm
     if args.max_iterations is not None:
         agent_cfg.max_iterations = args.max_iterations

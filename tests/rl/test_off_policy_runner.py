@@ -302,3 +302,23 @@ def test_a_checkpoint_of_other_networks_says_which_setting_differs(tmp_path):
         CheckpointError, match=r"trained with critic_hidden_dims=\[16, 16\] \(this model has \[16, 8\]\)"
     ):
         other.load(tmp_path / "model_1.pt")
+
+
+class ToyEnvWithAnExtraGroup(ToyEnv):
+    """The toy env with a third observation group, ``extra [3]``, that no network reads."""
+
+    def __init__(self, cfg: ToyEnvCfg) -> None:
+        super().__init__(cfg)
+        self.observation_shapes["extra"] = (3,)
+
+    def _clean_obs(self) -> dict[str, torch.Tensor]:
+        return {**super()._clean_obs(), "extra": torch.ones(self.num_envs, 3)}
+
+
+@pytest.mark.parametrize("critic_group", [True, False])
+def test_the_buffer_stores_only_the_groups_the_networks_read(critic_group):
+    env = ToyEnvWithAnExtraGroup(ToyEnvCfg(num_envs=16, critic_group=critic_group, max_episode_length=10))
+    runner = OffPolicyRunner(env, sac_cfg())
+    assert set(runner.replay.obs) == ({"policy", "critic"} if critic_group else {"policy"})
+    runner.learn(1)
+    assert runner.agent.num_updates > 0

@@ -124,10 +124,12 @@ class OffPolicyRunner(RunnerBase):
             env.observation_shapes, env.action_dim, cfg.sac_policy, sac, deterministic=cfg.algorithm == "td3"
         ).to(self.device)
         self.agent = SAC(self.policy, sac, cfg.algorithm, seed=cfg.seed)
+        # Only the groups the networks read are stored (an env may provide others, images say).
+        stored_groups = dict.fromkeys(("policy", self.policy.critic_group))
         self.replay = ReplayBuffer(
             sac.replay_size_per_env,
             env.num_envs,
-            env.observation_shapes,
+            {group: env.observation_shapes[group] for group in stored_groups},
             env.action_dim,
             self.device,
             n_step=sac.n_step,

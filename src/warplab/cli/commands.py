@@ -150,14 +150,17 @@ def check_replay_fits(env: RlEnv, cfg: RunnerCfg, device: str) -> None:
     """Refuses a replay buffer that cannot fit the device's free memory, before SAC or TD3 allocate it.
 
     The buffer holds ``replay_size_per_env x num_envs`` transitions (`warplab.rl.replay.replay_nbytes`:
-    observations twice, action, reward, flags); each update gathers ``batch_size`` of them into a
-    batch of about that size per transition again, whatever the world count.
+    observations twice, action, reward, flags) of the groups the networks read (``policy``, and
+    ``critic`` where the env has it, as `OffPolicyRunner` stores them); each update gathers
+    ``batch_size`` of them into a batch of about that size per transition again, whatever the
+    world count.
     """
     from warplab.envs.managers.term import ConfigError
     from warplab.rl.replay import replay_nbytes
     from warplab.sim.memory import format_bytes, free_memory
 
-    sac, shapes, actions = cfg.sac, env.observation_shapes, env.action_dim
+    sac, actions = cfg.sac, env.action_dim
+    shapes = {g: s for g, s in env.observation_shapes.items() if g in ("policy", "critic")}
     needed = replay_nbytes(sac.replay_size_per_env, env.num_envs, shapes, actions)
     batch = replay_nbytes(1, sac.batch_size, shapes, actions)
     free, source = free_memory(device)

@@ -80,16 +80,19 @@ def train(
     target: float | None = None,
     t0: float | None = None,
     init_from: str | None = None,
+    algo: str | None = None,
 ):
     """Trains ``task`` until ``minutes`` after ``t0`` (default: the start of this command).
 
     ``init_from``: a checkpoint to continue from (weights, normalizers and iteration; its optimizer
-    too when it holds one, as ``resume.pt`` does). Its worlds restart from their reset state: the
+    too when it holds one, as ``resume.pt`` does). ``algo``: ppo, sac or td3 in place of the task
+    agent's own ``algorithm`` (None keeps it). Its worlds restart from their reset state: the
     saved files carry no env state, so a terrain curriculum starts over at its first levels."""
     start = T0 if t0 is None else t0
     import warplab  # noqa: F401
     from warplab.envs.rl_env import RlEnv
-    from warplab.rl import OnPolicyRunner
+    from warplab.rl import make_runner
+    from warplab.rl.config import to_plain
     from warplab.tasks import get_task, make_env_cfg
 
     spec = get_task(task)
@@ -98,9 +101,11 @@ def train(
     _set_fields(env_cfg, ENV_SET)
     agent = spec.agent_cfg_factory()
     agent.logger, agent.console, agent.save_interval = "none", "lines", 10_000
+    if algo is not None:
+        agent.algorithm = algo
     _set_fields(agent, agent_overrides)
     env = RlEnv(env_cfg)
-    runner = OnPolicyRunner(env, agent, log_dir=None)
+    runner = make_runner(env, agent, log_dir=None)
     if init_from is not None:
         import warnings
 
@@ -151,7 +156,8 @@ def train(
         "final": curve[-1] if curve else None,
         "mean_collect_steps_per_s": sum(r["collect_steps_per_s"] for r in steady) / max(len(steady), 1),
         "mean_total_steps_per_s": sum(r["total_steps_per_s"] for r in steady) / max(len(steady), 1),
-        "agent": {"ppo": vars(agent.ppo), "policy": vars(agent.policy)},
+        "algorithm": agent.algorithm,
+        "agent": to_plain(agent),
         "curve": curve,
     }
     _plot(curve, task, num_envs, summary["device"], out / "curve.png", target)
@@ -328,6 +334,11 @@ def main():
         help="evaluations to run (default: those that fit the task)",
     )
     ap.add_argument(
+        "--algo",
+        choices=("ppo", "sac", "td3"),
+        help="the learner (default: the task agent's own algorithm, ppo); --set sac.FIELD VALUE changes SAC/TD3 settings",
+    )
+    ap.add_argument(
         "--init-from",
         metavar="CHECKPOINT",
         help="continue training from this checkpoint (policy.pt or resume.pt of an earlier run)",
@@ -358,7 +369,9 @@ def main():
             raise SystemExit(f"{args.evaluate_only} does not say which task it was trained on: pass --task")
     else:
         task = args.task or "humanoid-velocity-flat"
-        summary, policy = train(task, args.num_envs, args.minutes, out, args.set, init_from=args.init_from)
+        summary, policy = train(
+            task, args.num_envs, args.minutes, out, args.set, init_from=args.init_from, algo=args.algo
+        )
         atomic_write_json(out / "train.json", summary, indent=1)
         print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
         policy.eval()

@@ -102,10 +102,11 @@ class PolicyCfg:
 class SacCfg:
     """SAC and TD3: collection, replay, targets, optimizers and the update's speed settings.
 
-    The defaults are for thousands of worlds on one GPU, after FastSAC (Holosoma) and FastTD3
-    (Seo et al. 2025): big batches from a replay buffer on the device, a distributional (C51)
-    critic, several updates per env step and targets that move fast. A task with few worlds (the
-    cart-pole on a CPU, say) sets its own batch size and value range.
+    The defaults are for thousands of worlds on one GPU, in the manner of FastTD3 (Seo et al. 2025)
+    and FastSAC: big batches from a replay buffer on the device, a distributional (C51) critic,
+    several updates per env step and targets that move fast. They are starting points, not yet
+    tuned on warplab's tasks (docs/training.md). A task with few worlds (the cart-pole on a CPU,
+    say) sets its own batch size and value range.
     """
 
     num_steps_per_env: int = 24
@@ -114,22 +115,23 @@ class SacCfg:
     a PPO iteration, so max_iterations and the logged curves compare."""
     replay_size_per_env: int = 1024
     """Transitions the replay buffer holds per world (a ring: the oldest step is overwritten).
-    FastSAC keeps 1,024 per world; at 4,096 worlds that is 4 M transitions, a few GB on the device."""
+    At 4,096 worlds 1,024 a world is 4 M transitions, a few GB on the device for a humanoid."""
     batch_size: int = 8192
-    """Transitions per gradient update. Large batches (FastSAC 8,192, FastTD3 32,768) keep the GPU
-    busy and the gradient steady while many updates follow each env step."""
+    """Transitions per gradient update. Large batches (FastTD3's published settings use 32,768)
+    keep the GPU busy and the gradient steady while many updates follow each env step."""
     replay_ratio: float = 16.0
     """Gradient samples per collected transition: after each env step the runner takes
     replay_ratio * num_envs / batch_size updates, carrying the fraction over on the host, so each
-    transition is used replay_ratio times on average whatever the world count. 16 is what FastSAC
-    (8 updates of 8,192 per step) and FastTD3 (2 of 32,768) do at 4,096 worlds."""
+    transition is used replay_ratio times on average whatever the world count. With the defaults
+    that is 8 updates a step at 4,096 worlds. (FastTD3's Isaac Lab velocity settings, 4 updates of
+    32,768 a step at 4,096 worlds, are a ratio of 32.)"""
     learning_starts: int = 10
-    """Env steps per world before the first update (FastSAC and FastTD3: 10); with thousands of
+    """Env steps per world before the first update (FastTD3: 10); with thousands of
     worlds that is already tens of thousands of transitions."""
     random_steps: int = 0
     """Env steps per world at the start that act uniformly at random in [-action_scale,
     action_scale] instead of with the policy. 0: thousands of worlds under the untrained stochastic
-    policy already cover the start states, as FastSAC and FastTD3 assume; small runs may want some."""
+    policy already cover the start states; small runs may want some."""
     gamma: float = 0.99
     """Discount factor per policy step (as PPO's, so a task's rewards mean the same horizon)."""
     n_step: int = 1
@@ -138,23 +140,23 @@ class SacCfg:
     3 to 8 on locomotion) but are biased by the old policy's actions."""
     tau: float = 0.1
     """Polyak rate of the target critics after every update: target += tau * (online - target).
-    Fast (FastTD3 0.1, FastSAC 0.125) because many updates follow each env step."""
+    Fast (FastTD3: 0.1) because many updates follow each env step."""
     actor_learning_rate: float = 3e-4
-    """Adam learning rate of the actor (FastSAC, FastTD3 and SAC all use 3e-4)."""
+    """Adam learning rate of the actor (SAC's and FastTD3's 3e-4)."""
     critic_learning_rate: float = 3e-4
     """Adam learning rate of the critics."""
     alpha_learning_rate: float = 3e-4
     """Adam learning rate of log(alpha), the temperature (SAC with autotune_alpha)."""
     init_alpha: float = 0.001
     """Temperature at the start (SAC): the weight of the entropy bonus, in reward units per nat.
-    Small, as FastSAC's, because robot tasks' rewards per step are small; the autotuning raises it
+    Small, because robot tasks' rewards per step are small; the autotuning raises it
     where the policy's entropy falls below target."""
     autotune_alpha: bool = True
     """Learn the temperature so that the policy's entropy tracks the target (Haarnoja et al. 2018);
     off: alpha stays init_alpha."""
     target_entropy_per_action: float = 0.0
     """Target entropy of the squashed policy per action dimension, nats (SAC with autotune_alpha);
-    the target is this times the number of actions. FastSAC's 0 keeps more noise than SAC's -1 (at
+    the target is this times the number of actions. 0 keeps more noise than SAC's classic -1 (at
     action_scale 1, the uniform distribution on [-1, 1] has log 2 = 0.69 nats per action)."""
     policy_delay: int = 2
     """Update the actor (and the temperature) on every policy_delay-th update only; the critics
@@ -164,19 +166,19 @@ class SacCfg:
     overestimation of a maximized value), the actor their mean."""
     distributional: bool = True
     """C51 critics: each predicts a categorical distribution of the return on num_atoms fixed atoms
-    in [v_min, v_max] and learns by cross-entropy to the projected target. FastTD3 and FastSAC found
-    it learns faster and steadier than the mean-squared error with large batches."""
+    in [v_min, v_max] and learns by cross-entropy to the projected target (FastTD3 uses it with
+    large batches for its steadier targets). Off: plain critics trained by squared error."""
     num_atoms: int = 101
-    """Atoms of the C51 distribution (FastSAC, FastTD3: 101)."""
+    """Atoms of the C51 distribution (FastTD3: 101)."""
     v_min: float = -20.0
     """Lowest return the C51 critic can represent, in discounted reward units; targets below are
     clipped. Set v_min and v_max to cover the task's discounted returns (about max reward per step
-    / (1 - gamma)); FastSAC's +-20 fits rewards of order 0.1 per step."""
+    / (1 - gamma)); the default +-20 fits rewards of order 0.1 per step."""
     v_max: float = 20.0
     """Highest return the C51 critic can represent (see v_min)."""
     max_grad_norm: float = 0.0
-    """Clip each network's gradient norm to this; 0 turns clipping off (FastSAC and FastTD3: off,
-    the layer norms keep the gradients in range and the clipping costs a norm per update)."""
+    """Clip each network's gradient norm to this; 0 turns clipping off (FastTD3: off; the layer
+    norms keep the gradients in range and the clipping costs a norm per update)."""
     exploration_noise_std: float = 0.2
     """TD3: std of the Gaussian noise added to the actor's action while collecting, as a fraction of
     action_scale (FastTD3 draws each world's std from [0.001, 0.4]: 0.2 is its middle)."""
@@ -204,10 +206,10 @@ class SacPolicyCfg:
     ensemble, each with its own observation normalizer."""
 
     actor_hidden_dims: tuple[int, ...] = (512, 256, 128)
-    """Widths of the actor's hidden layers (FastSAC's 512, 256, 128)."""
+    """Widths of the actor's hidden layers."""
     critic_hidden_dims: tuple[int, ...] = (768, 384, 192)
-    """Widths of each critic's hidden layers (FastSAC's 768, 384, 192): the critic does the hard
-    part of off-policy learning and gets the bigger network."""
+    """Widths of each critic's hidden layers: the critic does the hard part of off-policy learning
+    and gets the bigger network."""
     activation: Literal[
         "elu", "selu", "relu", "leaky_relu", "gelu", "silu", "tanh", "sigmoid", "softsign"
     ] = "silu"
@@ -215,15 +217,15 @@ class SacPolicyCfg:
     layer_norm: bool = True
     """Layer normalization after each hidden linear layer of the actor and the critics: it keeps
     the critic's features bounded as its targets move, which large-batch, high-update-rate SAC and
-    TD3 need to stay stable (FastSAC uses it)."""
+    TD3 need to stay stable."""
     action_scale: float = 1.0
     """Actions are action_scale * tanh(u), in the env's action units: the actor's range is
     [-action_scale, action_scale]."""
     log_std_min: float = -5.0
-    """Lowest log std of the SAC actor's Gaussian before squashing (FastSAC: -5)."""
+    """Lowest log std of the SAC actor's Gaussian before squashing."""
     log_std_max: float = 0.0
-    """Highest log std of the SAC actor's Gaussian (FastSAC: 0, a std of at most 1 before tanh, so
-    the squashed samples do not pile up at the bounds)."""
+    """Highest log std of the SAC actor's Gaussian (0: a std of at most 1 before tanh, so the
+    squashed samples do not pile up at the bounds)."""
     actor_obs_normalization: bool = True
     """Normalize the actor's input with a running mean and variance of the collected observations."""
     critic_obs_normalization: bool = True

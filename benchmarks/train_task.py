@@ -146,6 +146,7 @@ def train(
     state.update(optimizer={})
     save_checkpoint(out / "policy.pt", state)
     steady = curve[5:] or curve
+    reached = [r for r in curve if target is not None and r["return"] is not None and r["return"] >= target]
     summary = {
         "task": task,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
@@ -153,6 +154,12 @@ def train(
         "startup_s": startup_s,
         "train_wall_s": time.perf_counter() - start,
         "iterations": runner.iteration,
+        "target_return": target,
+        # The first iteration whose mean episode return reached the target: wall-clock since the
+        # command started (start-up included) and env steps, or None.
+        "target_reached": {k: reached[0][k] for k in ("wall_s", "iteration", "env_steps")}
+        if reached
+        else None,
         "final": curve[-1] if curve else None,
         "mean_collect_steps_per_s": sum(r["collect_steps_per_s"] for r in steady) / max(len(steady), 1),
         "mean_total_steps_per_s": sum(r["total_steps_per_s"] for r in steady) / max(len(steady), 1),
@@ -334,6 +341,11 @@ def main():
         help="evaluations to run (default: those that fit the task)",
     )
     ap.add_argument(
+        "--target",
+        type=float,
+        help="a mean episode return: train.json records when it is first reached (e.g. 6000 for Humanoid-v5)",
+    )
+    ap.add_argument(
         "--algo",
         choices=("ppo", "sac", "td3"),
         help="the learner (default: the task agent's own algorithm, ppo); --set sac.FIELD VALUE changes SAC/TD3 settings",
@@ -370,7 +382,14 @@ def main():
     else:
         task = args.task or "humanoid-velocity-flat"
         summary, policy = train(
-            task, args.num_envs, args.minutes, out, args.set, init_from=args.init_from, algo=args.algo
+            task,
+            args.num_envs,
+            args.minutes,
+            out,
+            args.set,
+            init_from=args.init_from,
+            algo=args.algo,
+            target=args.target,
         )
         atomic_write_json(out / "train.json", summary, indent=1)
         print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from warplab.rl.config import PolicyCfg
-from warplab.rl.normalizer import EmpiricalNormalizer
+from warplab.rl.observation_inputs import ObservationInputs
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "elu": nn.ELU,
@@ -64,7 +64,7 @@ def gaussian_entropy(std: torch.Tensor) -> torch.Tensor:
     return (0.5 + _LOG_SQRT_2PI + torch.log(std)).sum(dim=-1)
 
 
-class ActorCritic(nn.Module):
+class ActorCritic(ObservationInputs):
     """Gaussian policy and value function over grouped observations.
 
     The actor reads the ``"policy"`` group; the critic reads ``"critic"`` when the env provides it
@@ -80,46 +80,14 @@ class ActorCritic(nn.Module):
     """
 
     def __init__(self, obs_shapes: Mapping[str, Sequence[int]], action_dim: int, cfg: PolicyCfg) -> None:
-        super().__init__()
-        if "policy" not in obs_shapes:
-            raise ValueError(
-                f"the env must provide a 'policy' observation group, got groups {sorted(obs_shapes)}"
-            )
-        self.obs_shapes = {name: tuple(int(d) for d in shape) for name, shape in obs_shapes.items()}
+        super().__init__(obs_shapes)
         self.action_dim = int(action_dim)
-        self.critic_group = "critic" if "critic" in obs_shapes else "policy"
-        actor_in = math.prod(self.obs_shapes["policy"])
-        critic_in = math.prod(self.obs_shapes[self.critic_group])
-
-        self.actor = make_mlp(actor_in, cfg.actor_hidden_dims, self.action_dim, cfg.activation, out_gain=0.01)
-        self.critic = make_mlp(critic_in, cfg.critic_hidden_dims, 1, cfg.activation, out_gain=1.0)
-        self.actor_obs_normalizer = (
-            EmpiricalNormalizer(actor_in, clip=cfg.obs_clip) if cfg.actor_obs_normalization else nn.Identity()
+        self.actor = make_mlp(
+            self.actor_in, cfg.actor_hidden_dims, self.action_dim, cfg.activation, out_gain=0.01
         )
-        self.critic_obs_normalizer = (
-            EmpiricalNormalizer(critic_in, clip=cfg.obs_clip)
-            if cfg.critic_obs_normalization
-            else nn.Identity()
-        )
+        self.critic = make_mlp(self.critic_in, cfg.critic_hidden_dims, 1, cfg.activation, out_gain=1.0)
         self.log_std = nn.Parameter(torch.full((self.action_dim,), math.log(cfg.init_noise_std)))
-
-    # Inputs ---------------------------------------------------------------------------------------
-
-    def actor_input(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """[B, actor_in] normalized, flattened ``policy`` group."""
-        return self.actor_obs_normalizer(obs["policy"].flatten(1))
-
-    def critic_input(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """[B, critic_in] normalized, flattened ``critic`` group (or ``policy``)."""
-        return self.critic_obs_normalizer(obs[self.critic_group].flatten(1))
-
-    @torch.no_grad()
-    def update_normalizers(self, obs: Mapping[str, torch.Tensor]) -> None:
-        """Merge a batch of raw observations ``{group: [B, *shape]}`` into the input statistics."""
-        if isinstance(self.actor_obs_normalizer, EmpiricalNormalizer):
-            self.actor_obs_normalizer.update(obs["policy"].flatten(1))
-        if isinstance(self.critic_obs_normalizer, EmpiricalNormalizer):
-            self.critic_obs_normalizer.update(obs[self.critic_group].flatten(1))
+        self.add_normalizers(cfg.actor_obs_normalization, cfg.critic_obs_normalization, cfg.obs_clip)
 
     # Actor ----------------------------------------------------------------------------------------
 

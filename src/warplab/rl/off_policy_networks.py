@@ -17,7 +17,7 @@ from torch import nn
 
 from warplab.rl.config import SacCfg, SacPolicyCfg
 from warplab.rl.networks import _ACTIVATIONS
-from warplab.rl.normalizer import EmpiricalNormalizer
+from warplab.rl.observation_inputs import ObservationInputs
 
 _OUT_GAIN = 0.01
 """Orthogonal gain of the last layers: the first actions are near 0 (the middle of the range), the
@@ -158,7 +158,7 @@ class SquashedActor(nn.Module):
         return self.scale * torch.tanh(self.mean(self.trunk(self.normalizer(obs))))
 
 
-class OffPolicyActorCritic(nn.Module):
+class OffPolicyActorCritic(ObservationInputs):
     """Actor, critic ensemble and target critics of SAC (squashed Gaussian actor) or TD3
     (deterministic actor), over grouped observations.
 
@@ -188,30 +188,15 @@ class OffPolicyActorCritic(nn.Module):
         sac: SacCfg,
         deterministic: bool,
     ) -> None:
-        super().__init__()
-        if "policy" not in obs_shapes:
-            raise ValueError(
-                f"the env must provide a 'policy' observation group, got groups {sorted(obs_shapes)}"
-            )
-        self.obs_shapes = {name: tuple(int(d) for d in shape) for name, shape in obs_shapes.items()}
+        super().__init__(obs_shapes)
         self.action_dim = int(action_dim)
         self.deterministic = bool(deterministic)
-        self.critic_group = "critic" if "critic" in obs_shapes else "policy"
         self.action_scale = float(cfg.action_scale)
         self.log_std_min = float(cfg.log_std_min)
         self.log_std_max = float(cfg.log_std_max)
         self.exploration_noise_std = float(sac.exploration_noise_std)
-        actor_in = math.prod(self.obs_shapes["policy"])
-        critic_in = math.prod(self.obs_shapes[self.critic_group])
+        actor_in, critic_in = self.actor_in, self.critic_in
 
-        self.actor_obs_normalizer = (
-            EmpiricalNormalizer(actor_in, clip=cfg.obs_clip) if cfg.actor_obs_normalization else nn.Identity()
-        )
-        self.critic_obs_normalizer = (
-            EmpiricalNormalizer(critic_in, clip=cfg.obs_clip)
-            if cfg.critic_obs_normalization
-            else nn.Identity()
-        )
         self.actor_trunk = make_trunk(actor_in, cfg.actor_hidden_dims, cfg.activation, cfg.layer_norm)
         self.actor_mean = nn.Linear(cfg.actor_hidden_dims[-1], self.action_dim)
         nn.init.orthogonal_(self.actor_mean.weight, gain=_OUT_GAIN)
@@ -234,24 +219,7 @@ class OffPolicyActorCritic(nn.Module):
             cfg.layer_norm,
         )
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
-
-    # Inputs ---------------------------------------------------------------------------------------
-
-    def actor_input(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """[B, actor_in] normalized, flattened ``policy`` group."""
-        return self.actor_obs_normalizer(obs["policy"].flatten(1))
-
-    def critic_input(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """[B, critic_in] normalized, flattened ``critic`` group (or ``policy``)."""
-        return self.critic_obs_normalizer(obs[self.critic_group].flatten(1))
-
-    @torch.no_grad()
-    def update_normalizers(self, obs: Mapping[str, torch.Tensor]) -> None:
-        """Merge a batch of raw observations ``{group: [B, *shape]}`` into the input statistics."""
-        if isinstance(self.actor_obs_normalizer, EmpiricalNormalizer):
-            self.actor_obs_normalizer.update(obs["policy"].flatten(1))
-        if isinstance(self.critic_obs_normalizer, EmpiricalNormalizer):
-            self.critic_obs_normalizer.update(obs[self.critic_group].flatten(1))
+        self.add_normalizers(cfg.actor_obs_normalization, cfg.critic_obs_normalization, cfg.obs_clip)
 
     # Actor ----------------------------------------------------------------------------------------
 

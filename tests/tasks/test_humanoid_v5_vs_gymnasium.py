@@ -326,3 +326,16 @@ def test_sliding_contacts_match_with_elliptic_cones(gym_rollout):
         # The elliptic cone makes the solve non-smooth; in float32 Newton stops further from the
         # optimum there (measured: 2e-4 of the largest force), hence 1e-3 for the forces.
         _assert_same_step(gym_out, wl_out, force_rtol_of_max=1e-3)
+
+
+def test_sac_actions_span_exactly_the_motors_control_range():
+    """SAC/TD3 act in [-action_scale, action_scale]; for Humanoid-v5 that must be the model's own
+    control range (read from Gymnasium's humanoid.xml here), or the squashed actions saturate."""
+    from warplab.tasks.gym_mujoco.agent_cfg import make_humanoid_v5_agent_cfg
+    from warplab.tasks.gym_mujoco.humanoid_v5 import humanoid_spec
+
+    model = humanoid_spec().compile()
+    assert model.actuator_ctrllimited.all()
+    low, high = model.actuator_ctrlrange[:, 0], model.actuator_ctrlrange[:, 1]
+    assert (low == -high).all() and (high == high[0]).all()
+    assert make_humanoid_v5_agent_cfg().sac_policy.action_scale == float(high[0])

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg
+from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg, SacCfg, SacPolicyCfg
+
+HUMANOID_V5_CTRL_BOUND = 0.4
+"""Gymnasium's humanoid.xml limits every motor's control to [-0.4, 0.4] (tests/tasks check it)."""
 
 
 def make_humanoid_v5_agent_cfg() -> RunnerCfg:
-    """PPO settings for 4,096 worlds on one GPU."""
+    """PPO settings for 4,096 worlds on one GPU, and SAC/TD3 starting points (``--algo sac``).
+
+    SAC's and TD3's actions are bounded (``action_scale * tanh``), so their bound is the motors'
+    control range: with the default 1, everything past 0.4 would be clamped by MuJoCo, where the
+    squashed actions' gradient says nothing. Rewards are about 5 a step (healthy 5, forward
+    velocity, small costs), so discounted returns lie in about [0, 600] at gamma 0.99: the C51
+    range [-50, 750] with 201 atoms (4 per atom). Not yet tuned on a GPU (issue 20).
+    """
     return RunnerCfg(
         experiment_name="Humanoid-v5",
         max_iterations=1000,
@@ -16,6 +26,8 @@ def make_humanoid_v5_agent_cfg() -> RunnerCfg:
         policy=PolicyCfg(
             actor_hidden_dims=(256, 256, 128), critic_hidden_dims=(256, 256, 128), init_noise_std=0.5
         ),
+        sac=SacCfg(v_min=-50.0, v_max=750.0, num_atoms=201),
+        sac_policy=SacPolicyCfg(action_scale=HUMANOID_V5_CTRL_BOUND),
     )
 
 

@@ -12,7 +12,7 @@
 #             forward (positions/velocities); about 8 minutes with a warm cache;
 #   bench_v5  (group `v5`) the same for Humanoid-v5;
 #   rough     humanoid-velocity-rough at 4,096 worlds: bench (raw against env) and profile_step.py;
-#   tests     the GPU tests: the captured env step against the eager one, PPO on CUDA (graphed
+#   tests     the GPU tests: the captured env step against the eager one, PPO and SAC/TD3 on CUDA (graphed
 #             update included);
 #   graph     benchmarks/graph_check.py on the randomized, push and rough tasks;
 #   baseline  rough's eager-vs-eager floor (two eager envs from one state);
@@ -162,7 +162,7 @@ fi
 
 if wants tests; then
 section "GPU tests"
-timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/envs/test_reset_forward.py tests/sim/test_forward_positions_velocities.py tests/rl/test_cuda.py tests/envs/test_physical_state.py tests/tasks/test_physical_bounds.py -m gpu -q -p no:cacheprovider \
+timeout 300 python3 -m pytest tests/envs/test_step_graph.py tests/envs/test_reset_forward.py tests/sim/test_forward_positions_velocities.py tests/rl/test_cuda.py tests/rl/test_sac_cuda.py tests/envs/test_physical_state.py tests/tasks/test_physical_bounds.py -m gpu -q -p no:cacheprovider \
   > "$work/gpu_tests.txt" 2>&1
 tail -n 15 "$work/gpu_tests.txt" | tee -a "$work/summary.txt"
 fi

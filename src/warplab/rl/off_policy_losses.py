@@ -203,12 +203,25 @@ def categorical_projection(
     # puts weight 1 on the upper atom.
     lower = position.floor().clamp(0, num_atoms - 2)
     upper_weight = (position - lower).clamp(0.0, 1.0)
-    lower_index = lower.long()
     probs = next_probs.detach()
-    projected = torch.zeros_like(probs)
-    projected.scatter_add_(1, lower_index, probs * (1.0 - upper_weight))
-    projected.scatter_add_(1, lower_index + 1, probs * upper_weight)
-    return projected
+    # Segment sums instead of a scatter-add: CUDA's scatter-add adds in whatever order its atomics
+    # land, so the same batch could give targets differing in the last bit from run to run (and a
+    # resumed run would not repeat the original). Moved atoms keep their order (discount >= 0), so
+    # each row's lower atoms are non-decreasing and the mass landing on atom j comes from one
+    # contiguous run of k: a difference of running sums, found by a search, all deterministic.
+    lower_index = lower.long().contiguous()
+    atoms = torch.arange(num_atoms, device=probs.device).expand_as(lower_index).contiguous()
+    # ends[b, j]: how many of row b's atoms have a lower atom <= j.
+    ends = torch.searchsorted(lower_index, atoms, right=True)
+    zero = probs.new_zeros(probs.shape[0], 1)
+    lower_sums = torch.cat([zero, torch.cumsum(probs * (1.0 - upper_weight), dim=1)], dim=1)
+    upper_sums = torch.cat([zero, torch.cumsum(probs * upper_weight, dim=1)], dim=1)
+    # Running sums up to each atom j: the mass that goes down to atoms <= j, and up from atoms <= j - 1.
+    below = lower_sums.gather(1, ends)
+    from_lower = torch.diff(below, dim=1, prepend=zero)
+    above = upper_sums.gather(1, ends)
+    from_upper = torch.cat([zero, torch.diff(above, dim=1, prepend=zero)[:, :-1]], dim=1)
+    return from_lower + from_upper
 
 
 def categorical_mean(probs: torch.Tensor, support: torch.Tensor) -> torch.Tensor:

@@ -70,10 +70,18 @@ def test_sac_balances_the_cartpole_on_the_cpu():
     )
 
 
-@pytest.mark.parametrize("algorithm", ["sac", "td3"])
-def test_sac_and_td3_train_on_the_cartpole_without_nan(algorithm):
-    """A few iterations past the warm-up, the updates running: finite weights, losses and actions."""
-    runner = _runner(algorithm, 16, num_steps_per_env=8, learning_starts=4, random_steps=4)
+@pytest.mark.parametrize(
+    ("algorithm", "bf16_autocast"),
+    [("sac", False), ("td3", False), ("sac", True)],
+    ids=["sac", "td3", "sac-bf16"],
+)
+def test_sac_and_td3_train_on_the_cartpole_without_nan(algorithm, bf16_autocast):
+    """A few iterations past the warm-up, the updates running (with bf16 autocast in one case):
+    finite weights, losses and actions."""
+    runner = _runner(
+        algorithm, 16, num_steps_per_env=8, learning_starts=4, random_steps=4, bf16_autocast=bf16_autocast
+    )
+    assert runner.agent.cfg.bf16_autocast is bf16_autocast
     runner.learn(3)
     scalars = runner.last_scalars
     # Replay ratio 8 at 16 worlds and batches of 256: half an update a step, from the 4th of 24.

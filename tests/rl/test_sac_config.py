@@ -67,6 +67,7 @@ def test_defaults_are_the_documented_fast_sac_choices():
         (SacCfg(target_noise_clip=-0.5), "SacCfg.target_noise_clip must be >= 0, got -0.5"),
         (SacCfg(autotune_alpha=1), "SacCfg.autotune_alpha must be True or False, got 1"),
         (SacCfg(save_replay="yes"), "SacCfg.save_replay must be True or False, got 'yes'"),
+        (SacCfg(bf16_autocast=1), "SacCfg.bf16_autocast must be True or False, got 1"),
         (SacPolicyCfg(actor_hidden_dims=()), "SacPolicyCfg.actor_hidden_dims must be a non-empty sequence"),
         (SacPolicyCfg(critic_hidden_dims=(8, 0)), "SacPolicyCfg.critic_hidden_dims must be a non-empty"),
         (SacPolicyCfg(activation="swish"), "SacPolicyCfg.activation must be one of"),
@@ -95,12 +96,13 @@ def test_validate_names_field_range_and_value(cfg, message):
 def test_sac_settings_round_trip_through_plain_dict_and_json():
     cfg = RunnerCfg(
         algorithm="td3",
-        sac=SacCfg(batch_size=256, replay_ratio=0.5, v_min=-3.0),
+        sac=SacCfg(batch_size=256, replay_ratio=0.5, v_min=-3.0, bf16_autocast=True),
         sac_policy=SacPolicyCfg(actor_hidden_dims=(8, 4), critic_hidden_dims=(16,), layer_norm=False),
     )
     data = json.loads(json.dumps(to_plain(cfg)))
     rebuilt = runner_cfg_from_dict(data)
     assert rebuilt == cfg
+    assert rebuilt.sac.bf16_autocast is True
     assert isinstance(rebuilt.sac_policy.critic_hidden_dims, tuple)
     with pytest.raises(ValueError, match=r"RunnerCfg.sac has unknown fields \['bach_size'\]"):
         runner_cfg_from_dict({**data, "sac": {"bach_size": 8}})

@@ -194,6 +194,14 @@ class SacCfg:
     """On CUDA, record the replay sampling and the update (one graph with the actor step, one
     without) as CUDA graphs and replay them: an update is some hundreds of small kernels that the
     host would otherwise launch one by one. Same numbers as the eager update. Ignored on the CPU."""
+    bf16_autocast: bool = False
+    """Run the networks' forward passes in the update (critics, actor, target critics) under
+    ``torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False)`` (the cast cache must
+    be off for the CUDA graph capture of graph_update): their matmuls take bfloat16 inputs. The
+    logits and values are cast to float32 as they leave the networks, so the losses, the softmax
+    and log-softmax of C51 logits, the C51 projection, the targets, Polyak averaging, the optimizer
+    states and the weights all stay float32; collection (acting) stays float32 too. Off by default
+    until measured on a GPU (it may not pay at these network sizes)."""
     save_replay: bool = False
     """Checkpoints hold the replay buffer, so a resumed run continues exactly. Off by default: the
     buffer is gigabytes at thousands of worlds, and a run resumed without it refills it (the
@@ -405,7 +413,9 @@ def _validate_sac(cfg: SacCfg, prefix: str) -> None:
         value = getattr(cfg, name)
         _check(_is_real(value) and value >= 0.0, f"{prefix}.{name}", ">= 0", value)
     _check_bools(
-        cfg, prefix, ("autotune_alpha", "distributional", "tf32_matmul", "graph_update", "save_replay")
+        cfg,
+        prefix,
+        ("autotune_alpha", "distributional", "tf32_matmul", "graph_update", "bf16_autocast", "save_replay"),
     )
 
 

@@ -57,6 +57,21 @@ def tf32_matmul(enabled: bool) -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32 = previous
 
 
+@contextmanager
+def bf16_autocast(enabled: bool, device_type: str) -> Iterator[None]:
+    """While inside (when `enabled`), autocast-eligible ops (matmuls) run in bfloat16 on
+    `device_type` ("cuda" or "cpu"); disabled, nothing is entered and the float32 code runs as is.
+
+    The cast cache is off: a cached bfloat16 copy of a weight would be made once, at the CUDA graph
+    capture, and replays would then read a copy that the optimizer no longer updates.
+    """
+    if not enabled:
+        yield
+        return
+    with torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False):
+        yield
+
+
 class SAC:
     """Optimizers, temperature and sampling generator of one off-policy actor-critic.
 
@@ -185,6 +200,31 @@ class SAC:
             stats.update(self._actor_step(batch, set_grads_to_none))
         return stats
 
+    def _actor_forward(self, obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`OffPolicyActorCritic.actor_forward` of raw observations, in bfloat16 with
+        ``cfg.bf16_autocast``; the mean and log std come back float32 either way."""
+        model = self.model
+        actor_in = model.actor_input(obs)
+        with bf16_autocast(self.cfg.bf16_autocast, self.device.type):
+            mean, log_std = model.actor_forward(actor_in)
+        return mean.float(), None if log_std is None else log_std.float()
+
+    def _critic_values(
+        self,
+        obs: Mapping[str, torch.Tensor],
+        actions: torch.Tensor,
+        target: bool = False,
+        detach_params: bool = False,
+    ) -> torch.Tensor:
+        """`OffPolicyActorCritic.critic_values` of raw observations, in bfloat16 with
+        ``cfg.bf16_autocast``; the values or C51 logits come back float32 either way, so that the
+        losses, softmaxes and targets downstream are computed in float32."""
+        model = self.model
+        critic_in = model.critic_input(obs)
+        with bf16_autocast(self.cfg.bf16_autocast, self.device.type):
+            values = model.critic_values(critic_in, actions, target=target, detach_params=detach_params)
+        return values.float()
+
     def _noise(self, like: torch.Tensor) -> torch.Tensor:
         return torch.randn(like.shape, generator=self.generator, device=like.device, dtype=like.dtype)
 
@@ -201,7 +241,7 @@ class SAC:
         scale = model.action_scale
         alpha = self.log_alpha.detach().exp()
         with torch.no_grad():
-            mean, log_std = model.actor_forward(model.actor_input(batch.next_obs))
+            mean, log_std = self._actor_forward(batch.next_obs)
             noise = self._noise(mean)
             next_log_prob: torch.Tensor | None = None
             if log_std is not None:
@@ -214,7 +254,7 @@ class SAC:
                     cfg.target_noise_clip * scale,
                     scale,
                 )
-            next_q = model.critic_values(model.critic_input(batch.next_obs), next_actions, target=True)
+            next_q = self._critic_values(batch.next_obs, next_actions, target=True)
             if support is not None:
                 rewards = batch.rewards
                 if next_log_prob is not None:
@@ -227,7 +267,7 @@ class SAC:
                 target = soft_q_target(batch.rewards, batch.discounts, next_q, next_log_prob, alpha)
                 target_mean = target.mean()
 
-        q = model.critic_values(model.critic_input(batch.obs), batch.actions)
+        q = self._critic_values(batch.obs, batch.actions)
         if support is not None:
             loss = categorical_critic_loss(q, target)
             q_mean = categorical_mean(F.softmax(q.detach(), dim=-1), support).mean()
@@ -241,7 +281,7 @@ class SAC:
     def _actor_step(self, batch: ReplayBatch, set_grads_to_none: bool) -> dict[str, torch.Tensor]:
         model, support = self.model, self.support
         alpha = self.log_alpha.detach().exp()
-        mean, log_std = model.actor_forward(model.actor_input(batch.obs))
+        mean, log_std = self._actor_forward(batch.obs)
         log_prob: torch.Tensor | None = None
         if log_std is not None:
             actions, log_prob = squashed_gaussian_sample(mean, log_std, self._noise(mean), model.action_scale)
@@ -249,7 +289,7 @@ class SAC:
             actions = squashed_mode(mean, model.action_scale)
         # The critics' weights enter as constants: the actor's loss moves the actor only, and no
         # gradient is computed for (or left on) the critics.
-        q = model.critic_values(model.critic_input(batch.obs), actions, detach_params=True)
+        q = self._critic_values(batch.obs, actions, detach_params=True)
         if support is not None:
             q = categorical_mean(F.softmax(q, dim=-1), support)
         loss = actor_loss(q, log_prob, alpha)

@@ -28,7 +28,6 @@ from warplab.rl.run_common import (
     set_generator_state,
     synchronize,
 )
-from warplab.rl.run_logger import ConsoleProgress
 from warplab.rl.sac import SAC
 
 
@@ -185,61 +184,42 @@ class OffPolicyRunner(RunnerBase):
         rate = self.updates_per_step
         return int(rate * self.update_steps) - int(rate * (self.update_steps - 1))
 
-    def learn(self, num_iterations: int | None = None) -> None:
-        """Train for `num_iterations` (default ``cfg.max_iterations``) more iterations.
-
-        Each iteration takes ``sac.num_steps_per_env`` env steps, each followed by its updates;
-        then logs and, every ``save_interval`` iterations and at the end, saves
-        ``model_<iteration>.pt`` in the run folder.
-        """
-        num_iterations = self.cfg.max_iterations if num_iterations is None else int(num_iterations)
-        if num_iterations < 1:
-            raise ValueError(f"num_iterations must be >= 1, got {num_iterations}")
-        if self._obs is None:
-            self._reset_env(self.cfg.seed)
-        self._open_log()
-        progress = ConsoleProgress(self.cfg.console, self.iteration, num_iterations, self.cfg.print_interval)
+    def _iterate(self) -> dict[str, float]:
+        """One iteration: ``sac.num_steps_per_env`` env steps, each followed by its updates; returns
+        its scalars (mean update statistics, episode statistics, ``Perf/*``, ``Train/*``)."""
         num_envs = self.env.num_envs
         samples = self.cfg.sac.num_steps_per_env * num_envs
-        try:
-            for _ in range(num_iterations):
-                started = time.perf_counter()
-                sums: dict[str, torch.Tensor] = {}
-                counts: dict[str, int] = {}
-                for _ in range(self.cfg.sac.num_steps_per_env):
-                    self.collect_step()
-                    updates = self.updates_due()
-                    if updates == 0:
-                        continue
-                    self._timer.start()
-                    for _ in range(updates):
-                        for key, value in self.agent.train_step(self.replay).items():
-                            sums[key] = sums[key] + value if key in sums else value
-                            counts[key] = counts.get(key, 0) + 1
-                    self._timer.stop()
-                synchronize(self.device)
-                total_s = time.perf_counter() - started
-                learning_s = self._timer.total_s()
-                self.iteration += 1
+        started = time.perf_counter()
+        sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}
+        for _ in range(self.cfg.sac.num_steps_per_env):
+            self.collect_step()
+            updates = self.updates_due()
+            if updates == 0:
+                continue
+            self._timer.start()
+            for _ in range(updates):
+                for key, value in self.agent.train_step(self.replay).items():
+                    sums[key] = sums[key] + value if key in sums else value
+                    counts[key] = counts.get(key, 0) + 1
+            self._timer.stop()
+        synchronize(self.device)
+        total_s = time.perf_counter() - started
+        learning_s = self._timer.total_s()
+        self.iteration += 1
 
-                # The iteration's only host syncs: the statistics and the env's episode statistics.
-                values = torch.stack([value.float() for value in sums.values()]).tolist() if sums else []
-                scalars = {key: v / counts[key] for key, v in zip(sums, values, strict=True)}
-                scalars.update(self.env.pop_episode_stats())
-                collection_s = max(total_s - learning_s, 1e-9)
-                scalars.update(
-                    perf_scalars(samples, collection_s, learning_s, self.env_steps * num_envs, self.device)
-                )
-                scalars["Perf/update_share"] = learning_s / (collection_s + learning_s)
-                scalars["Train/updates"] = float(self.agent.num_updates)
-                scalars["Train/replay_transitions"] = float(self.replay.num_stored_steps * num_envs)
-                self._finish_iteration(scalars, progress)
-            if self.log_dir is not None and self.iteration % self.cfg.save_interval != 0:
-                self.save()
-        finally:
-            progress.close()
-            if self._writer is not None:
-                self._writer.flush()
+        # The iteration's only host syncs: the statistics and the env's episode statistics.
+        values = torch.stack([value.float() for value in sums.values()]).tolist() if sums else []
+        scalars = {key: v / counts[key] for key, v in zip(sums, values, strict=True)}
+        scalars.update(self.env.pop_episode_stats())
+        collection_s = max(total_s - learning_s, 1e-9)
+        scalars.update(
+            perf_scalars(samples, collection_s, learning_s, self.env_steps * num_envs, self.device)
+        )
+        scalars["Perf/update_share"] = learning_s / (collection_s + learning_s)
+        scalars["Train/updates"] = float(self.agent.num_updates)
+        scalars["Train/replay_transitions"] = float(self.replay.num_stored_steps * num_envs)
+        return scalars
 
     # Checkpoints ----------------------------------------------------------------------------------
 

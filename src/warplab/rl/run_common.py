@@ -84,7 +84,7 @@ def perf_scalars(
 
 class RunnerBase:
     """The parts of a runner that do not depend on the algorithm. A subclass builds ``policy`` and
-    its learner, and defines ``learn``, ``state`` and ``load``.
+    its learner, and defines ``_iterate`` (one iteration: `learn` runs them), ``state`` and ``load``.
 
     Args:
         env: the vectorized env.
@@ -133,6 +133,35 @@ class RunnerBase:
         return self._obs
 
     # Iterations -----------------------------------------------------------------------------------
+
+    def learn(self, num_iterations: int | None = None) -> None:
+        """Train for `num_iterations` (default ``cfg.max_iterations``) more iterations.
+
+        Each iteration is the learner's own (`_iterate`: PPO collects one rollout and updates; SAC
+        and TD3 take ``sac.num_steps_per_env`` env steps, each followed by its updates); then it is
+        logged and, every ``save_interval`` iterations and at the end, ``model_<iteration>.pt`` is
+        saved in the run folder.
+        """
+        num_iterations = self.cfg.max_iterations if num_iterations is None else int(num_iterations)
+        if num_iterations < 1:
+            raise ValueError(f"num_iterations must be >= 1, got {num_iterations}")
+        if self._obs is None:
+            self._reset_env(self.cfg.seed)
+        self._open_log()
+        progress = ConsoleProgress(self.cfg.console, self.iteration, num_iterations, self.cfg.print_interval)
+        try:
+            for _ in range(num_iterations):
+                self._finish_iteration(self._iterate(), progress)
+            if self.log_dir is not None and self.iteration % self.cfg.save_interval != 0:
+                self.save()
+        finally:
+            progress.close()
+            if self._writer is not None:
+                self._writer.flush()
+
+    def _iterate(self) -> dict[str, float]:
+        """One iteration of the learner, counted in ``self.iteration``; returns its scalars."""
+        raise NotImplementedError
 
     def _finish_iteration(self, scalars: dict[str, float], progress: ConsoleProgress) -> None:
         """Log one finished iteration's scalars and save when its number is due."""

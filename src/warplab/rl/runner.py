@@ -22,7 +22,6 @@ from warplab.rl.gae import bootstrap_timeouts
 from warplab.rl.networks import ActorCritic
 from warplab.rl.ppo import PPO
 from warplab.rl.run_common import RunnerBase, perf_scalars, run_dir, seed_everything, synchronize
-from warplab.rl.run_logger import ConsoleProgress
 from warplab.rl.storage import RolloutStorage
 
 __all__ = ["OnPolicyRunner", "run_dir", "seed_everything"]
@@ -117,51 +116,33 @@ class OnPolicyRunner(RunnerBase):
         self.policy.update_normalizers(self.storage.flat_obs())
         return losses
 
-    def learn(self, num_iterations: int | None = None) -> None:
-        """Train for `num_iterations` (default ``cfg.max_iterations``) more iterations.
-
-        Each iteration collects one rollout, updates, logs and, every ``save_interval``
-        iterations and at the end, saves ``model_<iteration>.pt`` in the run folder.
-        """
-        num_iterations = self.cfg.max_iterations if num_iterations is None else int(num_iterations)
-        if num_iterations < 1:
-            raise ValueError(f"num_iterations must be >= 1, got {num_iterations}")
-        if self._obs is None:
-            self._reset_env(self.cfg.seed)
-        self._open_log()
-        progress = ConsoleProgress(self.cfg.console, self.iteration, num_iterations, self.cfg.print_interval)
+    def _iterate(self) -> dict[str, float]:
+        """One iteration: collect one rollout, update; returns its scalars (losses, episode
+        statistics, ``Perf/*``)."""
         samples = self.storage.batch_size
-        try:
-            for _ in range(num_iterations):
-                started = time.perf_counter()
-                self.collect_rollout()
-                synchronize(self.device)
-                collected = time.perf_counter()
-                losses = self.update()
-                synchronize(self.device)
-                learned = time.perf_counter()
-                self.iteration += 1
+        started = time.perf_counter()
+        self.collect_rollout()
+        synchronize(self.device)
+        collected = time.perf_counter()
+        losses = self.update()
+        synchronize(self.device)
+        learned = time.perf_counter()
+        self.iteration += 1
 
-                # The iteration's only host syncs: the losses and the env's episode statistics.
-                values = torch.stack([value.float() for value in losses.values()]).tolist()
-                scalars = dict(zip(losses.keys(), values, strict=True))
-                scalars.update(self.env.pop_episode_stats())
-                scalars.update(
-                    perf_scalars(
-                        samples,
-                        collected - started,
-                        learned - collected,
-                        samples * self.iteration,
-                        self.device,
-                    )
-                )
-                self._finish_iteration(scalars, progress)
-            if self.log_dir is not None and self.iteration % self.cfg.save_interval != 0:
-                self.save()
-        finally:
-            progress.close()
-            if self._writer is not None:
-                self._writer.flush()
+        # The iteration's only host syncs: the losses and the env's episode statistics.
+        values = torch.stack([value.float() for value in losses.values()]).tolist()
+        scalars = dict(zip(losses.keys(), values, strict=True))
+        scalars.update(self.env.pop_episode_stats())
+        scalars.update(
+            perf_scalars(
+                samples,
+                collected - started,
+                learned - collected,
+                samples * self.iteration,
+                self.device,
+            )
+        )
+        return scalars
 
     # Checkpoints ----------------------------------------------------------------------------------
 

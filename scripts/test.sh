@@ -2,9 +2,10 @@
 # Sets up and runs the test suite on the CPU. Extra arguments go to pytest (e.g. -m "not slow").
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# The tests run the real RL libraries (integrations) and USD import (usd-core), so install them too.
-echo "test: setting up .venv with the RL libraries and USD (scripts/setup.sh)"
-EXTRAS=dev,menagerie,integrations,usd ./scripts/setup.sh || exit 1
+# The tests run the real RL libraries (integrations), USD import (usd-core) and the models and
+# environments of Gymnasium-Robotics (robotics), so install them too.
+echo "test: setting up .venv with the RL libraries, USD and Gymnasium-Robotics (scripts/setup.sh)"
+EXTRAS=dev,menagerie,integrations,usd,robotics ./scripts/setup.sh || exit 1
 . .venv/bin/activate
 # Lint first (about a second): a lint error fails the run as a failing test would.
 echo "test: ruff check src tests benchmarks examples"

@@ -21,6 +21,7 @@ from warplab.assets.robots.hand import (
     HAND_JOINT_NAMES,
     HAND_JOINT_RANGES,
     MOTORS,
+    TIP_RADIUS,
     TIP_SITES,
     TOUCH_SENSORS,
 )
@@ -169,6 +170,50 @@ def test_proportions(hand):
     assert 2 * palm.size[0] == pytest.approx(0.10) and 2 * palm.size[1] == pytest.approx(0.10)
     tip_end_x = data.site("middle_tip").xpos[0] + 0.012
     assert 0.10 <= tip_end_x - 0.05 <= 0.13  # from the palm's front edge to the fingertip
+
+
+@pytest.mark.parametrize("finger", ["index", "middle", "ring"])
+def test_thumb_opposes_each_finger(hand, finger):
+    """Within the joint ranges the thumb's pad meets each finger's pad: damped least squares on the
+    two chains, from ``home``, brings the tip centres within two pad radii (the pads touch)."""
+    data = _home(hand)
+    joints = [
+        hand.joint(f"{f}_{j}").id
+        for f in (finger, "thumb")
+        for j in (FINGER_JOINTS if f != "thumb" else THUMB_JOINTS)
+    ]
+    dofs = hand.jnt_dofadr[joints]
+    lo, hi = hand.jnt_range[joints].T
+    jac_thumb, jac_finger = np.zeros((3, hand.nv)), np.zeros((3, hand.nv))
+    for _ in range(200):
+        mujoco.mj_kinematics(hand, data)
+        mujoco.mj_comPos(hand, data)
+        error = data.site(f"{finger}_tip").xpos - data.site("thumb_tip").xpos
+        mujoco.mj_jacSite(hand, data, jac_thumb, None, hand.site("thumb_tip").id)
+        mujoco.mj_jacSite(hand, data, jac_finger, None, hand.site(f"{finger}_tip").id)
+        jac = (jac_finger - jac_thumb)[:, dofs]
+        step = -jac.T @ np.linalg.solve(jac @ jac.T + 1e-4 * np.eye(3), error)
+        data.qpos[dofs] = np.clip(data.qpos[dofs] + 0.5 * step, lo, hi)
+    assert np.linalg.norm(error) < 2 * TIP_RADIUS
+
+
+def test_random_targets_stay_finite_and_within_effort_limits(scene):
+    """Targets redrawn every 50 ms for 2 s, the cube in the palm: the state stays finite, actuator
+    forces stay inside their forcerange and reach it (the limits were exercised)."""
+    data = _home(scene)
+    rng = np.random.default_rng(0)
+    lo, hi = scene.actuator_ctrlrange.T
+    limit = scene.actuator_forcerange[:, 1]
+    peak = np.zeros(scene.nu)
+    for step in range(400):
+        if step % 10 == 0:
+            data.ctrl[:] = rng.uniform(lo, hi)
+        mujoco.mj_step(scene, data)
+        force = np.abs(data.actuator_force)
+        assert np.all(force <= limit + 1e-9)
+        peak = np.maximum(peak, force)
+    assert np.all(np.isfinite(data.qpos)) and np.abs(data.qvel).max() < 100.0
+    assert np.mean(peak >= limit - 1e-6) > 0.5
 
 
 # ---------------------------------------------------------------------------- home pose

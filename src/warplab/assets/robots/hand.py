@@ -172,11 +172,13 @@ DEFAULT_HEIGHT = 0.3
 """Height of the palm face above the world origin (the floor of the cube scene), m."""
 
 
-def _fmt_axis(*v: float) -> list[float]:
+def _vec(*v: float) -> list[float]:
     return [float(x) for x in v]
 
 
-def _add_mass_box(body: mujoco.MjsBody, half: tuple[float, float, float], pos, mass: float) -> None:
+def _add_mass_box(
+    body: mujoco.MjsBody, half: tuple[float, float, float], pos: tuple[float, float, float], mass: float
+) -> None:
     """A mass-only part (a servo in its bracket): group 1, no collisions."""
     body.add_geom(
         type=mujoco.mjtGeom.mjGEOM_BOX,
@@ -250,7 +252,7 @@ def _add_tip(body: mujoco.MjsBody, finger: str, direction: np.ndarray) -> None:
 def _add_finger(palm: mujoco.MjsBody, finger: str, y: float) -> None:
     x_axis = np.array([1.0, 0.0, 0.0])
     base = palm.add_body(name=f"{finger}_base", pos=[KNUCKLE_X, y, FINGER_AXIS_Z])
-    _add_joint(base, f"{finger}_mcp_spread", _fmt_axis(0, 0, 1))
+    _add_joint(base, f"{finger}_mcp_spread", _vec(0, 0, 1))
     _add_mass_box(base, (0.01, 0.01, 0.01), (0.002, 0.0, 0.0), SPREAD_MOTOR_MASS)
     parent = base
     # Flexion turns about -y, so a positive angle lifts the finger's tip towards +z (the palm side).
@@ -258,7 +260,7 @@ def _add_finger(palm: mujoco.MjsBody, finger: str, y: float) -> None:
         _FINGER_LINKS, ("mcp_flex", "pip_flex", "dip_flex"), strict=True
     ):
         body = parent.add_body(name=f"{finger}_{link}", pos=[offset, 0.0, 0.0])
-        _add_joint(body, f"{finger}_{joint}", _fmt_axis(0, -1, 0))
+        _add_joint(body, f"{finger}_{joint}", _vec(0, -1, 0))
         _add_link_capsule(body, f"{finger}_{link}", [length, 0.0, 0.0], radius, mass)
         parent = body
     _add_tip(parent, finger, x_axis)
@@ -271,10 +273,10 @@ def _add_thumb(palm: mujoco.MjsBody) -> None:
     # towards the palm side of the thumb (+z of the rotated frame: over the palm when opposed).
     minus_y = np.array([0.0, -1.0, 0.0])
     base = palm.add_body(name="thumb_base", pos=list(THUMB_BASE_POS))
-    _add_joint(base, "thumb_cmc_rot", _fmt_axis(-1, 0, 0))
+    _add_joint(base, "thumb_cmc_rot", _vec(-1, 0, 0))
     _add_mass_box(base, (0.012, 0.008, 0.01), (0.0, -0.006, 0.0), THUMB_BASE_MASS)
     parent = base
-    axes = (_fmt_axis(0, 0, 1), _fmt_axis(-1, 0, 0), _fmt_axis(-1, 0, 0))
+    axes = (_vec(0, 0, 1), _vec(-1, 0, 0), _vec(-1, 0, 0))
     for (link, offset, length, radius, mass), joint, axis in zip(
         _THUMB_LINKS, ("cmc_flex", "mcp_flex", "ip_flex"), axes, strict=True
     ):

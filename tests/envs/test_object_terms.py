@@ -173,7 +173,9 @@ def test_frames_by_hand_for_the_cube_above_the_palm(env):
     torch.testing.assert_close(mdp.object_pos_in_frame(env, "cube", **PALM)[2], torch.tensor([0.0, 0.0, 0.1]))
     q = mdp.object_quat_in_frame(env, "cube", frame_body="palm")[2]
     torch.testing.assert_close(q, torch.tensor([1.0, 0.0, 0.0, 0.0]), atol=1e-6, rtol=0)
-    torch.testing.assert_close(mdp.object_lin_vel_in_frame(env, "cube", **PALM)[2], torch.tensor([-s, 0.0, s]))
+    torch.testing.assert_close(
+        mdp.object_lin_vel_in_frame(env, "cube", **PALM)[2], torch.tensor([-s, 0.0, s])
+    )
 
 
 def test_touch_sensors_read_the_named_sensors_in_model_order(env):
@@ -189,7 +191,9 @@ def test_touch_sensors_read_the_named_sensors_in_model_order(env):
     touch = mdp.touch_sensors(env, ["touch_.*", "tip1_pos"])
     assert touch.shape == (N, 5)
     d = _c_data(env, 1)
-    expected = np.concatenate([d.sensor("touch_tip0").data, d.sensor("tip1_pos").data, d.sensor("touch_tip1").data])
+    expected = np.concatenate(
+        [d.sensor("touch_tip0").data, d.sensor("tip1_pos").data, d.sensor("touch_tip1").data]
+    )
     assert expected[0] > 0.1  # a contact force, N
     np.testing.assert_allclose(touch[1, 1:4].numpy(), expected[1:4], atol=1e-5)
     np.testing.assert_allclose(touch[1].numpy(), expected, rtol=0.02, atol=1e-4)
@@ -203,7 +207,9 @@ def test_reset_places_the_cube_in_the_palm_frame_within_its_ranges(env):
     pos = mdp.object_pos_in_frame(env, "cube", **PALM)
     for axis, key in enumerate("xyz"):
         low, high = RESET_RANGE[key]
-        assert ((pos[:, axis] >= RESET_POS[axis] + low - 1e-6) & (pos[:, axis] <= RESET_POS[axis] + high + 1e-6)).all()
+        assert (
+            (pos[:, axis] >= RESET_POS[axis] + low - 1e-6) & (pos[:, axis] <= RESET_POS[axis] + high + 1e-6)
+        ).all()
     assert pos.std(dim=0).min() > 0.0  # drawn per world
     quat = mdp.object_quat_in_frame(env, "cube", **PALM)
     # Turned about the palm's z axis only, by angles that differ between worlds.
@@ -214,7 +220,7 @@ def test_reset_places_the_cube_in_the_palm_frame_within_its_ranges(env):
 
 def test_reset_object_pose_changes_only_the_masked_worlds(env):
     env.reset()
-    before_q, before_v = env.sim.qpos.clone(), env.sim.qvel.clone()
+    before_q = env.sim.qpos.clone()
     env.sim.qvel[:, 1:7] = 1.0
     mask = torch.tensor([True, False, True, False])
     mdp.reset_object_pose(env, mask, "cube", position=(0.0, 0.0, 0.3), rotation="xyz")

@@ -128,3 +128,61 @@ def test_joint_terms(free_body):
     torch.testing.assert_close(mdp.joint_pos_rel(env), torch.tensor([[0.2, -0.25], [0.0, 0.1]]))
     torch.testing.assert_close(mdp.joint_vel(env, joints="wrist"), torch.tensor([[-1.0], [3.0]]))
     torch.testing.assert_close(mdp.joint_vel_l2(env), torch.tensor([5.0, 9.0]))
+
+
+def test_quat_sub_and_error_angle_match_mujoco_sub_quat():
+    a, b = _random_quats(32, 4), _random_quats(32, 5)
+    # At and near the identity (the small-angle branch), and close to half a turn.
+    b[:4] = a[:4]
+    b[4:8] = a[4:8] + 1e-7 * _random_quats(4, 6)
+    for i in range(8, 12):
+        turn = np.zeros(4)
+        mujoco.mju_axisAngle2Quat(turn, np.array([0.0, 0.6, 0.8]), -(math.pi - 1e-3 * (i - 8)))
+        mujoco.mju_mulQuat(b[i], a[i], turn)
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    ours = wmath.quat_sub(ta, tb).numpy()
+    angle = wmath.quat_error_angle(ta, tb).numpy()
+    for i in range(32):
+        ref = np.zeros(3)
+        mujoco.mju_subQuat(ref, a[i], b[i])
+        np.testing.assert_allclose(ours[i], ref, atol=1e-9)
+        assert angle[i] == pytest.approx(np.linalg.norm(ref), abs=1e-7)
+    # Either sign of a quaternion is the same orientation: the same error.
+    np.testing.assert_allclose(wmath.quat_error_angle(-ta, tb).numpy(), angle, atol=1e-12)
+    assert (angle >= 0).all() and (angle <= math.pi + 1e-12).all()
+
+
+def test_axis_angle_angle_and_canonical_sign_by_hand():
+    # A quarter turn about x: (cos 45, sin 45, 0, 0); its angle pi/2; mju_axisAngle2Quat agrees.
+    q = wmath.quat_from_axis_angle(torch.tensor([1.0, 0.0, 0.0]), torch.tensor(math.pi / 2))
+    torch.testing.assert_close(q, torch.tensor([math.sqrt(0.5), math.sqrt(0.5), 0.0, 0.0]))
+    ref = np.zeros(4)
+    mujoco.mju_axisAngle2Quat(ref, np.array([0.0, 0.6, 0.8]), 2.5)
+    ours = wmath.quat_from_axis_angle(
+        torch.tensor([0.0, 0.6, 0.8], dtype=torch.float64), torch.tensor(2.5, dtype=torch.float64)
+    )
+    np.testing.assert_allclose(ours.numpy(), ref, atol=1e-12)
+    assert wmath.quat_angle(q).item() == pytest.approx(math.pi / 2)
+    # Three quarters of a turn is a quarter turn the other way: the angle is pi/2, the sign flips.
+    q3 = wmath.quat_from_axis_angle(torch.tensor([0.0, 0.0, 1.0]), torch.tensor(1.5 * math.pi))
+    assert q3[0] < 0 and wmath.quat_angle(q3).item() == pytest.approx(math.pi / 2, abs=1e-6)
+    c = wmath.quat_canonical(q3)
+    torch.testing.assert_close(c, -q3)
+    torch.testing.assert_close(wmath.quat_to_rotvec(q3), torch.tensor([0.0, 0.0, -math.pi / 2]))
+    torch.testing.assert_close(
+        wmath.quat_normalize(torch.tensor([2.0, 0.0, 0.0, 0.0])), torch.tensor([1.0, 0, 0, 0])
+    )
+
+
+def test_random_quats_are_uniform_rotations():
+    """Shoemake's draw: unit, canonical, and the rotation angle has the uniform distribution's law
+    P(angle < t) = (t - sin t) / pi (the Haar measure of SO(3))."""
+    g = torch.Generator().manual_seed(0)
+    q = wmath.random_quat_uniform((20000,), g, torch.device("cpu"))
+    torch.testing.assert_close(q.norm(dim=1), torch.ones(20000))
+    assert (q[:, 0] >= 0).all()
+    angle = wmath.quat_angle(q)
+    for t in (0.5, math.pi / 2, 2.5):
+        assert (angle < t).float().mean().item() == pytest.approx((t - math.sin(t)) / math.pi, abs=0.01)
+    # Each component squared averages 1/4 on the uniform 3-sphere.
+    torch.testing.assert_close(q.square().mean(dim=0), torch.full((4,), 0.25), atol=0.01, rtol=0)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from warplab.envs.managers.protocols import CommandTerm, overrides
+
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
@@ -27,6 +29,10 @@ class EpisodeStats:
         # Totals seen at the last ``pop`` (tensors, so that an exact save of the env holds them).
         self._last_nan = torch.zeros((), dtype=torch.int64, device=dev)
         self._last_bad_actions = torch.zeros((), dtype=torch.int64, device=dev)
+        # Commands that log (a success count), found once.
+        self._logging_commands = [
+            b for b in env.command_manager.bound_terms if overrides(b.term, CommandTerm, "pop_log")
+        ]
 
     def record(self, reward: torch.Tensor, done: torch.Tensor) -> None:
         """Adds this step's reward; folds the episodes that ended (``done [num_envs]``) into the sums."""
@@ -55,6 +61,8 @@ class EpisodeStats:
         self._last_bad_actions.copy_(bad_actions)
         for name, value in env.curriculum_manager.state.items():
             out[f"Curriculum/{name}"] = float(value.float().mean().item())
+        for bound in self._logging_commands:
+            out.update({f"Command/{bound.name}/{k}": float(v) for k, v in bound.term.pop_log().items()})
         if finished:
             out["Episode/return"] = float(self._sum_return.item()) / finished
             out["Episode/length"] = float(self._sum_length.item()) / finished

@@ -132,7 +132,8 @@ class Simulation:
 
     Attributes (torch views shaped ``[num_worlds, ...]``, sharing memory with the device arrays):
       qpos [N, nq], qvel [N, nv], qacc [N, nv], ctrl [N, nu], act [N, na], xpos [N, nbody, 3] (world
-      frame, m), xquat [N, nbody, 4] (w, x, y, z), xmat [N, nbody, 3, 3], cvel [N, nbody, 6] (rot:lin,
+      frame, m), xquat [N, nbody, 4] (w, x, y, z), xmat [N, nbody, 3, 3], site_xpos [N, nsite, 3]
+      (world frame, m), site_xmat [N, nsite, 3, 3] (site axes as columns, in the world frame), cvel [N, nbody, 6] (rot:lin,
       at the subtree centre of mass), subtree_com [N, nbody, 3], sensordata [N, nsensordata],
       qfrc_actuator [N, nv], cfrc_ext [N, nbody, 6] (rot:lin, contact and external forces on each
       body, computed after the constraint solve), actuator_force [N, nu], time [N] (s), and
@@ -206,6 +207,7 @@ class Simulation:
         self.xpos, self.xquat, self.xmat = t(d.xpos), t(d.xquat), t(d.xmat)
         self.cvel, self.subtree_com, self.cinert = t(d.cvel), t(d.subtree_com), t(d.cinert)
         self.xipos = t(d.xipos)
+        self.site_xpos, self.site_xmat = t(d.site_xpos), t(d.site_xmat)
         self.sensordata = t(d.sensordata)
         self.qfrc_actuator, self.actuator_force = t(d.qfrc_actuator), t(d.actuator_force)
         self.cfrc_ext = t(d.cfrc_ext)

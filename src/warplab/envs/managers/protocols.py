@@ -187,6 +187,15 @@ class CommandTerm(TermBase):
     def update(self, dt: float) -> None:
         """Runs once per policy step (``dt`` s) after the timers. Default: nothing."""
 
+    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
+        """The worlds in ``mask`` start an episode, after ``resample(mask)`` drew their commands:
+        clear their episode state (a success count). Default: none kept."""
+
+    def pop_log(self) -> dict[str, float]:
+        """Values to log since the last call (``Command/<name>/<key>`` in ``env.pop_episode_stats()``,
+        once per iteration, never in the step, so it may read the device). Default: none."""
+        return {}
+
 
 TERM_BASES: dict[str, type[TermBase]] = {
     "actions": ActionTerm,

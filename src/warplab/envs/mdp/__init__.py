@@ -1,4 +1,6 @@
-"""The library of term functions: observations, rewards, terminations, events, actions, commands.
+"""The library of term functions: observations, rewards, terminations, events, actions, commands,
+and those of objects and their goals (``objects``, ``goals``, ``object_rewards``,
+``object_terminations``, ``object_events``).
 
 Import it as ``from warplab.envs import mdp`` and name terms as ``mdp.base_lin_vel_b``.
 """
@@ -19,6 +21,29 @@ from warplab.envs.mdp.events import (
     reset_joints_by_offset,
     reset_joints_by_scale,
     reset_root_state_uniform,
+)
+from warplab.envs.mdp.goals import (
+    OrientationGoalCommand,
+    goal_orientation_error,
+    goal_position,
+    goal_quat,
+    goal_quat_diff,
+)
+from warplab.envs.mdp.object_events import randomize_geom_color, randomize_object_size, reset_object_pose
+from warplab.envs.mdp.object_rewards import (
+    goal_reached_bonus,
+    object_dropped_penalty,
+    object_goal_distance,
+    rotation_alignment,
+)
+from warplab.envs.mdp.object_terminations import no_progress, object_dropped, success_cap
+from warplab.envs.mdp.objects import (
+    fingertip_positions,
+    object_ang_vel_in_frame,
+    object_lin_vel_in_frame,
+    object_pos_in_frame,
+    object_quat_in_frame,
+    touch_sensors,
 )
 from warplab.envs.mdp.observations import (
     base_ang_vel_b,
@@ -66,6 +91,7 @@ __all__ = [
     "DelayedJointPositionAction",
     "JointEffortAction",
     "JointPositionAction",
+    "OrientationGoalCommand",
     "UniformVelocityCommand",
     "action_l2",
     "action_rate_l2",
@@ -78,8 +104,14 @@ __all__ = [
     "contact_forces",
     "feet_air_time",
     "feet_slide",
+    "fingertip_positions",
     "flat_orientation_l2",
     "generated_commands",
+    "goal_orientation_error",
+    "goal_position",
+    "goal_quat",
+    "goal_quat_diff",
+    "goal_reached_bonus",
     "illegal_contact",
     "is_alive",
     "is_terminated",
@@ -93,24 +125,38 @@ __all__ = [
     "joint_vel_l2",
     "last_action",
     "lin_vel_z_l2",
+    "no_progress",
+    "object_ang_vel_in_frame",
+    "object_dropped",
+    "object_dropped_penalty",
+    "object_goal_distance",
+    "object_lin_vel_in_frame",
+    "object_pos_in_frame",
+    "object_quat_in_frame",
     "projected_gravity_b",
     "push_by_setting_velocity",
     "randomize_armature",
     "randomize_com",
     "randomize_field",
     "randomize_friction",
+    "randomize_geom_color",
     "randomize_gravity",
     "randomize_joint_damping",
     "randomize_mass",
     "randomize_motor_strength",
+    "randomize_object_size",
     "randomize_pd_gains",
     "reset_joints_by_offset",
     "reset_joints_by_scale",
+    "reset_object_pose",
     "reset_root_state_uniform",
     "root_height_below",
     "root_height_outside",
+    "rotation_alignment",
     "sensor",
+    "success_cap",
     "time_out",
+    "touch_sensors",
     "track_ang_vel_z_exp",
     "track_lin_vel_xy_exp",
     "undesired_contacts",

@@ -17,7 +17,9 @@ def make_hand_block_agent_cfg(experiment_name: str = "HandManipulateBlockRotateX
     return RunnerCfg(
         experiment_name=experiment_name,
         max_iterations=2000,
-        ppo=PpoCfg(num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99),
+        ppo=PpoCfg(
+            num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99
+        ),
         policy=PolicyCfg(
             actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128), init_noise_std=0.5
         ),

@@ -24,7 +24,7 @@ def robotics_assets_dir() -> str:
       RoboticsNotInstalledError: the package is missing (one line saying how to install it).
     """
     try:
-        import gymnasium_robotics
+        import gymnasium_robotics  # type: ignore[import-untyped]
     except ImportError as exc:
         raise RoboticsNotInstalledError(
             f"this task loads its model from the gymnasium-robotics package, which is not installed "
@@ -78,7 +78,8 @@ def shadow_hand_spec() -> mujoco.MjSpec:
     """
     hand_dir = os.path.dirname(robotics_asset_path("hand/robot.xml"))
     paths = {
-        name: quoteattr(os.path.join(hand_dir, name)) for name in ("robot.xml", "shared.xml", "shared_asset.xml")
+        name: quoteattr(os.path.join(hand_dir, name))
+        for name in ("robot.xml", "shared.xml", "shared_asset.xml")
     }
     meshdir = quoteattr(os.path.join(hand_dir, os.pardir, "stls", "hand"))
     texturedir = quoteattr(os.path.join(hand_dir, os.pardir, "textures"))

@@ -235,7 +235,9 @@ def is_success(env: RlEnv, command: str, object_joint: str, rotation_threshold: 
     return goal_rotation_distance(env, command, object_joint) < rotation_threshold
 
 
-def sparse_goal_reward(env: RlEnv, command: str, object_joint: str, rotation_threshold: float) -> torch.Tensor:
+def sparse_goal_reward(
+    env: RlEnv, command: str, object_joint: str, rotation_threshold: float
+) -> torch.Tensor:
     """``[num_envs]`` the package's sparse reward: 0 at the goal, -1 elsewhere (``success - 1``)."""
     return is_success(env, command, object_joint, rotation_threshold).float() - 1.0
 

@@ -3,6 +3,7 @@
 from warplab.tasks import (  # noqa: F401
     cartpole,
     gym_mujoco,
+    gym_robotics,
     recovery,
     velocity,
 )

@@ -1,0 +1,27 @@
+"""The learner's settings for HandManipulateBlockRotateXYZ-v1 (imports ``warplab.rl``: loaded only when asked for)."""
+
+from __future__ import annotations
+
+from warplab.rl.config import PolicyCfg, PpoCfg, RunnerCfg, SacCfg
+
+
+def make_hand_block_agent_cfg(experiment_name: str = "HandManipulateBlockRotateXYZ-v1") -> RunnerCfg:
+    """PPO settings for thousands of worlds on one GPU, and a SAC/TD3 starting point (``--algo sac``).
+    Untuned: nothing has been trained on this task yet.
+
+    Rewards lie in [-1, 0] a step (sparse: -1 off the goal; dense: minus the angle, at most 2 pi), so
+    discounted returns lie in about [-100, 0] at gamma 0.99 for the sparse reward and a few times
+    that for the dense one: the C51 range [-400, 10]. Actions are already in [-1, 1], SAC's default
+    bound. Episodes of 100 steps: rollouts of 32 steps see about a third of one per iteration.
+    """
+    return RunnerCfg(
+        experiment_name=experiment_name,
+        max_iterations=2000,
+        ppo=PpoCfg(
+            num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99
+        ),
+        policy=PolicyCfg(
+            actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128), init_noise_std=0.5
+        ),
+        sac=SacCfg(v_min=-400.0, v_max=10.0, num_atoms=201),
+    )

@@ -1,0 +1,93 @@
+"""Gymnasium-Robotics' model files, read from the installed package at run time (never copied here).
+
+``pip install "warplab[robotics]"`` installs ``gymnasium-robotics``, whose wheel ships the Shadow
+hand's MJCF and meshes (``envs/assets/hand/``, ``envs/assets/stls/hand/``). The package is imported
+only when a scene is built, so that listing tasks and building configs work without it.
+"""
+
+from __future__ import annotations
+
+import os
+from xml.sax.saxutils import quoteattr
+
+import mujoco
+
+
+class RoboticsNotInstalledError(ImportError):
+    """``gymnasium-robotics`` is not installed; the message says how to install it."""
+
+
+def robotics_assets_dir() -> str:
+    """The folder of Gymnasium-Robotics' model files (``.../gymnasium_robotics/envs/assets``).
+
+    Raises:
+      RoboticsNotInstalledError: the package is missing (one line saying how to install it).
+    """
+    try:
+        import gymnasium_robotics  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise RoboticsNotInstalledError(
+            f"this task loads its model from the gymnasium-robotics package, which is not installed "
+            f'({exc}); install it with: pip install "warplab[robotics]"'
+        ) from exc
+    return os.path.join(os.path.dirname(gymnasium_robotics.__file__), "envs", "assets")
+
+
+def robotics_asset_path(relative: str) -> str:
+    """Absolute path of ``relative`` (e.g. ``"hand/manipulate_block.xml"``) in the package's assets.
+
+    Raises:
+      RoboticsNotInstalledError: the package is missing.
+      FileNotFoundError: the file is not in the installed version, naming the path looked at.
+    """
+    path = os.path.join(robotics_assets_dir(), *relative.split("/"))
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{relative} is not in the installed gymnasium-robotics ({path} is missing); warplab "
+            'expects gymnasium-robotics 1.4.x: pip install "warplab[robotics]"'
+        )
+    return path
+
+
+def hand_block_spec() -> mujoco.MjSpec:
+    """Gymnasium-Robotics' ``hand/manipulate_block.xml`` as it is: the Shadow hand, the block
+    (``object``, free joint) and the goal marker (``target``, free joint, no collisions).
+
+    No edit is needed for MuJoCo Warp 4.0 (checked against MuJoCo's C engine in
+    ``tests/tasks/test_hand_block_vs_gymnasium_robotics.py``): the model already asks for the
+    Newton solver (MuJoCo's default; 20 iterations), the Euler integrator and the pyramidal cone, and
+    its geoms (capsules, boxes, a convex forearm mesh, a plane), fixed tendons with limits, contact
+    pairs and position actuators all run in MuJoCo Warp. Its ``<size njmax nconmax>`` are ignored:
+    warplab sizes contacts and constraints from a probe of the model. The ``target`` body only
+    shows the goal when the package renders (it moves it there first); between renders it falls
+    under gravity through everything, in the package and here alike, which changes nothing the
+    task observes.
+    """
+    return mujoco.MjSpec.from_file(robotics_asset_path("hand/manipulate_block.xml"))
+
+
+def shadow_hand_spec() -> mujoco.MjSpec:
+    """The Shadow hand alone, as Gymnasium-Robotics' scenes include it: ``hand/robot.xml`` (the
+    bodies) with ``hand/shared.xml`` (defaults, contact pairs, the coupling tendons of the finger
+    joints, sensors, the 20 position actuators) and ``hand/shared_asset.xml`` (meshes, materials),
+    and the scenes' options (2 ms timestep, 20 solver iterations, warm start). No floor and no object:
+    a task adds its own.
+
+    ``robot.xml`` is a fragment meant for inclusion, so the spec is composed from the three files by
+    absolute path; the wrist is mounted at (1, 1.25, 0.15) m, as in the package's scenes.
+    """
+    hand_dir = os.path.dirname(robotics_asset_path("hand/robot.xml"))
+    paths = {
+        name: quoteattr(os.path.join(hand_dir, name))
+        for name in ("robot.xml", "shared.xml", "shared_asset.xml")
+    }
+    meshdir = quoteattr(os.path.join(hand_dir, os.pardir, "stls", "hand"))
+    texturedir = quoteattr(os.path.join(hand_dir, os.pardir, "textures"))
+    xml = f"""<mujoco model="shadow_hand">
+  <compiler angle="radian" coordinate="local" meshdir={meshdir} texturedir={texturedir}/>
+  <option timestep="0.002" iterations="20"><flag warmstart="enable"/></option>
+  <include file={paths["shared.xml"]}/>
+  <asset><include file={paths["shared_asset.xml"]}/></asset>
+  <worldbody><include file={paths["robot.xml"]}/></worldbody>
+</mujoco>"""
+    return mujoco.MjSpec.from_string(xml)

@@ -202,6 +202,14 @@ class SacCfg:
     and log-softmax of C51 logits, the C51 projection, the targets, Polyak averaging, the optimizer
     states and the weights all stay float32; collection (acting) stays float32 too. Off by default
     until measured on a GPU (it may not pay at these network sizes)."""
+    compile_networks: bool = False
+    """Run the networks' forward passes in the update (actor, critics, target critics) through
+    ``torch.compile`` (Inductor, no CUDA graphs of its own): it fuses each layer's bias, layer norm
+    and activation, and their backward, into fewer kernels. Compiled once per input shape at the
+    first updates (tens of seconds on a GPU; the warm-up updates of graph_update run them, so the
+    captured graphs replay the compiled kernels). The random draws stay outside (SAC's generator),
+    so the numbers are the eager update's up to the fused kernels' rounding. Collection (acting)
+    is not compiled. Off by default until measured on a GPU."""
     save_replay: bool = False
     """Checkpoints hold the replay buffer, so a resumed run continues exactly. Off by default: the
     buffer is gigabytes at thousands of worlds, and a run resumed without it refills it (the
@@ -415,7 +423,15 @@ def _validate_sac(cfg: SacCfg, prefix: str) -> None:
     _check_bools(
         cfg,
         prefix,
-        ("autotune_alpha", "distributional", "tf32_matmul", "graph_update", "bf16_autocast", "save_replay"),
+        (
+            "autotune_alpha",
+            "distributional",
+            "tf32_matmul",
+            "graph_update",
+            "bf16_autocast",
+            "compile_networks",
+            "save_replay",
+        ),
     )
 
 

@@ -10,7 +10,7 @@ networks and optimizers.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -134,6 +134,16 @@ class SAC:
         self.generator.manual_seed(seed)
         self.num_updates = 0
         """Updates taken so far (host counter: decides the actor's turn, ``policy_delay``)."""
+        # The update's network forwards, compiled with ``cfg.compile_networks``. Kept as plain
+        # attributes of this (non-module) object, so the model's state dict and its checkpoint keys
+        # are the same either way.
+        self._actor_net: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]] = (
+            model.actor_forward
+        )
+        self._critic_net: Callable[..., torch.Tensor] = model.critic_values
+        if cfg.compile_networks:
+            self._actor_net = torch.compile(model.actor_forward, dynamic=False)
+            self._critic_net = torch.compile(model.critic_values, dynamic=False)
 
     # Optimizer state ------------------------------------------------------------------------------
 
@@ -206,7 +216,7 @@ class SAC:
         model = self.model
         actor_in = model.actor_input(obs)
         with bf16_autocast(self.cfg.bf16_autocast, self.device.type):
-            mean, log_std = model.actor_forward(actor_in)
+            mean, log_std = self._actor_net(actor_in)
         return mean.float(), None if log_std is None else log_std.float()
 
     def _critic_values(
@@ -222,7 +232,7 @@ class SAC:
         model = self.model
         critic_in = model.critic_input(obs)
         with bf16_autocast(self.cfg.bf16_autocast, self.device.type):
-            values = model.critic_values(critic_in, actions, target=target, detach_params=detach_params)
+            values = self._critic_net(critic_in, actions, target=target, detach_params=detach_params)
         return values.float()
 
     def _noise(self, like: torch.Tensor) -> torch.Tensor:

@@ -38,6 +38,10 @@
 #             named tree* uses ./src, any other the base), the base's
 #             sources from BASE_SRC (default .base/src: `git archive <commit> src | tar -x -C .base`,
 #             carried); about 3 minutes a process with Warp's cache warm (AB_TIMEOUT, default 280 s, bounds each);
+#   sac_bench SAC's throughput (issue 20): warplab bench --algo sac of SAC_TASKS (default Humanoid-v5
+#             humanoid-velocity-flat) at 1,024 and 4,096 worlds, the update as the task's agent sets it,
+#             then with sac.bf16_autocast=True, then with sac.compile_networks=True (SAC_VARIANTS picks;
+#             each in its own process, SAC_TIMEOUT bounds each, default 200 s);
 #   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
 #             worlds (default 4,096) for BG_MINUTES (default 9.3), detached from the call (setsid), so
 #             it runs on across the next calls while the machine stays warm; BG_ARGS adds options
@@ -63,9 +67,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | bg_train | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | sac_bench | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab sac_bench bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -157,6 +161,22 @@ for run in ${AB_RUNS:-base tree base2}; do
     --task ${AB_TASKS:-humanoid-velocity-flat} --num-envs ${AB_WORLDS:-4096 8192} \
     --json "$work/base_ab_$run.json" > "$work/base_ab_$run.txt" 2>&1
   grep -E "^(warplab from|humanoid|Humanoid|NVIDIA)" "$work/base_ab_$run.txt" | sed "s/^/$run: /" | tee -a "$work/summary.txt"
+done
+fi
+
+if wants sac_bench; then
+section "SAC throughput: ${SAC_TASKS:-Humanoid-v5 humanoid-velocity-flat} at 1,024 and 4,096 worlds: ${SAC_VARIANTS:-agent bf16 compiled}"
+for variant in ${SAC_VARIANTS:-agent bf16 compiled}; do
+  case "$variant" in
+    agent) overrides=() ;;
+    bf16) overrides=(--agent-overrides sac.bf16_autocast=True) ;;
+    compiled) overrides=(--agent-overrides sac.compile_networks=True) ;;
+    *) echo "gpu_checks.sh: SAC_VARIANTS: unknown variant '$variant' (agent bf16 compiled)" >&2; continue ;;
+  esac
+  # shellcheck disable=SC2086
+  timeout ${SAC_TIMEOUT:-200} python3 -m warplab.bench --algo sac --task ${SAC_TASKS:-Humanoid-v5 humanoid-velocity-flat} \
+    --num-envs 1024 4096 "${overrides[@]}" --json "$work/sac_bench_$variant.json" > "$work/sac_bench_$variant.txt" 2>&1
+  grep -E "SAC|NVIDIA" "$work/sac_bench_$variant.txt" | sed "s/^/$variant: /" | tee -a "$work/summary.txt"
 done
 fi
 

@@ -35,9 +35,12 @@
 #   base_ab   the session's starting commit against the working tree: `warplab bench` of AB_TASKS
 #             (default humanoid-velocity-flat) at AB_WORLDS (default 4096 8192), the bench's default
 #             200 steps, each version in its own process (AB_RUNS, default "base tree base2": a run
-#             named tree* uses ./src, any other the base), the base's
+#             named tree* uses ./src, mid* .mid/src, any other the base), the base's
 #             sources from BASE_SRC (default .base/src: `git archive <commit> src | tar -x -C .base`,
 #             carried); about 3 minutes a process with Warp's cache warm (AB_TIMEOUT, default 280 s, bounds each);
+#   kernels_ab benchmarks/graph_kernels.py of KA_TASK (default Humanoid-v5) at KA_WORLDS (default 8,192)
+#             for each of KA_RUNS (default "base tree"): tree* runs the tree, mid* .mid, others .base,
+#             each with its own version's script (carry it: see the section); where a step's time goes;
 #   sac_bench SAC's throughput (issue 20): warplab bench --algo sac of SAC_TASKS (default Humanoid-v5
 #             humanoid-velocity-flat) at 1,024 and 4,096 worlds, the update as the task's agent sets it,
 #             then with sac.bf16_autocast=True, then with sac.compile_networks=True (SAC_VARIANTS picks;
@@ -67,9 +70,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | sac_bench | bg_train | bg_wait)
+    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | kernels_ab | sac_bench | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab sac_bench bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab kernels_ab sac_bench bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -155,12 +158,29 @@ section "base against tree: ${AB_TASKS:-humanoid-velocity-flat} at ${AB_WORLDS:-
 base_src=$(cd "${BASE_SRC:-.base/src}" && pwd) || exit 1
 for run in ${AB_RUNS:-base tree base2}; do
   # Runs named tree* use the working tree's sources, the others (base, base2, ...) the base's.
-  case "$run" in tree*) path=$PWD/src ;; *) path=$base_src ;; esac
+  # Runs named mid* use .mid/src (a second older version: `git archive <commit> src | tar -x -C .mid`).
+  case "$run" in tree*) path=$PWD/src ;; mid*) path=$PWD/.mid/src ;; *) path=$base_src ;; esac
   # shellcheck disable=SC2086
-  PYTHONPATH=$path:$PYTHONPATH timeout ${AB_TIMEOUT:-280} python3 -c "import sys, warplab; print('warplab from', warplab.__file__); sys.argv[0] = 'bench'; from warplab.bench import main; main()" \
+  PYTHONPATH=$path:${PYTHONPATH:-} timeout ${AB_TIMEOUT:-280} python3 -c "import sys, warplab; print('warplab from', warplab.__file__); sys.argv[0] = 'bench'; from warplab.bench import main; main()" \
     --task ${AB_TASKS:-humanoid-velocity-flat} --num-envs ${AB_WORLDS:-4096 8192} \
     --json "$work/base_ab_$run.json" > "$work/base_ab_$run.txt" 2>&1
   grep -E "^(warplab from|humanoid|Humanoid|NVIDIA)" "$work/base_ab_$run.txt" | sed "s/^/$run: /" | tee -a "$work/summary.txt"
+done
+fi
+
+if wants kernels_ab; then
+section "kernel by kernel: ${KA_TASK:-Humanoid-v5} at ${KA_WORLDS:-8192} worlds, for each of ${KA_RUNS:-base tree}"
+# graph_kernels.py of each version with that version's sources: an older tree's script is carried
+# beside its sources (`git archive <commit> src benchmarks/graph_kernels.py | tar -x -C .base`).
+for run in ${KA_RUNS:-base tree}; do
+  case "$run" in
+    tree*) path=$PWD/src script=benchmarks/graph_kernels.py ;;
+    mid*) path=$PWD/.mid/src script=.mid/benchmarks/graph_kernels.py ;;
+    *) path=$PWD/.base/src script=.base/benchmarks/graph_kernels.py ;;
+  esac
+  PYTHONPATH=$path:${PYTHONPATH:-} timeout ${KA_TIMEOUT:-200} python3 "$script" --task ${KA_TASK:-Humanoid-v5} \
+    --num-envs ${KA_WORLDS:-8192} --out "$work/kernels_$run" > "$work/kernels_$run.txt" 2>&1
+  grep -A 40 "^== " "$work/kernels_$run.txt" | sed "s/^/$run: /" | tee -a "$work/summary.txt"
 done
 fi
 

@@ -44,7 +44,8 @@
 #   sac_bench SAC's throughput (issue 20): warplab bench --algo sac of SAC_TASKS (default Humanoid-v5
 #             humanoid-velocity-flat) at 1,024 and 4,096 worlds, the update as the task's agent sets it,
 #             then with sac.bf16_autocast=True, then with sac.compile_networks=True (SAC_VARIANTS picks;
-#             each in its own process, SAC_TIMEOUT bounds each, default 200 s);
+#             each in its own process, SAC_TIMEOUT bounds each, default 200 s); then
+#             benchmarks/profile_sac_update.py on Humanoid-v5 at 4,096 (ms an update, its kernels);
 #   bg_train  starts a train_task.py training of BG_TASK (default humanoid-getup) with BG_WORLDS
 #             worlds (default 4,096) for BG_MINUTES (default 9.3), detached from the call (setsid), so
 #             it runs on across the next calls while the machine stays warm; BG_ARGS adds options
@@ -198,6 +199,10 @@ for variant in ${SAC_VARIANTS:-agent bf16 compiled}; do
     --num-envs 1024 4096 "${overrides[@]}" --json "$work/sac_bench_$variant.json" > "$work/sac_bench_$variant.txt" 2>&1
   grep -E "SAC|NVIDIA" "$work/sac_bench_$variant.txt" | sed "s/^/$variant: /" | tee -a "$work/summary.txt"
 done
+# Where an update's time goes: ms an update of each variant (graphed), and the eager update's kernels.
+timeout ${SAC_TIMEOUT:-200} python3 benchmarks/profile_sac_update.py --task Humanoid-v5 --num-envs 4096 \
+  --out "$work" > "$work/profile_sac_update.txt" 2>&1
+tail -n 36 "$work/profile_sac_update.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants tests; then

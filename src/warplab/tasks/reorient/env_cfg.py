@@ -24,7 +24,6 @@ results compare with the field's:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -166,8 +165,8 @@ def reorient_scene(hand: ReorientHandCfg) -> mujoco.MjSpec:
         CUBE,
         "box",
         size=(hand.cube_half_size,) * 3,
-        pos=tuple(float(v) for v in rest),
-        quat=tuple(float(v) for v in quat),
+        pos=(float(rest[0]), float(rest[1]), float(rest[2])),
+        quat=(float(quat[0]), float(quat[1]), float(quat[2]), float(quat[3])),
         mass=hand.cube_mass,
         friction=hand.cube_friction,
         rgba=(0.85, 0.45, 0.15, 1.0),
@@ -181,12 +180,12 @@ def reorient_scene(hand: ReorientHandCfg) -> mujoco.MjSpec:
 
 
 def _start_pose(hand: ReorientHandCfg, size_factor: float) -> tuple[tuple[float, ...], dict[str, Range]]:
-    """The start position in the palm frame and its noise: raised along the palm normal so that the
-    largest cube in any orientation starts clear of the palm (its half diagonal, plus 2 mm), and
-    drawn within ``start_position_noise_m`` along the two in-plane axes."""
+    """The start position in the palm frame and its noise: the rest position raised along the palm
+    normal by what the largest cube adds to its half edge, plus 1 mm, so that no cube starts inside
+    the palm; drawn within ``start_position_noise_m`` along the two in-plane axes."""
     normal = np.asarray(hand.palm_normal, dtype=np.float64)
     normal /= np.linalg.norm(normal)
-    lift = hand.cube_half_size * size_factor * math.sqrt(3.0) - hand.cube_half_size + 0.002
+    lift = hand.cube_half_size * (max(size_factor, 1.0) - 1.0) + 0.001
     start = np.asarray(hand.cube_rest_pos, dtype=np.float64) + lift * normal
     noise = hand.start_position_noise_m
     ranges = {axis: (-noise, noise) for axis, n in zip("xyz", normal, strict=True) if abs(n) < 0.5}
@@ -214,7 +213,9 @@ def make_reorient_env_cfg(
             f"got {hand.palm_body!r} and {hand.palm_site!r}"
         )
     dr = randomization or ReorientRandomizationCfg()
-    frame: dict[str, Any] = {"frame_body": hand.palm_body} if hand.palm_body else {"frame_site": hand.palm_site}
+    frame: dict[str, Any] = (
+        {"frame_body": hand.palm_body} if hand.palm_body else {"frame_site": hand.palm_site}
+    )
     joints = list(hand.robot.joint_names)
     cube = {"object": CUBE, **frame}
     goal = {"command_name": GOAL}
@@ -242,9 +243,7 @@ def make_reorient_env_cfg(
             ),
             "object_pos": ObservationTermCfg(func=mdp.object_pos_in_frame, params=cube, noise=n(0.002)),
             "object_quat": ObservationTermCfg(func=mdp.object_quat_in_frame, params=cube, noise=n(0.01)),
-            "goal_quat": ObservationTermCfg(
-                func=reorient_mdp.goal_quat_in_frame, params={**goal, **frame}
-            ),
+            "goal_quat": ObservationTermCfg(func=reorient_mdp.goal_quat_in_frame, params={**goal, **frame}),
             "goal_quat_diff": ObservationTermCfg(func=mdp.goal_quat_diff, params=goal, noise=n(0.01)),
             "last_action": ObservationTermCfg(func=mdp.last_action),
         }
@@ -290,24 +289,31 @@ def make_reorient_env_cfg(
     events: dict[str, EventTermCfg] = {}
     # Startup draws that need set_const, the mass before the size (the size keeps the drawn mass).
     if dr.friction is not None:
-        events["friction"] = EventTermCfg(func=mdp.randomize_friction, mode="startup", params={"ranges": dr.friction})
+        events["friction"] = EventTermCfg(
+            func=mdp.randomize_friction, mode="startup", params={"ranges": dr.friction}
+        )
     if dr.object_mass is not None:
         events["object_mass"] = EventTermCfg(
             func=mdp.randomize_mass, mode="startup", params={"ranges": dr.object_mass, "bodies": CUBE}
         )
     if dr.object_size is not None:
         events["object_size"] = EventTermCfg(
-            func=mdp.randomize_object_size, mode="startup", params={"object": CUBE, "scale_range": dr.object_size}
+            func=mdp.randomize_object_size,
+            mode="startup",
+            params={"object": CUBE, "scale_range": dr.object_size},
         )
     events["reset_joints"] = EventTermCfg(
         func=reorient_mdp.reset_joints_in_range,
         mode="reset",
-        params={"joints": joints, "position_range": (-hand.joint_reset_noise_rad, hand.joint_reset_noise_rad)},
+        params={
+            "joints": joints,
+            "position_range": (-hand.joint_reset_noise_rad, hand.joint_reset_noise_rad),
+        },
     )
     events["reset_cube"] = EventTermCfg(
-        func=mdp.reset_object_pose,
+        func=reorient_mdp.reset_cube_face_down,
         mode="reset",
-        params={**cube, "position": start, "position_range": start_range, "rotation": "xyz"},
+        params={**cube, "normal": hand.palm_normal, "position": start, "position_range": start_range},
     )
     if dr.kp is not None or dr.kd is not None:
         events["pd_gains"] = EventTermCfg(
@@ -317,7 +323,9 @@ def make_reorient_env_cfg(
         )
     if dr.joint_damping is not None:
         events["joint_damping"] = EventTermCfg(
-            func=mdp.randomize_joint_damping, mode="reset", params={"ranges": dr.joint_damping, "joints": joints}
+            func=mdp.randomize_joint_damping,
+            mode="reset",
+            params={"ranges": dr.joint_damping, "joints": joints},
         )
 
     return RlEnvCfg(
@@ -333,7 +341,11 @@ def make_reorient_env_cfg(
             "policy": ObservationGroupCfg(terms=measured(not play), enable_corruption=not play),
             "critic": ObservationGroupCfg(terms=critic),
         },
-        actions={"joint_pos": ActionTermCfg(func=reorient_mdp.HomeCenteredPositionAction, params={"actuators": joints})},
+        actions={
+            "joint_pos": ActionTermCfg(
+                func=reorient_mdp.HomeCenteredPositionAction, params={"actuators": joints}
+            )
+        },
         commands={
             # Goals change on success (and at resets), never on the manager's timer.
             GOAL: CommandTermCfg(

@@ -12,8 +12,17 @@ import torch
 from warplab.envs.mdp.actions import JointPositionAction
 from warplab.envs.mdp.events import _rows
 from warplab.envs.mdp.goals import OrientationGoalCommand
-from warplab.envs.mdp.math import quat_canonical, quat_conjugate, quat_mul, uniform
-from warplab.envs.mdp.objects import frame_pose_w
+from warplab.envs.mdp.math import (
+    quat_canonical,
+    quat_conjugate,
+    quat_from_axis_angle,
+    quat_mul,
+    quat_normalize,
+    quat_rotate,
+    random_quat_uniform,
+    uniform,
+)
+from warplab.envs.mdp.objects import frame_pose_w, object_free_joint
 
 if TYPE_CHECKING:
     from warplab.envs.config import ActionTermCfg
@@ -58,7 +67,11 @@ def _joint_limits(env: RlEnv, joints: Names) -> tuple[torch.Tensor, torch.Tensor
         ids = env.index.ids("joint", joints)
         limits = torch.as_tensor(env.mj_model.jnt_range[ids], dtype=torch.float32, device=env.device)
         if not bool((limits[:, 1] > limits[:, 0]).all()):
-            names = [env.index.names["joint"][i] for i, (lo, hi) in zip(ids, limits.tolist()) if hi <= lo]
+            names = [
+                env.index.names["joint"][i]
+                for i, (lo, hi) in zip(ids, limits.tolist(), strict=True)
+                if hi <= lo
+            ]
             raise ValueError(f"joints {names} have no range (jnt_range); they cannot be normalized")
         return limits[:, 0], limits[:, 1]
 
@@ -89,10 +102,59 @@ def reset_joints_in_range(
     sim.qvel[:, vids] = _rows(mask, torch.zeros_like(sim.qvel[:, vids]), sim.qvel[:, vids])
 
 
+def reset_cube_face_down(
+    env: RlEnv,
+    mask: torch.Tensor,
+    object: str,
+    normal: tuple[float, float, float],
+    position: tuple[float, float, float],
+    position_range: dict[str, tuple[float, float]] | None = None,
+    frame_body: str | None = None,
+    frame_site: str | None = None,
+) -> None:
+    """Reset event: the cube lies on the palm with a random face down and a uniform turn about the
+    palm's normal, at rest, at ``position`` (m, frame axes) plus uniform offsets ``position_range``.
+
+    A uniform rotation is drawn and then turned by the smallest rotation that brings the cube axis
+    nearest to ``normal`` (the palm's outward normal, frame axes) onto it: by the cube's symmetry
+    each of its 24 face-down orientations is equally likely, with a uniform angle about the normal.
+    The cube then starts resting, not dropped: a cube dropped on a corner from above the palm may
+    tumble off it before the policy acts. Masked worlds only.
+    """
+    q, v = object_free_joint(env, object)
+    n, dev = env.num_envs, env.device
+    up = torch.as_tensor(normal, dtype=torch.float32, device=dev)
+    up = (up / torch.linalg.vector_norm(up)).expand(n, 3)
+    quat = random_quat_uniform((n,), env.rng, dev)
+    axes = torch.stack([quat_rotate(quat, torch.eye(3, device=dev)[i].expand(n, 3)) for i in range(3)], dim=1)
+    dots = (axes * up[:, None, :]).sum(-1)  # [n, 3] cosines of the cube's axes with the normal
+    k = dots.abs().argmax(dim=1)
+    pick = torch.gather(axes, 1, k.view(n, 1, 1).expand(n, 1, 3))[:, 0]
+    pick = pick * torch.sign(torch.gather(dots, 1, k[:, None]))
+    cross = torch.linalg.cross(pick, up)
+    sin = torch.linalg.vector_norm(cross, dim=1)
+    angle = torch.atan2(sin, (pick * up).sum(-1))
+    axis = torch.where(sin[:, None] > 1e-9, cross / sin.clamp_min(1e-9)[:, None], up)
+    local = quat_mul(quat_from_axis_angle(axis, angle), quat)
+    ranges = position_range or {}
+    offset = torch.stack([uniform(*ranges.get(k, (0.0, 0.0)), (n,), env.rng, dev) for k in "xyz"], dim=1)
+    pos = torch.as_tensor(position, dtype=torch.float32, device=dev) + offset
+    frame = frame_pose_w(env, frame_body, frame_site)
+    if frame is not None:
+        pos = frame[0] + quat_rotate(frame[1], pos)
+        local = quat_mul(frame[1], local)
+    pose = torch.cat([pos, quat_canonical(quat_normalize(local))], dim=1)
+    sim = env.sim
+    sim.qpos[:, q : q + 7] = _rows(mask, pose, sim.qpos[:, q : q + 7])
+    sim.qvel[:, v : v + 6] = _rows(mask, torch.zeros_like(sim.qvel[:, v : v + 6]), sim.qvel[:, v : v + 6])
+
+
 def _goal_command(env: RlEnv, command_name: str) -> OrientationGoalCommand:
     term = env.command_manager.term(command_name)
     if not isinstance(term, OrientationGoalCommand):
-        raise ValueError(f"command {command_name!r} is a {type(term).__name__}, not an OrientationGoalCommand")
+        raise ValueError(
+            f"command {command_name!r} is a {type(term).__name__}, not an OrientationGoalCommand"
+        )
     return term
 
 

@@ -5,5 +5,6 @@ from warplab.tasks import (  # noqa: F401
     gym_mujoco,
     gym_robotics,
     recovery,
+    reorient,
     velocity,
 )

@@ -1,4 +1,4 @@
-"""Small runner configs and comparisons shared by the runner and checkpoint tests."""
+"""Small runner configs, small SAC agents and batches, and comparisons shared by the rl tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from pathlib import Path
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from warplab.rl import OnPolicyRunner, PolicyCfg, PpoCfg, RunnerCfg
+from warplab.rl import OnPolicyRunner, PolicyCfg, PpoCfg, RunnerCfg, SacCfg, SacPolicyCfg
+from warplab.rl.off_policy_networks import OffPolicyActorCritic
+from warplab.rl.replay import ReplayBatch
+from warplab.rl.sac import SAC
 
 from .toy_env import ToyEnv, ToyEnvCfg
 
@@ -147,3 +150,36 @@ class HostReadRecorder(TorchDispatchMode):
                 else:
                     setattr(torch.Tensor, name, own)
             self._patches.clear()
+
+
+SAC_BATCH, SAC_ACTIONS = 64, 2
+SAC_SHAPES = {"policy": (3,), "critic": (5,)}
+SAC_ACTION_SCALE = 1.5
+
+
+def small_sac_agent(algorithm: str = "sac", **sac) -> SAC:
+    """A SAC (or TD3) agent with 32x32 networks on the CPU, C51 on 11 atoms in [-5, 5], the same
+    weights (seeded) and generator seed every call; ``sac`` overrides ``SacCfg`` fields."""
+    cfg = SacCfg(**{"batch_size": SAC_BATCH, "num_atoms": 11, "v_min": -5.0, "v_max": 5.0, **sac})
+    policy = SacPolicyCfg(
+        actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32), action_scale=SAC_ACTION_SCALE
+    )
+    torch.manual_seed(0)
+    model = OffPolicyActorCritic(SAC_SHAPES, SAC_ACTIONS, policy, cfg, deterministic=algorithm == "td3")
+    return SAC(model, cfg, algorithm, seed=4)
+
+
+def random_sac_batch(seed: int = 3) -> ReplayBatch:
+    """A batch of SAC_BATCH random transitions for `small_sac_agent` (a tenth of them terminal)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def obs():
+        return {name: torch.randn(SAC_BATCH, *shape, generator=g) for name, shape in SAC_SHAPES.items()}
+
+    return ReplayBatch(
+        obs=obs(),
+        actions=SAC_ACTION_SCALE * (2 * torch.rand(SAC_BATCH, SAC_ACTIONS, generator=g) - 1),
+        rewards=torch.randn(SAC_BATCH, generator=g),
+        next_obs=obs(),
+        discounts=0.9 * (torch.rand(SAC_BATCH, generator=g) > 0.1),
+    )

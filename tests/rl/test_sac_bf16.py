@@ -7,37 +7,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from warplab.rl import SacCfg, SacPolicyCfg
-from warplab.rl.off_policy_networks import OffPolicyActorCritic
-from warplab.rl.replay import ReplayBatch
+from warplab.rl import SacCfg
 from warplab.rl.sac import SAC
 
-B, A = 64, 2
-SHAPES = {"policy": (3,), "critic": (5,)}
-SCALE = 1.5
+from .helpers import random_sac_batch, small_sac_agent
 
-
-def _agent(algorithm: str = "sac", **sac) -> SAC:
-    cfg = SacCfg(**{"batch_size": B, "num_atoms": 11, "v_min": -5.0, "v_max": 5.0, **sac})
-    policy = SacPolicyCfg(actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32), action_scale=SCALE)
-    torch.manual_seed(0)
-    model = OffPolicyActorCritic(SHAPES, A, policy, cfg, deterministic=algorithm == "td3")
-    return SAC(model, cfg, algorithm, seed=4)
-
-
-def _batch(seed: int = 3) -> ReplayBatch:
-    g = torch.Generator().manual_seed(seed)
-
-    def obs():
-        return {name: torch.randn(B, *shape, generator=g) for name, shape in SHAPES.items()}
-
-    return ReplayBatch(
-        obs=obs(),
-        actions=SCALE * (2 * torch.rand(B, A, generator=g) - 1),
-        rewards=torch.randn(B, generator=g),
-        next_obs=obs(),
-        discounts=0.9 * (torch.rand(B, generator=g) > 0.1),
-    )
+_agent = small_sac_agent
+_batch = random_sac_batch
 
 
 class _AutocastRecorder:

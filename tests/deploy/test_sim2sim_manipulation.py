@@ -21,6 +21,7 @@ from tests.envs._hand_scene import hand_spec as tilted_hand_spec
 from warplab.assets.robots.hand import HAND_JOINT_NAMES, TIP_SITES, TOUCH_SENSORS, hand_with_cube_spec
 from warplab.deploy import Policy, PolicyError
 from warplab.deploy.export import export_onnx, policy_metadata, policy_output_metadata
+from warplab.deploy.object_signals import quat_mul
 from warplab.deploy.sim2sim import Sim2Sim, Sim2SimCfg, Streams, run_sim2sim
 from warplab.deploy.sim2sim_model import load_model
 from warplab.envs import (
@@ -236,7 +237,7 @@ def test_a_cube_at_its_goal_counts_a_success_and_a_new_goal_is_drawn(exported):
     policy = Policy.load(path)
     mj_model, _ = load_model(policy)
     check = Sim2Sim(policy, mj_model, Sim2SimCfg(seconds=1.0, episodes=1))
-    goal = check._goals["goal"]
+    goal = check.goals["goal"]
     rng = np.random.default_rng(0)
     goal.successes = 0
     goal.draw(rng)
@@ -246,7 +247,6 @@ def test_a_cube_at_its_goal_counts_a_success_and_a_new_goal_is_drawn(exported):
     cube = mj_model.jnt_qposadr[mj_model.body("cube").jntadr[0]]
     # Just outside the tolerance: no success. A turn of 0.12 rad about x away from the goal.
     turn = np.array([math.cos(0.06), math.sin(0.06), 0.0, 0.0])
-    from warplab.deploy.object_signals import quat_mul
 
     d.qpos[cube + 3 : cube + 7] = quat_mul(first[3:], turn)
     assert not goal.update(d, rng) and goal.successes == 0

@@ -312,9 +312,10 @@ class Sim2Sim:
                 )
         self._needs_scan = any(t.get("signal") == "height_scan" for t in policy.observation_terms)
         self._objects = ObjectSensing(model, policy)
-        self._goals = goal_runs(model, policy)
+        self.goals = goal_runs(model, policy)
+        """``{command name: GoalRun}``: the goals this check runs as training does (``sim2sim_objects``)."""
         self._drops = Drops(model, meta_fall.get("object_dropped") or [])
-        self.manipulation = self._objects.active or bool(self._goals) or bool(self._drops.thresholds)
+        self.manipulation = self._objects.active or bool(self.goals) or bool(self._drops.thresholds)
         """Whether the policy handles an object: the report then counts successes and drops."""
         self.data = mujoco.MjData(model)
         self.physics_steps = 0
@@ -428,8 +429,8 @@ class Sim2Sim:
     def _draw_commands(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         out = {}
         for name, command in self.policy.metadata["commands"].items():
-            if name in self._goals:
-                out[name] = self._goals[name].command.astype(np.float32)  # Drawn at a success.
+            if name in self.goals:
+                out[name] = self.goals[name].command.astype(np.float32)  # Drawn at a success.
             elif self.cfg.command is not None:
                 out[name] = np.asarray(self.cfg.command, dtype=np.float32)
             elif command.get("ranges"):
@@ -479,16 +480,16 @@ class Sim2Sim:
         commands: dict[str, np.ndarray] = {}
         drawn = []
         dropped, successes_before = False, 0
-        for goal in self._goals.values():
+        for goal in self.goals.values():
             goal.successes = 0
             goal.draw(rng.command)
         for step in range(steps):
             if step % resample_every == 0 and (cfg.command is None or step == 0):
                 commands = self._draw_commands(rng.command)
                 drawn.append({k: v.tolist() for k, v in commands.items()})
-            if self._goals:
+            if self.goals:
                 # A goal changes at a success, not on the timer; it is not delayed (the robot sets it).
-                successes = sum(g.successes for g in self._goals.values())
+                successes = sum(g.successes for g in self.goals.values())
                 if successes != successes_before:
                     commands = self._draw_commands(rng.command)
                     drawn.append({k: v.tolist() for k, v in commands.items()})
@@ -532,9 +533,9 @@ class Sim2Sim:
             alive += 1
             # As training's goal command: the true state is judged after the step, a success counted
             # and the next goal drawn; the task's success cap completes the episode.
-            for goal in self._goals.values():
+            for goal in self.goals.values():
                 goal.update(d, rng.command)
-            if any(g.capped for g in self._goals.values()):
+            if any(g.capped for g in self.goals.values()):
                 end = "success_cap"
                 break
             if self._velocity_command is not None and r.base_body is not None:
@@ -555,7 +556,7 @@ class Sim2Sim:
             "commands": drawn,
         }
         if self.manipulation:
-            episode["consecutive_successes"] = sum(g.successes for g in self._goals.values())
+            episode["consecutive_successes"] = sum(g.successes for g in self.goals.values())
             episode["dropped"] = dropped
         return episode
 

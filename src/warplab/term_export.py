@@ -34,13 +34,18 @@ class ObservationExport:
       relative_to_default: the value is joint positions minus the default pose, so export writes
         the default positions of those joints (rad or m).
       extra: ``extra(params) -> {key: JSON-able}``, more facts the robot needs, computed from the
-        term's params (a height scan's grid of points, its clip).
+        term's params (a height scan's grid of points, its clip; an object term's object and frame).
+      elements: ``(kind, param)``: the term reads named model elements of ``kind`` (``"site"``,
+        ``"sensor"``) given by ``params[param]`` (names or patterns), so export writes their names in
+        the order the term reads them (the model's) under ``params[param]``, and for sensors their
+        sizes as ``params["sensor_dims"]``.
     """
 
     signal: str
     joints: bool = False
     relative_to_default: bool = False
     extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    elements: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,35 @@ class FallExport:
     high_param: str = "high"
 
 
-Declaration = ObservationExport | FallExport
+@dataclass(frozen=True)
+class DropExport:
+    """A termination that means the robot lost an object: the object farther than
+    ``params[max_distance_param]`` m from a frame's origin, or its body origin lower than
+    ``params[min_height_param]`` m in the world (either may be absent or None).
+
+    Attributes:
+      object_param: the param naming the object's body.
+      frame_body_param, frame_site_param: the params naming the frame (a body or a site of the
+        robot; neither: the world's).
+    """
+
+    object_param: str = "object"
+    frame_body_param: str = "frame_body"
+    frame_site_param: str = "frame_site"
+    max_distance_param: str = "max_distance"
+    min_height_param: str = "min_height"
+
+
+@dataclass(frozen=True)
+class SuccessCapExport:
+    """A termination that ends a complete episode at the ``params[max_param]``-th success of the goal
+    command ``params[command_param]`` (not a failure)."""
+
+    command_param: str = "command_name"
+    max_param: str = "max_successes"
+
+
+Declaration = ObservationExport | FallExport | DropExport | SuccessCapExport
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -79,4 +112,4 @@ def declares(declaration: Declaration) -> Callable[[_F], _F]:
 def declared(term: Any) -> Declaration | None:
     """The declaration of a term function, term class or term instance, or None when it declares none."""
     value = getattr(term, DECLARATION_ATTR, None)
-    return value if isinstance(value, (ObservationExport, FallExport)) else None
+    return value if isinstance(value, (ObservationExport, FallExport, DropExport, SuccessCapExport)) else None

@@ -172,6 +172,8 @@ def _observation_metadata(env) -> list[dict[str, Any]]:
             params["command_name"] = tcfg.params["command_name"]
         if export is not None and export.extra is not None:
             params.update(export.extra(tcfg.params))
+        if export is not None and export.elements is not None:
+            params.update(_element_params(env, *export.elements, tcfg.params.get(export.elements[1])))
         terms.append(
             {
                 "name": name,
@@ -186,6 +188,58 @@ def _observation_metadata(env) -> list[dict[str, Any]]:
             }
         )
     return terms
+
+
+def _element_params(env, kind: str, param: str, names: Any) -> dict[str, Any]:
+    """``{param: [names]}`` of the model elements of ``kind`` a term reads, in the model's order (the
+    order the term reads them), plus ``sensor_dims`` (values per sensor) for sensors."""
+    ids = env.index.ids(kind, names)
+    out: dict[str, Any] = {param: [env.index.names[kind][i] for i in ids]}
+    if kind == "sensor":
+        out["sensor_dims"] = [int(env.mj_model.sensor_dim[i]) for i in ids]
+    return out
+
+
+def _object_frame_metadata(env, terms: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The frame a robot gives object signals in: the one frame the policy's object and fingertip
+    terms name (a palm), with its pose in the world at the start of an episode and whether it is
+    fixed to the world (so that the runtime can turn the signals into the world frame for the terms
+    that read them there, the goal's). None when no term names a frame: the signals are then in the
+    world frame.
+
+    Raises:
+      ValueError: the terms name more than one frame (a robot gives its object signals in one).
+    """
+    import mujoco
+
+    frames = {json.dumps(t["params"]["frame"]) for t in terms if (t["params"] or {}).get("frame")}
+    if not frames:
+        return None
+    if len(frames) > 1:
+        raise ValueError(
+            f"the policy's object terms read the object in frames {sorted(frames)}; export needs one frame "
+            "for all of them (the world frame aside)"
+        )
+    frame = json.loads(frames.pop())
+    m = env.mj_model
+    d = mujoco.MjData(m)
+    d.qpos[:] = env.sim.init_qpos.detach().cpu().numpy()
+    mujoco.mj_forward(m, d)
+    if "body" in frame:
+        body = m.body(frame["body"]).id
+        pos, quat = d.xpos[body], d.xquat[body]
+    else:
+        site = m.site(frame["site"]).id
+        body = int(m.site_bodyid[site])
+        pos, quat = d.site_xpos[site], np.zeros(4)
+        mujoco.mju_mulQuat(quat, d.xquat[body], m.site_quat[site])
+    return {
+        **frame,
+        "pos_w": [float(v) for v in pos],
+        "quat_w": [float(v) for v in quat],
+        # A body welded to the world (the mount of a fixed hand) keeps this pose.
+        "fixed": int(m.body_weldid[body]) == 0,
+    }
 
 
 def _command_metadata(env) -> dict[str, Any]:
@@ -204,6 +258,9 @@ def _command_metadata(env) -> dict[str, Any]:
             "components": components,
             "ranges": _jsonable(ranges) if ranges is not None and len(ranges) == dim else None,
         }
+        params = term.export_params()
+        if params is not None:
+            out[name]["params"] = _jsonable(params)
     return out
 
 
@@ -240,10 +297,17 @@ def _scene_metadata(env) -> dict[str, Any]:
 
 
 def _fall_metadata(env) -> dict[str, Any]:
-    """The task's fall terminations, as thresholds a robot or sim-to-sim check can apply."""
+    """The task's fall terminations (a dropped object's included), as thresholds a robot or sim-to-sim
+    check can apply."""
     from warplab.deploy.sim2sim_model import fall_thresholds
 
     return fall_thresholds(env.cfg.terminations, env.index.names["joint"])
+
+
+def _success_cap_metadata(env) -> dict[str, Any] | None:
+    from warplab.deploy.sim2sim_model import success_cap
+
+    return success_cap(env.cfg.terminations)
 
 
 def policy_metadata(env, task: str) -> dict[str, Any]:
@@ -266,9 +330,11 @@ def policy_metadata(env, task: str) -> dict[str, Any]:
         "action_size": int(env.action_dim),
         "observation_size": int(sum(t["size"] for t in observation_terms)),
         "observation_terms": observation_terms,
+        "object_frame": _object_frame_metadata(env, observation_terms),
         "commands": _command_metadata(env),
         "scene": _scene_metadata(env),
         "fall": _fall_metadata(env),
+        "success_cap": _success_cap_metadata(env),
     }
     check_metadata(json.loads(json.dumps(_jsonable(metadata))), f"exported from task {task!r}")
     return metadata

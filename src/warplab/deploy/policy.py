@@ -15,7 +15,10 @@ Signals (a dict; units are SI, frames are the base's):
 - ``commands``: ``{command name: [size]}``, e.g. ``{"base_velocity": [vx, vy, wz]}``;
 - ``last_action``: ``[action_size]`` the raw action the policy gave last (``Policy.last_action``);
 - ``height_scan``: ``[n_rays]`` base height above the ground at the term's grid points
-  (``params["grid_xy"]``, base heading frame, x fastest), m, from the robot's elevation map.
+  (``params["grid_xy"]``, base heading frame, x fastest), m, from the robot's elevation map;
+- ``object_pos``, ``object_quat``, ``object_lin_vel``, ``object_ang_vel``, ``fingertip_pos``,
+  ``touch``: a manipulated object's state in the policy's ``object_frame`` (a palm), the fingertips
+  and touch sensors (``object_signals`` says how each is given); a goal is a command.
 
 A term with a history (``history_length`` L > 0) stacks its last L values, oldest first, as the env
 did: ``observation`` keeps them, so call it once per control tick; after ``reset`` the first call
@@ -36,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from warplab.deploy.object_signals import ObjectTerms
 from warplab.deploy.policy_checks import (
     ACTION_KINDS,
     METADATA_FORMAT,
@@ -56,6 +60,12 @@ SIGNALS = (
     "commands",
     "last_action",
     "height_scan",
+    "object_pos",
+    "object_quat",
+    "object_lin_vel",
+    "object_ang_vel",
+    "fingertip_pos",
+    "touch",
 )
 
 _TERM_KINDS = {
@@ -64,6 +74,21 @@ _TERM_KINDS = {
     "JointEffortAction": "effort",
 }
 """The action kind of each env action term, for files written before ``action_kind`` was recorded."""
+
+
+_OBJECT_TERM_SIGNALS = frozenset(
+    (
+        "object_pos",
+        "object_quat",
+        "object_lin_vel",
+        "object_ang_vel",
+        "fingertip_pos",
+        "touch",
+        "goal_quat_diff",
+        "goal_orientation_error",
+    )
+)
+"""Signals of the terms ``object_signals.ObjectTerms`` computes."""
 
 
 class NonFiniteError(PolicyError):
@@ -128,6 +153,8 @@ class Policy:
         self._step_labels = [_term_labels(t, self.joint_names, history=False) for t in self.observation_terms]
         """Per term, the name of each value of one step, for errors (built once: ``observation`` runs at
         the robot's control rate)."""
+        self._objects = ObjectTerms(m, source, self._vector, PolicyError)
+        """The manipulation terms (object, goal, fingertips, touch), computed from their signals."""
         self._histories_used = any(t.get("history_length") for t in self.observation_terms)
         self.last_action = np.zeros(self.action_size, dtype=np.float32)
         self._histories: dict[str, np.ndarray] = {}
@@ -339,6 +366,8 @@ class Policy:
             return self._vector(signals, signal, term, 3)
         if signal == "last_action":
             return self._vector(signals, signal, term, self.action_size)
+        if signal in _OBJECT_TERM_SIGNALS or (signal == "command" and "command_slice" in term["params"]):
+            return self._objects.value(term, signals)
         if signal == "command":
             commands = self._signal(signals, "commands", term)
             command_name = term["params"]["command_name"]

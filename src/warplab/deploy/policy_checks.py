@@ -19,6 +19,7 @@ import numpy as np
 
 from warplab._values import is_int as _is_int
 from warplab._values import is_number as _is_number
+from warplab.deploy.object_signals import SIGNAL_SIZES
 
 METADATA_FORMAT = 1
 """The metadata layout this runtime reads (``warplab.deploy.export.METADATA_FORMAT``)."""
@@ -42,7 +43,7 @@ ACTION_KINDS = ("position", "effort")
 actuator's control unit; ``effort_per_target`` converts it to N·m or N)."""
 
 # The signal each observation term reads, and the size of one step of it where that is fixed.
-_FIXED_SIGNAL_SIZES = {"base_ang_vel": 3, "projected_gravity": 3}
+_FIXED_SIGNAL_SIZES = {"base_ang_vel": 3, "projected_gravity": 3, **SIGNAL_SIZES}
 _JOINT_SIGNALS = ("joint_pos", "joint_vel", "joint_pos_rel")
 
 
@@ -153,6 +154,7 @@ def check_metadata(m: Mapping[str, Any], source: str) -> None:
     if total != size:
         sizes = " + ".join(f"{t['name']} {t['size']}" for t in terms)
         c.fail(f"observation terms add up to {total} values ({sizes}), observation_size is {size}")
+    _check_object_terms(c, m["commands"])
     _check_optional_sections(c)
 
 
@@ -275,7 +277,31 @@ def _check_term(c: _Checker, i: int, term: Any, n: int, commands: dict[str, int]
             c.fail(
                 f"metadata {where} reads the command {name!r}, which metadata commands lacks ({sorted(commands)})"
             )
-        needs(commands[name], f"command {name!r}")
+        part = params.get("command_slice")
+        if part is None:
+            needs(commands[name], f"command {name!r}")
+        elif not (isinstance(part, list) and len(part) == 2 and all(map(_is_int, part))) or not (
+            0 <= part[0] < part[1] <= commands[name]
+        ):
+            c.fail(
+                f"metadata {where} has params.command_slice {part!r}; it must be [start, stop] within the "
+                f"command's {commands[name]} values"
+            )
+        else:
+            needs(part[1] - part[0], f"params.command_slice {part}")
+    elif signal in ("fingertip_pos", "touch"):
+        key = "sites" if signal == "fingertip_pos" else "sensors"
+        names = params.get(key)
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            c.fail(f"metadata {where} has params.{key} {names!r}; it must list the names it reads")
+        dims = [3] * len(names) if signal == "fingertip_pos" else params.get("sensor_dims")
+        if (
+            not isinstance(dims, list)
+            or len(dims) != len(names)
+            or not all(_is_int(d) and d > 0 for d in dims)
+        ):
+            c.fail(f"metadata {where} has params.sensor_dims {dims!r}; it needs one size >= 1 per sensor")
+        needs(sum(dims), f"params.{key} ({len(names)} of them)")
     elif signal == "height_scan":
         grid = params.get("grid_xy")
         if not isinstance(grid, list) or not all(
@@ -284,6 +310,54 @@ def _check_term(c: _Checker, i: int, term: Any, n: int, commands: dict[str, int]
             c.fail(f"metadata {where} has params.grid_xy {grid!r}; it must list [x, y] points")
         needs(len(grid), f"params.grid_xy ({len(grid)} points)")
         c.pair(params.get("clip"), f"{where} params.clip")
+
+
+def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
+    """Object terms name an object, and a frame that is the policy's ``object_frame``; terms in the
+    world frame need that frame fixed to the world; goal terms read a goal that names its object."""
+    frame = c.m.get("object_frame")
+    if frame is not None:
+        ok = isinstance(frame, Mapping) and (
+            isinstance(frame.get("body"), str) or isinstance(frame.get("site"), str)
+        )
+        pose = ok and _is_vector(frame.get("pos_w"), 3) and _is_vector(frame.get("quat_w"), 4)
+        if not pose or not any(frame["quat_w"]):
+            c.fail(
+                f"metadata object_frame is {frame!r}; it must be {{body or site, pos_w [3], quat_w [4], fixed}} or null"
+            )
+    own = None if frame is None else {k: frame[k] for k in ("body", "site") if k in frame}
+    for term in c.m["observation_terms"]:
+        signal, params = term.get("signal"), term.get("params") or {}
+        where = f"observation term {term['name']!r}"
+        if signal in ("goal_quat_diff", "goal_orientation_error"):
+            goal = commands.get(str(params.get("command_name"))) or {}
+            if not isinstance((goal.get("params") or {}).get("object"), str):
+                c.fail(
+                    f"metadata {where} reads the goal {params.get('command_name')!r}, whose command names no "
+                    "object (commands[...].params.object)"
+                )
+        elif signal in ("object_pos", "object_quat", "object_lin_vel", "object_ang_vel"):
+            if not isinstance(params.get("object"), str):
+                c.fail(
+                    f"metadata {where} has params.object {params.get('object')!r}; it must name the object"
+                )
+        elif signal != "fingertip_pos":
+            continue
+        term_frame = params.get("frame")
+        if term_frame is not None and term_frame != own:
+            c.fail(
+                f"metadata {where} reads in the frame {term_frame!r}, but object signals are given in "
+                f"object_frame {own!r}"
+            )
+        if term_frame is None and frame is not None and not frame.get("fixed"):
+            c.fail(
+                f"metadata {where} reads the world frame, and object_frame {own!r} is not fixed to the world: "
+                "the runtime cannot turn the signals into the world frame"
+            )
+
+
+def _is_vector(value: Any, n: int) -> bool:
+    return isinstance(value, list) and len(value) == n and all(map(_is_number, value))
 
 
 def _check_optional_sections(c: _Checker) -> None:

@@ -20,7 +20,11 @@ Perturbations, each off by default:
 Each episode starts in the policy's home pose and ends at ``seconds`` or at a fall (base lower than
 ``min_base_height``, tilted more than ``max_tilt_rad``, or a joint outside the task's joint ranges:
 the task's own terminations by default), or when MuJoCo meets a NaN or huge value ("diverged") or
-the policy refuses a non-finite value ("non_finite"); each episode says which.
+the policy refuses a non-finite value ("non_finite"); each episode says which. A manipulation
+policy (one that observes an object, ``sim2sim_objects``) also reads the object, fingertips and
+touch sensors as measured signals (delayed by the latency like the rest), runs its goal as training
+does (a new goal at each success, successes counted, not delayed), and ends an episode when the
+object is dropped ("dropped") or at the task's success cap ("success_cap").
 ``run_sim2sim`` returns the report (``docs/deployment.md`` explains every field).
 """
 
@@ -48,6 +52,7 @@ from warplab.deploy.sim2sim_model import (
     registry_fall_thresholds,
     set_gains,
 )
+from warplab.deploy.sim2sim_objects import Drops, ObjectSensing, goal_runs
 
 NOISE_STD = {
     "joint_pos": 0.01 / math.sqrt(3.0),
@@ -192,6 +197,8 @@ def rotate_inverse(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 _DOWN = np.array([0.0, 0.0, -1.0])
+_OBJECT_KEYS = ("object_pos", "object_quat", "object_lin_vel", "object_ang_vel", "fingertip_pos", "touch")
+"""Measured manipulation signals, passed to the policy as they are."""
 
 _DIVERGENCE_WARNINGS = tuple(
     int(w)
@@ -304,6 +311,12 @@ class Sim2Sim:
                     f"({', '.join(command['components'])})"
                 )
         self._needs_scan = any(t.get("signal") == "height_scan" for t in policy.observation_terms)
+        self._objects = ObjectSensing(model, policy)
+        self.goals = goal_runs(model, policy)
+        """``{command name: GoalRun}``: the goals this check runs as training does (``sim2sim_objects``)."""
+        self._drops = Drops(model, meta_fall.get("object_dropped") or [])
+        self.manipulation = self._objects.active or bool(self.goals) or bool(self._drops.thresholds)
+        """Whether the policy handles an object: the report then counts successes and drops."""
         self.data = mujoco.MjData(model)
         self.physics_steps = 0
         """Physics steps taken so far, all episodes."""
@@ -327,6 +340,8 @@ class Sim2Sim:
             out["projected_gravity"] = rotate_inverse(d.qpos[q + 3 : q + 7], _DOWN)
         if self._needs_scan:
             out["height_scan"] = self._height_scan()
+        if self._objects.active:
+            out.update(self._objects.sense(d))
         return out
 
     def corrupt(self, sensed: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -353,7 +368,7 @@ class Sim2Sim:
             "commands": commands,
             "last_action": self.policy.last_action,
         }
-        for key in ("base_ang_vel", "projected_gravity", "height_scan"):
+        for key in ("base_ang_vel", "projected_gravity", "height_scan", *_OBJECT_KEYS):
             if key in measured:
                 out[key] = measured[key]
         return out
@@ -414,7 +429,9 @@ class Sim2Sim:
     def _draw_commands(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         out = {}
         for name, command in self.policy.metadata["commands"].items():
-            if self.cfg.command is not None:
+            if name in self.goals:
+                out[name] = self.goals[name].command.astype(np.float32)  # Drawn at a success.
+            elif self.cfg.command is not None:
                 out[name] = np.asarray(self.cfg.command, dtype=np.float32)
             elif command.get("ranges"):
                 lo, hi = np.asarray(command["ranges"], dtype=np.float64).T
@@ -462,10 +479,21 @@ class Sim2Sim:
         end, fault = "time", None
         commands: dict[str, np.ndarray] = {}
         drawn = []
+        dropped, successes_before = False, 0
+        for goal in self.goals.values():
+            goal.successes = 0
+            goal.draw(rng.command)
         for step in range(steps):
             if step % resample_every == 0 and (cfg.command is None or step == 0):
                 commands = self._draw_commands(rng.command)
                 drawn.append({k: v.tolist() for k, v in commands.items()})
+            if self.goals:
+                # A goal changes at a success, not on the timer; it is not delayed (the robot sets it).
+                successes = sum(g.successes for g in self.goals.values())
+                if successes != successes_before:
+                    commands = self._draw_commands(rng.command)
+                    drawn.append({k: v.tolist() for k, v in commands.items()})
+                    successes_before = successes
             measured = line.read()
             if self.trace is not None:
                 self.trace.append(("measured", step * self.decimation, measured))
@@ -499,7 +527,17 @@ class Sim2Sim:
             if self._fell():
                 fell, end = True, "fall"
                 break
+            if self._drops.dropped(d):
+                dropped, end = True, "dropped"
+                break
             alive += 1
+            # As training's goal command: the true state is judged after the step, a success counted
+            # and the next goal drawn; the task's success cap completes the episode.
+            for goal in self.goals.values():
+                goal.update(d, rng.command)
+            if any(g.capped for g in self.goals.values()):
+                end = "success_cap"
+                break
             if self._velocity_command is not None and r.base_body is not None:
                 command = commands[self._velocity_command]
                 q, v = r.base_adr()
@@ -507,7 +545,7 @@ class Sim2Sim:
                 lin_err += float(np.hypot(command[0] - lin_b[0], command[1] - lin_b[1]))
                 yaw_err += abs(float(command[2]) - float(d.qvel[v + 5]))
         tracked = self._velocity_command is not None and r.base_body is not None and alive > 0
-        return {
+        episode = {
             "survival_s": round(alive * policy.policy_dt, 6),
             "fell": fell,
             "end": end,
@@ -516,6 +554,21 @@ class Sim2Sim:
             "yaw_rate_error_rad_s": yaw_err / alive if tracked else None,
             "pushes": pushes,
             "commands": drawn,
+        }
+        if self.manipulation:
+            episode["consecutive_successes"] = sum(g.successes for g in self.goals.values())
+            episode["dropped"] = dropped
+        return episode
+
+    @staticmethod
+    def _manipulation_summary(episodes: list[dict[str, Any]]) -> dict[str, Any]:
+        successes = [e["consecutive_successes"] for e in episodes]
+        drops = sum(e["dropped"] for e in episodes)
+        return {
+            "consecutive_successes_mean": float(np.mean(successes)),
+            "consecutive_successes_max": int(np.max(successes)),
+            "dropped": drops,
+            "drop_rate": drops / len(episodes),
         }
 
     def run(self, record: list[np.ndarray] | None = None) -> dict[str, Any]:
@@ -562,6 +615,7 @@ class Sim2Sim:
                 "survival_s_min": float(np.min(survival)),
                 "lin_vel_error_m_s": mean("lin_vel_error_m_s"),
                 "yaw_rate_error_rad_s": mean("yaw_rate_error_rad_s"),
+                **(self._manipulation_summary(episodes) if self.manipulation else {}),
             },
             "episodes": episodes,
             "wall_s": wall_s,
@@ -633,6 +687,11 @@ def summary_line(report: dict[str, Any]) -> str:
     for key, what in (("diverged", "diverged"), ("non_finite", "stopped on a non-finite value")):
         if s[key]:
             parts.append(f"{s[key]} {what}")
+    if "consecutive_successes_mean" in s:
+        parts.append(
+            f"{s['dropped']} dropped the object, successes {s['consecutive_successes_mean']:.2f} "
+            f"(max {s['consecutive_successes_max']})"
+        )
     if s["lin_vel_error_m_s"] is not None:
         parts.append(f"velocity error {s['lin_vel_error_m_s']:.3f} m/s")
         parts.append(f"yaw-rate error {s['yaw_rate_error_rad_s']:.3f} rad/s")

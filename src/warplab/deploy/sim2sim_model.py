@@ -25,7 +25,7 @@ import mujoco
 import numpy as np
 
 from warplab.deploy.policy import Policy, PolicyError
-from warplab.term_export import FallExport, declared
+from warplab.term_export import DropExport, FallExport, SuccessCapExport, declared
 
 PROJECT_ROBOTS = ("humanoid",)
 """Names ``robot=`` accepts besides MuJoCo Menagerie's."""
@@ -72,11 +72,21 @@ def fall_thresholds(terminations: dict[str, Any], joint_names: Sequence[str] | N
       the task has no term that declares that threshold (``warplab.term_export.FallExport``:
       ``root_height_below``, ``bad_orientation``); ``joint_ranges`` from its terms that declare a
       joint range (``joint_pos_out_of_range``; rad or m: the cart-pole's pole and cart), their joint
-      patterns matched against ``joint_names`` (empty without them).
+      patterns matched against ``joint_names`` (empty without them); ``object_dropped``: ``[{object,
+      frame, max_distance, min_height}]`` from its terms that declare a drop (``object_dropped``:
+      farther than ``max_distance`` m from the frame's origin, ``{"body": name}`` or ``{"site":
+      name}``, or None for the world's, or lower than ``min_height`` m; None where not used).
     """
-    out: dict[str, Any] = {"min_base_height": None, "max_tilt_rad": None, "joint_ranges": {}}
+    out: dict[str, Any] = {
+        "min_base_height": None,
+        "max_tilt_rad": None,
+        "joint_ranges": {},
+        "object_dropped": [],
+    }
     for term in terminations.values():
         fall = declared(term.func)
+        if isinstance(fall, DropExport):
+            out["object_dropped"].append(_drop_threshold(fall, term.params))
         if not isinstance(fall, FallExport):
             continue
         if fall.quantity in ("min_base_height", "max_tilt_rad"):
@@ -91,6 +101,34 @@ def fall_thresholds(terminations: dict[str, Any], joint_names: Sequence[str] | N
                     old = out["joint_ranges"].get(joint, [-math.inf, math.inf])
                     out["joint_ranges"][joint] = [max(old[0], low), min(old[1], high)]
     return out
+
+
+def _drop_threshold(drop: DropExport, params: dict[str, Any]) -> dict[str, Any]:
+    def number(key: str) -> float | None:
+        value = params.get(key)
+        return None if value is None else float(value)
+
+    body, site = params.get(drop.frame_body_param), params.get(drop.frame_site_param)
+    frame = {"body": str(body)} if body is not None else {"site": str(site)} if site is not None else None
+    return {
+        "object": str(params[drop.object_param]),
+        "frame": frame,
+        "max_distance": number(drop.max_distance_param),
+        "min_height": number(drop.min_height_param),
+    }
+
+
+def success_cap(terminations: dict[str, Any]) -> dict[str, Any] | None:
+    """``{command_name, max_successes}`` of the task's termination that declares a success cap
+    (``warplab.term_export.SuccessCapExport``: ``success_cap``), or None."""
+    for term in terminations.values():
+        cap = declared(term.func)
+        if isinstance(cap, SuccessCapExport):
+            return {
+                "command_name": str(term.params[cap.command_param]),
+                "max_successes": int(term.params[cap.max_param]),
+            }
+    return None
 
 
 def registry_fall_thresholds(policy: Policy, joint_names: Sequence[str] | None = None) -> dict[str, Any]:
@@ -235,7 +273,9 @@ class RobotBinding:
             check ``base_body`` first.
         """
         if self.base_qpos_adr is None or self.base_dof_adr is None:
-            raise Sim2SimError("the robot has no free-joint base: the model has no free joint to read the base from")
+            raise Sim2SimError(
+                "the robot has no free-joint base: the model has no free joint to read the base from"
+            )
         return self.base_qpos_adr, self.base_dof_adr
 
 
@@ -415,7 +455,15 @@ def set_gains(model: mujoco.MjModel, robot: RobotBinding, strength: float) -> No
 def check_policy_fits(policy: Policy) -> None:
     """Refuse, naming the term, a policy whose observations this check cannot produce."""
     known = {"joint_pos", "joint_pos_rel", "joint_vel", "base_ang_vel", "projected_gravity", "command"}
-    known |= {"last_action", "height_scan"}
+    known |= {
+        "last_action",
+        "height_scan",
+        "fingertip_pos",
+        "touch",
+        "goal_quat_diff",
+        "goal_orientation_error",
+    }
+    known |= {"object_pos", "object_quat", "object_lin_vel", "object_ang_vel"}
     for term in policy.observation_terms:
         if term.get("signal") not in known:
             raise PolicyError(

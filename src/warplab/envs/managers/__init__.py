@@ -21,7 +21,7 @@ from warplab.envs.managers.protocols import (
 )
 from warplab.envs.managers.reward import RewardManager
 from warplab.envs.managers.termination import TerminationManager
-from warplab.term_export import FallExport, ObservationExport, declares
+from warplab.term_export import DropExport, FallExport, ObservationExport, SuccessCapExport, declares
 
 __all__ = [
     "ActionManager",
@@ -34,6 +34,7 @@ __all__ = [
     "CurriculumTerm",
     "EventManager",
     "EventTerm",
+    "DropExport",
     "FallExport",
     "Manager",
     "ObservationExport",
@@ -41,6 +42,7 @@ __all__ = [
     "ObservationTerm",
     "RewardManager",
     "RewardTerm",
+    "SuccessCapExport",
     "TermBase",
     "TerminationManager",
     "TerminationTerm",

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 
-from warplab.term_export import FallExport, ObservationExport
+from warplab.term_export import DropExport, FallExport, ObservationExport, SuccessCapExport
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -91,8 +91,9 @@ class RewardTerm(TermBase):
 class TerminationTerm(TermBase):
     """A termination term class: ``term(env, **params) -> [num_envs]`` bool (True: the episode ends)."""
 
-    term_export: ClassVar[FallExport | None] = None
-    """The fall this termination means, as a threshold (``warplab.term_export.FallExport``), or None."""
+    term_export: ClassVar[FallExport | DropExport | SuccessCapExport | None] = None
+    """The fall, drop or success cap this termination means, as a threshold
+    (``warplab.term_export``), or None."""
 
     def __call__(self, *args: Any, **params: Any) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(env, **params)")
@@ -179,6 +180,12 @@ class CommandTerm(TermBase):
     None: ``<name>_0``, ``<name>_1``..."""
     ranges: Sequence[tuple[float, float]] | None = None
     """``(low, high)`` each column is drawn from, for export; None: not uniform ranges."""
+
+    def export_params(self) -> dict[str, Any] | None:
+        """What a robot or a sim-to-sim check needs to run this generator itself (JSON-able; a goal's
+        tolerance and how goals are drawn), written by export as ``commands[name]["params"]``.
+        Default: None."""
+        return None
 
     def resample(self, mask: torch.Tensor) -> None:
         """Draws new commands for the worlds in ``mask`` (bool ``[num_envs]``), in place."""

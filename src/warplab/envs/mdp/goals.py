@@ -27,6 +27,7 @@ from warplab.envs.mdp.math import (
     uniform,
 )
 from warplab.envs.mdp.objects import object_free_joint, object_pos_w, object_quat_w
+from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
     from warplab.envs.config import CommandTermCfg
@@ -116,6 +117,20 @@ class OrientationGoalCommand(CommandTerm):
         self.ended_successes = torch.zeros((), dtype=torch.int64, device=dev)
         """Their successes, summed."""
 
+    def export_params(self) -> dict[str, Any]:
+        """How goals are drawn and judged, for a robot or a sim-to-sim check that runs the goal itself:
+        ``object``, ``tolerance_rad``, ``rotation``, ``base_quat``, ``position`` (the centre, m, world
+        frame), ``position_range`` (``[[low, high]]`` per axis x, y, z, m) and ``position_tolerance_m``."""
+        return {
+            "object": self.object,
+            "tolerance_rad": self.tolerance_rad,
+            "rotation": self.rotation,
+            "base_quat": self.base_quat.tolist(),
+            "position": self.position.tolist(),
+            "position_range": [list(r) for r in self._position_range],
+            "position_tolerance_m": self.position_tolerance_m,
+        }
+
     # ------------------------------------------------------------ goal error, now
     def orientation_error(self) -> torch.Tensor:
         """``[num_envs]`` angle between the object's orientation and the goal's, rad in [0, pi]."""
@@ -190,16 +205,19 @@ def _goal(env: RlEnv, command_name: str) -> OrientationGoalCommand:
     return term
 
 
+@declares(ObservationExport("command", extra=lambda params: {"command_slice": [3, 7]}))
 def goal_quat(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 4]`` the goal orientation (w, x, y, z) in the world frame, canonical sign."""
     return env.command(command_name)[:, 3:7]
 
 
+@declares(ObservationExport("command", extra=lambda params: {"command_slice": [0, 3]}))
 def goal_position(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 3]`` the goal position in the world frame, m."""
     return env.command(command_name)[:, 0:3]
 
 
+@declares(ObservationExport("goal_quat_diff"))
 def goal_quat_diff(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 4]`` the orientation difference ``q_object * conj(q_goal)`` (w, x, y, z),
     canonical sign: the rotation, in world axes, that takes the goal's orientation to the
@@ -209,6 +227,7 @@ def goal_quat_diff(env: RlEnv, command_name: str) -> torch.Tensor:
     return quat_canonical(quat_mul(quat, quat_conjugate(goal.command[:, 3:7])))
 
 
+@declares(ObservationExport("goal_orientation_error"))
 def goal_orientation_error(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 1]`` angle between the object's orientation and the goal's, rad in [0, pi]."""
     return _goal(env, command_name).orientation_error()[:, None]

@@ -15,11 +15,13 @@ import torch
 
 from warplab.envs.mdp.goals import _goal
 from warplab.envs.mdp.objects import object_pos_in_frame, object_pos_w
+from warplab.term_export import DropExport, SuccessCapExport, declares
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
 
+@declares(DropExport())
 def object_dropped(
     env: RlEnv,
     object: str,
@@ -50,6 +52,7 @@ def no_progress(env: RlEnv, command_name: str, max_steps: int) -> torch.Tensor:
     return (goal.steps_since_success + 1 >= max_steps) & ~goal.is_success()
 
 
+@declares(SuccessCapExport())
 def success_cap(env: RlEnv, command_name: str, max_successes: int) -> torch.Tensor:
     """``[num_envs]`` True at the step whose success is the episode's ``max_successes``-th (50 in the
     Shadow-hand tasks): the episode is complete. Not a failure: use ``time_out=True``."""

@@ -15,7 +15,8 @@ origin **in the world frame** and the angular velocity **in the body's own frame
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import mujoco
 import torch
@@ -28,10 +29,30 @@ from warplab.envs.mdp.math import (
     quat_rotate,
     quat_rotate_inverse,
 )
+from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
     from warplab.envs.scene_index import Names
+
+
+def term_frame(params: Mapping[str, Any]) -> dict[str, str] | None:
+    """The frame a term's params name, as export writes it: ``{"body": name}``, ``{"site": name}``,
+    or None for the world."""
+    if params.get("frame_body") is not None:
+        return {"body": str(params["frame_body"])}
+    if params.get("frame_site") is not None:
+        return {"site": str(params["frame_site"])}
+    return None
+
+
+def _object_export(params: Mapping[str, Any]) -> dict[str, Any]:
+    """An object term's facts for the robot: which object, and the frame its value is in."""
+    return {"object": params["object"], "frame": term_frame(params)}
+
+
+def _frame_export(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"frame": term_frame(params)}
 
 
 def object_free_joint(env: RlEnv, object: str) -> tuple[int, int]:
@@ -129,6 +150,7 @@ def _vector_in_frame(
     return v_w if frame is None else quat_rotate_inverse(frame[1], v_w)
 
 
+@declares(ObservationExport("object_pos", extra=_object_export))
 def object_pos_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -137,6 +159,7 @@ def object_pos_in_frame(
     return _point_in_frame(env, object_pos_w(env, object), frame_body, frame_site)
 
 
+@declares(ObservationExport("object_quat", extra=_object_export))
 def object_quat_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -149,6 +172,7 @@ def object_quat_in_frame(
     return quat_canonical(quat)
 
 
+@declares(ObservationExport("object_lin_vel", extra=_object_export))
 def object_lin_vel_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -158,6 +182,7 @@ def object_lin_vel_in_frame(
     return _vector_in_frame(env, object_lin_vel_w(env, object), frame_body, frame_site)
 
 
+@declares(ObservationExport("object_ang_vel", extra=_object_export))
 def object_ang_vel_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -166,6 +191,7 @@ def object_ang_vel_in_frame(
     return _vector_in_frame(env, object_ang_vel_w(env, object), frame_body, frame_site)
 
 
+@declares(ObservationExport("fingertip_pos", extra=_frame_export, elements=("site", "sites")))
 def fingertip_positions(
     env: RlEnv, sites: Names, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -176,6 +202,7 @@ def fingertip_positions(
     return points.reshape(env.num_envs, -1)
 
 
+@declares(ObservationExport("touch", elements=("sensor", "sensors")))
 def touch_sensors(env: RlEnv, sensors: Names) -> torch.Tensor:
     """``[num_envs, total_dim]`` readings of the named sensors side by side, in the model's order
     (MuJoCo's units for each type: a touch sensor gives the normal contact force in its zone, N;

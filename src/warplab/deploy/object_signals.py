@@ -1,0 +1,207 @@
+"""Manipulation observation terms from robot signals: an object's pose and velocities, a goal, the
+fingertips and touch sensors, computed as ``warplab.envs.mdp`` computes them (numpy only).
+
+A robot gives the object's signals in one frame, the policy's ``object_frame`` (metadata: a palm
+body or site, with its pose in the world at the start of an episode and whether it is fixed to the
+world), or in the world frame when the policy names none:
+
+- ``object_pos`` ``[3]``: the object's body origin relative to the frame's origin, in its axes, m;
+- ``object_quat`` ``[4]``: its orientation (w, x, y, z) in the frame (either sign, any norm > 0);
+- ``object_lin_vel``, ``object_ang_vel`` ``[3]``: its velocities relative to the world, in the
+  frame's axes, m/s and rad/s;
+- ``fingertip_pos``: ``{site name: [3]}`` each fingertip relative to the frame, m (forward
+  kinematics of the measured joints, or the robot's own estimate);
+- ``touch``: ``{sensor name: value or [dim]}`` (N for a touch sensor);
+- the goal is a command, ``commands[name]``: ``[7]`` position (m) and orientation (w, x, y, z) in the
+  world frame, as the env's ``OrientationGoalCommand``; ``[4]`` (the orientation) where no term
+  reads the goal's position.
+
+With several objects, each object signal is ``{object name: value}``. A term in the world frame (a
+goal's orientation difference) gets the object in the world through the frame's fixed pose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+OBJECT_SIGNALS = ("object_pos", "object_quat", "object_lin_vel", "object_ang_vel")
+"""Signals of an object's state, given in the policy's ``object_frame``."""
+
+SIGNAL_SIZES = {
+    "object_pos": 3,
+    "object_quat": 4,
+    "object_lin_vel": 3,
+    "object_ang_vel": 3,
+    "goal_quat_diff": 4,
+    "goal_orientation_error": 1,
+}
+"""Values per step of the manipulation signals whose size is fixed."""
+
+
+def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product of quaternions (w, x, y, z)."""
+    aw, ax, ay, az = a
+    bw, bx, by, bz = b
+    return np.array(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ]
+    )
+
+
+def quat_conj(q: np.ndarray) -> np.ndarray:
+    return np.array([q[0], -q[1], -q[2], -q[3]])
+
+
+def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``v`` rotated by unit quaternion ``q``: R(q) v."""
+    w, u = float(q[0]), np.asarray(q[1:], dtype=np.float64)
+    return v * (2.0 * w * w - 1.0) + 2.0 * w * np.cross(u, v) + 2.0 * u * np.dot(u, v)
+
+
+def quat_canonical(q: np.ndarray) -> np.ndarray:
+    """``q`` or ``-q``, whichever has ``w >= 0`` (the env's sign)."""
+    return -q if q[0] < 0.0 else q
+
+
+def quat_normalize(q: np.ndarray) -> np.ndarray:
+    return q / max(float(np.linalg.norm(q)), 1e-12)
+
+
+def quat_angle(q: np.ndarray) -> float:
+    """Rotation angle of unit quaternion ``q``, rad in [0, pi] (either sign)."""
+    return 2.0 * float(np.arctan2(np.linalg.norm(q[1:]), abs(q[0])))
+
+
+class ObjectTerms:
+    """Computes the manipulation terms of one policy from its signals.
+
+    Args:
+      metadata: the policy's decoded metadata (``object_frame``, ``commands``).
+      source: the policy file, for errors.
+      vector: ``vector(signals, name, term, size) -> float32 [size]``: the policy's reader of a sized
+        signal (raises ``PolicyError`` naming the term and signal).
+      error: makes the policy's one-line ``PolicyError`` from a message.
+    """
+
+    def __init__(
+        self,
+        metadata: Mapping[str, Any],
+        source: str,
+        vector: Callable[[Any, str, Mapping[str, Any], int], np.ndarray],
+        error: Callable[[str], Exception],
+    ):
+        self.frame = metadata.get("object_frame")
+        self.commands = metadata["commands"]
+        self.source, self._vector, self._error = source, vector, error
+        if self.frame is not None:
+            self.frame_pos = np.asarray(self.frame["pos_w"], dtype=np.float64)
+            self.frame_quat = quat_normalize(np.asarray(self.frame["quat_w"], dtype=np.float64))
+
+    # ------------------------------------------------------------------ reading signals
+    def _object_signal(self, signals: Mapping[str, Any], name: str, obj: str, term: Mapping[str, Any]):
+        size = SIGNAL_SIZES[name]
+        if name not in signals:
+            where = "the world frame" if self.frame is None else f"the frame {_frame_name(self.frame)}"
+            raise self._error(
+                f"policy {self.source}: observation term {term['name']!r} needs the signal {name!r} (object "
+                f"{obj!r} in {where}), which is missing (given: {sorted(map(str, signals))})"
+            )
+        value = signals[name]
+        if isinstance(value, Mapping):
+            if obj not in value:
+                raise self._error(
+                    f"policy {self.source}: signal {name!r} lacks the object {obj!r} that term {term['name']!r} "
+                    f"needs (given: {sorted(map(str, value))})"
+                )
+            value = value[obj]
+        return self._vector({name: value}, name, term, size).astype(np.float64)
+
+    def _named(
+        self, signals: Mapping[str, Any], name: str, names: list[str], sizes: list[int], term
+    ) -> np.ndarray:
+        if name not in signals:
+            raise self._error(
+                f"policy {self.source}: observation term {term['name']!r} needs the signal {name!r}, which is "
+                f"missing (given: {sorted(map(str, signals))})"
+            )
+        values = signals[name]
+        if not isinstance(values, Mapping):
+            raise self._error(
+                f"policy {self.source}: signal {name!r} must map names ({names}) to values, got "
+                f"{type(values).__name__}"
+            )
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise self._error(
+                f"policy {self.source}: signal {name!r} lacks {missing} that term {term['name']!r} needs"
+            )
+        return np.concatenate(
+            [self._vector({name: values[n]}, name, term, s) for n, s in zip(names, sizes, strict=True)]
+        ).astype(np.float64)
+
+    def goal(self, signals: Mapping[str, Any], command_name: str, term: Mapping[str, Any]) -> np.ndarray:
+        """The goal command ``[7]``: position (m) and orientation (w, x, y, z), world frame."""
+        commands = signals.get("commands")
+        if not isinstance(commands, Mapping) or command_name not in commands:
+            raise self._error(
+                f"policy {self.source}: signal 'commands' lacks the goal {command_name!r} that term "
+                f"{term['name']!r} needs"
+            )
+        value = commands[command_name]
+        size = int(self.commands[command_name]["size"])
+        given = np.size(value) if isinstance(value, (list, tuple, np.ndarray)) else -1
+        params = self.commands[command_name].get("params") or {}
+        if given == 4 and size == 7 and "position" in params:
+            quat = self._vector({"commands": value}, "commands", term, 4)
+            return np.concatenate([np.asarray(params["position"], dtype=np.float64), quat])
+        return self._vector({"commands": value}, "commands", term, size).astype(np.float64)
+
+    # ------------------------------------------------------------------ terms
+    def value(self, term: Mapping[str, Any], signals: Mapping[str, Any]) -> np.ndarray:
+        """The raw value of one step of a manipulation term (before clip and scale), float32."""
+        signal, params = term["signal"], term.get("params") or {}
+        if signal in OBJECT_SIGNALS:
+            v = self._object_signal(signals, signal, params["object"], term)
+            world = params.get("frame") is None and self.frame is not None
+            if signal == "object_quat":
+                q = quat_normalize(quat_mul(self.frame_quat, v) if world else v)
+                return quat_canonical(quat_normalize(q)).astype(np.float32)
+            if world:
+                v = quat_rotate(self.frame_quat, v) + (self.frame_pos if signal == "object_pos" else 0.0)
+            return v.astype(np.float32)
+        if signal == "fingertip_pos":
+            sites = list(params["sites"])
+            v = self._named(signals, "fingertip_pos", sites, [3] * len(sites), term).reshape(-1, 3)
+            if params.get("frame") is None and self.frame is not None:
+                v = np.stack([quat_rotate(self.frame_quat, p) + self.frame_pos for p in v])
+            return v.reshape(-1).astype(np.float32)
+        if signal == "touch":
+            return self._named(
+                signals, "touch", list(params["sensors"]), list(params["sensor_dims"]), term
+            ).astype(np.float32)
+        if signal in ("goal_quat_diff", "goal_orientation_error"):
+            command = params["command_name"]
+            obj = str((self.commands[command].get("params") or {}).get("object"))
+            q = self._object_signal(signals, "object_quat", obj, term)
+            q_w = quat_normalize(quat_mul(self.frame_quat, q) if self.frame is not None else q)
+            goal = self.goal(signals, command, term)[3:7]
+            diff = quat_mul(q_w, quat_conj(goal))
+            if signal == "goal_orientation_error":
+                return np.array([quat_angle(diff)], dtype=np.float32)
+            return quat_canonical(diff).astype(np.float32)
+        if signal == "command":
+            low, high = params["command_slice"]
+            return self.goal(signals, params["command_name"], term)[low:high].astype(np.float32)
+        raise self._error(f"policy {self.source}: term {term['name']!r} reads an unknown signal {signal!r}")
+
+
+def _frame_name(frame: Mapping[str, Any]) -> str:
+    kind = "body" if "body" in frame else "site"
+    return f"{kind} {frame[kind]!r}"

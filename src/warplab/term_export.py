@@ -33,6 +33,8 @@ class ObservationExport:
         export writes their names in order.
       relative_to_default: the value is joint positions minus the default pose, so export writes
         the default positions of those joints (rad or m).
+      joint_ranges: the value depends on the joints' ranges (positions normalized to [-1, 1]), so
+        export writes each joint's ``[low, high]`` (``jnt_range``, rad or m) as ``params["joint_range"]``.
       extra: ``extra(params) -> {key: JSON-able}``, more facts the robot needs, computed from the
         term's params (a height scan's grid of points, its clip; an object term's object and frame).
       elements: ``(kind, param)``: the term reads named model elements of ``kind`` (``"site"``,
@@ -44,6 +46,7 @@ class ObservationExport:
     signal: str
     joints: bool = False
     relative_to_default: bool = False
+    joint_ranges: bool = False
     extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     elements: tuple[str, str] | None = None
 

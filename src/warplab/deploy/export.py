@@ -168,6 +168,8 @@ def _observation_metadata(env) -> list[dict[str, Any]]:
             if export is not None and export.relative_to_default:
                 qadr = torch.as_tensor(env.mj_model.jnt_qposadr[ids], dtype=torch.long, device=env.device)
                 params["default_joint_pos"] = env.sim.init_qpos[qadr].tolist()
+            if export is not None and export.joint_ranges:
+                params["joint_range"] = env.mj_model.jnt_range[ids].tolist()
         if "command_name" in tcfg.params:
             params["command_name"] = tcfg.params["command_name"]
         if export is not None and export.extra is not None:
@@ -267,6 +269,8 @@ def _command_metadata(env) -> dict[str, Any]:
 def _scene_metadata(env) -> dict[str, Any]:
     """The scene the policy was trained in, for sim-to-sim on MuJoCo's C engine.
 
+    ``base_body`` is the robot's floating base and ``fixed_base`` says there is none (a hand or an
+    arm fixed to the world: a robot then reads no gyro or gravity off a base, and nothing pushes it).
     ``xml`` is the task's scene as MJCF (``MjSpec.to_xml``) when it compiles on its own to a model of
     the same sizes; a scene that reads files (meshes, textures) or generated data does not, and gets
     None: ``warplab sim2sim`` then builds it from the task registry.
@@ -291,7 +295,10 @@ def _scene_metadata(env) -> dict[str, Any]:
     return {
         "xml": xml,
         "physics_dt": float(m.opt.timestep),
+        # The robot's own floating base (``SceneIndex.root_joint``: the free joint of the body the
+        # actuated joints hang from), never another free body of the scene (a cube in a hand).
         "base_body": None if root is None else m.body(int(m.jnt_bodyid[root])).name,
+        "fixed_base": root is None,
         "init_keyframe": keyframe if isinstance(keyframe, str) else None,
     }
 

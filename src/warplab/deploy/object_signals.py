@@ -14,7 +14,8 @@ world), or in the world frame when the policy names none:
 - ``touch``: ``{sensor name: value or [dim]}`` (N for a touch sensor);
 - the goal is a command, ``commands[name]``: ``[7]`` position (m) and orientation (w, x, y, z) in the
   world frame, as the env's ``OrientationGoalCommand``; ``[4]`` (the orientation) where no term
-  reads the goal's position.
+  reads the goal's position. A term that reads the goal in the object frame
+  (``goal_quat_in_frame``) gets it turned into that frame through the frame's fixed pose.
 
 With several objects, each object signal is ``{object name: value}``. A term in the world frame (a
 goal's orientation difference) gets the object in the world through the frame's fixed pose.
@@ -37,6 +38,7 @@ SIGNAL_SIZES = {
     "object_ang_vel": 3,
     "goal_quat_diff": 4,
     "goal_orientation_error": 1,
+    "goal_quat_in_frame": 4,
 }
 """Values per step of the manipulation signals whose size is fixed."""
 
@@ -196,6 +198,12 @@ class ObjectTerms:
             if signal == "goal_orientation_error":
                 return np.array([quat_angle(diff)], dtype=np.float32)
             return quat_canonical(diff).astype(np.float32)
+        if signal == "goal_quat_in_frame":
+            # The goal (world frame) in the term's frame, the object frame, through its fixed pose.
+            goal = quat_normalize(self.goal(signals, params["command_name"], term)[3:7])
+            if params.get("frame") is not None:
+                goal = quat_mul(quat_conj(self.frame_quat), goal)
+            return quat_canonical(goal).astype(np.float32)
         if signal == "command":
             low, high = params["command_slice"]
             return self.goal(signals, params["command_name"], term)[low:high].astype(np.float32)

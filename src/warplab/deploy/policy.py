@@ -8,7 +8,8 @@ control loop.
 
 Signals (a dict; units are SI, frames are the base's):
 
-- ``joint_pos``: ``{joint name: position}``, rad or m (absolute, not relative to the default);
+- ``joint_pos``: ``{joint name: position}``, rad or m (absolute, not relative to the default; a
+  term of normalized positions maps them onto [-1, 1] with the joint ranges in its metadata);
 - ``joint_vel``: ``{joint name: velocity}``, rad/s or m/s;
 - ``base_ang_vel``: ``[3]`` angular velocity of the base in its own frame (the IMU gyro), rad/s;
 - ``projected_gravity``: ``[3]`` unit gravity direction in the base frame ((0, 0, -1) upright);
@@ -86,6 +87,7 @@ _OBJECT_TERM_SIGNALS = frozenset(
         "touch",
         "goal_quat_diff",
         "goal_orientation_error",
+        "goal_quat_in_frame",
     )
 )
 """Signals of the terms ``object_signals.ObjectTerms`` computes."""
@@ -383,6 +385,9 @@ class Policy:
         if signal == "joint_pos_rel":
             default = np.asarray(term["params"]["default_joint_pos"], dtype=np.float32)
             return self._joint_values(signals, "joint_pos", term) - default
+        if signal == "joint_pos_normalized":
+            low, high = np.asarray(term["params"]["joint_range"], dtype=np.float32).T
+            return (2.0 * self._joint_values(signals, "joint_pos", term) - high - low) / (high - low)
         if signal == "height_scan":
             return self._vector(signals, signal, term, len(term["params"]["grid_xy"]))
         raise PolicyError(
@@ -516,7 +521,7 @@ def _term_labels(term: Mapping[str, Any], action_joints: Sequence[str], history:
     length = int(term.get("history_length") or 0)
     step = int(term["size"]) // max(length, 1)
     signal, params = term.get("signal"), term.get("params") or {}
-    if signal in ("joint_pos", "joint_vel", "joint_pos_rel"):
+    if signal in ("joint_pos", "joint_vel", "joint_pos_rel", "joint_pos_normalized"):
         labels = list(params["joints"])
     elif signal == "last_action":
         labels = list(action_joints)

@@ -44,7 +44,7 @@ actuator's control unit; ``effort_per_target`` converts it to N·m or N)."""
 
 # The signal each observation term reads, and the size of one step of it where that is fixed.
 _FIXED_SIGNAL_SIZES = {"base_ang_vel": 3, "projected_gravity": 3, **SIGNAL_SIZES}
-_JOINT_SIGNALS = ("joint_pos", "joint_vel", "joint_pos_rel")
+_JOINT_SIGNALS = ("joint_pos", "joint_vel", "joint_pos_rel", "joint_pos_normalized")
 
 
 class PolicyError(ValueError):
@@ -271,6 +271,17 @@ def _check_term(c: _Checker, i: int, term: Any, n: int, commands: dict[str, int]
                 c.fail(
                     f"metadata {where} has params.default_joint_pos {default!r}; it needs one number per joint"
                 )
+        if signal == "joint_pos_normalized":
+            ranges = params.get("joint_range")
+            if (
+                not isinstance(ranges, list)
+                or len(ranges) != len(joints)
+                or not all(_is_vector(r, 2) and r[1] > r[0] for r in ranges)
+            ):
+                c.fail(
+                    f"metadata {where} has params.joint_range {ranges!r}; it needs [low, high] with low < high "
+                    "per joint"
+                )
     elif signal == "command":
         name = params.get("command_name")
         if name not in commands:
@@ -329,7 +340,18 @@ def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
     for term in c.m["observation_terms"]:
         signal, params = term.get("signal"), term.get("params") or {}
         where = f"observation term {term['name']!r}"
-        if signal in ("goal_quat_diff", "goal_orientation_error"):
+        if signal == "goal_quat_in_frame":
+            if str(params.get("command_name")) not in commands:
+                c.fail(
+                    f"metadata {where} reads the goal {params.get('command_name')!r}, which metadata commands "
+                    f"lacks ({sorted(commands)})"
+                )
+            if params.get("frame") is not None and frame is not None and not frame.get("fixed"):
+                c.fail(
+                    f"metadata {where} reads the goal in object_frame {own!r}, which is not fixed to the world: "
+                    "the runtime turns the goal into that frame with its exported pose"
+                )
+        elif signal in ("goal_quat_diff", "goal_orientation_error"):
             goal = commands.get(str(params.get("command_name"))) or {}
             if not isinstance((goal.get("params") or {}).get("object"), str):
                 c.fail(
@@ -365,7 +387,7 @@ def _check_optional_sections(c: _Checker) -> None:
     if scene is not None:
         if not isinstance(scene, Mapping):
             c.fail(
-                f"metadata scene is {scene!r}; it must be {{xml, physics_dt, base_body, init_keyframe}} or null"
+                f"metadata scene is {scene!r}; it must be {{xml, physics_dt, base_body, fixed_base, init_keyframe}} or null"
             )
         dt = scene.get("physics_dt")
         if dt is not None and (not _is_number(dt) or dt <= 0):
@@ -373,6 +395,14 @@ def _check_optional_sections(c: _Checker) -> None:
         for key in ("xml", "base_body", "init_keyframe"):
             if scene.get(key) is not None and not isinstance(scene[key], str):
                 c.fail(f"metadata scene.{key} is {scene[key]!r}; it must be a string or null")
+        fixed = scene.get("fixed_base")
+        if fixed is not None and not isinstance(fixed, bool):
+            c.fail(f"metadata scene.fixed_base is {fixed!r}; it must be true, false or null")
+        if fixed is True and scene.get("base_body") is not None:
+            c.fail(
+                f"metadata scene says fixed_base and names base_body {scene['base_body']!r}; a robot fixed to "
+                "the world has no floating base"
+            )
     fall = c.m.get("fall")
     if fall is not None:
         if not isinstance(fall, Mapping):

@@ -299,7 +299,9 @@ class Sim2Sim:
         )
         self.max_tilt_rad = tilt
         if self.robot.base_body is None and cfg.push_mps > 0:
-            raise Sim2SimError("--push-mps needs a robot with a floating base; the model has no free joint")
+            fixed = (policy.metadata.get("scene") or {}).get("fixed_base") is True
+            why = "the policy's robot is fixed to the world" if fixed else "the model has no free joint"
+            raise Sim2SimError(f"--push-mps needs a robot with a floating base; {why}: leave it at 0")
         self._velocity_command = next(
             (n for n, c in policy.metadata["commands"].items() if c.get("components") == VELOCITY_COMPONENTS),
             None,

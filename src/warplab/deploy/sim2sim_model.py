@@ -398,11 +398,21 @@ def bind_robot(model: mujoco.MjModel, policy: Policy) -> RobotBinding:
 
 
 def _base(m: mujoco.MjModel, meta: dict[str, Any]) -> tuple[int | None, int | None, int | None]:
-    """The body with the free joint (the metadata's base body where it has one), or Nones."""
+    """The robot's floating base in ``m``: ``(body, qpos address, dof address)``, or Nones for a robot
+    fixed to the world.
+
+    A file that says its robot is fixed (``scene.fixed_base``) has no base, whatever free bodies the
+    scene holds (a cube in a hand is not the robot). Otherwise the free joint of the metadata's
+    ``base_body``, and for a model without that body (a user's model) or a file written before the
+    base was recorded, the model's first free joint.
+    """
+    scene = meta.get("scene") or {}
+    if scene.get("fixed_base") is True:
+        return None, None, None
     free = [j for j in range(m.njnt) if int(m.jnt_type[j]) == int(mujoco.mjtJoint.mjJNT_FREE)]
     if not free:
         return None, None, None
-    wanted = (meta.get("scene") or {}).get("base_body")
+    wanted = scene.get("base_body")
     chosen = free[0]
     for j in free:
         if m.body(int(m.jnt_bodyid[j])).name == wanted:
@@ -464,6 +474,7 @@ def check_policy_fits(policy: Policy) -> None:
         "goal_orientation_error",
     }
     known |= {"object_pos", "object_quat", "object_lin_vel", "object_ang_vel"}
+    known |= {"joint_pos_normalized", "goal_quat_in_frame"}
     for term in policy.observation_terms:
         if term.get("signal") not in known:
             raise PolicyError(

@@ -38,9 +38,9 @@ class SceneIndex:
             kind: [mujoco.mj_id2name(mjm, obj, i) or "" for i in range(getattr(mjm, count))]
             for kind, (obj, count) in _OBJ.items()
         }
-        free = np.flatnonzero(mjm.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
-        self.root_joint: int | None = int(free[0]) if len(free) else None
-        """The first free joint (the floating base), or None for a fixed base."""
+        self.root_joint: int | None = robot_root_joint(mjm)
+        """The robot's floating base (a free joint), or None for a robot fixed to the world
+        (``robot_root_joint``)."""
         self.root_adr: tuple[int, int] | None = (
             None
             if self.root_joint is None
@@ -138,3 +138,24 @@ class SceneIndex:
         (i,) = self.ids("sensor", name)[:1]
         adr, dim = int(self.mjm.sensor_adr[i]), int(self.mjm.sensor_dim[i])
         return slice(adr, adr + dim)
+
+
+def robot_root_joint(mjm: mujoco.MjModel) -> int | None:
+    """The free joint of the robot's root body, or None when the robot is fixed to the world.
+
+    The robot is what the actuators drive: the root bodies (children of the world) of the trees that
+    hold the joints with an actuator. Its base floats when such a root has a free joint; a free body
+    that no actuator reaches (an object in a hand, a box on the floor) is never the base. A model
+    with no actuator on a joint says nothing of its robot: its first free joint is taken, if any.
+    """
+    free = [j for j in range(mjm.njnt) if int(mjm.jnt_type[j]) == int(mujoco.mjtJoint.mjJNT_FREE)]
+    driven = [
+        int(mjm.actuator_trnid[a, 0])
+        for a in range(mjm.nu)
+        if int(mjm.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT)
+    ]
+    if not driven:
+        return free[0] if free else None
+    roots = {int(mjm.body_rootid[mjm.jnt_bodyid[j]]) for j in driven}
+    floating = [j for j in free if int(mjm.jnt_bodyid[j]) in roots]
+    return floating[0] if floating else None

@@ -26,7 +26,7 @@ from warplab.envs.mdp.math import (
     random_quat_uniform,
     uniform,
 )
-from warplab.envs.mdp.objects import object_free_joint, object_pos_w, object_quat_w
+from warplab.envs.mdp.objects import frame_pose_w, object_free_joint, object_pos_w, object_quat_w, term_frame
 from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
@@ -196,7 +196,13 @@ class OrientationGoalCommand(CommandTerm):
         return {"consecutive_successes": successes / ended} if ended else {}
 
 
-def _goal(env: RlEnv, command_name: str) -> OrientationGoalCommand:
+def goal_command(env: RlEnv, command_name: str) -> OrientationGoalCommand:
+    """The env's command ``command_name``, checked to be an ``OrientationGoalCommand`` (for terms that
+    read its counters, errors or goal).
+
+    Raises:
+      ValueError: the command is of another type.
+    """
     term = env.command_manager.term(command_name)
     if not isinstance(term, OrientationGoalCommand):
         raise ValueError(
@@ -211,6 +217,21 @@ def goal_quat(env: RlEnv, command_name: str) -> torch.Tensor:
     return env.command(command_name)[:, 3:7]
 
 
+@declares(ObservationExport("goal_quat_in_frame", extra=lambda params: {"frame": term_frame(params)}))
+def goal_quat_in_frame(
+    env: RlEnv, command_name: str, frame_body: str | None = None, frame_site: str | None = None
+) -> torch.Tensor:
+    """``[num_envs, 4]`` the goal orientation in a frame of the robot (a palm), ``conj(q_frame) *
+    q_goal`` (w, x, y, z), canonical sign: the goal in the same frame as ``object_quat_in_frame``
+    (the world's when no frame is given). A robot computes it from the goal command and the frame's
+    pose (``docs/deployment.md``, "Manipulation signals")."""
+    quat = env.command(command_name)[:, 3:7]
+    frame = frame_pose_w(env, frame_body, frame_site)
+    if frame is not None:
+        quat = quat_mul(quat_conjugate(frame[1]), quat)
+    return quat_canonical(quat)
+
+
 @declares(ObservationExport("command", extra=lambda params: {"command_slice": [0, 3]}))
 def goal_position(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 3]`` the goal position in the world frame, m."""
@@ -222,7 +243,7 @@ def goal_quat_diff(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 4]`` the orientation difference ``q_object * conj(q_goal)`` (w, x, y, z),
     canonical sign: the rotation, in world axes, that takes the goal's orientation to the
     object's (identity at the goal; its angle is ``goal_orientation_error``)."""
-    goal = _goal(env, command_name)
+    goal = goal_command(env, command_name)
     quat = quat_normalize(object_quat_w(env, goal.object))
     return quat_canonical(quat_mul(quat, quat_conjugate(goal.command[:, 3:7])))
 
@@ -230,4 +251,4 @@ def goal_quat_diff(env: RlEnv, command_name: str) -> torch.Tensor:
 @declares(ObservationExport("goal_orientation_error"))
 def goal_orientation_error(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 1]`` angle between the object's orientation and the goal's, rad in [0, pi]."""
-    return _goal(env, command_name).orientation_error()[:, None]
+    return goal_command(env, command_name).orientation_error()[:, None]

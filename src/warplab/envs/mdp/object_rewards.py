@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from warplab.envs.mdp.goals import _goal
+from warplab.envs.mdp.goals import goal_command
 from warplab.envs.mdp.object_terminations import object_dropped
 
 if TYPE_CHECKING:
@@ -21,19 +21,19 @@ if TYPE_CHECKING:
 
 def object_goal_distance(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs]`` distance from the object's body origin to the goal position, m (a penalty)."""
-    return _goal(env, command_name).position_error()
+    return goal_command(env, command_name).position_error()
 
 
 def rotation_alignment(env: RlEnv, command_name: str, eps: float = 0.1) -> torch.Tensor:
     """``[num_envs]`` ``1 / (angle + eps)``, 1/rad, with ``angle`` the object's orientation error to
     the goal in rad: ``1 / eps`` at the goal (10 for the usual 0.1), about 0.31 half a turn away."""
-    return 1.0 / (_goal(env, command_name).orientation_error() + eps)
+    return 1.0 / (goal_command(env, command_name).orientation_error() + eps)
 
 
 def goal_reached_bonus(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs]`` 1 where the object is at its goal in this step's state (the success the
     command then counts and answers with a new goal), else 0."""
-    return _goal(env, command_name).is_success().float()
+    return goal_command(env, command_name).is_success().float()
 
 
 def object_dropped_penalty(

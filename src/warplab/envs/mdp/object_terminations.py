@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from warplab.envs.mdp.goals import _goal
+from warplab.envs.mdp.goals import goal_command
 from warplab.envs.mdp.objects import object_pos_in_frame, object_pos_w
 from warplab.term_export import DropExport, SuccessCapExport, declares
 
@@ -48,7 +48,7 @@ def no_progress(env: RlEnv, command_name: str, max_steps: int) -> torch.Tensor:
     """``[num_envs]`` True at the ``max_steps``-th policy step in a row without reaching the goal
     (counting from the last success or the episode's start): with no success at all, the episode
     lasts ``max_steps`` steps. A time limit on the goal: use ``time_out=True``."""
-    goal = _goal(env, command_name)
+    goal = goal_command(env, command_name)
     return (goal.steps_since_success + 1 >= max_steps) & ~goal.is_success()
 
 
@@ -56,5 +56,5 @@ def no_progress(env: RlEnv, command_name: str, max_steps: int) -> torch.Tensor:
 def success_cap(env: RlEnv, command_name: str, max_successes: int) -> torch.Tensor:
     """``[num_envs]`` True at the step whose success is the episode's ``max_successes``-th (50 in the
     Shadow-hand tasks): the episode is complete. Not a failure: use ``time_out=True``."""
-    goal = _goal(env, command_name)
+    goal = goal_command(env, command_name)
     return goal.consecutive_successes + goal.is_success() >= max_successes

@@ -48,6 +48,39 @@ def joint_pos_rel(env: RlEnv, joints: Names = None) -> torch.Tensor:
     return joint_pos(env, joints) - _state.default_joint_pos(env, joints)
 
 
+def joint_limits(env: RlEnv, joints: Names = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(low, high)``, each ``[num_joints]``: the joints' ranges (``jnt_range``), rad or m, looked up
+    once per env.
+
+    Raises:
+      ValueError: naming the joints that have no range (``high <= low``: an unlimited joint).
+    """
+
+    def look_up() -> tuple[torch.Tensor, torch.Tensor]:
+        ids = env.index.ids("joint", joints)
+        limits = torch.as_tensor(env.mj_model.jnt_range[ids], dtype=torch.float32, device=env.device)
+        if not bool((limits[:, 1] > limits[:, 0]).all()):
+            names = [
+                env.index.names["joint"][i]
+                for i, (lo, hi) in zip(ids, limits.tolist(), strict=True)
+                if hi <= lo
+            ]
+            raise ValueError(f"joints {names} have no range (jnt_range); they cannot be normalized")
+        return limits[:, 0], limits[:, 1]
+
+    return env.index.once(("joint_limits", str(joints)), look_up)
+
+
+@declares(ObservationExport("joint_pos_normalized", joints=True, joint_ranges=True))
+def joint_pos_normalized(env: RlEnv, joints: Names = None) -> torch.Tensor:
+    """``[num_envs, num_joints]`` joint positions mapped linearly from their range onto [-1, 1]:
+    ``(2 q - high - low) / (high - low)`` (-1 at the lower limit, +1 at the upper; beyond +-1 past a
+    limit). Export writes each joint's range (``params["joint_range"]``, rad or m) for the robot."""
+    low, high = joint_limits(env, joints)
+    q = env.sim.qpos[:, env.index.joint_qpos_ids(joints)]
+    return (2.0 * q - high - low) / (high - low)
+
+
 @declares(ObservationExport("joint_vel", joints=True))
 def joint_vel(env: RlEnv, joints: Names = None) -> torch.Tensor:
     """``[num_envs, num_joints]`` joint velocities, rad/s or m/s."""

@@ -235,7 +235,7 @@ def make_reorient_env_cfg(
         n = noise if noisy else (lambda scale: None)
         return {
             "joint_pos": ObservationTermCfg(
-                func=reorient_mdp.joint_pos_normalized, params={"joints": joints}, noise=n(0.02)
+                func=mdp.joint_pos_normalized, params={"joints": joints}, noise=n(0.02)
             ),
             # Scaled by 0.2 as Isaac Lab's vel_obs_scale; noise in rad/s before the scale.
             "joint_vel": ObservationTermCfg(
@@ -243,7 +243,7 @@ def make_reorient_env_cfg(
             ),
             "object_pos": ObservationTermCfg(func=mdp.object_pos_in_frame, params=cube, noise=n(0.002)),
             "object_quat": ObservationTermCfg(func=mdp.object_quat_in_frame, params=cube, noise=n(0.01)),
-            "goal_quat": ObservationTermCfg(func=reorient_mdp.goal_quat_in_frame, params={**goal, **frame}),
+            "goal_quat": ObservationTermCfg(func=mdp.goal_quat_in_frame, params={**goal, **frame}),
             "goal_quat_diff": ObservationTermCfg(func=mdp.goal_quat_diff, params=goal, noise=n(0.01)),
             "last_action": ObservationTermCfg(func=mdp.last_action),
         }

@@ -53,6 +53,7 @@ def _env_cfg(scene=hand_with_cube_spec, frame=None, sites=TIP_SITES, sensors=TOU
         "object_ang_vel": ObservationTermCfg(func=mdp.object_ang_vel_in_frame, params=cube, scale=0.2),
         "object_lin_vel": ObservationTermCfg(func=mdp.object_lin_vel_in_frame, params=cube, clip=(-1.0, 1.0)),
         "goal_quat": ObservationTermCfg(func=mdp.goal_quat, params=GOAL),
+        "goal_in_frame": ObservationTermCfg(func=mdp.goal_quat_in_frame, params={**GOAL, **frame}),
         "goal_quat_diff": ObservationTermCfg(func=mdp.goal_quat_diff, params=GOAL),
         "goal_error": ObservationTermCfg(func=mdp.goal_orientation_error, params=GOAL),
         "tips": ObservationTermCfg(func=mdp.fingertip_positions, params={"sites": list(sites), **frame}),
@@ -150,6 +151,8 @@ def test_metadata_declares_the_object_goal_and_drop(exported, tilted):
     assert terms["object_pos"]["signal"] == "object_pos"
     assert terms["object_pos"]["params"] == {"object": "cube", "frame": {"body": "palm"}}
     assert terms["goal_quat"]["params"] == {"command_name": "goal", "command_slice": [3, 7]}
+    assert terms["goal_in_frame"]["signal"] == "goal_quat_in_frame"
+    assert terms["goal_in_frame"]["params"] == {"command_name": "goal", "frame": {"body": "palm"}}
     assert terms["tips"]["params"]["sites"] == list(TIP_SITES)
     assert terms["touch"]["params"] == {"sensors": list(TOUCH_SENSORS), "sensor_dims": [1, 1, 1, 1]}
     frame = meta["object_frame"]

@@ -64,7 +64,9 @@ def test_metadata_declares_every_term_the_goal_the_drop_and_a_fixed_base(saved):
     assert terms["goal_quat"]["params"] == {"command_name": "goal", "frame": {"body": "palm"}}
     assert meta["object_frame"]["body"] == "palm" and meta["object_frame"]["fixed"] is True
     goal = meta["commands"]["goal"]["params"]
-    assert goal["object"] == "cube" and goal["rotation"] == "xyz" and goal["tolerance_rad"] == pytest.approx(0.1)
+    assert (
+        goal["object"] == "cube" and goal["rotation"] == "xyz" and goal["tolerance_rad"] == pytest.approx(0.1)
+    )
     assert meta["fall"]["object_dropped"] == [
         {"object": "cube", "frame": {"body": "palm"}, "max_distance": 0.24, "min_height": None}
     ]
@@ -119,5 +121,7 @@ def test_sim2sim_runs_an_episode_with_latency_and_refuses_pushes(saved):
     (episode,) = report["episodes"]
     assert episode["end"] in ("time", "dropped", "success_cap")
     assert report["settings"]["latency_steps"] == 4
-    with pytest.raises(Sim2SimError, match=r"--push-mps needs a robot with a floating base; .* fixed to the world"):
+    with pytest.raises(
+        Sim2SimError, match=r"--push-mps needs a robot with a floating base; .* fixed to the world"
+    ):
         run_sim2sim(path, Sim2SimCfg(seconds=0.5, episodes=1, push_mps=0.5))

@@ -6,7 +6,9 @@ import mujoco
 
 from warplab.envs.scene_index import robot_root_joint
 
-BOX = '<body name="box" pos="1 0 0.1"><freejoint name="box_free"/><geom type="box" size=".05 .05 .05"/></body>'
+BOX = (
+    '<body name="box" pos="1 0 0.1"><freejoint name="box_free"/><geom type="box" size=".05 .05 .05"/></body>'
+)
 ROBOT = """
 <body name="{name}" pos="0 0 1">{free}
   <geom type="sphere" size=".1"/>

@@ -24,8 +24,8 @@ from warplab.envs.mdp.events import (
 )
 from warplab.envs.mdp.goals import (
     OrientationGoalCommand,
-    goal_orientation_error,
     goal_command,
+    goal_orientation_error,
     goal_position,
     goal_quat,
     goal_quat_diff,

@@ -6,6 +6,7 @@ rewards and terminations are the generic ones of ``warplab.envs.mdp`` (``observa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
@@ -100,10 +101,14 @@ def reset_cube_face_down(
     """
     q, v = object_free_joint(env, object)
     n, dev = env.num_envs, env.device
-    up = torch.as_tensor(normal, dtype=torch.float32, device=dev)
-    up = (up / torch.linalg.vector_norm(up)).expand(n, 3)
+    # Built once (env.index.once): a tensor made from Python numbers in the step is a host-to-device copy.
+    up_unit, centre, eye = env.index.once(
+        ("cube_face_down_constants", tuple(normal), tuple(position)),
+        lambda: _face_down_constants(normal, position, dev),
+    )
+    up = up_unit.expand(n, 3)
     quat = random_quat_uniform((n,), env.rng, dev)
-    axes = torch.stack([quat_rotate(quat, torch.eye(3, device=dev)[i].expand(n, 3)) for i in range(3)], dim=1)
+    axes = torch.stack([quat_rotate(quat, eye[i].expand(n, 3)) for i in range(3)], dim=1)
     dots = (axes * up[:, None, :]).sum(-1)  # [n, 3] cosines of the cube's axes with the normal
     k = dots.abs().argmax(dim=1)
     pick = torch.gather(axes, 1, k.view(n, 1, 1).expand(n, 1, 3))[:, 0]
@@ -115,7 +120,7 @@ def reset_cube_face_down(
     local = quat_mul(quat_from_axis_angle(axis, angle), quat)
     ranges = position_range or {}
     offset = torch.stack([uniform(*ranges.get(k, (0.0, 0.0)), (n,), env.rng, dev) for k in "xyz"], dim=1)
-    pos = torch.as_tensor(position, dtype=torch.float32, device=dev) + offset
+    pos = centre + offset
     frame = frame_pose_w(env, frame_body, frame_site)
     if frame is not None:
         pos = frame[0] + quat_rotate(frame[1], pos)
@@ -124,6 +129,18 @@ def reset_cube_face_down(
     sim = env.sim
     sim.qpos[:, q : q + 7] = _rows(mask, pose, sim.qpos[:, q : q + 7])
     sim.qvel[:, v : v + 6] = _rows(mask, torch.zeros_like(sim.qvel[:, v : v + 6]), sim.qvel[:, v : v + 6])
+
+
+def _face_down_constants(
+    normal: Sequence[float], position: Sequence[float], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The unit normal [3], the cube's centre [3] (frame coordinates, m) and the identity [3, 3]."""
+    up = torch.as_tensor(normal, dtype=torch.float32, device=device)
+    return (
+        up / torch.linalg.vector_norm(up),
+        torch.as_tensor(position, dtype=torch.float32, device=device),
+        torch.eye(3, device=device),
+    )
 
 
 def goal_progress(env: RlEnv, command_name: str, max_successes: int, max_steps: int) -> torch.Tensor:

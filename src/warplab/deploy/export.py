@@ -278,7 +278,7 @@ def _scene_metadata(env) -> dict[str, Any]:
     import mujoco
 
     m = env.mj_model
-    root = env.index.root_joint
+    root = env.index.robot_root_joint
     xml = None
     try:
         spec = env.cfg.scene()
@@ -295,8 +295,8 @@ def _scene_metadata(env) -> dict[str, Any]:
     return {
         "xml": xml,
         "physics_dt": float(m.opt.timestep),
-        # The robot's own floating base (``SceneIndex.root_joint``: the free joint of the body the
-        # actuated joints hang from), never another free body of the scene (a cube in a hand).
+        # The robot's own floating base (``SceneIndex.robot_root_joint``: the free joint of the body
+        # the actuated joints hang from), never another free body of the scene (a cube in a hand).
         "base_body": None if root is None else m.body(int(m.jnt_bodyid[root])).name,
         "fixed_base": root is None,
         "init_keyframe": keyframe if isinstance(keyframe, str) else None,

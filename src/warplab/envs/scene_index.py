@@ -38,9 +38,14 @@ class SceneIndex:
             kind: [mujoco.mj_id2name(mjm, obj, i) or "" for i in range(getattr(mjm, count))]
             for kind, (obj, count) in _OBJ.items()
         }
-        self.root_joint: int | None = robot_root_joint(mjm)
-        """The robot's floating base (a free joint), or None for a robot fixed to the world
-        (``robot_root_joint``)."""
+        free = np.flatnonzero(mjm.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
+        self.root_joint: int | None = int(free[0]) if len(free) else None
+        """The first free joint, which the base terms (base velocities, pushes, base resets) read as
+        the floating base, or None when the model has none."""
+        self.robot_root_joint: int | None = robot_root_joint(mjm)
+        """The robot's own floating base (``robot_root_joint``): None for a robot fixed to the world
+        even where a free object is in the scene (a cube in a hand). Export and sim-to-sim use it;
+        where it differs from ``root_joint``, no base term belongs in the task."""
         self.root_adr: tuple[int, int] | None = (
             None
             if self.root_joint is None

@@ -65,15 +65,12 @@ def reset_object_pose(
     unknown = set(position_range or {}) - set(_AXES)
     if unknown:
         raise ValueError(f"position_range has keys {sorted(unknown)}; allowed: x, y, z")
-    q, v = object_free_joint(env, object)
     n, dev = env.num_envs, env.device
     centre, base, axis = env.index.once(
         ("object_pose_constants", tuple(position), tuple(quat), rotation),
         lambda: _pose_constants(position, quat, rotation, dev),
     )
-    ranges = position_range or {}
-    offset = torch.stack([uniform(*ranges.get(k, (0.0, 0.0)), (n,), env.rng, dev) for k in _AXES], dim=1)
-    pos = centre + offset
+    pos = centre + position_offsets(env, position_range)
     if rotation == "xyz":
         local = random_quat_uniform((n,), env.rng, dev)
     elif rotation == "fixed":
@@ -81,13 +78,37 @@ def reset_object_pose(
     else:
         angle = uniform(-math.pi, math.pi, (n,), env.rng, dev)
         local = quat_mul(quat_from_axis_angle(axis.expand(n, 3), angle), base.expand(n, 4))
+    place_object_at_rest(env, mask, object, pos, local, frame_body, frame_site)
+
+
+def position_offsets(env: RlEnv, position_range: dict[str, Range] | None) -> torch.Tensor:
+    """``[num_envs, 3]`` offsets drawn uniformly from ``position_range = {"x": (low, high), ...}`` (m;
+    missing axes 0), one draw per axis in x, y, z order from the env's generator."""
+    ranges = position_range or {}
+    n, dev = env.num_envs, env.device
+    return torch.stack([uniform(*ranges.get(k, (0.0, 0.0)), (n,), env.rng, dev) for k in _AXES], dim=1)
+
+
+def place_object_at_rest(
+    env: RlEnv,
+    mask: torch.Tensor,
+    object: str,
+    pos: torch.Tensor,
+    quat: torch.Tensor,
+    frame_body: str | None = None,
+    frame_site: str | None = None,
+) -> None:
+    """Writes the object's free joint in the worlds of ``mask``: position ``pos`` [num_envs, 3] (m)
+    and orientation ``quat`` [num_envs, 4] (w, x, y, z) given in the frame of a robot body or site
+    (the world when neither is named), velocities zero. The frame's pose is the last forward pass's."""
+    q, v = object_free_joint(env, object)
     frame = frame_pose_w(env, frame_body, frame_site)
     if frame is not None:
         frame_pos, frame_quat = frame
         pos = frame_pos + quat_rotate(frame_quat, pos)
-        local = quat_mul(frame_quat, local)
+        quat = quat_mul(frame_quat, quat)
     sim = env.sim
-    pose = torch.cat([pos, quat_canonical(quat_normalize(local))], dim=1)
+    pose = torch.cat([pos, quat_canonical(quat_normalize(quat))], dim=1)
     sim.qpos[:, q : q + 7] = _rows(mask, pose, sim.qpos[:, q : q + 7])
     sim.qvel[:, v : v + 6] = _rows(mask, torch.zeros_like(sim.qvel[:, v : v + 6]), sim.qvel[:, v : v + 6])
 

@@ -15,15 +15,13 @@ from warplab.envs.mdp.actions import JointPositionAction
 from warplab.envs.mdp.events import _rows
 from warplab.envs.mdp.goals import goal_command
 from warplab.envs.mdp.math import (
-    quat_canonical,
     quat_from_axis_angle,
     quat_mul,
-    quat_normalize,
     quat_rotate,
     random_quat_uniform,
     uniform,
 )
-from warplab.envs.mdp.objects import frame_pose_w, object_free_joint
+from warplab.envs.mdp.object_events import place_object_at_rest, position_offsets
 from warplab.envs.mdp.observations import joint_limits
 
 if TYPE_CHECKING:
@@ -99,7 +97,6 @@ def reset_cube_face_down(
     The cube then starts resting, not dropped: a cube dropped on a corner from above the palm may
     tumble off it before the policy acts. Masked worlds only.
     """
-    q, v = object_free_joint(env, object)
     n, dev = env.num_envs, env.device
     # Built once (env.index.once): a tensor made from Python numbers in the step is a host-to-device copy.
     up_unit, centre, eye = env.index.once(
@@ -118,17 +115,8 @@ def reset_cube_face_down(
     angle = torch.atan2(sin, (pick * up).sum(-1))
     axis = torch.where(sin[:, None] > 1e-9, cross / sin.clamp_min(1e-9)[:, None], up)
     local = quat_mul(quat_from_axis_angle(axis, angle), quat)
-    ranges = position_range or {}
-    offset = torch.stack([uniform(*ranges.get(k, (0.0, 0.0)), (n,), env.rng, dev) for k in "xyz"], dim=1)
-    pos = centre + offset
-    frame = frame_pose_w(env, frame_body, frame_site)
-    if frame is not None:
-        pos = frame[0] + quat_rotate(frame[1], pos)
-        local = quat_mul(frame[1], local)
-    pose = torch.cat([pos, quat_canonical(quat_normalize(local))], dim=1)
-    sim = env.sim
-    sim.qpos[:, q : q + 7] = _rows(mask, pose, sim.qpos[:, q : q + 7])
-    sim.qvel[:, v : v + 6] = _rows(mask, torch.zeros_like(sim.qvel[:, v : v + 6]), sim.qvel[:, v : v + 6])
+    pos = centre + position_offsets(env, position_range)
+    place_object_at_rest(env, mask, object, pos, local, frame_body, frame_site)
 
 
 def _face_down_constants(

@@ -41,6 +41,11 @@ class ObservationExport:
         ``"sensor"``) given by ``params[param]`` (names or patterns), so export writes their names in
         the order the term reads them (the model's) under ``params[param]``, and for sensors their
         sizes as ``params["sensor_dims"]``.
+      frame_pose: ``frame_pose(params) -> bool``: whether the term, with these params, relates the
+        policy's object frame (a palm) to the world frame: a goal given in the world read in the
+        palm frame, an object given in the palm frame read in the world. Where that frame moves (a
+        palm on a wrist), a robot then gives the frame's current pose in the world at run time, and
+        export names the terms that read it (``object_frame.pose_signal``). None: never.
     """
 
     signal: str
@@ -49,6 +54,7 @@ class ObservationExport:
     joint_ranges: bool = False
     extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     elements: tuple[str, str] | None = None
+    frame_pose: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import onnx
 import pytest
 import torch
 
-from tests.envs._hand_scene import PALM_QUAT
+from tests.envs._hand_scene import HAND_XML, PALM_QUAT
 from tests.envs._hand_scene import hand_spec as tilted_hand_spec
 from warplab.assets.robots.hand import HAND_JOINT_NAMES, TIP_SITES, TOUCH_SENSORS, hand_with_cube_spec
 from warplab.deploy import Policy, PolicyError
@@ -42,9 +42,28 @@ DROP_M = 0.24
 CAP = 3
 
 
-def _env_cfg(scene=hand_with_cube_spec, frame=None, sites=TIP_SITES, sensors=TOUCH_SENSORS) -> RlEnvCfg:
+def wrist_hand_spec() -> mujoco.MjSpec:
+    """The tilted palm of ``tilted_hand_spec`` on a wrist: a hinge about its x axis, driven by a servo."""
+    xml = HAND_XML.replace(
+        '<geom name="palm_geom"',
+        '<joint name="wrist" type="hinge" axis="1 0 0" range="-1 1" armature="0.01" damping="0.05"/>\n'
+        '      <geom name="palm_geom"',
+    ).replace("<actuator>", '<actuator>\n    <position name="wrist_pos" joint="wrist" kp="5" kv="0.1"/>')
+    return mujoco.MjSpec.from_string(xml)
+
+
+def _env_cfg(
+    scene=hand_with_cube_spec, frame=None, sites=TIP_SITES, sensors=TOUCH_SENSORS, world_terms=False
+) -> RlEnvCfg:
     frame = frame or {"frame_body": "palm"}
     cube = {"object": "cube", **frame}
+    # Terms in the world frame beside the object frame's: the runtime carries the object and the
+    # fingertips, given in the object frame, into the world through that frame's pose.
+    in_world = {
+        "object_pos_w": ObservationTermCfg(func=mdp.object_pos_in_frame, params={"object": "cube"}),
+        "object_lin_vel_w": ObservationTermCfg(func=mdp.object_lin_vel_in_frame, params={"object": "cube"}),
+        "tips_w": ObservationTermCfg(func=mdp.fingertip_positions, params={"sites": list(sites)}),
+    }
     terms = {
         "joint_pos": ObservationTermCfg(func=mdp.joint_pos_rel),
         "joint_vel": ObservationTermCfg(func=mdp.joint_vel, scale=0.2),
@@ -59,6 +78,7 @@ def _env_cfg(scene=hand_with_cube_spec, frame=None, sites=TIP_SITES, sensors=TOU
         "tips": ObservationTermCfg(func=mdp.fingertip_positions, params={"sites": list(sites), **frame}),
         "touch": ObservationTermCfg(func=mdp.touch_sensors, params={"sensors": list(sensors)}, scale=0.1),
         "last_action": ObservationTermCfg(func=mdp.last_action),
+        **(in_world if world_terms else {}),
     }
     return RlEnvCfg(
         scene=scene,
@@ -118,6 +138,20 @@ def tilted(tmp_path_factory):
     return _export(cfg, tmp_path_factory.mktemp("tilted") / "policy.onnx")
 
 
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory):
+    """The tilted palm on a wrist hinge, its frame a site, with terms in the world frame too: a policy
+    that reads the palm's pose at run time."""
+    cfg = _env_cfg(
+        scene=wrist_hand_spec,
+        frame={"frame_site": "palm_site"},
+        sites=("tip.*",),
+        sensors=("touch_.*",),
+        world_terms=True,
+    )
+    return _export(cfg, tmp_path_factory.mktemp("moving") / "policy.onnx")
+
+
 def _random_state(m: mujoco.MjModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A hand pose within the joint ranges and a cube above the palm, tilted and moving."""
     qpos = m.key_qpos[m.key("home").id].copy() if m.nkey else m.qpos0.copy()
@@ -173,7 +207,22 @@ def test_metadata_declares_the_object_goal_and_drop(exported, tilted):
     assert meta["success_cap"] == {"command_name": "goal", "max_successes": CAP}
 
 
-@pytest.mark.parametrize("which", ["exported", "tilted"])
+def test_a_moving_palm_names_the_terms_that_read_its_pose(tilted, moving):
+    assert Policy.load(tilted[1]).metadata["object_frame"]["pose_signal"] is None
+    frame = Policy.load(moving[1]).metadata["object_frame"]
+    assert frame["site"] == "palm_site" and frame["fixed"] is False
+    # Those that turn the goal into the palm frame or carry the palm-frame signals into the world.
+    assert frame["pose_signal"]["name"] == "object_frame_pose" and frame["pose_signal"]["terms"] == [
+        "goal_in_frame",
+        "goal_quat_diff",
+        "goal_error",
+        "object_pos_w",
+        "object_lin_vel_w",
+        "tips_w",
+    ]
+
+
+@pytest.mark.parametrize("which", ["exported", "tilted", "moving"])
 def test_policy_observation_from_mjdata_equals_the_envs(which, request):
     env, path = request.getfixturevalue(which)
     policy = Policy.load(path)

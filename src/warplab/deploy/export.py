@@ -204,15 +204,19 @@ def _element_params(env, kind: str, param: str, names: Any) -> dict[str, Any]:
 
 def _object_frame_metadata(env, terms: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The frame a robot gives object signals in: the one frame the policy's object and fingertip
-    terms name (a palm), with its pose in the world at the start of an episode and whether it is
-    fixed to the world (so that the runtime can turn the signals into the world frame for the terms
-    that read them there, the goal's). None when no term names a frame: the signals are then in the
-    world frame.
+    terms name (a palm), with its pose in the world at the start of an episode, whether it is fixed
+    to the world, and ``pose_signal``: for a frame that moves (a palm on a wrist) while some terms
+    relate it to the world, the signal of its current pose a robot gives at run time and the terms
+    that read it, from their declarations (``ObservationExport.frame_pose``); None where no signal
+    is needed (a fixed frame's pose is the one written here). None when no term names a frame: the
+    signals are then in the world frame.
 
     Raises:
       ValueError: the terms name more than one frame (a robot gives its object signals in one).
     """
     import mujoco
+
+    from warplab.deploy.object_signals import frame_pose_signal
 
     frames = {json.dumps(t["params"]["frame"]) for t in terms if (t["params"] or {}).get("frame")}
     if not frames:
@@ -235,12 +239,20 @@ def _object_frame_metadata(env, terms: list[dict[str, Any]]) -> dict[str, Any] |
         body = int(m.site_bodyid[site])
         pos, quat = d.site_xpos[site], np.zeros(4)
         mujoco.mju_mulQuat(quat, d.xquat[body], m.site_quat[site])
+    # A body welded to the world (the mount of a fixed hand) keeps this pose.
+    fixed = int(m.body_weldid[body]) == 0
+    readers = []
+    for bound in env.observation_manager.group_terms("policy"):
+        declaration = declared(bound.cfg.func)
+        if isinstance(declaration, ObservationExport) and declaration.frame_pose is not None:
+            if declaration.frame_pose(bound.cfg.params):
+                readers.append(bound.name)
     return {
         **frame,
         "pos_w": [float(v) for v in pos],
         "quat_w": [float(v) for v in quat],
-        # A body welded to the world (the mount of a fixed hand) keeps this pose.
-        "fixed": int(m.body_weldid[body]) == 0,
+        "fixed": fixed,
+        "pose_signal": frame_pose_signal(readers) if readers and not fixed else None,
     }
 
 

@@ -14,11 +14,17 @@ world), or in the world frame when the policy names none:
 - ``touch``: ``{sensor name: value or [dim]}`` (N for a touch sensor);
 - the goal is a command, ``commands[name]``: ``[7]`` position (m) and orientation (w, x, y, z) in the
   world frame, as the env's ``OrientationGoalCommand``; ``[4]`` (the orientation) where no term
-  reads the goal's position. A term that reads the goal in the object frame
-  (``goal_quat_in_frame``) gets it turned into that frame through the frame's fixed pose.
+  reads the goal's position;
+- ``object_frame_pose`` ``[7]``: the object frame's pose in the world, position (m) then orientation
+  (w, x, y, z), where that frame moves (a palm on a wrist: forward kinematics of the wrist joints
+  from the hand's mount) and a term relates it to the world (``object_frame.pose_signal`` names them).
 
-With several objects, each object signal is ``{object name: value}``. A term in the world frame (a
-goal's orientation difference) gets the object in the world through the frame's fixed pose.
+Some terms relate the object frame to the world: a term that reads the goal in the object frame
+(``goal_quat_in_frame``) gets it turned into that frame, and a term in the world frame (a goal's
+orientation difference, an object term that names no frame) gets the object in the world. They
+take the frame's pose from the metadata where the frame is fixed to the world, from
+``object_frame_pose`` where it moves. With several objects, each object signal is ``{object name:
+value}``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,39 @@ SIGNAL_SIZES = {
     "goal_quat_in_frame": 4,
 }
 """Values per step of the manipulation signals whose size is fixed."""
+
+FRAME_POSE_SIGNAL = "object_frame_pose"
+"""The signal of the object frame's pose in the world, for a policy whose object frame moves."""
+
+
+def reads_frame_pose(term: Mapping[str, Any]) -> bool:
+    """Whether the runtime needs the pose of the policy's object frame in the world to compute
+    ``term`` (exported metadata), in a policy that has an object frame: the term reads the goal in
+    that frame (``goal_quat_in_frame`` naming it), or reads the object in the world frame, which the
+    robot gives in the object frame (the goal's orientation difference and error; an object or
+    fingertip term that names no frame). Export writes the same terms from their declarations
+    (``ObservationExport.frame_pose``); ``check_metadata`` holds the two to agree."""
+    signal, params = term.get("signal"), term.get("params") or {}
+    if signal in ("goal_quat_diff", "goal_orientation_error"):
+        return True
+    if signal == "goal_quat_in_frame":
+        return params.get("frame") is not None
+    if signal in OBJECT_SIGNALS or signal == "fingertip_pos":
+        return params.get("frame") is None
+    return False
+
+
+def frame_pose_signal(terms: list[str]) -> dict[str, Any]:
+    """``object_frame.pose_signal`` of the metadata: what a robot whose object frame moves gives at
+    run time, and which observation terms read it."""
+    return {
+        "name": FRAME_POSE_SIGNAL,
+        "size": 7,
+        "frame": "world",
+        "components": ["x", "y", "z", "qw", "qx", "qy", "qz"],
+        "units": ["m", "m", "m", "1", "1", "1", "1"],
+        "terms": list(terms),
+    }
 
 
 def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,6 +141,8 @@ class ObjectTerms:
         self.frame = metadata.get("object_frame")
         self.commands = metadata["commands"]
         self.source, self._vector, self._error = source, vector, error
+        self.moving = self.frame is not None and not self.frame.get("fixed")
+        """The object frame moves in the world: its pose is the signal ``object_frame_pose``."""
         if self.frame is not None:
             self.frame_pos = np.asarray(self.frame["pos_w"], dtype=np.float64)
             self.frame_quat = quat_normalize(np.asarray(self.frame["quat_w"], dtype=np.float64))
@@ -148,6 +189,42 @@ class ObjectTerms:
             [self._vector({name: values[n]}, name, term, s) for n, s in zip(names, sizes, strict=True)]
         ).astype(np.float64)
 
+    def frame_pose(
+        self, signals: Mapping[str, Any], term: Mapping[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The object frame's ``(position [3] m, unit quaternion [4])`` in the world: the exported pose
+        of a fixed frame, the signal ``object_frame_pose`` of a moving one."""
+        if not self.moving:
+            return self.frame_pos, self.frame_quat
+        assert self.frame is not None  # A moving frame is a frame.
+        need = (
+            f"[7]: the pose of the {_frame_name(self.frame)} in the world, position (m) then orientation "
+            "(w, x, y, z)"
+        )
+        if FRAME_POSE_SIGNAL not in signals:
+            raise self._error(
+                f"policy {self.source}: observation term {term['name']!r} needs the signal {FRAME_POSE_SIGNAL!r} "
+                f"({need}; the frame moves), which is missing (given: {sorted(map(str, signals))})"
+            )
+        value = signals[FRAME_POSE_SIGNAL]
+        try:
+            shape: Any = list(np.shape(value))
+        except ValueError:  # A ragged list has no shape.
+            shape = "ragged"
+        if shape != [7]:
+            raise self._error(
+                f"policy {self.source}: signal {FRAME_POSE_SIGNAL!r} has shape {shape}; observation term "
+                f"{term['name']!r} needs {need}"
+            )
+        pose = self._vector(signals, FRAME_POSE_SIGNAL, term, 7).astype(np.float64)
+        norm = float(np.linalg.norm(pose[3:]))
+        if norm < 1e-9:  # NaN passes on, and is refused as a non-finite observation.
+            raise self._error(
+                f"policy {self.source}: signal {FRAME_POSE_SIGNAL!r} has an orientation (values 3..6) of norm "
+                f"{norm:g}; observation term {term['name']!r} needs a quaternion (w, x, y, z) of non-zero norm"
+            )
+        return pose[:3], pose[3:] / norm
+
     def goal(self, signals: Mapping[str, Any], command_name: str, term: Mapping[str, Any]) -> np.ndarray:
         """The goal command ``[7]``: position (m) and orientation (w, x, y, z), world frame."""
         commands = signals.get("commands")
@@ -171,18 +248,21 @@ class ObjectTerms:
         signal, params = term["signal"], term.get("params") or {}
         if signal in OBJECT_SIGNALS:
             v = self._object_signal(signals, signal, params["object"], term)
-            world = params.get("frame") is None and self.frame is not None
+            if params.get("frame") is not None or self.frame is None:
+                v = quat_canonical(quat_normalize(v)) if signal == "object_quat" else v
+                return v.astype(np.float32)
+            # A term in the world frame: the signal, given in the object frame, carried into the world.
+            pos, quat = self.frame_pose(signals, term)
             if signal == "object_quat":
-                q = quat_normalize(quat_mul(self.frame_quat, v) if world else v)
-                return quat_canonical(quat_normalize(q)).astype(np.float32)
-            if world:
-                v = quat_rotate(self.frame_quat, v) + (self.frame_pos if signal == "object_pos" else 0.0)
+                return quat_canonical(quat_normalize(quat_mul(quat, v))).astype(np.float32)
+            v = quat_rotate(quat, v) + (pos if signal == "object_pos" else 0.0)
             return v.astype(np.float32)
         if signal == "fingertip_pos":
             sites = list(params["sites"])
             v = self._named(signals, "fingertip_pos", sites, [3] * len(sites), term).reshape(-1, 3)
             if params.get("frame") is None and self.frame is not None:
-                v = np.stack([quat_rotate(self.frame_quat, p) + self.frame_pos for p in v])
+                pos, quat = self.frame_pose(signals, term)
+                v = np.stack([quat_rotate(quat, p) + pos for p in v])
             return v.reshape(-1).astype(np.float32)
         if signal == "touch":
             return self._named(
@@ -192,17 +272,19 @@ class ObjectTerms:
             command = params["command_name"]
             obj = str((self.commands[command].get("params") or {}).get("object"))
             q = self._object_signal(signals, "object_quat", obj, term)
-            q_w = quat_normalize(quat_mul(self.frame_quat, q) if self.frame is not None else q)
+            q_w = quat_normalize(
+                quat_mul(self.frame_pose(signals, term)[1], q) if self.frame is not None else q
+            )
             goal = self.goal(signals, command, term)[3:7]
             diff = quat_mul(q_w, quat_conj(goal))
             if signal == "goal_orientation_error":
                 return np.array([quat_angle(diff)], dtype=np.float32)
             return quat_canonical(diff).astype(np.float32)
         if signal == "goal_quat_in_frame":
-            # The goal (world frame) in the term's frame, the object frame, through its fixed pose.
+            # The goal (world frame) in the term's frame, the object frame, through the frame's pose.
             goal = quat_normalize(self.goal(signals, params["command_name"], term)[3:7])
             if params.get("frame") is not None:
-                goal = quat_mul(quat_conj(self.frame_quat), goal)
+                goal = quat_mul(quat_conj(self.frame_pose(signals, term)[1]), goal)
             return quat_canonical(goal).astype(np.float32)
         if signal == "command":
             low, high = params["command_slice"]

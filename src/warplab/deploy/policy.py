@@ -19,7 +19,10 @@ Signals (a dict; units are SI, frames are the base's):
   (``params["grid_xy"]``, base heading frame, x fastest), m, from the robot's elevation map;
 - ``object_pos``, ``object_quat``, ``object_lin_vel``, ``object_ang_vel``, ``fingertip_pos``,
   ``touch``: a manipulated object's state in the policy's ``object_frame`` (a palm), the fingertips
-  and touch sensors (``object_signals`` says how each is given); a goal is a command.
+  and touch sensors (``object_signals`` says how each is given); a goal is a command;
+- ``object_frame_pose``: ``[7]`` the pose of the policy's ``object_frame`` in the world, position (m)
+  then orientation (w, x, y, z), for a policy whose object frame moves (a palm on a wrist: forward
+  kinematics of the wrist joints); ``metadata["object_frame"]["pose_signal"]`` says when it is read.
 
 A term with a history (``history_length`` L > 0) stacks its last L values, oldest first, as the env
 did: ``observation`` keeps them, so call it once per control tick; after ``reset`` the first call
@@ -67,6 +70,7 @@ SIGNALS = (
     "object_ang_vel",
     "fingertip_pos",
     "touch",
+    "object_frame_pose",
 )
 
 _TERM_KINDS = {

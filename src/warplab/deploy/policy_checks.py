@@ -19,7 +19,7 @@ import numpy as np
 
 from warplab._values import is_int as _is_int
 from warplab._values import is_number as _is_number
-from warplab.deploy.object_signals import SIGNAL_SIZES
+from warplab.deploy.object_signals import FRAME_POSE_SIGNAL, SIGNAL_SIZES, reads_frame_pose
 
 METADATA_FORMAT = 1
 """The metadata layout this runtime reads (``warplab.deploy.export.METADATA_FORMAT``)."""
@@ -324,8 +324,9 @@ def _check_term(c: _Checker, i: int, term: Any, n: int, commands: dict[str, int]
 
 
 def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
-    """Object terms name an object, and a frame that is the policy's ``object_frame``; terms in the
-    world frame need that frame fixed to the world; goal terms read a goal that names its object."""
+    """Object terms name an object, and a frame that is the policy's ``object_frame``; goal terms read
+    a goal that names its object; where that frame moves, the terms that relate it to the world are
+    the ones ``object_frame.pose_signal`` lists (they read the frame's pose at run time)."""
     frame = c.m.get("object_frame")
     if frame is not None:
         ok = isinstance(frame, Mapping) and (
@@ -334,7 +335,8 @@ def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
         pose = ok and _is_vector(frame.get("pos_w"), 3) and _is_vector(frame.get("quat_w"), 4)
         if not pose or not any(frame["quat_w"]):
             c.fail(
-                f"metadata object_frame is {frame!r}; it must be {{body or site, pos_w [3], quat_w [4], fixed}} or null"
+                f"metadata object_frame is {frame!r}; it must be {{body or site, pos_w [3], quat_w [4], fixed, "
+                "pose_signal}} or null"
             )
     own = None if frame is None else {k: frame[k] for k in ("body", "site") if k in frame}
     for term in c.m["observation_terms"]:
@@ -346,11 +348,6 @@ def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
                     f"metadata {where} reads the goal {params.get('command_name')!r}, which metadata commands "
                     f"lacks ({sorted(commands)})"
                 )
-            if params.get("frame") is not None and frame is not None and not frame.get("fixed"):
-                c.fail(
-                    f"metadata {where} reads the goal in object_frame {own!r}, which is not fixed to the world: "
-                    "the runtime turns the goal into that frame with its exported pose"
-                )
         elif signal in ("goal_quat_diff", "goal_orientation_error"):
             goal = commands.get(str(params.get("command_name"))) or {}
             if not isinstance((goal.get("params") or {}).get("object"), str):
@@ -358,6 +355,7 @@ def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
                     f"metadata {where} reads the goal {params.get('command_name')!r}, whose command names no "
                     "object (commands[...].params.object)"
                 )
+            continue
         elif signal in ("object_pos", "object_quat", "object_lin_vel", "object_ang_vel"):
             if not isinstance(params.get("object"), str):
                 c.fail(
@@ -371,11 +369,47 @@ def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
                 f"metadata {where} reads in the frame {term_frame!r}, but object signals are given in "
                 f"object_frame {own!r}"
             )
-        if term_frame is None and frame is not None and not frame.get("fixed"):
+    if frame is not None and own is not None:
+        _check_frame_pose(c, frame, own)
+
+
+def _check_frame_pose(c: _Checker, frame: Mapping[str, Any], own: Mapping[str, Any]) -> None:
+    """``object_frame.fixed`` and ``pose_signal``: a frame fixed to the world needs no signal (its pose
+    is ``pos_w``/``quat_w``); a moving one lists exactly the terms that read its pose."""
+    fixed, pose_signal = frame.get("fixed"), frame.get("pose_signal")
+    if fixed is not None and not isinstance(fixed, bool):
+        c.fail(f"metadata object_frame.fixed is {fixed!r}; it must be true, false or null")
+    needed = [t["name"] for t in c.m["observation_terms"] if reads_frame_pose(t)]
+    if fixed:
+        if pose_signal is not None:
             c.fail(
-                f"metadata {where} reads the world frame, and object_frame {own!r} is not fixed to the world: "
-                "the runtime cannot turn the signals into the world frame"
+                f"metadata object_frame {own!r} is fixed to the world and has a pose_signal; a fixed frame's "
+                "pose is its pos_w and quat_w (pose_signal must be null)"
             )
+        return
+    if pose_signal is None:
+        if needed:
+            c.fail(
+                f"metadata observation terms {needed} relate object_frame {own!r} to the world, and that frame "
+                f"is not fixed to the world, but object_frame.pose_signal is null: the runtime needs the frame's "
+                f"pose ({FRAME_POSE_SIGNAL!r}); export the policy again with `warplab export`"
+            )
+        return
+    if (
+        not isinstance(pose_signal, Mapping)
+        or pose_signal.get("name") != FRAME_POSE_SIGNAL
+        or pose_signal.get("size") != 7
+        or not isinstance(pose_signal.get("terms"), list)
+    ):
+        c.fail(
+            f"metadata object_frame.pose_signal is {pose_signal!r}; it must be {{name: {FRAME_POSE_SIGNAL!r}, "
+            "size: 7, frame, components, units, terms}} or null"
+        )
+    if sorted(map(str, pose_signal["terms"])) != sorted(needed):
+        c.fail(
+            f"metadata object_frame.pose_signal.terms is {pose_signal['terms']!r}; the terms that read the "
+            f"frame's pose are {needed}"
+        )
 
 
 def _is_vector(value: Any, n: int) -> bool:

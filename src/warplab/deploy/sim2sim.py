@@ -197,7 +197,15 @@ def rotate_inverse(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 _DOWN = np.array([0.0, 0.0, -1.0])
-_OBJECT_KEYS = ("object_pos", "object_quat", "object_lin_vel", "object_ang_vel", "fingertip_pos", "touch")
+_OBJECT_KEYS = (
+    "object_pos",
+    "object_quat",
+    "object_lin_vel",
+    "object_ang_vel",
+    "fingertip_pos",
+    "touch",
+    "object_frame_pose",
+)
 """Measured manipulation signals, passed to the policy as they are."""
 
 _DIVERGENCE_WARNINGS = tuple(

@@ -4,10 +4,13 @@ training's ``OrientationGoalCommand`` runs it, and a dropped object detected.
 ``ObjectSensing`` reads what a robot's tracker, encoders and touch sensors give (``object_signals``
 names them): the object's pose from its free joint, turned into the policy's ``object_frame`` (a
 palm body or site) as ``warplab.envs.mdp.objects`` does; fingertip positions from the sites;
-touch from ``sensordata``. ``GoalRun`` keeps one episode's goal: drawn from the command's exported
-``params`` (rotation mode, base orientation, position range), judged on the true state within the
-exported tolerance, drawn again at each success, successes counted. ``Drops`` applies the task's
-declared drop thresholds (``fall.object_dropped``). numpy and MuJoCo only.
+touch from ``sensordata``; where the object frame moves, its pose in the world (``xpos``/``xquat``
+of the body, or ``site_xpos`` and the body's ``xquat`` turned by ``site_quat``), as a robot's
+forward kinematics of its wrist joints gives it. ``GoalRun`` keeps one episode's goal: drawn from
+the command's exported ``params`` (rotation mode, base orientation, position range), judged on the
+true state within the exported tolerance, drawn again at each success, successes counted.
+``Drops`` applies the task's declared drop thresholds (``fall.object_dropped``). numpy and MuJoCo
+only.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import mujoco
 import numpy as np
 
 from warplab.deploy.object_signals import (
+    FRAME_POSE_SIGNAL,
     OBJECT_SIGNALS,
     quat_angle,
     quat_canonical,
@@ -97,20 +101,27 @@ class ObjectSensing:
         self.sensors = {
             s: _named_id(model, mujoco.mjtObj.mjOBJ_SENSOR, s, "sensor") for s in dict.fromkeys(sensors)
         }
+        frame = policy.metadata.get("object_frame") or {}
+        self.frame_pose = frame.get("pose_signal") is not None
+        """Whether the policy reads the object frame's pose (a frame that moves)."""
         self.model = model
 
     @property
     def active(self) -> bool:
-        return bool(self.objects or self.sites or self.sensors)
+        return bool(self.objects or self.sites or self.sensors or self.frame_pose)
 
     def sense(self, d: mujoco.MjData) -> dict[str, Any]:
         """``object_pos``/``object_quat``/``object_lin_vel``/``object_ang_vel`` as ``{object: array}``
-        in the object frame, ``fingertip_pos`` ``{site: [3]}`` and ``touch`` ``{sensor: array}``."""
+        in the object frame, ``fingertip_pos`` ``{site: [3]}``, ``touch`` ``{sensor: array}`` and, for
+        a policy whose object frame moves, ``object_frame_pose`` ``[7]`` (m; w, x, y, z; world)."""
         out: dict[str, Any] = {}
+        pose = self.frame.pose(d)
+        if self.frame_pose and pose is not None:
+            # The pose of MuJoCo's last forward pass, as the env's terms read it (frame_pose_w).
+            out[FRAME_POSE_SIGNAL] = np.concatenate([pose[0], pose[1]])
         if self.objects:
             for key in OBJECT_SIGNALS:
                 out[key] = {}
-            pose = self.frame.pose(d)
             for name, (q, v) in self.objects.items():
                 quat_w = quat_normalize(d.qpos[q + 3 : q + 7].copy())
                 out["object_pos"][name] = self.frame.point(d, d.qpos[q : q + 3])

@@ -11,6 +11,7 @@ count, and a success cap agree step for step.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -26,7 +27,14 @@ from warplab.envs.mdp.math import (
     random_quat_uniform,
     uniform,
 )
-from warplab.envs.mdp.objects import frame_pose_w, object_free_joint, object_pos_w, object_quat_w, term_frame
+from warplab.envs.mdp.objects import (
+    frame_pose_w,
+    in_named_frame,
+    object_free_joint,
+    object_pos_w,
+    object_quat_w,
+    term_frame,
+)
 from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
@@ -217,7 +225,11 @@ def goal_quat(env: RlEnv, command_name: str) -> torch.Tensor:
     return env.command(command_name)[:, 3:7]
 
 
-@declares(ObservationExport("goal_quat_in_frame", extra=lambda params: {"frame": term_frame(params)}))
+@declares(
+    ObservationExport(
+        "goal_quat_in_frame", extra=lambda params: {"frame": term_frame(params)}, frame_pose=in_named_frame
+    )
+)
 def goal_quat_in_frame(
     env: RlEnv, command_name: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -238,7 +250,13 @@ def goal_position(env: RlEnv, command_name: str) -> torch.Tensor:
     return env.command(command_name)[:, 0:3]
 
 
-@declares(ObservationExport("goal_quat_diff"))
+def _object_in_world(params: Mapping[str, Any]) -> bool:
+    """The term reads the object's orientation in the world frame: a robot gives it in the policy's
+    object frame, so the term needs that frame's pose (where there is one)."""
+    return True
+
+
+@declares(ObservationExport("goal_quat_diff", frame_pose=_object_in_world))
 def goal_quat_diff(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 4]`` the orientation difference ``q_object * conj(q_goal)`` (w, x, y, z),
     canonical sign: the rotation, in world axes, that takes the goal's orientation to the
@@ -248,7 +266,7 @@ def goal_quat_diff(env: RlEnv, command_name: str) -> torch.Tensor:
     return quat_canonical(quat_mul(quat, quat_conjugate(goal.command[:, 3:7])))
 
 
-@declares(ObservationExport("goal_orientation_error"))
+@declares(ObservationExport("goal_orientation_error", frame_pose=_object_in_world))
 def goal_orientation_error(env: RlEnv, command_name: str) -> torch.Tensor:
     """``[num_envs, 1]`` angle between the object's orientation and the goal's, rad in [0, pi]."""
     return goal_command(env, command_name).orientation_error()[:, None]

@@ -46,6 +46,18 @@ def term_frame(params: Mapping[str, Any]) -> dict[str, str] | None:
     return None
 
 
+def in_world_frame(params: Mapping[str, Any]) -> bool:
+    """Whether a term with these params works in the world frame (names no frame): a robot gives an
+    object's signals in the policy's object frame, so such a term needs that frame's pose."""
+    return term_frame(params) is None
+
+
+def in_named_frame(params: Mapping[str, Any]) -> bool:
+    """Whether a term with these params works in a frame of the robot (names one): a term that reads
+    a quantity given in the world (a goal) in that frame needs the frame's pose."""
+    return term_frame(params) is not None
+
+
 def _object_export(params: Mapping[str, Any]) -> dict[str, Any]:
     """An object term's facts for the robot: which object, and the frame its value is in."""
     return {"object": params["object"], "frame": term_frame(params)}
@@ -150,7 +162,7 @@ def _vector_in_frame(
     return v_w if frame is None else quat_rotate_inverse(frame[1], v_w)
 
 
-@declares(ObservationExport("object_pos", extra=_object_export))
+@declares(ObservationExport("object_pos", extra=_object_export, frame_pose=in_world_frame))
 def object_pos_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -159,7 +171,7 @@ def object_pos_in_frame(
     return _point_in_frame(env, object_pos_w(env, object), frame_body, frame_site)
 
 
-@declares(ObservationExport("object_quat", extra=_object_export))
+@declares(ObservationExport("object_quat", extra=_object_export, frame_pose=in_world_frame))
 def object_quat_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -172,7 +184,7 @@ def object_quat_in_frame(
     return quat_canonical(quat)
 
 
-@declares(ObservationExport("object_lin_vel", extra=_object_export))
+@declares(ObservationExport("object_lin_vel", extra=_object_export, frame_pose=in_world_frame))
 def object_lin_vel_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -182,7 +194,7 @@ def object_lin_vel_in_frame(
     return _vector_in_frame(env, object_lin_vel_w(env, object), frame_body, frame_site)
 
 
-@declares(ObservationExport("object_ang_vel", extra=_object_export))
+@declares(ObservationExport("object_ang_vel", extra=_object_export, frame_pose=in_world_frame))
 def object_ang_vel_in_frame(
     env: RlEnv, object: str, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:
@@ -191,7 +203,11 @@ def object_ang_vel_in_frame(
     return _vector_in_frame(env, object_ang_vel_w(env, object), frame_body, frame_site)
 
 
-@declares(ObservationExport("fingertip_pos", extra=_frame_export, elements=("site", "sites")))
+@declares(
+    ObservationExport(
+        "fingertip_pos", extra=_frame_export, elements=("site", "sites"), frame_pose=in_world_frame
+    )
+)
 def fingertip_positions(
     env: RlEnv, sites: Names, frame_body: str | None = None, frame_site: str | None = None
 ) -> torch.Tensor:

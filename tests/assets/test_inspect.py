@@ -154,7 +154,7 @@ def test_an_unknown_name_lists_the_names_taken(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     line = _one_line_error(capsys, "humanoidd")
     assert "'humanoidd' is no file and no robot warplab knows. Did you mean 'humanoid'" in line
-    assert "warplab's robots (cartpole, humanoid)" in line and "the path of a robot file" in line
+    assert "warplab's robots (arm, cartpole, hand, humanoid)" in line and "the path of a robot file" in line
     # A path that does not exist is a missing file, not a name.
     assert "robots/nothing.urdf" in _one_line_error(capsys, "robots/nothing.urdf")
     # URDF options make no sense for a name or an MJCF file.

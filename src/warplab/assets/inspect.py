@@ -12,7 +12,7 @@
   the real joint allows.
 
 ``warplab inspect ROBOT`` prints the report for any file ``load_robot`` reads, for warplab's own robots
-by name (``BUILTIN_ROBOTS``: ``humanoid``, ``cartpole``), and for MuJoCo Menagerie robots by name
+by name (``BUILTIN_ROBOTS``: ``arm``, ``cartpole``, ``hand``, ``humanoid``), and for MuJoCo Menagerie robots by name
 where the Menagerie cache already holds them (nothing is downloaded).
 """
 
@@ -297,9 +297,28 @@ def _cartpole() -> mujoco.MjSpec:
     return cartpole_spec()
 
 
-BUILTIN_ROBOTS: dict[str, Callable[[], mujoco.MjSpec]] = {"cartpole": _cartpole, "humanoid": _humanoid}
-"""warplab's own robots by name, each built as its tasks build it (the humanoid through its
-``RobotCfg``, with actuators and the ``home`` keyframe)."""
+def _arm() -> mujoco.MjSpec:
+    from warplab.assets.robot_cfg import build_robot_spec
+    from warplab.assets.robots.arm import ARM_ROBOT_CFG
+
+    return build_robot_spec(ARM_ROBOT_CFG)
+
+
+def _hand() -> mujoco.MjSpec:
+    from warplab.assets.robot_cfg import build_robot_spec
+    from warplab.assets.robots.hand import HAND_ROBOT_CFG
+
+    return build_robot_spec(HAND_ROBOT_CFG)
+
+
+BUILTIN_ROBOTS: dict[str, Callable[[], mujoco.MjSpec]] = {
+    "arm": _arm,
+    "cartpole": _cartpole,
+    "hand": _hand,
+    "humanoid": _humanoid,
+}
+"""warplab's own robots by name, each built as its tasks build it (the humanoid, the hand and the arm
+through their ``RobotCfg``, with actuators and the ``home`` keyframe)."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 

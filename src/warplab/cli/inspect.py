@@ -12,13 +12,13 @@ import tyro
 @dataclasses.dataclass
 class InspectArgs:
     """Print the bodies, joints, actuators, sensors, masses and contact pairs of an MJCF, URDF or USD
-    file, of one of warplab's robots by name (humanoid, cartpole), or of a MuJoCo Menagerie robot
+    file, of one of warplab's robots by name (humanoid, hand, arm, cartpole), or of a MuJoCo Menagerie robot
     already in its cache, and warn about what commonly breaks a simulation: zero or tiny masses,
     missing collision geometry, parts overlapping in the default pose, unlimited joints
     (docs/robots/importing.md)."""
 
     robot: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ROBOT")]
-    """A robot or scene file (.xml, .urdf, .usd, .usda, .usdc, .usdz), or a name: humanoid, cartpole, or a cached Menagerie robot."""
+    """A robot or scene file (.xml, .urdf, .usd, .usda, .usdc, .usdz), or a name: humanoid, hand, arm, cartpole, or a cached Menagerie robot."""
     floating_base: bool = False
     """URDF: give the root link a free joint (a mobile robot)."""
     package_path: tuple[Path, ...] = ()

@@ -9,6 +9,7 @@ import pytest
 import torch
 from importer_files import CUBE_OBJ  # noqa: I001 (tests/assets is on the path)
 
+from warplab.assets.object_shapes import PARKED_MARGIN
 from warplab.assets.robot_cfg import ActuatorGroupCfg, RobotCfg
 from warplab.assets.scene import CameraCfg, HeightfieldCfg, LightCfg, ObjectCfg, Scene
 from warplab.assets.terrain_generator import TerrainCfg
@@ -108,6 +109,67 @@ def test_terrains_and_bad_objects():
         Scene(objects=(ObjectCfg("part", "mesh", mesh_file="nope.stl"),)).build()
     with pytest.raises(ValueError, match=r"terrain 'rough'"):
         Scene(terrain="rough").build()
+
+
+def test_an_object_with_several_shapes_holds_one_geom_each():
+    ranges = {
+        "box": ((0.02, 0.04), (0.01, 0.03), (0.03, 0.03)),
+        "sphere": ((0.01, 0.05),),
+        "capsule": ((0.01, 0.02), (0.02, 0.06)),
+    }
+    obj = ObjectCfg(
+        "part",
+        pos=(0, 0, 0.01),
+        mass=0.3,
+        rgba=(0.1, 0.2, 0.3, 0.9),
+        shapes=tuple(ranges),
+        shape_size_ranges=ranges,
+    )
+    model = Scene(objects=(obj,)).build().compile()
+    geoms = [model.geom(f"part_{s}") for s in ranges]
+    kinds = [mujoco.mjtGeom.mjGEOM_BOX, mujoco.mjtGeom.mjGEOM_SPHERE, mujoco.mjtGeom.mjGEOM_CAPSULE]
+    assert [int(g.type[0]) for g in geoms] == [int(k) for k in kinds]
+    # The middle of each range; the first shape active, the others parked: no margin, no colour, no mass.
+    np.testing.assert_allclose([g.size for g in geoms], [[0.03, 0.02, 0.03], [0.03, 0, 0], [0.015, 0.04, 0]])
+    assert [g.margin[0] for g in geoms] == [0.0, PARKED_MARGIN, PARKED_MARGIN]
+    assert [g.rgba[3] for g in geoms] == pytest.approx([0.9, 0.0, 0.0])
+    body = model.body("part")
+    assert body.mass[0] == pytest.approx(0.3)
+    np.testing.assert_allclose(
+        body.inertia, 0.3 / 3 * np.array([0.02**2 + 0.03**2, 0.03**2 + 0.03**2, 0.03**2 + 0.02**2])
+    )
+    np.testing.assert_allclose(
+        model.numeric("part_box_size_range").data, [0.02, 0.04, 0.01, 0.03, 0.03, 0.03]
+    )
+    np.testing.assert_allclose(model.numeric("part_capsule_size_range").data, [0.01, 0.02, 0.02, 0.06])
+    # Sunk 2 cm into the floor, every shape overlaps it, yet only the box touches it (MuJoCo's C engine).
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    floor = model.geom("floor").id
+    assert all(mujoco.mj_geomDistance(model, data, g.id, floor, 1.0, None) < 0 for g in geoms)
+    assert data.ncon > 0 and {tuple(sorted(c.geom)) for c in data.contact} == {(floor, geoms[0].id)}
+
+    box = {"box": ranges["box"]}
+    wrong = [
+        ({"shapes": ("box",)}, r"object 'part': shapes \('box',\) must be two or more distinct"),
+        ({"shapes": ("box", "cone")}, r"two or more distinct shapes of \['box', 'capsule'"),
+        (
+            {"shape_size_ranges": {**box, "cone": ((0.1, 0.2),)}},
+            r"has shapes \['cone'\] that are not in shapes",
+        ),
+        ({"shape_size_ranges": box}, r"shape_size_ranges\['sphere'\] must hold 1 \(low, high\) ranges"),
+        ({"shape_size_ranges": {**box, "sphere": ((0.05, 0.01),)}}, r"\['sphere'\] has \(0.05, 0.01\)"),
+        ({"size_scale_range": (0.9, 1.1)}, "draws its sizes from shape_size_ranges"),
+        ({"shapes": ()}, "shape_size_ranges needs shapes"),
+    ]
+    for fields, message in wrong:
+        cfg = {
+            "shapes": ("box", "sphere"),
+            "shape_size_ranges": {**box, "sphere": ranges["sphere"]},
+            **fields,
+        }
+        with pytest.raises(ValueError, match=message):
+            Scene(objects=(ObjectCfg("part", **cfg),)).build()
 
 
 def test_objects_vary_per_world_and_match_the_c_engine():

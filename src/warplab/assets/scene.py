@@ -3,7 +3,8 @@
 The robot's own spec is the base (its options, defaults and names stay as they are, so a
 ``RobotCfg``'s names keep working); the ground, objects, lights and cameras are added to it.
 Objects may vary between worlds: ``Scene.vary_objects`` draws each object's mass, size and friction
-per world into the simulation's per-world model fields.
+per world into the simulation's per-world model fields, and an object with several ``shapes`` takes
+one of them per world (``mdp.randomize_object_shape``; ``warplab.assets.object_shapes`` says how).
 
 Example::
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from warplab.assets.importers import load_robot
 from warplab.assets.importers.files import DEFAULT_LIMITS, ImportLimits, check_mesh
+from warplab.assets.object_shapes import add_shape_set, shape_geom_name
 from warplab.assets.robot_cfg import RobotCfg, build_robot_spec
 from warplab.assets.terrain import add_checker_material, add_flat_ground, add_sky_and_lights
 from warplab.assets.terrain_generator import TerrainCfg, add_terrain
@@ -45,10 +47,21 @@ _SHAPES = {
 
 @dataclasses.dataclass
 class ObjectCfg:
-    """A rigid object: one primitive or mesh, free to move (or fixed), with its own mass and friction."""
+    """A rigid object: one primitive or mesh, free to move (or fixed), with its own mass and friction.
+
+    An object may also take a different primitive shape in each world (a box here, a cylinder
+    there): ``shapes`` lists them and ``shape_size_ranges`` their sizes, for example::
+
+        ObjectCfg("part", shapes=("box", "sphere", "cylinder", "capsule"), mass=0.1,
+                  shape_size_ranges={"box": ((0.02, 0.04),) * 3, "sphere": ((0.02, 0.035),),
+                                     "cylinder": ((0.015, 0.03), (0.02, 0.05)),
+                                     "capsule": ((0.015, 0.025), (0.01, 0.04))})
+
+    with the event ``mdp.randomize_object_shape(object="part")`` drawing each world's shape and size.
+    """
 
     name: str
-    """Name of the object's body and geom."""
+    """Name of the object's body and geom (its geoms are ``<name>_<shape>`` when it has ``shapes``)."""
     shape: str = "box"
     """``box``, ``sphere``, ``capsule``, ``cylinder``, ``ellipsoid`` or ``mesh``."""
     size: tuple[float, ...] = (0.05, 0.05, 0.05)
@@ -75,6 +88,17 @@ class ObjectCfg:
     """Per-world factor on every dimension of a primitive (mass kept); None: ``size``."""
     friction_range: tuple[float, float] | None = None
     """Per-world sliding friction; None: ``friction``."""
+    shapes: tuple[str, ...] = ()
+    """Shapes the object may take, one per world, two or more of ``box``, ``sphere``, ``capsule``,
+    ``cylinder``, ``ellipsoid`` (``shape`` and ``size`` are then unused). The body holds one geom of
+    each, named ``<name>_<shape>``; the compiled model's object is the first, the others are parked
+    (no contact, no colour, no mass; ``warplab.assets.object_shapes``). Every shape has ``mass``.
+    Empty: one geom of ``shape``, named ``name``."""
+    shape_size_ranges: dict[str, tuple[tuple[float, float], ...]] = dataclasses.field(default_factory=dict)
+    """For each of ``shapes``, a (low, high) range per dimension of MuJoCo's size, m: three for a box
+    or ellipsoid (half extents), one for a sphere (radius), two for a capsule or cylinder (radius,
+    half length); low == high fixes a dimension. The compiled geom takes the middle of each range,
+    ``mdp.randomize_object_shape`` a uniform draw per dimension and world."""
 
 
 @dataclasses.dataclass
@@ -190,7 +214,8 @@ class Scene:
 
         changed_inertia = False
         for obj in self.objects:
-            body, geom = model.body(obj.name).id, model.geom(obj.name).id
+            body = model.body(obj.name).id
+            geoms = [model.geom(n).id for n in _geom_names(obj)]
             values = {}
             if obj.mass_range is not None:
                 values["mass"] = uniform(obj.mass_range)
@@ -202,7 +227,7 @@ class Scene:
                 values["size_scale"] = uniform(obj.size_scale_range)
             if obj.friction_range is not None:
                 values["friction"] = uniform(obj.friction_range)
-                sim.model_field("geom_friction")[:, geom, 0] = values["friction"]
+                sim.model_field("geom_friction")[:, geoms, 0] = values["friction"][:, None]
             if "mass" in values or "size_scale" in values:
                 mass0 = float(model.body_mass[body])
                 mass = values.get("mass", torch.full((n,), mass0, device=sim.device))
@@ -211,14 +236,19 @@ class Scene:
                 sim.model_field("body_mass")[:, body] = mass
                 sim.model_field("body_inertia")[:, body] = inertia0 * (mass / mass0 * scale**2)[:, None]
                 if "size_scale" in values:
-                    size0 = torch.as_tensor(model.geom_size[geom], dtype=torch.float32, device=sim.device)
-                    sim.model_field("geom_size")[:, geom] = size0 * scale[:, None]
+                    size0 = torch.as_tensor(model.geom_size[geoms], dtype=torch.float32, device=sim.device)
+                    sim.model_field("geom_size")[:, geoms] = size0 * scale[:, None, None]
                 changed_inertia = True
             if values:
                 drawn[obj.name] = values
         if changed_inertia:
             sim.set_const()
         return drawn
+
+
+def _geom_names(obj: ObjectCfg) -> list[str]:
+    """Names of the object's geoms: its one geom, or one per shape."""
+    return [shape_geom_name(obj.name, s) for s in obj.shapes] if obj.shapes else [obj.name]
 
 
 def _robot_spec(robot, limits: ImportLimits) -> mujoco.MjSpec:
@@ -263,22 +293,17 @@ def _add_heightfield(spec: mujoco.MjSpec, cfg: HeightfieldCfg) -> None:
 
 
 def _add_object(spec: mujoco.MjSpec, obj: ObjectCfg, limits: ImportLimits) -> None:
+    if obj.shapes:
+        _add_multi_shape_object(spec, obj)
+        return
+    if obj.shape_size_ranges:
+        raise ValueError(f"object {obj.name!r}: shape_size_ranges needs shapes (the shapes it may take)")
     if obj.shape not in _SHAPES:
         raise ValueError(f"object {obj.name!r}: shape {obj.shape!r} is not one of {sorted(_SHAPES)}")
     kind, dims = _SHAPES[obj.shape]
     if dims and (len(obj.size) < dims or any(s <= 0 for s in obj.size[:dims])):
         raise ValueError(f"object {obj.name!r}: a {obj.shape} needs {dims} positive sizes, got {obj.size}")
-    if obj.mass <= 0:
-        raise ValueError(f"object {obj.name!r}: mass {obj.mass} kg must be positive")
-    for field in ("mass_range", "size_scale_range", "friction_range"):
-        bounds = getattr(obj, field)
-        if bounds is not None and not 0 < bounds[0] <= bounds[1]:
-            raise ValueError(
-                f"object {obj.name!r}: {field} {bounds} must be (low, high) with 0 < low <= high"
-            )
-    body = spec.worldbody.add_body(name=obj.name, pos=list(obj.pos), quat=list(obj.quat))
-    if not obj.fixed:
-        body.add_freejoint(name=obj.name)
+    body = _add_object_body(spec, obj)
     geom = body.add_geom(name=obj.name, type=kind, mass=obj.mass, rgba=list(obj.rgba), condim=3)
     geom.friction = [obj.friction, 0.005, 0.0001]
     if obj.shape == "mesh":
@@ -290,6 +315,31 @@ def _add_object(spec: mujoco.MjSpec, obj: ObjectCfg, limits: ImportLimits) -> No
         geom.meshname = obj.name
     else:
         geom.size = list(obj.size[:dims]) + [0.0] * (3 - dims)
+
+
+def _add_object_body(spec: mujoco.MjSpec, obj: ObjectCfg) -> mujoco.MjsBody:
+    if obj.mass <= 0:
+        raise ValueError(f"object {obj.name!r}: mass {obj.mass} kg must be positive")
+    for field in ("mass_range", "size_scale_range", "friction_range"):
+        bounds = getattr(obj, field)
+        if bounds is not None and not 0 < bounds[0] <= bounds[1]:
+            raise ValueError(
+                f"object {obj.name!r}: {field} {bounds} must be (low, high) with 0 < low <= high"
+            )
+    body = spec.worldbody.add_body(name=obj.name, pos=list(obj.pos), quat=list(obj.quat))
+    if not obj.fixed:
+        body.add_freejoint(name=obj.name)
+    return body
+
+
+def _add_multi_shape_object(spec: mujoco.MjSpec, obj: ObjectCfg) -> None:
+    if obj.size_scale_range is not None:
+        raise ValueError(
+            f"object {obj.name!r}: size_scale_range applies to one shape; an object with shapes draws "
+            "its sizes from shape_size_ranges (mdp.randomize_object_shape)"
+        )
+    body = _add_object_body(spec, obj)
+    add_shape_set(spec, body, obj.name, obj.shapes, obj.shape_size_ranges, obj.mass, obj.rgba, obj.friction)
 
 
 def _add_camera(spec: mujoco.MjSpec, camera: CameraCfg) -> None:

@@ -411,7 +411,7 @@ def _write_video(
     steps = frame_indices(len(qpos), env.policy_dt, fps)
     viewer = env_cfg.viewer
     frames = iter_frames(
-        env.mj_model,
+        env.sim.world_mj_model(0),  # the recorded world, with its own sizes, colours and shapes
         qpos[steps],
         width,
         height,

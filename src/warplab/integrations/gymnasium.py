@@ -93,7 +93,7 @@ def _render(env: RlEnv, world: int, width: int, height: int) -> np.ndarray:
     viewer = env.cfg.viewer
     qpos = env.sim.qpos[world : world + 1].double().cpu().numpy()
     return render_frames(
-        env.mj_model,
+        env.sim.world_mj_model(world),
         qpos,
         width=width,
         height=height,

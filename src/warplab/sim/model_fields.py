@@ -26,6 +26,7 @@ RANDOMIZABLE_FIELDS: dict[str, str] = {
     "geom_solimp": "",
     "geom_rgba": "",
     "geom_size": "set_const",
+    "geom_margin": "",
     "body_mass": "set_const",
     "body_ipos": "set_const",
     "body_inertia": "set_const",

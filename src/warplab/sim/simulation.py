@@ -12,11 +12,13 @@ captured graphs, and the next step captures again.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 from collections.abc import Callable
 
 import mujoco
 import mujoco_warp as mjw
+import numpy as np
 import torch
 import warp as wp
 
@@ -459,6 +461,32 @@ class Simulation:
         fields stay shared. Fields derived from masses and inertias need ``set_const`` after a write.
         """
         return self.fields.get(name)
+
+    def world_mj_model(self, world: int) -> mujoco.MjModel:
+        """MuJoCo's model of one world: a copy of ``mj_model`` with that world's values of every
+        per-world field written in (randomized masses and sizes, colours, which shape of a
+        multi-shape object is active), for MuJoCo's C engine and its renderer (a video of that world,
+        a check against the C engine). ``mj_model`` itself when no field is per-world.
+
+        Raises:
+          SimulationError: a per-world field does not fit the MjModel field of its name.
+        """
+        arrays = self.fields.arrays()
+        if not arrays:
+            return self.mj_model
+        model = copy.copy(self.mj_model)
+        for name, values in arrays.items():
+            owner, attr = (model.opt, name[4:]) if name.startswith("opt.") else (model, name)
+            target = getattr(owner, attr, None)
+            if not isinstance(target, np.ndarray):
+                continue  # a field of MuJoCo Warp's own, with no MjModel counterpart
+            value = values[world].detach().cpu().numpy()
+            if value.size != target.size:
+                raise SimulationError(
+                    f"per-world field {name!r} holds {value.size} values a world; MjModel.{name} holds {target.size}"
+                )
+            target[...] = value.reshape(target.shape)
+        return model
 
     def set_const(self) -> None:
         """Recomputes model constants derived from masses, inertias, armature and qpos0, per world."""

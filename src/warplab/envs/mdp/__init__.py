@@ -1,6 +1,6 @@
 """The library of term functions: observations, rewards, terminations, events, actions, commands,
 and those of objects and their goals (``objects``, ``goals``, ``object_rewards``,
-``object_terminations``, ``object_events``).
+``object_terminations``, ``object_events``, ``object_shapes``).
 
 Import it as ``from warplab.envs import mdp`` and name terms as ``mdp.base_lin_vel_b``.
 """
@@ -38,6 +38,7 @@ from warplab.envs.mdp.object_rewards import (
     object_goal_distance,
     rotation_alignment,
 )
+from warplab.envs.mdp.object_shapes import object_extent_below, object_shape_onehot, randomize_object_shape
 from warplab.envs.mdp.object_terminations import no_progress, object_dropped, success_cap
 from warplab.envs.mdp.objects import (
     fingertip_positions,
@@ -137,10 +138,12 @@ __all__ = [
     "object_ang_vel_in_frame",
     "object_dropped",
     "object_dropped_penalty",
+    "object_extent_below",
     "object_goal_distance",
     "object_lin_vel_in_frame",
     "object_pos_in_frame",
     "object_quat_in_frame",
+    "object_shape_onehot",
     "projected_gravity_b",
     "push_by_setting_velocity",
     "randomize_armature",
@@ -152,6 +155,7 @@ __all__ = [
     "randomize_joint_damping",
     "randomize_mass",
     "randomize_motor_strength",
+    "randomize_object_shape",
     "randomize_object_size",
     "randomize_pd_gains",
     "reset_joints_by_offset",

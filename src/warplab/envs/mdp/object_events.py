@@ -1,6 +1,7 @@
 """Event terms for objects: ``f(env, mask [num_envs] bool, **params)``, changing the masked worlds only.
 
-A reset that places an object in a hand or on a surface, a per-world size, and a per-world colour.
+A reset that places an object in a hand or on a surface, a per-world size, and a per-world colour
+(a per-world shape: ``object_shapes.randomize_object_shape``).
 An object's mass and friction are ``mdp.randomize_mass(bodies=object)`` and
 ``mdp.randomize_friction(geoms=...)``; a hand's servo gains, joint damping, action delay and
 observation noise are ``mdp.randomize_pd_gains``, ``mdp.randomize_joint_damping``,
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import mujoco
 import torch
 
+from warplab.assets.object_shapes import PARKED_MARGIN
 from warplab.envs import draws
 from warplab.envs.mdp.events import _rows, _set_const
 from warplab.envs.mdp.math import (
@@ -27,6 +29,7 @@ from warplab.envs.mdp.math import (
     random_quat_uniform,
     uniform,
 )
+from warplab.envs.mdp.object_shapes import object_extent_below
 from warplab.envs.mdp.objects import frame_pose_w, object_free_joint
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ def reset_object_pose(
     position_range: dict[str, Range] | None = None,
     rotation: str = "fixed",
     quat: Sequence[float] = (1.0, 0.0, 0.0, 0.0),
+    on_surface: bool = False,
 ) -> None:
     """Places the object at a pose relative to a robot body or site (the world when neither is
     named), at rest.
@@ -59,6 +63,11 @@ def reset_object_pose(
     ``"x"``, ``"y"``, ``"z"`` (a cube on a table keeps a face down). Linear and angular velocities
     are zeroed. The frame's pose is that of the last forward pass (exact for a palm fixed in the
     world; reset events run before the forward pass of the reset worlds).
+
+    With ``on_surface=True`` the drawn position's z is the height of a surface whose normal is the
+    frame's z axis (a floor, a table top, a palm facing up), and the object is lifted by its extent
+    below its origin in the drawn orientation (``object_extent_below``: its active shape at this
+    world's size), so it touches the surface, neither in it nor dropping onto it.
     """
     if rotation not in _ROTATIONS:
         raise ValueError(f"rotation must be one of {list(_ROTATIONS)}, got {rotation!r}")
@@ -78,7 +87,7 @@ def reset_object_pose(
     else:
         angle = uniform(-math.pi, math.pi, (n,), env.rng, dev)
         local = quat_mul(quat_from_axis_angle(axis.expand(n, 3), angle), base.expand(n, 4))
-    place_object_at_rest(env, mask, object, pos, local, frame_body, frame_site)
+    place_object_at_rest(env, mask, object, pos, local, frame_body, frame_site, on_surface)
 
 
 def position_offsets(env: RlEnv, position_range: dict[str, Range] | None) -> torch.Tensor:
@@ -97,11 +106,21 @@ def place_object_at_rest(
     quat: torch.Tensor,
     frame_body: str | None = None,
     frame_site: str | None = None,
+    on_surface: bool = False,
 ) -> None:
     """Writes the object's free joint in the worlds of ``mask``: position ``pos`` [num_envs, 3] (m)
     and orientation ``quat`` [num_envs, 4] (w, x, y, z) given in the frame of a robot body or site
-    (the world when neither is named), velocities zero. The frame's pose is the last forward pass's."""
+    (the world when neither is named), velocities zero. The frame's pose is the last forward pass's.
+
+    ``on_surface``: ``pos`` is a point of a surface whose normal is the frame's z axis, and the
+    object's origin goes above it by the object's extent below its origin in orientation ``quat``
+    (``object_extent_below``: the active shape of a multi-shape object, each world's size), so
+    its lowest point rests on the surface.
+    """
     q, v = object_free_joint(env, object)
+    if on_surface:
+        lift = object_extent_below(env, object, quat_normalize(quat))
+        pos = torch.cat([pos[:, :2], pos[:, 2:] + lift[:, None]], dim=1)
     frame = frame_pose_w(env, frame_body, frame_site)
     if frame is not None:
         frame_pos, frame_quat = frame
@@ -135,7 +154,8 @@ def randomize_object_size(env: RlEnv, mask: torch.Tensor, object: str, scale_ran
 
     Raises:
       ValueError: a geom of the body is a mesh (its vertices do not scale per world) or sits away
-        from the body's origin (its position would have to scale too).
+        from the body's origin (its position would have to scale too), or the object has several
+        shapes (``ObjectCfg.shapes``: ``randomize_object_shape`` draws its sizes).
     """
     geoms = env.index.once(("object_geoms", object), lambda: _primitive_geoms(env, object))
     (body,) = env.index.ids("body", object)[:1]
@@ -167,6 +187,11 @@ def _primitive_geoms(env: RlEnv, object: str) -> torch.Tensor:
             f"randomize_object_size scales primitive geoms at the origin of body {object!r}; "
             f"these are meshes or offset: {bad or 'the body has no geom'}"
         )
+    if any(m.geom_margin[g] == PARKED_MARGIN for g in geoms):
+        raise ValueError(
+            f"randomize_object_size: object {object!r} has several shapes (ObjectCfg.shapes); "
+            "randomize_object_shape draws its size with its shape, from ObjectCfg.shape_size_ranges"
+        )
     return torch.as_tensor(geoms, dtype=torch.long, device=env.device)
 
 
@@ -180,7 +205,9 @@ def randomize_geom_color(
     """Gives the named geoms a colour per world (one for all of them in a world), for cameras: one of
     ``colors`` (each (r, g, b, a) in [0, 1]) picked uniformly, or without ``colors`` red, green and
     blue drawn uniformly from ``rgb_range`` and alpha kept. Writes ``geom_rgba``, which MuJoCo Warp's
-    renderer reads per world; a geom with a material shows the material's colour instead."""
+    renderer reads per world; a geom with a material shows the material's colour instead. A geom
+    of alpha 0 keeps it (a parked shape of a multi-shape object stays hidden), so a palette's alpha
+    applies to the geoms that are drawn."""
     ids = env.index.tensor("geom", geoms)
     rgba = env.sim.model_field("geom_rgba")
     n = env.num_envs
@@ -192,6 +219,8 @@ def randomize_geom_color(
         palette = env.index.once(("geom_colors", key), lambda: _palette(colors, env.device))
         pick = draws.randint(0, palette.shape[0], (n,), env.rng, env.device)
         new = palette[pick][:, None, :].expand(n, len(ids), 4)
+        hidden = rgba[:, ids, 3:] == 0.0
+        new = torch.cat([new[..., :3], torch.where(hidden, 0.0, new[..., 3:])], dim=-1)
     rgba[:, ids] = _rows(mask, new, rgba[:, ids])
 
 

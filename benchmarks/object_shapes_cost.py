@@ -22,7 +22,6 @@ interleaved so that a busy machine slows them alike). Prints a table and writes 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
@@ -170,7 +169,9 @@ def main() -> None:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         out = {"num_worlds": args.num_worlds, "device": args.device, "steps": args.steps, "rows": rows}
-        (args.out / "object_shapes_cost.json").write_text(json.dumps(out, indent=2))
+        from warplab.atomic_files import atomic_write_json
+
+        atomic_write_json(args.out / "object_shapes_cost.json", out)
 
 
 def mdp_onehot(env) -> dict[str, int]:

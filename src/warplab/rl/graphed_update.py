@@ -65,6 +65,11 @@ class MiniBatchStepGraph:
         """Why the capture failed (the caller then steps eagerly), or None."""
         return self._step.failed
 
+    @property
+    def graph(self) -> torch.cuda.CUDAGraph | None:
+        """The recorded mini-batch step, or None before its capture (or after a failed one)."""
+        return self._step.graphs.get(None)
+
     def step(self, index: torch.Tensor, sums: dict[str, torch.Tensor]) -> None:
         """One mini-batch step on the samples at ``index`` ([B] long on the device); adds its
         statistics to ``sums``. Queues work only: no host sync."""

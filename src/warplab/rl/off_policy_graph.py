@@ -23,6 +23,7 @@ state copies into the existing tensors and keeps the graphs valid.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 import torch
@@ -64,6 +65,11 @@ class OffPolicyUpdateGraph:
     def failed(self) -> str | None:
         """Why a capture failed (the updates then run eagerly), or None."""
         return self._step.failed
+
+    @property
+    def graphs(self) -> dict[Hashable, torch.cuda.CUDAGraph]:
+        """The recorded updates, keyed by whether they take the actor's step."""
+        return self._step.graphs
 
     def step(self, update_actor: bool) -> dict[str, torch.Tensor]:
         """One update (with the actor's step when `update_actor`); queues work only, no host sync.

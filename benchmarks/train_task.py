@@ -125,7 +125,11 @@ def train(
             {
                 k: v
                 for k, v in s.items()
-                if k.startswith(("Episode_Reward/", "Episode_Termination/", "Curriculum/"))
+                # The learner's own statistics too (SAC's Critic/q_mean and target mass at the
+                # support's ends, PPO's KL...): a curve that collapses shows why.
+                if k.startswith(
+                    ("Episode_Reward/", "Episode_Termination/", "Curriculum/", "Loss/", "Critic/", "Policy/")
+                )
             }
         )
         curve.append(row)

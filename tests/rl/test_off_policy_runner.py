@@ -322,3 +322,24 @@ def test_the_buffer_stores_only_the_groups_the_networks_read(critic_group):
     assert set(runner.replay.obs) == ({"policy", "critic"} if critic_group else {"policy"})
     runner.learn(1)
     assert runner.agent.num_updates > 0
+
+
+def test_returns_beyond_v_max_are_reported_once_with_the_setting_to_change():
+    """The toy env pays up to 1 a step, so at gamma 0.99 its returns run to tens: a support that ends
+    at 0.2 clips nearly every target onto its top atom. The runner says so once, naming the setting
+    and a value from the episodes' reward per step; the range the tests use stays silent."""
+    import warnings
+
+    narrow = off_policy_runner(v_min=-0.2, v_max=0.2)
+    with pytest.warns(UserWarning, match=r"sac\.v_max=0\.2: \d+% of the critics' target distribution") as caught:
+        narrow.learn(6)
+    assert sum("sac.v_max" in str(w.message) for w in caught) == 1
+    assert not any("sac.v_min" in str(w.message) for w in caught)
+    assert narrow.last_scalars["Critic/target_mass_at_v_max"] > 0.3
+
+    wide = off_policy_runner()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        wide.learn(6)
+    assert wide.last_scalars["Critic/target_mass_at_v_max"] < 0.1
+    assert wide.last_scalars["Critic/target_mass_at_v_min"] < 0.1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -79,6 +80,13 @@ class SectionTimer:
         return total
 
 
+EDGE_MASS_WARNING = 0.1
+"""Share of the C51 target mass on an end atom of the support above which the runner warns that the
+returns leave ``[v_min, v_max]``: with a range that covers them it falls towards 0 as the critics
+learn (it starts near ``1 / num_atoms``, the untrained critics' spread over every atom). The warning
+also needs three times that starting share, for coarse supports."""
+
+
 class OffPolicyRunner(RunnerBase):
     """Trains an `OffPolicyActorCritic` with SAC or TD3 (``cfg.algorithm``) on any `VecEnv`.
 
@@ -142,6 +150,7 @@ class OffPolicyRunner(RunnerBase):
         """Env steps after which updates were due (the first ``learning_starts`` are not); with
         `updates_per_step` it says how many updates are due in all, so no fraction is lost."""
         self._timer = SectionTimer(self.device, sac.num_steps_per_env)
+        self._range_warned: set[str] = set()
 
     # Training -------------------------------------------------------------------------------------
 
@@ -216,10 +225,41 @@ class OffPolicyRunner(RunnerBase):
         scalars.update(
             perf_scalars(samples, collection_s, learning_s, self.env_steps * num_envs, self.device)
         )
+        self._warn_if_returns_leave_the_support(scalars)
         scalars["Perf/update_share"] = learning_s / (collection_s + learning_s)
         scalars["Train/updates"] = float(self.agent.num_updates)
         scalars["Train/replay_transitions"] = float(self.replay.num_stored_steps * num_envs)
         return scalars
+
+    def _warn_if_returns_leave_the_support(self, scalars: Mapping[str, float]) -> None:
+        """Warns once per end when the C51 targets pile up on an end atom: the returns the critic
+        sees lie beyond ``[v_min, v_max]``, every good action then looks equally good (the clipped
+        end), and learning stalls or collapses (Humanoid-v5 with a range too narrow for its
+        returns fell from 9,000 to 80)."""
+        sac = self.cfg.sac
+        for end, value in (("v_max", sac.v_max), ("v_min", sac.v_min)):
+            mass = scalars.get(f"Critic/target_mass_at_{end}")
+            threshold = max(EDGE_MASS_WARNING, 3.0 / sac.num_atoms)
+            if mass is None or mass < threshold or end in self._range_warned:
+                continue
+            self._range_warned.add(end)
+            direction = "raise" if end == "v_max" else "lower"
+            warnings.warn(
+                f"sac.{end}={value:g}: {mass:.0%} of the critics' target distribution sits on the "
+                f"{'top' if end == 'v_max' else 'bottom'} atom at iteration {self.iteration}, so returns "
+                f"beyond it are clipped; {direction} sac.{end} to cover about (reward per step) / "
+                f"(1 - gamma) = {self._return_scale_hint(scalars)} (docs/training.md, 'distributional')",
+                stacklevel=3,
+            )
+
+    def _return_scale_hint(self, scalars: Mapping[str, float]) -> str:
+        """The discounted return of this iteration's episodes' mean reward per step, as text."""
+        ret, length = scalars.get("Episode/return"), scalars.get("Episode/length")
+        if not ret or not length:
+            return "the largest per-step reward / (1 - gamma)"
+        return (
+            f"{ret / length / (1.0 - self.cfg.sac.gamma):,.0f} at the latest episodes' mean reward per step"
+        )
 
     # Checkpoints ----------------------------------------------------------------------------------
 

@@ -201,7 +201,9 @@ class SAC:
         needs the same gradient buffers at every replay); the numbers are the same.
 
         Returns: 0-d tensors (detached, on the device): ``Loss/critic``, ``Critic/q_mean`` (the
-        online critics' mean Q of the batch), ``Critic/target_mean``; with the actor step also
+        online critics' mean Q of the batch), ``Critic/target_mean``, with C51 critics
+        ``Critic/target_mass_at_v_min`` and ``Critic/target_mass_at_v_max`` (the target
+        distributions' mean probability on the end atoms, where clipped targets land); with the actor step also
         ``Loss/actor`` and, for SAC, ``Policy/entropy`` (minus the mean log-density of fresh
         actions, nats), ``Policy/alpha`` and ``Loss/alpha`` (when autotuned).
         """
@@ -273,9 +275,16 @@ class SAC:
                 next_dist = min_distribution(F.softmax(next_q, dim=-1), support)
                 target = categorical_projection(next_dist, rewards, batch.discounts, support)
                 target_mean = categorical_mean(target, support).mean()
+                # Mass the projection put on the end atoms: targets beyond [v_min, v_max] are clipped
+                # there, so a share that grows says the range is too narrow for the returns.
+                edge_mass = {
+                    "Critic/target_mass_at_v_min": target[:, 0].mean(),
+                    "Critic/target_mass_at_v_max": target[:, -1].mean(),
+                }
             else:
                 target = soft_q_target(batch.rewards, batch.discounts, next_q, next_log_prob, alpha)
                 target_mean = target.mean()
+                edge_mass = {}
 
         q = self._critic_values(batch.obs, batch.actions)
         if support is not None:
@@ -286,7 +295,12 @@ class SAC:
             q_mean = q.detach().mean()
         self._step(self.critic_optimizer, loss, set_grads_to_none)
         polyak_update(self.target_parameters, self.critic_parameters, cfg.tau)
-        return {"Loss/critic": loss.detach(), "Critic/q_mean": q_mean, "Critic/target_mean": target_mean}
+        return {
+            "Loss/critic": loss.detach(),
+            "Critic/q_mean": q_mean,
+            "Critic/target_mean": target_mean,
+            **edge_mass,
+        }
 
     def _actor_step(self, batch: ReplayBatch, set_grads_to_none: bool) -> dict[str, torch.Tensor]:
         model, support = self.model, self.support

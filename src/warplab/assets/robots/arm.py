@@ -37,6 +37,7 @@ import mujoco
 import numpy as np
 
 from warplab.assets.robot_cfg import ActuatorGroupCfg, RobotCfg
+from warplab.assets.robots._spec import manipulator_spec
 from warplab.assets.scene import ObjectCfg, Scene
 
 # ---------------------------------------------------------------------------- kinematics
@@ -369,19 +370,6 @@ def _add_gripper(spec: mujoco.MjSpec, link7: mujoco.MjsBody) -> None:
     act.forcerange = [-GRIPPER_FORCE_RANGE, GRIPPER_FORCE_RANGE]
 
 
-def _new_spec(name: str) -> mujoco.MjSpec:
-    spec = mujoco.MjSpec()
-    spec.modelname = name
-    spec.compiler.degree = False  # ranges in radians
-    spec.compiler.inertiafromgeom = mujoco.mjtInertiaFromGeom.mjINERTIAFROMGEOM_TRUE
-    spec.compiler.inertiagrouprange = [0, 1]
-    spec.option.timestep = TIMESTEP
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
-    spec.option.impratio = IMPRATIO
-    return spec
-
-
 def _check_base(fn: str, base_pos: tuple[float, ...], base_quat: tuple[float, ...]) -> None:
     if len(base_pos) != 3 or not np.all(np.isfinite(base_pos)):
         raise ValueError(f"{fn}: base_pos must be three finite numbers (m), got {base_pos!r}")
@@ -447,7 +435,7 @@ def arm_spec(
       ValueError: ``base_pos`` or ``base_quat`` not finite, or a zero quaternion.
     """
     _check_base("arm_spec", base_pos, base_quat)
-    spec = _new_spec("warplab_arm")
+    spec = manipulator_spec("warplab_arm", TIMESTEP, IMPRATIO)
     link7 = _build_arm(spec, base_pos, base_quat)
     _add_gripper(spec, link7)
     home = [joint.home for joint in ARM_JOINTS] + [GRIPPER_STROKE, GRIPPER_STROKE]
@@ -636,7 +624,7 @@ def arm_with_hand_spec(
     from warplab.assets.robots.hand import HAND_HOME, MOTORS, hand_spec
 
     _check_base("arm_with_hand_spec", base_pos, base_quat)
-    spec = _new_spec("warplab_arm_hand")
+    spec = manipulator_spec("warplab_arm_hand", TIMESTEP, IMPRATIO)
     link7 = _build_arm(spec, base_pos, base_quat)
     mount_rot = _rot_z(GRIPPER_MOUNT_YAW)
     palm_origin = mount_rot @ np.array([_PALM_HALF_THICKNESS, 0.0, FLANGE_D + HAND_STANDOFF])

@@ -29,6 +29,7 @@ import mujoco
 import numpy as np
 
 from warplab.assets.robot_cfg import ActuatorGroupCfg, RobotCfg
+from warplab.assets.robots._spec import manipulator_spec
 from warplab.assets.scene import ObjectCfg, Scene
 
 # ---------------------------------------------------------------------------- motors and gains
@@ -304,15 +305,7 @@ def hand_spec(
         raise ValueError(f"hand_spec: height must be a finite number of metres, got {height!r}")
     if len(quat) != 4 or not np.all(np.isfinite(quat)) or np.linalg.norm(quat) == 0:
         raise ValueError(f"hand_spec: quat must be a non-zero (w, x, y, z) quaternion, got {quat!r}")
-    spec = mujoco.MjSpec()
-    spec.modelname = "warplab_hand"
-    spec.compiler.degree = False  # ranges in radians
-    spec.compiler.inertiafromgeom = mujoco.mjtInertiaFromGeom.mjINERTIAFROMGEOM_TRUE
-    spec.compiler.inertiagrouprange = [0, 1]
-    spec.option.timestep = TIMESTEP
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
-    spec.option.impratio = IMPRATIO
+    spec = manipulator_spec("warplab_hand", TIMESTEP, IMPRATIO)
 
     palm = spec.worldbody.add_body(name="palm", pos=[0.0, 0.0, height], quat=list(quat))
     palm.add_geom(

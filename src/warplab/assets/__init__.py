@@ -1,6 +1,7 @@
 """Building scenes: robots from MJCF, URDF, USD or MuJoCo Menagerie described by a ``RobotCfg``, the
 project's own robots (``warplab.assets.robots``), terrain, objects, lights and cameras (``Scene``),
-and ``inspect_file`` for what a robot file holds."""
+props built in code (``warplab.assets.props``: drawers, doors, furniture, containers), and
+``inspect_file`` for what a robot file holds."""
 
 from warplab.assets.importers import AssetError, ImportLimits, load_robot, write_usd
 from warplab.assets.inspect import inspect_file, inspect_model

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+from collections.abc import Callable
 
 import mujoco
 import numpy as np
@@ -151,6 +152,10 @@ class Scene:
     terrain: str | TerrainCfg | HeightfieldCfg | None = "flat"
     """``"flat"`` (a floor at z = 0), a generated ``TerrainCfg``, a ``HeightfieldCfg``, or None."""
     objects: tuple[ObjectCfg, ...] = ()
+    props: tuple[Callable[[mujoco.MjSpec], object], ...] = ()
+    """Functions that add a prop to the spec, called in order after the objects: the builders of
+    ``warplab.assets.props`` with their pose and sizes bound, e.g.
+    ``functools.partial(add_drawer_cabinet, pos=(0.8, 0.0, 0.0), travel=0.25)``."""
     lights: tuple[LightCfg, ...] = ()
     """Lights besides the sun and fill light that ground adds."""
     cameras: tuple[CameraCfg, ...] = ()
@@ -172,6 +177,8 @@ class Scene:
             _add_heightfield(spec, self.terrain)
         for obj in self.objects:
             _add_object(spec, obj, self.limits)
+        for add_prop in self.props:
+            add_prop(spec)
         for light in self.lights:
             spec.worldbody.add_light(
                 name=light.name,

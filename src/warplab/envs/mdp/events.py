@@ -397,6 +397,99 @@ def randomize_joint_damping(env: RlEnv, mask: torch.Tensor, ranges: Range, joint
     randomize_field(env, mask, "dof_damping", ranges, "scale", env.index.joint_dof_ids(joints))
 
 
+def randomize_joint_frictionloss(env: RlEnv, mask: torch.Tensor, ranges: Range, joints: Names = None) -> None:
+    """Scales the dry friction (``dof_frictionloss``, N·m or N) of ``joints`` (all hinge and slide joints
+    when None) from its nominal value, one draw per joint and world: a stiffer or freer drawer slide or
+    door hinge. A joint compiled without friction loss keeps none: the constraint rows a world may
+    need are sized from the compiled model."""
+    randomize_field(env, mask, "dof_frictionloss", ranges, "scale", env.index.joint_dof_ids(joints))
+
+
+def randomize_joint_stiffness(env: RlEnv, mask: torch.Tensor, ranges: Range, joints: Names = None) -> None:
+    """Scales the spring stiffness (``jnt_stiffness``, N·m/rad or N/m) of ``joints`` (all hinge and
+    slide joints when None) from its nominal value, one draw per joint and world: a door's return
+    spring. A joint without a spring keeps none."""
+    env.index.joint_dof_ids(joints)  # checks that they are hinge or slide joints
+    randomize_field(env, mask, "jnt_stiffness", ranges, "scale", env.index.tensor("joint", joints))
+
+
+def randomize_joint_springref(env: RlEnv, mask: torch.Tensor, ranges: Range, joints: Names = None) -> None:
+    """Offsets the angle (rad) or position (m) the spring of ``joints`` pulls toward (MuJoCo's
+    ``springref``, MuJoCo Warp's ``qpos_spring``) from its nominal value, one draw per joint and world:
+    a door that rests a little open."""
+    randomize_field(env, mask, "qpos_spring", ranges, "add", env.index.joint_qpos_ids(joints))
+
+
+def randomize_geom_size(env: RlEnv, mask: torch.Tensor, ranges: Range, geoms: Names) -> None:
+    """Scales every dimension of each of ``geoms`` (``geom_size``, m) by one factor per geom and world,
+    so a geom keeps its proportions: a thicker or longer handle. Primitives only (a mesh's size is its
+    vertices). The bounds that collision detection reads (``geom_rbound``, ``geom_aabb``) follow
+    (``set_const``: use at startup or reset); the body's mass and inertia keep their compiled values.
+    """
+    ids = env.index.once(("primitive_geoms", geoms), lambda: _primitive_geoms(env, geoms))
+    size = env.sim.model_field("geom_size")
+    size0 = env.sim.fields.default("geom_size")[ids]
+    scale = _draw(env, ranges, (env.num_envs, len(ids)))
+    size[:, ids] = _rows(mask, size0 * scale[..., None], size[:, ids])
+    _set_const(env, mask)
+
+
+def _primitive_geoms(env: RlEnv, geoms: Names) -> torch.Tensor:
+    ids = env.index.ids("geom", geoms)
+    primitive = (
+        mujoco.mjtGeom.mjGEOM_SPHERE,
+        mujoco.mjtGeom.mjGEOM_CAPSULE,
+        mujoco.mjtGeom.mjGEOM_ELLIPSOID,
+        mujoco.mjtGeom.mjGEOM_CYLINDER,
+        mujoco.mjtGeom.mjGEOM_BOX,
+    )
+    bad = [env.index.names["geom"][i] for i in ids if int(env.mj_model.geom_type[i]) not in primitive]
+    if bad:
+        raise ValueError(
+            f"randomize_geom_size: geoms {bad} are not spheres, capsules, ellipsoids, cylinders or boxes"
+        )
+    return torch.as_tensor(ids, dtype=torch.long, device=env.device)
+
+
+def randomize_geom_pos(
+    env: RlEnv,
+    mask: torch.Tensor,
+    ranges: Range | dict[str, Range],
+    geoms: Names,
+    sites: Names = None,
+) -> None:
+    """Offsets the position of ``geoms`` in their body's frame (``geom_pos``, m) from the nominal one:
+    one uniform draw per axis, geom and world: a handle mounted higher or off centre. ``ranges`` is one
+    range for every axis, or ``{"x": ..., "y": ..., "z": ...}`` (a missing axis is not offset).
+
+    ``sites`` (one per geom, in the same model order) move by their geom's offset (``site_pos``), so a
+    grasp point stays on its handle. The body's mass, centre of mass and inertia keep their compiled
+    values.
+    """
+    ids = env.index.tensor("geom", geoms)
+    if isinstance(ranges, dict):
+        unknown = set(ranges) - set(_AXES)
+        if unknown:
+            raise ValueError(f"randomize_geom_pos ranges has keys {sorted(unknown)}; allowed: {list(_AXES)}")
+    axis_ranges = (
+        {k: ranges.get(k, (0.0, 0.0)) for k in _AXES}
+        if isinstance(ranges, dict)
+        else dict.fromkeys(_AXES, ranges)
+    )
+    offset = _uniform_per_key(env, axis_ranges, _AXES * len(ids)).view(env.num_envs, len(ids), 3)
+    targets = [("geom_pos", ids)]
+    if sites is not None:
+        site_ids = env.index.tensor("site", sites)
+        if len(site_ids) != len(ids):
+            raise ValueError(
+                f"randomize_geom_pos: sites {sites!r} name {len(site_ids)} sites for {len(ids)} geoms {geoms!r}"
+            )
+        targets.append(("site_pos", site_ids))
+    for field, rows in targets:
+        view = env.sim.model_field(field)
+        view[:, rows] = _rows(mask, env.sim.fields.default(field)[rows] + offset, view[:, rows])
+
+
 def randomize_gravity(env: RlEnv, mask: torch.Tensor, ranges: Range) -> None:
     """Offsets the vertical gravity (m/s^2) per world from the model's."""
     view = env.sim.model_field("opt.gravity")

@@ -231,3 +231,23 @@ def test_joint_position_action_drives_the_arm():
     expected = torch.tensor(list(ARM_HOME.values()))
     expected[3] += 0.1
     torch.testing.assert_close(q, expected, atol=2e-3, rtol=0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_ik_step_captured_as_a_graph_replays_the_eager_step():
+    """The IK term's Warp launches (kinematics, com_pos, jac) and its torch work are captured in the
+    env's step graph (with the managers compiled, as on any GPU) and give what the eager step gives."""
+    envs = []
+    for graph_step in (False, True):
+        cfg = _arm_cfg({"ik": _ik_cfg(mode="delta", scale=0.02), "gripper": _gripper_cfg()}, num_envs=16)
+        cfg.device, cfg.graph_step = "cuda", graph_step
+        envs.append(RlEnv(cfg))
+    eager, graphed = envs
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    for i in range(12):
+        graphed.set_state(eager.get_state())
+        action = torch.rand(16, 7, generator=gen, device="cuda") * 2 - 1
+        obs_e, obs_g = eager.step(action)[0]["policy"], graphed.step(action)[0]["policy"]
+        torch.testing.assert_close(obs_e, obs_g, atol=1e-4, rtol=1e-4, msg=f"step {i}")
+    assert graphed._step_graph.captured, graphed._step_graph.failed

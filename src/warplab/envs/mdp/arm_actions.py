@@ -196,8 +196,8 @@ class DifferentialIKAction(ActionTerm):
         self._point.copy_(sim.site_xpos[:, self.site_id])
         with wp.ScopedDevice(sim.wp_device):
             mjw.jac(sim.model, sim.data, self._jacp, self._jacr, self._point_wp, self._body_wp)
-        torch.index_select(self._jacp_t, 2, self.dof_ids, out=self.jacobian[:, :3])
-        torch.index_select(self._jacr_t, 2, self.dof_ids, out=self.jacobian[:, 3:])
+        self.jacobian[:, :3].copy_(self._jacp_t.index_select(2, self.dof_ids))
+        self.jacobian[:, 3:].copy_(self._jacr_t.index_select(2, self.dof_ids))
         return self.jacobian
 
     def _base_pose(self) -> tuple[torch.Tensor, torch.Tensor]:

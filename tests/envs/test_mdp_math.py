@@ -186,3 +186,31 @@ def test_random_quats_are_uniform_rotations():
         assert (angle < t).float().mean().item() == pytest.approx((t - math.sin(t)) / math.pi, abs=0.01)
     # Each component squared averages 1/4 on the uniform 3-sphere.
     torch.testing.assert_close(q.square().mean(dim=0), torch.full((4,), 0.25), atol=0.01, rtol=0)
+
+
+def test_quat_from_matrix_matches_mujoco():
+    """Every branch (each of w, x, y, z the largest component) and half-turns, where w is 0."""
+    quats = np.vstack([_random_quats(64, seed=3), np.eye(4), [[0.0, 0.6, 0.8, 0.0]]])
+    mats = torch.tensor(np.array([_mat(q) for q in quats]), dtype=torch.float64)
+    got = wmath.quat_from_matrix(mats).numpy()
+    for q, m, g in zip(quats, mats.numpy(), got, strict=True):
+        expected = np.zeros(4)
+        mujoco.mju_mat2Quat(expected, m.ravel())
+        # The same rotation: equal up to sign, and w >= 0 here.
+        assert min(np.abs(g - expected).max(), np.abs(g + expected).max()) < 1e-12, q
+        assert g[0] >= 0.0
+
+
+def test_quat_from_rotvec_matches_mujoco_axis_angle():
+    rng = np.random.default_rng(4)
+    vecs = np.vstack([rng.normal(size=(16, 3)), [[0.0, 0.0, 0.0], [1e-6, 0.0, -2e-6]]])
+    got = wmath.quat_from_rotvec(torch.tensor(vecs)).numpy()
+    for v, g in zip(vecs, got, strict=True):
+        angle = np.linalg.norm(v)
+        expected = np.zeros(4)
+        mujoco.mju_axisAngle2Quat(expected, v / angle if angle > 0 else np.array([1.0, 0, 0]), angle)
+        np.testing.assert_allclose(g, expected, atol=1e-12)
+    # Back again, for angles below pi (beyond it the same rotation has a shorter vector).
+    short = np.linalg.norm(vecs, axis=1) < math.pi
+    back = wmath.quat_to_rotvec(torch.tensor(got[short])).numpy()
+    np.testing.assert_allclose(back, vecs[short], atol=1e-9)

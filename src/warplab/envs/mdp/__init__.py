@@ -6,6 +6,7 @@ Import it as ``from warplab.envs import mdp`` and name terms as ``mdp.base_lin_v
 """
 
 from warplab.envs.mdp.actions import DelayedJointPositionAction, JointEffortAction, JointPositionAction
+from warplab.envs.mdp.arm_actions import BinaryGripperAction, DifferentialIKAction
 from warplab.envs.mdp.commands import UniformVelocityCommand
 from warplab.envs.mdp.events import (
     push_by_setting_velocity,
@@ -98,7 +99,9 @@ from warplab.envs.mdp.terminations import (
 )
 
 __all__ = [
+    "BinaryGripperAction",
     "DelayedJointPositionAction",
+    "DifferentialIKAction",
     "JointEffortAction",
     "JointPositionAction",
     "OrientationGoalCommand",

@@ -93,6 +93,50 @@ def quat_to_rotvec(q: torch.Tensor) -> torch.Tensor:
     return v * factor
 
 
+def quat_from_rotvec(v: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions ``[..., 4]`` of rotation vectors ``v [..., 3]`` (axis times angle, rad).
+
+    Near a zero angle ``v / |v|`` is undefined; there ``sin(|v| / 2) / |v|`` is replaced by its
+    series ``1/2 - |v|^2 / 48``, exact to the angle's fourth power.
+    """
+    angle = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    small = angle < 1e-4
+    sin_half_over_angle = torch.where(
+        small, 0.5 - angle * angle / 48.0, torch.sin(0.5 * angle) / angle.clamp(min=1e-12)
+    )
+    return torch.cat([torch.cos(0.5 * angle), v * sin_half_over_angle], dim=-1)
+
+
+def quat_from_matrix(mat: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions ``[..., 4]`` (w, x, y, z, ``w >= 0``) of rotation matrices ``mat [..., 3, 3]``.
+
+    Each of the four components is largest for some rotation, and the formula that divides by the
+    largest is the well-conditioned one (Shepperd 1978); all four are computed and the best chosen
+    per element with ``gather``, so there is no branch on the host.
+    """
+    m00, m11, m22 = mat[..., 0, 0], mat[..., 1, 1], mat[..., 2, 2]
+    m01, m02, m10 = mat[..., 0, 1], mat[..., 0, 2], mat[..., 1, 0]
+    m12, m20, m21 = mat[..., 1, 2], mat[..., 2, 0], mat[..., 2, 1]
+    # Four times the square of each component, from the trace and the diagonal.
+    squares = torch.stack(
+        [1.0 + m00 + m11 + m22, 1.0 + m00 - m11 - m22, 1.0 - m00 + m11 - m22, 1.0 - m00 - m11 + m22], dim=-1
+    )
+    # Candidate k is 4 q_k times q; dividing by 2 sqrt(squares_k) = 4 |q_k| gives q.
+    candidates = torch.stack(
+        [
+            torch.stack([squares[..., 0], m21 - m12, m02 - m20, m10 - m01], dim=-1),
+            torch.stack([m21 - m12, squares[..., 1], m01 + m10, m02 + m20], dim=-1),
+            torch.stack([m02 - m20, m01 + m10, squares[..., 2], m12 + m21], dim=-1),
+            torch.stack([m10 - m01, m02 + m20, m12 + m21, squares[..., 3]], dim=-1),
+        ],
+        dim=-2,
+    )
+    best = squares.argmax(dim=-1, keepdim=True)
+    chosen = torch.gather(candidates, -2, best[..., None].expand(*best.shape[:-1], 1, 4)).squeeze(-2)
+    scale = 2.0 * torch.sqrt(torch.gather(squares, -1, best).clamp(min=1e-12))
+    return quat_canonical(chosen / scale)
+
+
 def quat_sub(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """The rotation vector ``[..., 3]`` (rad) that turns orientation ``b`` into ``a``, in ``b``'s
     frame: ``rotvec(conj(b) * a)``, as MuJoCo's ``mju_subQuat(res, a, b)``."""

@@ -31,6 +31,7 @@ from warplab.envs.mdp.goals import (
     goal_quat_diff,
     goal_quat_in_frame,
 )
+from warplab.envs.mdp.gripper_actions import BinaryGripperAction
 from warplab.envs.mdp.object_events import randomize_geom_color, randomize_object_size, reset_object_pose
 from warplab.envs.mdp.object_rewards import (
     goal_reached_bonus,
@@ -93,6 +94,7 @@ from warplab.envs.mdp.terminations import (
 )
 
 __all__ = [
+    "BinaryGripperAction",
     "DelayedJointPositionAction",
     "JointEffortAction",
     "JointPositionAction",

@@ -88,9 +88,16 @@ def object_clearance(env: RlEnv, object: str, surface_height: float) -> torch.Te
 def ee_object_distance_tanh(env: RlEnv, object: str, ee_site: str, std: float) -> torch.Tensor:
     """``[num_envs]`` reaching reward ``1 - tanh(d / std)`` in (0, 1], ``d`` the distance from the
     site ``ee_site`` (the gripper's tool centre point) to the object's origin, m; ``std`` in m."""
-    (site,) = env.index.ids("site", ee_site)[:1]
+    site = env.index.once(("lift_ee_site", ee_site), lambda: _one_site(env, ee_site))
     d = torch.linalg.vector_norm(object_pos_w(env, object) - env.sim.site_xpos[:, site], dim=1)
     return 1.0 - torch.tanh(d / std)
+
+
+def _one_site(env: RlEnv, name: str) -> int:
+    ids = env.index.ids("site", name)
+    if len(ids) != 1:
+        raise ValueError(f"ee_site {name!r} must name one site of the model, it matches {len(ids)}")
+    return ids[0]
 
 
 def object_lifted(env: RlEnv, object: str, surface_height: float, min_clearance: float) -> torch.Tensor:

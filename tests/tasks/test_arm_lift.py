@@ -161,3 +161,19 @@ def test_reaching_kernel_is_one_minus_tanh_of_the_distance_over_std(env):
     got = lift_mdp.ee_object_distance_tanh(env, OBJECT, EE_SITE, 0.1)
     expected = torch.tensor([1.0 - math.tanh(float(x) / 0.1) for x in d])
     torch.testing.assert_close(got, expected)
+
+
+def test_the_penalties_grow_a_thousandfold_after_10000_policy_steps(env):
+    """Isaac Lab's curriculum: action rate and joint velocity from -1e-4 to -1e-1 at step 10,000."""
+    rewards = env.reward_manager
+    columns = [rewards.index("action_rate"), rewards.index("joint_vel")]
+    env.reset(seed=0)
+    env.step(torch.zeros(NUM_ENVS, env.action_dim))
+    torch.testing.assert_close(rewards.weight_scales[columns], torch.ones(2))
+    env.step_count.fill_(10_000)
+    env.step(torch.zeros(NUM_ENVS, env.action_dim))
+    torch.testing.assert_close(rewards.weight_scales[columns], torch.full((2,), 1000.0))
+    others = [i for i in range(len(rewards.names)) if i not in columns]
+    torch.testing.assert_close(rewards.weight_scales[others], torch.ones(len(others)))
+    env.step_count.zero_()
+    env.step(torch.zeros(NUM_ENVS, env.action_dim))

@@ -10,7 +10,8 @@ lift_env_cfg.py`` and ``config/franka/joint_pos_env_cfg.py``), so results compar
   drawn once an episode (Isaac Lab: every 5 s, the episode's length);
 - rewards, scaled by the policy step (Isaac Lab's manager multiplies by dt): reaching
   ``1 - tanh(d_ee / 0.1)`` x 1, lifted x 15, goal tracking ``lifted * (1 - tanh(d_goal / 0.3))`` x 16
-  and ``... / 0.05`` x 5, action rate x -1e-4, joint velocity x -1e-4;
+  and ``... / 0.05`` x 5, action rate x -1e-4, joint velocity x -1e-4 (both x -1e-1 after 10,000
+  policy steps, a curriculum);
 - terminations: the 5 s time-out, and the object dropped below the table top (Isaac Lab: its origin
   below -0.05 m, the table top being at 0);
 - observations: joint positions and velocities relative to home, the object's position (and here
@@ -51,6 +52,7 @@ from warplab.envs import mdp
 from warplab.envs.config import (
     ActionTermCfg,
     CommandTermCfg,
+    CurriculumTermCfg,
     EventTermCfg,
     NoiseCfg,
     ObservationGroupCfg,
@@ -305,6 +307,13 @@ def make_arm_lift_env_cfg(play: bool = False, randomization: LiftRandomizationCf
         },
         rewards=rewards,
         terminations=terminations,
+        curriculum={
+            # Isaac Lab's: the smoothness penalties x 1000 (-1e-4 to -1e-1) after 10,000 policy steps.
+            "penalties": CurriculumTermCfg(
+                func=lift_mdp.RewardWeightStep,
+                params={"rewards": ["action_rate", "joint_vel"], "num_steps": 10_000, "factor": 1000.0},
+            )
+        },
         events=events,
         sim=SimCfg(nconmax=NCONMAX, njmax=NJMAX),
         viewer=ViewerCfg(track_body=BASE, distance=1.6, elevation=-25.0, azimuth=150.0),

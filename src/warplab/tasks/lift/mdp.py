@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from warplab.envs.managers.protocols import CommandTerm
+from warplab.envs.managers.protocols import CommandTerm, CurriculumTerm
+from warplab.envs.managers.term import ConfigError
 from warplab.envs.mdp.math import quat_rotate, uniform
 from warplab.envs.mdp.object_shapes import object_extent_below
 from warplab.envs.mdp.objects import frame_pose_w, object_pos_w, object_quat_w
 
 if TYPE_CHECKING:
-    from warplab.envs.config import CommandTermCfg
+    from warplab.envs.config import CommandTermCfg, CurriculumTermCfg
     from warplab.envs.rl_env import RlEnv
 
 _AXES = ("x", "y", "z")
@@ -115,8 +116,45 @@ def object_goal_distance_tanh(
     return object_lifted(env, object, surface_height, min_clearance) * (1.0 - torch.tanh(d / std))
 
 
+class RewardWeightStep(CurriculumTerm):
+    """Multiplies the weights of reward terms by ``factor`` once the env has taken ``num_steps``
+    policy steps (``env.step_count``, counted over all worlds together as one), as Isaac Lab's
+    ``modify_reward_weight`` curriculum: the lift task's action-rate and joint-velocity penalties go
+    from -1e-4 to -1e-1 after 10,000 steps, once reaching and lifting have been found.
+
+    Params: ``rewards`` (names of reward terms), ``num_steps`` (policy steps), ``factor``.
+
+    Returns (logged as ``Curriculum/<name>``): the factor now in force ``[]`` (1 before the step).
+    """
+
+    def __init__(self, cfg: CurriculumTermCfg, env: RlEnv) -> None:
+        p = dict(cfg.params)
+        known = {"rewards", "num_steps", "factor"}
+        if set(p) != known:
+            raise ValueError(f"RewardWeightStep params has {sorted(p)}; it takes {sorted(known)}")
+        self.reward_names = list(p["rewards"])
+        self.num_steps = int(p["num_steps"])
+        self.factor = float(p["factor"])
+        if self.num_steps < 0:
+            raise ValueError(f"RewardWeightStep num_steps must be >= 0, got {self.num_steps}")
+        self._columns: torch.Tensor | None = None
+
+    def __call__(self, env: RlEnv, mask: torch.Tensor, **_: object) -> torch.Tensor:
+        if self._columns is None:
+            # The reward manager is built after the curriculum's: look the names up at the first call.
+            try:
+                columns = [env.reward_manager.index(name) for name in self.reward_names]
+            except KeyError as error:
+                raise ConfigError(f"RewardWeightStep params['rewards']: {error.args[0]}") from None
+            self._columns = torch.tensor(columns, device=env.device)
+        scale = torch.where(env.step_count >= self.num_steps, self.factor, 1.0).float()
+        env.reward_manager.weight_scales.index_put_((self._columns,), scale.expand(len(self.reward_names)))
+        return scale
+
+
 __all__ = [
     "BasePositionGoalCommand",
+    "RewardWeightStep",
     "ee_object_distance_tanh",
     "goal_position_w",
     "object_clearance",

@@ -4,6 +4,7 @@ from warplab.tasks import (  # noqa: F401
     cartpole,
     gym_mujoco,
     gym_robotics,
+    lift,
     recovery,
     reorient,
     velocity,

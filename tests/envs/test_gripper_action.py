@@ -22,6 +22,11 @@ def env() -> RlEnv:
 def test_below_zero_closes_and_zero_or_above_opens(env):
     term = env.action_manager.terms["gripper"]
     assert term.action_dim == 1 and term.actuator_targets() is None
+    # What export writes: the same rule, declared by the term (threshold 0, the task's close and open).
+    binary = term.binary_targets()
+    assert binary.actuator_ids.tolist() == env.index.ids("actuator", GRIPPER_JOINT)
+    assert binary.threshold == 0.0 and binary.control == "position"
+    assert binary.close.tolist() == [0.0] and binary.open.tolist() == pytest.approx([GRIPPER_STROKE])
     term.process(torch.tensor([[-0.5], [0.0], [2.0], [-1e-6]]))
     term.apply()
     (act,) = env.index.ids("actuator", GRIPPER_JOINT)

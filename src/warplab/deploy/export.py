@@ -108,30 +108,53 @@ def _actuator_facts(env, actuator_ids: list[int], kinds: list[str | None]) -> di
 def _action_metadata(env) -> dict[str, Any]:
     index = env.index
     joint_names, scale, offset, actuator_ids, terms, kinds = [], [], [], [], [], []
+    binary: list[dict[str, float] | None] = []
     clips = set()
     for name, term in env.action_manager.terms.items():
-        # What the term declares its actions mean (``ActionTerm.actuator_targets``), not its class.
+        # What the term declares its actions mean (``ActionTerm.actuator_targets`` for an affine map,
+        # ``ActionTerm.binary_targets`` for a two-state one), never its class.
         targets = term.actuator_targets()
-        if targets is None:
+        two_state = term.binary_targets() if targets is None else None
+        if targets is None and two_state is None:
             raise ValueError(
                 f"actions.{name} ({type(term).__name__}) declares no actuator targets "
-                "(ActionTerm.actuator_targets); export handles actions that map to actuators"
+                "(ActionTerm.actuator_targets or binary_targets); export handles actions that map to actuators"
             )
-        ids = [int(i) for i in targets.actuator_ids.tolist()]
+        sl = env.action_manager.slices[name]
+        size = sl.stop - sl.start
+        if targets is not None:
+            ids = [int(i) for i in targets.actuator_ids.tolist()]
+            kinds += [targets.control] * len(ids)
+            scale += targets.scale.tolist()
+            offset += targets.offset.tolist()
+            binary += [None] * len(ids)
+            clips.add(tuple(targets.clip) if targets.clip is not None else None)
+        else:
+            assert two_state is not None
+            ids = [int(i) for i in two_state.actuator_ids.tolist()]
+            if len(ids) != size:
+                raise ValueError(
+                    f"actions.{name} ({type(term).__name__}) drives {len(ids)} actuators with {size} action "
+                    "values; export maps each action value to one actuator (couple the fingers in the model "
+                    "with an equality, and drive one)"
+                )
+            close, open_ = two_state.close.tolist(), two_state.open.tolist()
+            kinds += [two_state.control] * len(ids)
+            # Scale 0 and offset ``open``: a runtime that predates ``action_binary`` holds the gripper
+            # open (the safe state) instead of driving it from the action's value.
+            scale += [0.0] * len(ids)
+            offset += open_
+            binary += [
+                {"threshold": float(two_state.threshold), "close": float(c), "open": float(o)}
+                for c, o in zip(close, open_, strict=True)
+            ]
         joints = [
             index.names["joint"][j]
             for j in index.actuator_joint_ids([index.names["actuator"][i] for i in ids])
         ]
-        sl = env.action_manager.slices[name]
-        terms.append(
-            {"name": name, "type": type(term).__name__, "start": sl.start, "size": sl.stop - sl.start}
-        )
+        terms.append({"name": name, "type": type(term).__name__, "start": sl.start, "size": size})
         joint_names += joints
         actuator_ids += ids
-        kinds += [targets.control] * len(ids)
-        scale += targets.scale.tolist()
-        offset += targets.offset.tolist()
-        clips.add(tuple(targets.clip) if targets.clip is not None else None)
     if len(clips) > 1:
         raise ValueError(
             f"action terms clip differently ({sorted(map(str, clips))}); export supports one clip"
@@ -144,7 +167,9 @@ def _action_metadata(env) -> dict[str, Any]:
         "default_joint_pos": default.tolist(),
         "action_scale": scale,
         "action_offset": offset,
-        "action_clip": clips.pop(),
+        "action_clip": clips.pop() if clips else None,
+        # Written only where a term is two-state: a file of affine actions keeps its old key set.
+        **({"action_binary": binary} if any(b is not None for b in binary) else {}),
         "action_terms": terms,
         "action_kind": kinds,
         **_actuator_facts(env, actuator_ids, kinds),

@@ -3,7 +3,8 @@
 ``Policy.load("policy.onnx")`` reads the graph and its metadata and checks them against each other
 (``policy_checks``); ``observation(signals)`` builds the observation vector from named robot signals
 in the order and with the scales the env used (without the training noise); ``act(obs)`` returns
-joint targets ``offset + scale * action`` in the robot's joint order. ``docs/deployment.md`` shows a
+joint targets ``offset + scale * action`` in the robot's joint order (for a two-state joint, a
+gripper named in ``action_binary``: ``close`` below its threshold, else ``open``). ``docs/deployment.md`` shows a
 control loop.
 
 Signals (a dict; units are SI, frames are the base's):
@@ -22,7 +23,9 @@ Signals (a dict; units are SI, frames are the base's):
   and touch sensors (``object_signals`` says how each is given); a goal is a command;
 - ``object_frame_pose``: ``[7]`` the pose of the policy's ``object_frame`` in the world, position (m)
   then orientation (w, x, y, z), for a policy whose object frame moves (a palm on a wrist: forward
-  kinematics of the wrist joints); ``metadata["object_frame"]["pose_signal"]`` says when it is read.
+  kinematics of the wrist joints); ``metadata["object_frame"]["pose_signal"]`` says when it is read;
+- ``object_shape``: ``[num_shapes]`` one-hot of the object's shape (columns in the order of the
+  task's object shapes, the model's geom order), or ``{object name: [num_shapes]}``.
 
 A term with a history (``history_length`` L > 0) stacks its last L values, oldest first, as the env
 did: ``observation`` keeps them, so call it once per control tick; after ``reset`` the first call
@@ -71,6 +74,7 @@ SIGNALS = (
     "fingertip_pos",
     "touch",
     "object_frame_pose",
+    "object_shape",
 )
 
 _TERM_KINDS = {
@@ -122,6 +126,9 @@ class Policy:
         or ``"effort"`` (targets are efforts in the actuator's control unit; times
         ``effort_per_target`` it is N·m or N); None for an action term this runtime does not know.
       default_joint_pos, action_scale, action_offset: ``[action_size]`` float32 arrays.
+      action_binary: ``[action_size]`` bool, the joints whose target is two-state (a gripper):
+        ``binary_close`` where the action is below ``binary_threshold``, else ``binary_open``
+        (``[action_size]`` float32 each; metadata ``action_binary``, all False in files without it).
       policy_dt: time between two calls of ``act``, s.
       last_action: ``[action_size]`` the raw action of the latest ``act`` (zeros before the first).
     """
@@ -149,6 +156,18 @@ class Policy:
         clip = m.get("action_clip")
         self.action_clip = None if clip is None else (float(clip[0]), float(clip[1]))
         self.action_kind: list[str | None] = _action_kinds(m)
+        binary = m.get("action_binary") or [None] * self.action_size
+        self.action_binary = np.array([b is not None for b in binary], dtype=bool)
+        self._any_binary = bool(self.action_binary.any())
+
+        def column(key: str) -> np.ndarray:
+            return np.array([0.0 if b is None else b[key] for b in binary], dtype=np.float32)
+
+        self.binary_threshold, self.binary_close, self.binary_open = (
+            column("threshold"),
+            column("close"),
+            column("open"),
+        )
         self.observation_terms: list[dict[str, Any]] = list(m["observation_terms"])
         self._obs_labels = [
             f"{t['name']}[{label}]"
@@ -394,6 +413,22 @@ class Policy:
             return (2.0 * self._joint_values(signals, "joint_pos", term) - high - low) / (high - low)
         if signal == "height_scan":
             return self._vector(signals, signal, term, len(term["params"]["grid_xy"]))
+        if signal == "object_shape":
+            value = self._signal(signals, signal, term)
+            obj = term["params"]["object"]
+            if isinstance(value, Mapping):
+                if obj not in value:
+                    raise PolicyError(
+                        f"policy {self.source}: signal 'object_shape' lacks the object {obj!r} that term "
+                        f"{term['name']!r} needs (given: {sorted(map(str, value))})"
+                    )
+                value = value[obj]
+            return self._vector(
+                {signal: value},
+                signal,
+                term,
+                int(term["size"]) // max(int(term.get("history_length") or 0), 1),
+            )
         raise PolicyError(
             f"policy {self.source}: observation term {term['name']!r} ({term.get('func')}) reads no signal "
             f"this runtime knows; known signals: {list(SIGNALS)}"
@@ -454,7 +489,8 @@ class Policy:
     def targets(self, actions: Any) -> np.ndarray:
         """Joint targets ``offset + scale * clip(actions)`` ``[action_size]`` (or ``[batch, action_size]``)
         in ``joint_names`` order: rad or m for position actions, the actuator's control unit for effort
-        actions (see ``action_kind``).
+        actions (see ``action_kind``); for the two-state joints (``action_binary``), ``binary_close``
+        where the action is below ``binary_threshold``, else ``binary_open``.
 
         Raises:
           PolicyError: ``actions`` is not numbers of shape ``[action_size]`` or ``[batch, action_size]``.
@@ -474,11 +510,17 @@ class Policy:
         return self._targets(a)
 
     def _targets(self, a: np.ndarray) -> np.ndarray:
-        """``targets`` of float32 actions of the right shape, known to be finite."""
+        """``targets`` of float32 actions of the right shape, known to be finite (so no NaN reaches
+        the two-state rule, where it would compare as "not below" and open a gripper)."""
+        raw = a
         if self.action_clip is not None:
             a = np.clip(a, *self.action_clip)
         with np.errstate(over="ignore", invalid="ignore"):
             out = (self.action_offset + self.action_scale * a).astype(np.float32)
+        if self._any_binary:
+            # The env's two-state terms read the raw action, unclipped, as here.
+            two_state = np.where(raw < self.binary_threshold, self.binary_close, self.binary_open)
+            out = np.where(self.action_binary, two_state, out).astype(np.float32)
         bad = _non_finite(out, self.joint_names)
         if bad:
             raise NonFiniteError(f"policy {self.source}: targets overflow float32 at {_shown(bad)}", bad)

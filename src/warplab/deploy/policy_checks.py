@@ -185,6 +185,22 @@ def _check_actions(c: _Checker, n: int) -> None:
     clip = c.m.get("action_clip")
     if clip is not None:
         c.pair(clip, "action_clip")
+    binary = c.m.get("action_binary")
+    if binary is not None:
+        if not isinstance(binary, list) or len(binary) != n:
+            c.fail(
+                f"metadata action_binary is {binary!r}; it must be a list of {n} entries (action_size), "
+                "each null or {threshold, close, open}"
+            )
+        for i, entry in enumerate(binary):
+            if entry is None:
+                continue
+            keys = ("threshold", "close", "open")
+            if not (isinstance(entry, Mapping) and all(_is_number(entry.get(k)) for k in keys)):
+                c.fail(
+                    f"metadata action_binary[{i}] ({c.m['joint_names'][i]!r}) is {entry!r}; it must be null or "
+                    "{threshold, close, open} numbers"
+                )
     terms = c.m.get("action_terms")
     if terms is None:
         return
@@ -313,6 +329,9 @@ def _check_term(c: _Checker, i: int, term: Any, n: int, commands: dict[str, int]
         ):
             c.fail(f"metadata {where} has params.sensor_dims {dims!r}; it needs one size >= 1 per sensor")
         needs(sum(dims), f"params.{key} ({len(names)} of them)")
+    elif signal == "object_shape":
+        if not isinstance(params.get("object"), str):
+            c.fail(f"metadata {where} has params.object {params.get('object')!r}; it must name the object")
     elif signal == "height_scan":
         grid = params.get("grid_xy")
         if not isinstance(grid, list) or not all(

@@ -205,6 +205,7 @@ _OBJECT_KEYS = (
     "fingertip_pos",
     "touch",
     "object_frame_pose",
+    "object_shape",
 )
 """Measured manipulation signals, passed to the policy as they are."""
 

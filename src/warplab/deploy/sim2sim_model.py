@@ -474,7 +474,7 @@ def check_policy_fits(policy: Policy) -> None:
         "goal_orientation_error",
     }
     known |= {"object_pos", "object_quat", "object_lin_vel", "object_ang_vel"}
-    known |= {"joint_pos_normalized", "goal_quat_in_frame"}
+    known |= {"joint_pos_normalized", "goal_quat_in_frame", "object_shape"}
     for term in policy.observation_terms:
         if term.get("signal") not in known:
             raise PolicyError(

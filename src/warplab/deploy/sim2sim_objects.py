@@ -22,6 +22,7 @@ from typing import Any
 import mujoco
 import numpy as np
 
+from warplab.assets.object_shapes import PARKED_MARGIN
 from warplab.deploy.object_signals import (
     FRAME_POSE_SIGNAL,
     OBJECT_SIGNALS,
@@ -101,6 +102,9 @@ class ObjectSensing:
         self.sensors = {
             s: _named_id(model, mujoco.mjtObj.mjOBJ_SENSOR, s, "sensor") for s in dict.fromkeys(sensors)
         }
+        shaped = [t["params"]["object"] for t in terms if t.get("signal") == "object_shape"]
+        self.shapes = {name: _shape_geoms(model, name) for name in dict.fromkeys(shaped)}
+        """``{object: its geoms in model order}`` for the policy's ``object_shape`` terms."""
         frame = policy.metadata.get("object_frame") or {}
         self.frame_pose = frame.get("pose_signal") is not None
         """Whether the policy reads the object frame's pose (a frame that moves)."""
@@ -108,7 +112,7 @@ class ObjectSensing:
 
     @property
     def active(self) -> bool:
-        return bool(self.objects or self.sites or self.sensors or self.frame_pose)
+        return bool(self.objects or self.sites or self.sensors or self.frame_pose or self.shapes)
 
     def sense(self, d: mujoco.MjData) -> dict[str, Any]:
         """``object_pos``/``object_quat``/``object_lin_vel``/``object_ang_vel`` as ``{object: array}``
@@ -130,6 +134,14 @@ class ObjectSensing:
                 out["object_lin_vel"][name] = self.frame.vector(d, d.qvel[v : v + 3])
                 # The free joint's angular velocity is in the object's own frame.
                 out["object_ang_vel"][name] = self.frame.vector(d, quat_rotate(quat_w, d.qvel[v + 3 : v + 6]))
+        if self.shapes:
+            # The active shape is the geom that is not parked (``warplab.assets.object_shapes``: a
+            # parked geom's margin is PARKED_MARGIN, far below any real one), as the env reads it.
+            margin = self.model.geom_margin
+            out["object_shape"] = {
+                name: (margin[geoms] > 0.5 * PARKED_MARGIN).astype(np.float32)
+                for name, geoms in self.shapes.items()
+            }
         if self.sites:
             out["fingertip_pos"] = {s: self.frame.point(d, d.site_xpos[i]) for s, i in self.sites.items()}
         if self.sensors:
@@ -139,6 +151,12 @@ class ObjectSensing:
                 for s, i in self.sensors.items()
             }
         return out
+
+
+def _shape_geoms(model: mujoco.MjModel, name: str) -> np.ndarray:
+    """The geoms of body ``name`` in model order: the columns of its shape one-hot."""
+    body = _named_id(model, mujoco.mjtObj.mjOBJ_BODY, name, "body")
+    return np.flatnonzero(model.geom_bodyid == body)
 
 
 def _named_id(model: mujoco.MjModel, kind: mujoco.mjtObj, name: str, what: str) -> int:

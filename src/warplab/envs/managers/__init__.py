@@ -11,6 +11,7 @@ from warplab.envs.managers.observation import ObservationManager
 from warplab.envs.managers.protocols import (
     ActionTerm,
     ActuatorTargets,
+    BinaryTargets,
     CommandTerm,
     CurriculumTerm,
     EventTerm,
@@ -27,6 +28,7 @@ __all__ = [
     "ActionManager",
     "ActionTerm",
     "ActuatorTargets",
+    "BinaryTargets",
     "BoundTerm",
     "CommandManager",
     "CommandTerm",

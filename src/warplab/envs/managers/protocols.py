@@ -18,7 +18,7 @@ Hooks every term class has (``TermBase``):
 
 Kinds add their own (``reset(env, mask)`` on reset worlds, an action's ``process``/``apply``, a
 command's ``resample``/``update``) and what they declare for export (``term_export``: see
-``warplab.term_export``; an action's ``actuator_targets()``; a command's ``components`` and
+``warplab.term_export``; an action's ``actuator_targets()`` or ``binary_targets()``; a command's ``components`` and
 ``ranges``).
 
 A base's ``__call__`` is declared ``(*args, **params)``: the loosest signature, so that a term class
@@ -138,6 +138,27 @@ class ActuatorTargets:
     control: Literal["position", "effort"] | None
 
 
+@dataclass(frozen=True)
+class BinaryTargets:
+    """What a two-state action term's slice means for a robot (a gripper): one action value per
+    actuator, ``ctrl[actuator_ids] = close if action < threshold else open``; the magnitude is ignored
+    and no clip applies.
+
+    Attributes:
+      actuator_ids: ``[action_dim]`` long, the MuJoCo actuators written, in action order.
+      close: ``[action_dim]`` float, each actuator's ctrl below the threshold (rad or m for a servo).
+      open: ``[action_dim]`` float, its ctrl at or above the threshold.
+      threshold: the action value that separates the two, in the action's units.
+      control: ``"position"`` (targets of position servos), ``"effort"`` or None, as ``ActuatorTargets``.
+    """
+
+    actuator_ids: torch.Tensor
+    close: torch.Tensor
+    open: torch.Tensor
+    threshold: float
+    control: Literal["position", "effort"] | None
+
+
 class ActionTerm(TermBase):
     """An action term owns ``action_dim`` entries of the action vector and writes controls.
 
@@ -162,7 +183,14 @@ class ActionTerm(TermBase):
 
     def actuator_targets(self) -> ActuatorTargets | None:
         """What the actions mean for the robot's actuators, for ONNX export and the action space's
-        bounds; None: the term does not map actions to actuators that way (export refuses it)."""
+        bounds; None: the term does not map actions to actuators that way (export then asks
+        ``binary_targets``, and refuses a term that declares neither)."""
+        return None
+
+    def binary_targets(self) -> BinaryTargets | None:
+        """What the actions mean for the robot's actuators when each is one of two controls chosen
+        by the action's side of a threshold (a gripper), for ONNX export; None: not such a term.
+        A term declares at most one of ``actuator_targets`` and ``binary_targets``."""
         return None
 
 

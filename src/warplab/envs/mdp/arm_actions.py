@@ -32,7 +32,7 @@ that needs those extras can still call mink-warp from a term of its own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import mujoco
 import mujoco_warp as mjw
@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import warp as wp
 
-from warplab.envs.managers.protocols import ActionTerm
+from warplab.envs.managers.protocols import ActionTerm, BinaryTargets
 from warplab.envs.mdp.math import (
     quat_conjugate,
     quat_from_matrix,
@@ -62,6 +62,18 @@ def _check_params(term: str, params: dict[str, Any], known: tuple[str, ...]) -> 
         raise ValueError(f"{term} params has {unknown}, which it does not take; it takes {list(known)}")
 
 
+def _is_position_servo(mjm: mujoco.MjModel, a: int) -> bool:
+    """Whether actuator ``a`` is a position servo: force = kp * ctrl - kp * q - kv * qdot (MuJoCo's
+    <position>), so its ctrl is a joint position target."""
+    kp = float(mjm.actuator_gainprm[a, 0])
+    return bool(
+        int(mjm.actuator_gaintype[a]) == mujoco.mjtGain.mjGAIN_FIXED
+        and int(mjm.actuator_biastype[a]) == mujoco.mjtBias.mjBIAS_AFFINE
+        and kp > 0
+        and np.isclose(float(mjm.actuator_biasprm[a, 1]), -kp)
+    )
+
+
 def _position_servo_joints(env: RlEnv, actuator_ids: list[int], term: str) -> list[int]:
     """The joint each actuator drives, checking that each is a position servo on a hinge or slide."""
     mjm = env.mj_model
@@ -70,15 +82,7 @@ def _position_servo_joints(env: RlEnv, actuator_ids: list[int], term: str) -> li
     for a, j in zip(actuator_ids, joints, strict=True):
         if int(mjm.jnt_type[j]) not in (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE):
             raise ValueError(f"{term}: actuator {names[a]!r} drives a joint that is not a hinge or slide")
-        # A position servo: force = kp * ctrl - kp * q - kv * qdot (MuJoCo's <position>).
-        kp = float(mjm.actuator_gainprm[a, 0])
-        is_servo = (
-            int(mjm.actuator_gaintype[a]) == mujoco.mjtGain.mjGAIN_FIXED
-            and int(mjm.actuator_biastype[a]) == mujoco.mjtBias.mjBIAS_AFFINE
-            and kp > 0
-            and np.isclose(float(mjm.actuator_biasprm[a, 1]), -kp)
-        )
-        if not is_servo:
+        if not _is_position_servo(mjm, a):
             raise ValueError(
                 f"{term}: actuator {names[a]!r} is not a position servo (gain kp, bias -kp * q); "
                 f"its ctrl would not be a joint position target"
@@ -263,7 +267,14 @@ class BinaryGripperAction(ActionTerm):
     gives ``open`` and ``close`` (one number, or one per actuator in model order).
 
     Params: ``actuators`` (names or regex, required), ``open``, ``close``.
+
+    For export it declares ``binary_targets()`` (threshold 0): a robot applies the same rule to the
+    one action value. Export maps one action value to one actuator, so it takes a gripper of one
+    actuator (fingers coupled in the model, as the project's arm's).
     """
+
+    THRESHOLD = 0.0
+    """Actions below this close the gripper, others open it."""
 
     def __init__(self, cfg: ActionTermCfg, env: RlEnv) -> None:
         p = dict(cfg.params)
@@ -300,9 +311,23 @@ class BinaryGripperAction(ActionTerm):
         """ctrl of each actuator when closed ``[n]``."""
         self.target = self.open_ctrl.expand(env.num_envs, -1).clone()
         """Controls written at the next ``apply`` ``[N, n]``."""
+        # A servo's ctrl is a position target; any other actuator's ctrl is left unnamed for export.
+        servos = all(_is_position_servo(mjm, a) for a in ids)
+        self._control: Literal["position"] | None = "position" if servos else None
+
+    def binary_targets(self) -> BinaryTargets:
+        """``ctrl = close if action < 0 else open`` for each actuator; export takes one actuator only
+        (``warplab.deploy.export`` refuses a one-value action driving several)."""
+        return BinaryTargets(
+            actuator_ids=self.actuator_ids,
+            close=self.close_ctrl,
+            open=self.open_ctrl,
+            threshold=self.THRESHOLD,
+            control=self._control,
+        )
 
     def process(self, action: torch.Tensor) -> None:
-        torch.where(action[:, :1] < 0.0, self.close_ctrl, self.open_ctrl, out=self.target)
+        torch.where(action[:, :1] < self.THRESHOLD, self.close_ctrl, self.open_ctrl, out=self.target)
 
     def apply(self) -> None:
         self._env.sim.ctrl[:, self.actuator_ids] = self.target

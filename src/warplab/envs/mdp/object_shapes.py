@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from warplab.assets.object_shapes import PARKED_MARGIN, SHAPE_DIMS, size_range_n
 from warplab.envs import draws
 from warplab.envs.mdp.events import _rows, _set_const
 from warplab.envs.mdp.math import quat_rotate_inverse
+from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -95,10 +97,16 @@ def randomize_object_shape(env: RlEnv, mask: torch.Tensor, object: str) -> None:
     _set_const(env, mask)
 
 
+def _shape_export(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The object whose shape the robot is told (``Policy`` signal ``object_shape``)."""
+    return {"object": params["object"]}
+
+
+@declares(ObservationExport("object_shape", extra=_shape_export))
 def object_shape_onehot(env: RlEnv, object: str) -> torch.Tensor:
     """``[num_envs, num_shapes]`` 1.0 at the object's active shape in each world, 0.0 elsewhere;
     columns in the order of ``ObjectCfg.shapes`` (the geoms' model order). For a critic (or a
-    policy whose robot is told the object's shape).
+    policy whose robot is told the object's shape: the deploy signal ``object_shape``).
 
     Raises:
       ValueError: ``object`` is not a multi-shape object.

@@ -1,0 +1,225 @@
+"""Terms only the drawer task uses: the target travel command (which also counts how long the drawer
+has been held past it), the handle's position relative to the gripper, the grasp test and the
+rewards built on them.
+
+The reward contract follows Isaac Lab's Franka cabinet task (``isaaclab_tasks/manager_based/
+manipulation/cabinet/mdp/rewards.py``: approach the handle, grasp around it, open the drawer, a bonus
+past a threshold, penalties on the action rate), written here for a knob grasped from above with a
+tanh kernel on the distance (the lift task's) where Isaac Lab uses an inverse square.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mujoco
+import torch
+import warp as wp
+
+from warplab.envs.managers.protocols import CommandTerm
+from warplab.envs.mdp.math import quat_rotate_inverse, uniform
+from warplab.envs.mdp.objects import frame_pose_w
+
+if TYPE_CHECKING:
+    from warplab.envs.config import CommandTermCfg
+    from warplab.envs.rl_env import RlEnv
+
+
+class TargetTravelCommand(CommandTerm):
+    """How far to pull the drawer out: ``command [num_envs, 1]``, m of the slide joint's travel, drawn
+    uniformly from ``travel`` at each reset. It also counts, per world, the policy steps in a row that
+    the drawer's opening has been at or past the target (``held_steps [num_envs]`` long), which the
+    success termination reads.
+
+    Params: ``travel``: ``(low, high)`` m; ``joint``: the drawer's slide joint.
+    """
+
+    components = ("travel",)
+
+    def __init__(self, cfg: CommandTermCfg, env: RlEnv) -> None:
+        p = dict(cfg.params)
+        known = {"travel", "joint"}
+        if set(p) != known:
+            raise ValueError(f"TargetTravelCommand params has {sorted(p)}; it takes {sorted(known)}")
+        lo, hi = (float(v) for v in p["travel"])
+        if not 0.0 <= lo <= hi:
+            raise ValueError(f"TargetTravelCommand travel needs 0 <= low <= high, got {(lo, hi)}")
+        self.travel = (lo, hi)
+        self.joint: str = p["joint"]
+        self._env = env
+        self._qpos = env.index.joint_qpos_ids(self.joint)
+        if len(self._qpos) != 1:
+            raise ValueError(f"TargetTravelCommand joint {self.joint!r} must name one slide joint")
+        self.command = torch.zeros(env.num_envs, 1, device=env.device)
+        self.held_steps = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
+
+    def resample(self, mask: torch.Tensor) -> None:
+        env = self._env
+        draw = uniform(*self.travel, (env.num_envs, 1), env.rng, env.device)
+        self.command.copy_(torch.where(mask[:, None], draw, self.command))
+
+    def update(self, dt: float) -> None:
+        # Indexed by the id tensor, not by its element: a 0-d index would be read on the host.
+        past = self._env.sim.qpos[:, self._qpos][:, 0] >= self.command[:, 0]
+        self.held_steps.copy_(torch.where(past, self.held_steps + 1, 0))
+
+    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
+        self.held_steps.masked_fill_(mask, 0)
+
+
+def _travel_command(env: RlEnv, command_name: str) -> TargetTravelCommand:
+    term = env.command_manager.term(command_name)
+    if not isinstance(term, TargetTravelCommand):
+        raise ValueError(f"command {command_name!r} is a {type(term).__name__}, not a TargetTravelCommand")
+    return term
+
+
+def drawer_opening(env: RlEnv, joint: str) -> torch.Tensor:
+    """``[num_envs]`` the drawer's slide position, m (0 closed)."""
+    return env.sim.qpos[:, env.index.joint_qpos_ids(joint)][:, 0]
+
+
+def site_offset_in_frame(env: RlEnv, from_site: str, to_site: str, frame_body: str) -> torch.Tensor:
+    """``[num_envs, 3]`` the vector from site ``from_site`` to site ``to_site`` in the axes of
+    ``frame_body`` (the arm's base), m: the gripper's tool centre point to the handle's grasp point."""
+    a, b = env.index.once(("drawer_sites", from_site, to_site), lambda: _two_sites(env, from_site, to_site))
+    frame = frame_pose_w(env, frame_body=frame_body)
+    assert frame is not None
+    return quat_rotate_inverse(frame[1], env.sim.site_xpos[:, b] - env.sim.site_xpos[:, a])
+
+
+def _two_sites(env: RlEnv, a: str, b: str) -> tuple[int, int]:
+    ids = [env.index.ids("site", name) for name in (a, b)]
+    for name, found in zip((a, b), ids, strict=True):
+        if len(found) != 1:
+            raise ValueError(f"site {name!r} must name one site of the model, it matches {len(found)}")
+    return ids[0][0], ids[1][0]
+
+
+def handle_distance_tanh(env: RlEnv, ee_site: str, handle_site: str, std: float) -> torch.Tensor:
+    """``[num_envs]`` approach reward ``1 - tanh(d / std)`` in (0, 1], ``d`` the distance from the tool
+    centre point to the handle's grasp point, m; ``std`` in m."""
+    a, b = env.index.once(
+        ("drawer_sites", ee_site, handle_site), lambda: _two_sites(env, ee_site, handle_site)
+    )
+    d = torch.linalg.vector_norm(env.sim.site_xpos[:, b] - env.sim.site_xpos[:, a], dim=1)
+    return 1.0 - torch.tanh(d / std)
+
+
+def handle_grasped(
+    env: RlEnv,
+    ee_site: str,
+    handle_site: str,
+    fingertip_sites: tuple[str, str],
+    frame_body: str,
+    max_distance: float,
+    max_opening: float,
+    gripper_joint: str,
+) -> torch.Tensor:
+    """``[num_envs]`` 1.0 where the fingers are around the handle, else 0.0: the tool centre point
+    within ``max_distance`` m of the grasp point, the two fingertips on opposite sides of it along the
+    base's y (the direction the fingers close in, as Isaac Lab's ``align_grasp_around_handle``), and
+    the gripper closed to less than ``max_opening`` m per finger (``grasp_handle``)."""
+    a, b = env.index.once(
+        ("drawer_sites", ee_site, handle_site), lambda: _two_sites(env, ee_site, handle_site)
+    )
+    left, right = env.index.once(
+        ("drawer_sites", *fingertip_sites), lambda: _two_sites(env, *fingertip_sites)
+    )
+    frame = frame_pose_w(env, frame_body=frame_body)
+    assert frame is not None
+    quat = frame[1]
+    handle = env.sim.site_xpos[:, b]
+    y_left = quat_rotate_inverse(quat, env.sim.site_xpos[:, left] - handle)[:, 1]
+    y_right = quat_rotate_inverse(quat, env.sim.site_xpos[:, right] - handle)[:, 1]
+    near = torch.linalg.vector_norm(handle - env.sim.site_xpos[:, a], dim=1) < max_distance
+    closed = env.sim.qpos[:, env.index.joint_qpos_ids(gripper_joint)][:, 0] < max_opening
+    return (near & (y_left * y_right < 0) & closed).float()
+
+
+def open_progress(env: RlEnv, joint: str, command_name: str, **grasp: object) -> torch.Tensor:
+    """``[num_envs]`` the opening as a fraction of the target travel, clipped to [0, 1], while the
+    handle is grasped (``handle_grasped`` with ``grasp``), else 0: Isaac Lab's ``open_drawer_bonus``
+    (grasped times opening), measured against this episode's target."""
+    target = _travel_command(env, command_name).command[:, 0]
+    fraction = (drawer_opening(env, joint) / target.clamp(min=1e-3)).clamp(0.0, 1.0)
+    return handle_grasped(env, **grasp) * fraction  # type: ignore[arg-type]
+
+
+def drawer_past_target(env: RlEnv, joint: str, command_name: str) -> torch.Tensor:
+    """``[num_envs]`` 1.0 where the drawer is open to its target travel or further, else 0.0 (Isaac
+    Lab's ``multi_stage_open_drawer`` bonus, at the target)."""
+    target = _travel_command(env, command_name).command[:, 0]
+    return (drawer_opening(env, joint) >= target).float()
+
+
+def drawer_opened(env: RlEnv, command_name: str, hold_steps: int) -> torch.Tensor:
+    """``[num_envs]`` bool: the drawer has been at or past its target travel for ``hold_steps`` policy
+    steps in a row (counted by ``TargetTravelCommand``): the episode's success."""
+    return _travel_command(env, command_name).held_steps >= hold_steps
+
+
+def slide_damping_friction(env: RlEnv, joint: str) -> torch.Tensor:
+    """``[num_envs, 2]`` the slide's viscous damping (N·s/m) and dry friction (N) in each world: the
+    critic's privileged view of how hard the drawer is to pull."""
+    dof = env.index.joint_dof_ids(joint)
+    damping = env.sim.model_field("dof_damping")[:, dof]
+    friction = env.sim.model_field("dof_frictionloss")[:, dof]
+    return torch.cat([damping, friction], dim=1)
+
+
+def jitter_fixed_body_pos(
+    env: RlEnv, mask: torch.Tensor, body: str, x: tuple[float, float], y: tuple[float, float]
+) -> None:
+    """Moves a body welded to the world (a prop: the cabinet) by a uniform offset in the world's
+    ``x`` and ``y`` (m) from its compiled place, one draw per world; its children (the drawer on its
+    slide, their geoms and sites) follow.
+
+    The body's own geoms need more than ``body_pos``: MuJoCo Warp treats geoms welded to the world as
+    static and computes their place (``geom_xpos``) once, when its data is made, so this writes their
+    ``geom_xpos`` too (no reset or step rewrites it). Without that the drawer, which follows
+    ``body_pos``, would move into its cabinet's walls.
+    """
+    body_id, geom_ids, geom_xpos0 = env.index.once(("fixed_body", body), lambda: _fixed_body(env, body))
+    body_pos = env.sim.model_field("body_pos")
+    body_pos0 = env.sim.fields.default("body_pos")[body_id]
+    offset = torch.zeros(env.num_envs, 3, device=env.device)
+    offset[:, 0] = uniform(*x, (env.num_envs,), env.rng, env.device)
+    offset[:, 1] = uniform(*y, (env.num_envs,), env.rng, env.device)
+    body_pos[:, body_id] = torch.where(mask[:, None], body_pos0 + offset, body_pos[:, body_id])
+    # One torch view of the Warp array, made once: making it in the step would cost host work.
+    array = env.sim.data.geom_xpos
+    geom_xpos = env.index.once(("geom_xpos_view", id(array)), lambda: wp.to_torch(array))
+    moved = geom_xpos0[None] + offset[:, None]
+    geom_xpos[:, geom_ids] = torch.where(mask[:, None, None], moved, geom_xpos[:, geom_ids])
+
+
+def _fixed_body(env: RlEnv, body: str) -> tuple[int, torch.Tensor, torch.Tensor]:
+    ids = env.index.ids("body", body)
+    if len(ids) != 1:
+        raise ValueError(f"jitter_fixed_body_pos: body {body!r} must name one body, it matches {len(ids)}")
+    m = env.mj_model
+    (b,) = ids
+    if m.body_parentid[b] != 0 or m.body_weldid[b] != 0 or m.body_mocapid[b] != -1:
+        raise ValueError(
+            f"jitter_fixed_body_pos: body {body!r} must be a child of the world welded to it (a fixed prop)"
+        )
+    geoms = [int(g) for g in range(m.ngeom) if m.geom_bodyid[g] == b]
+    data = mujoco.MjData(m)
+    mujoco.mj_kinematics(m, data)
+    xpos0 = torch.as_tensor(data.geom_xpos[geoms], dtype=torch.float32, device=env.device)
+    return b, torch.as_tensor(geoms, dtype=torch.long, device=env.device), xpos0
+
+
+__all__ = [
+    "TargetTravelCommand",
+    "drawer_opened",
+    "drawer_opening",
+    "drawer_past_target",
+    "handle_distance_tanh",
+    "handle_grasped",
+    "jitter_fixed_body_pos",
+    "open_progress",
+    "site_offset_in_frame",
+    "slide_damping_friction",
+]

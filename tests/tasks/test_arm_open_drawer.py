@@ -1,0 +1,184 @@
+"""``arm-open-drawer``: the scene's layout, the reward and observation terms against values worked out
+by hand, and a scripted approach, grasp and pull through the env's own actions that opens every
+world's drawer past its target, earns the rewards and ends the episode as a success."""
+
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+import warp as wp
+
+from warplab.assets.robots.arm import ARM_HOME, ARM_JOINT_NAMES, EE_SITE
+from warplab.envs.rl_env import RlEnv
+from warplab.tasks import make_env_cfg
+from warplab.tasks.drawer import mdp as drawer_mdp
+from warplab.tasks.drawer.env_cfg import (
+    DRAWER_DAMPING,
+    DRAWER_FRICTIONLOSS,
+    DRAWER_TRAVEL,
+    HANDLE_POS,
+    HANDLE_SITE,
+    NCONMAX,
+    NJMAX,
+    SLIDE,
+    SUCCESS_HOLD_STEPS,
+    TARGET,
+    TARGET_TRAVEL,
+)
+
+NUM_ENVS = 4
+
+
+@pytest.fixture(scope="module")
+def env() -> RlEnv:
+    cfg = make_env_cfg("arm-open-drawer", play=True)
+    cfg.num_envs = NUM_ENVS
+    cfg.device = "cpu"
+    cfg.seed = 0
+    return RlEnv(cfg)
+
+
+def _ik(model: mujoco.MjModel, q0: np.ndarray, position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    """Arm joint angles [7] that put the TCP at ``position`` (world, m) with ``rotation`` [3, 3], by
+    damped least squares on MuJoCo's C engine (the arm's joints are qpos 0-6)."""
+    data = mujoco.MjData(model)
+    data.qpos[:7] = q0
+    site = model.site(EE_SITE).id
+    lo, hi = model.jnt_range[:7].T
+    jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+    for _ in range(100):
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        current = data.site_xmat[site].reshape(3, 3)
+        error = np.concatenate(
+            [position - data.site_xpos[site], 0.5 * np.cross(current, rotation, axis=0).sum(axis=1)]
+        )
+        mujoco.mj_jacSite(model, data, jacp, jacr, site)
+        jac = np.vstack([jacp, jacr])[:, :7]
+        step = jac.T @ np.linalg.solve(jac @ jac.T + 1e-6 * np.eye(6), error)
+        data.qpos[:7] = np.clip(data.qpos[:7] + step, lo, hi)
+    assert np.abs(error).max() < 1e-5
+    return data.qpos[:7].copy()
+
+
+def test_the_closed_knob_is_in_front_of_the_arm_within_the_jitter_and_targets_within_range(env):
+    env.reset(seed=0)
+    site = env.mj_model.site(HANDLE_SITE).id
+    knob = env.sim.site_xpos[:, site]
+    # The cabinet moves up to 3 cm in x and y, the knob up to 1 cm in y and z on the drawer's face.
+    offset = knob - torch.tensor(HANDLE_POS)
+    assert (offset[:, 0].abs() <= 0.03 + 1e-5).all() and (offset[:, 1].abs() <= 0.04 + 1e-5).all()
+    assert (offset[:, 2].abs() <= 0.01 + 1e-5).all()
+    assert len(set(offset[:, 1].tolist())) == NUM_ENVS  # drawn per world
+    target = env.command(TARGET)[:, 0]
+    assert ((target >= TARGET_TRAVEL[0]) & (target <= TARGET_TRAVEL[1])).all()
+    assert (drawer_mdp.drawer_opening(env, SLIDE) == 0).all()
+    # The privileged critic term reads each world's drawn slide damping and friction (factors 0.5-2).
+    damping_friction = drawer_mdp.slide_damping_friction(env, SLIDE)
+    nominal = torch.tensor([DRAWER_DAMPING, DRAWER_FRICTIONLOSS])
+    assert ((damping_friction >= 0.5 * nominal - 1e-6) & (damping_friction <= 2.0 * nominal + 1e-6)).all()
+
+
+def test_the_ee_to_handle_vector_is_the_site_difference_in_the_unturned_base_frame(env):
+    env.reset(seed=0)
+    ee, handle = env.mj_model.site(EE_SITE).id, env.mj_model.site(HANDLE_SITE).id
+    expected = env.sim.site_xpos[:, handle] - env.sim.site_xpos[:, ee]  # the base is not turned
+    got = drawer_mdp.site_offset_in_frame(env, EE_SITE, HANDLE_SITE, "link0")
+    torch.testing.assert_close(got, expected)
+    approach = drawer_mdp.handle_distance_tanh(env, EE_SITE, HANDLE_SITE, 0.1)
+    torch.testing.assert_close(
+        approach, torch.tensor([1.0 - math.tanh(float(x) / 0.1) for x in expected.norm(dim=1)])
+    )
+
+
+def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env):
+    """Above the knob, down around it, close, pull towards the base past the target, hold: joint
+    targets from inverse kinematics turned into the env's actions (``home + 0.5 * action`` rad, the
+    gripper's sign). Every world grasps, opens its drawer past its target and ends its episode by
+    the success termination before the time-out."""
+    env.reset(seed=0)
+    model = env.mj_model
+    home = np.array([ARM_HOME[j] for j in ARM_JOINT_NAMES])
+    ref = mujoco.MjData(model)
+    ref.qpos[:7] = home
+    mujoco.mj_kinematics(model, ref)
+    rotation = ref.site_xmat[model.site(EE_SITE).id].reshape(3, 3).copy()  # pointing down
+
+    q_start = env.sim.qpos[:, :7].double().numpy()
+    knob = env.sim.site_xpos[:, model.site(HANDLE_SITE).id].double().numpy()
+    target = env.command(TARGET)[:, 0].double().numpy()
+    plans = []
+    for i in range(NUM_ENVS):
+        above = _ik(model, home, knob[i] + [0.0, 0.0, 0.10], rotation)
+        grasp = _ik(model, above, knob[i], rotation)
+        # Pull 4 cm past the target (within the slide's range): the knob follows the fingers.
+        pull = min(target[i] + 0.04, DRAWER_TRAVEL)
+        pulled = _ik(model, grasp, knob[i] - [pull, 0.0, 0.0], rotation)
+        plans.append((above, grasp, pulled))
+    phases = [  # (policy steps, from, to, gripper action)
+        (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
+        (30, lambda p, i: p[0], lambda p, i: p[1], 1.0),
+        (15, lambda p, i: p[1], lambda p, i: p[1], -1.0),
+        (60, lambda p, i: p[1], lambda p, i: p[2], -1.0),
+        (30, lambda p, i: p[2], lambda p, i: p[2], -1.0),
+    ]
+    names = env.reward_manager.names
+    dt = env.policy_dt
+    success_column = env.termination_manager.names.index("success")
+    done = torch.zeros(NUM_ENVS, dtype=torch.bool)
+    succeeded = torch.zeros(NUM_ENVS, dtype=torch.bool)
+    best = {name: torch.zeros(NUM_ENVS) for name in ("grasp_handle", "open_drawer", "drawer_past_target")}
+    peak_opening = torch.zeros(NUM_ENVS)
+    peak_contacts, peak_rows = 0, 0
+    for steps, start, end, grip in phases:
+        for k in range(1, steps + 1):
+            s = k / steps
+            s = 3 * s**2 - 2 * s**3  # a smooth start and stop
+            action = torch.zeros(NUM_ENVS, env.action_dim)
+            for i, plan in enumerate(plans):
+                q = start(plan, i) + s * (end(plan, i) - start(plan, i))
+                action[i, :7] = torch.as_tensor((q - home) / 0.5)
+            action[:, 7] = grip
+            opening_before = drawer_mdp.drawer_opening(env, SLIDE).clone()
+            _, _, terminated, truncated, _ = env.step(action)
+            live = ~done
+            assert not terminated.any()
+            terms = env.reward_manager.step_terms
+            for name, value in best.items():
+                value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
+            peak_opening = torch.where(live, torch.maximum(peak_opening, opening_before), peak_opening)
+            ended = truncated & live
+            assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
+            succeeded |= ended
+            done |= ended
+            count = int(env.sim.contact.count[0])
+            per_world = torch.bincount(env.sim.contact.worldid[:count].long(), minlength=NUM_ENVS)
+            peak_contacts = max(peak_contacts, int(per_world.max()))
+            peak_rows = max(peak_rows, int(wp.to_torch(env.sim.data.nefc).max()))
+    assert succeeded.all(), (
+        f"worlds that succeeded {succeeded.tolist()}, peak opening {peak_opening.tolist()}"
+    )
+    assert (peak_opening >= torch.as_tensor(target, dtype=torch.float32)).all()
+    torch.testing.assert_close(best["grasp_handle"], torch.full((NUM_ENVS,), 2.0 * dt))
+    torch.testing.assert_close(best["open_drawer"], torch.full((NUM_ENVS,), 10.0 * dt))
+    torch.testing.assert_close(best["drawer_past_target"], torch.full((NUM_ENVS,), 10.0 * dt))
+    # The capacity (env_cfg.NCONMAX, NJMAX) keeps a factor of 2 over what a grasp and pull uses.
+    print(f"peak per world: {peak_contacts} contacts, {peak_rows} constraint rows")
+    assert 2 * peak_contacts <= NCONMAX and 2 * peak_rows <= NJMAX
+
+
+def test_success_needs_the_drawer_held_past_its_target(env):
+    """The success termination fires after ``SUCCESS_HOLD_STEPS`` steps in a row past the target."""
+    env.reset(seed=0)
+    term = env.command_manager.term(TARGET)
+    assert isinstance(term, drawer_mdp.TargetTravelCommand)
+    term.held_steps.copy_(
+        torch.tensor([0, SUCCESS_HOLD_STEPS - 1, SUCCESS_HOLD_STEPS, 3 * SUCCESS_HOLD_STEPS])
+    )
+    got = drawer_mdp.drawer_opened(env, TARGET, SUCCESS_HOLD_STEPS)
+    assert got.tolist() == [False, False, True, True]
+    term.held_steps.zero_()

@@ -47,7 +47,6 @@ from warplab.assets.robots.arm import (
 from warplab.assets.scene import ObjectCfg, Scene
 from warplab.envs import mdp
 from warplab.envs.config import (
-    ActionTermCfg,
     CommandTermCfg,
     EventTermCfg,
     NoiseCfg,
@@ -59,6 +58,7 @@ from warplab.envs.config import (
     ViewerCfg,
 )
 from warplab.sim.simulation import SimCfg
+from warplab.tasks.arm_common import arm_actions_cfg
 from warplab.tasks.drawer import mdp as drawer_mdp
 
 Range = tuple[float, float]
@@ -304,13 +304,7 @@ def make_arm_open_drawer_env_cfg(
             "policy": ObservationGroupCfg(terms=measured(not play), enable_corruption=not play),
             "critic": ObservationGroupCfg(terms=critic),
         },
-        actions={
-            "arm": ActionTermCfg(func=mdp.JointPositionAction, params={"actuators": arm, "scale": 0.5}),
-            "gripper": ActionTermCfg(
-                func=mdp.BinaryGripperAction,
-                params={"actuators": GRIPPER_JOINT, "open": GRIPPER_STROKE, "close": 0.0},
-            ),
-        },
+        actions=arm_actions_cfg(),
         commands={
             # Drawn at each reset; the timer is the episode's length, so one target an episode.
             TARGET: CommandTermCfg(

@@ -40,7 +40,6 @@ from warplab.assets.robots.arm import (
     EE_SITE,
     FINGERTIP_SITES,
     GRIPPER_JOINT,
-    GRIPPER_STROKE,
     TABLE_CENTER_X,
     TABLE_HALF_SIZE,
     TABLE_HEIGHT,
@@ -50,7 +49,6 @@ from warplab.assets.robots.arm import (
 from warplab.assets.scene import ObjectCfg, Scene
 from warplab.envs import mdp
 from warplab.envs.config import (
-    ActionTermCfg,
     CommandTermCfg,
     CurriculumTermCfg,
     EventTermCfg,
@@ -63,6 +61,7 @@ from warplab.envs.config import (
     ViewerCfg,
 )
 from warplab.sim.simulation import SimCfg
+from warplab.tasks.arm_common import arm_actions_cfg
 from warplab.tasks.lift import mdp as lift_mdp
 
 Range = tuple[float, float]
@@ -290,13 +289,7 @@ def make_arm_lift_env_cfg(play: bool = False, randomization: LiftRandomizationCf
             "policy": ObservationGroupCfg(terms=measured(not play), enable_corruption=not play),
             "critic": ObservationGroupCfg(terms=critic),
         },
-        actions={
-            "arm": ActionTermCfg(func=mdp.JointPositionAction, params={"actuators": arm, "scale": 0.5}),
-            "gripper": ActionTermCfg(
-                func=mdp.BinaryGripperAction,
-                params={"actuators": GRIPPER_JOINT, "open": GRIPPER_STROKE, "close": 0.0},
-            ),
-        },
+        actions=arm_actions_cfg(),
         commands={
             # Drawn at each reset; the timer is the episode's length, so one goal an episode.
             GOAL: CommandTermCfg(

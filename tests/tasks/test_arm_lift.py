@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import math
 
-import mujoco
-import numpy as np
 import pytest
 import torch
-import warp as wp
 
-from warplab.assets.robots.arm import ARM_HOME, ARM_JOINT_NAMES, EE_SITE, TABLE_HEIGHT
+from warplab.assets.robots.arm import EE_SITE, TABLE_HEIGHT
 from warplab.envs.mdp import object_shape_onehot
 from warplab.envs.mdp.objects import object_pos_w
 from warplab.envs.rl_env import RlEnv
@@ -27,6 +24,8 @@ from warplab.tasks.lift.env_cfg import (
     OBJECT_SHAPES,
 )
 
+from .arm_script import home_and_down_rotation, ik, peak_contacts_and_rows, scripted_actions
+
 NUM_ENVS = 4
 SEED = 3
 """Its startup draw gives the four worlds three different shapes (checked below)."""
@@ -39,29 +38,6 @@ def env() -> RlEnv:
     cfg.device = "cpu"
     cfg.seed = SEED
     return RlEnv(cfg)
-
-
-def _ik(model: mujoco.MjModel, q0: np.ndarray, position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
-    """Arm joint angles [7] that put the TCP at ``position`` (world, m) with ``rotation`` [3, 3], by
-    damped least squares on MuJoCo's C engine (the scene's arm joints are qpos 0-6)."""
-    data = mujoco.MjData(model)
-    data.qpos[:7] = q0
-    site = model.site(EE_SITE).id
-    lo, hi = model.jnt_range[:7].T
-    jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
-    for _ in range(100):
-        mujoco.mj_kinematics(model, data)
-        mujoco.mj_comPos(model, data)
-        current = data.site_xmat[site].reshape(3, 3)
-        error = np.concatenate(
-            [position - data.site_xpos[site], 0.5 * np.cross(current, rotation, axis=0).sum(axis=1)]
-        )
-        mujoco.mj_jacSite(model, data, jacp, jacr, site)
-        jac = np.vstack([jacp, jacr])[:, :7]
-        step = jac.T @ np.linalg.solve(jac @ jac.T + 1e-6 * np.eye(6), error)
-        data.qpos[:7] = np.clip(data.qpos[:7] + step, lo, hi)
-    assert np.abs(error).max() < 1e-5
-    return data.qpos[:7].copy()
 
 
 def test_goals_are_drawn_in_the_base_frame_within_isaac_labs_ranges(env):
@@ -92,11 +68,7 @@ def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
     assert onehot.shape == (NUM_ENVS, len(OBJECT_SHAPES))
     assert len(set(onehot.argmax(1).tolist())) >= 3, f"shapes per world {onehot.argmax(1).tolist()}"
     model = env.mj_model
-    home = np.array([ARM_HOME[j] for j in ARM_JOINT_NAMES])
-    ref = mujoco.MjData(model)
-    ref.qpos[:7] = home
-    mujoco.mj_kinematics(model, ref)
-    rotation = ref.site_xmat[model.site(EE_SITE).id].reshape(3, 3).copy()  # pointing down
+    home, rotation = home_and_down_rotation(model)
 
     q_start = env.sim.qpos[:, :7].double().numpy()
     obj_pos = object_pos_w(env, OBJECT).double().numpy()
@@ -107,9 +79,9 @@ def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
         # stays clear of the table top for a small object.
         grasp_pos = obj_pos[i].copy()
         grasp_pos[2] = max(grasp_pos[2], TABLE_HEIGHT + 0.025)
-        above = _ik(model, home, grasp_pos + [0.0, 0.0, 0.12], rotation)
-        grasp = _ik(model, above, grasp_pos, rotation)
-        carried = _ik(model, grasp, goal[i] + (grasp_pos - obj_pos[i]), rotation)
+        above = ik(model, home, grasp_pos + [0.0, 0.0, 0.12], rotation)
+        grasp = ik(model, above, grasp_pos, rotation)
+        carried = ik(model, grasp, goal[i] + (grasp_pos - obj_pos[i]), rotation)
         plans.append((above, grasp, carried))
     phases = [  # (policy steps, from, to, gripper action)
         (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
@@ -121,23 +93,13 @@ def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
     names = env.reward_manager.names
     lifted_steps = torch.zeros(NUM_ENVS)
     peak_contacts, peak_rows = 0, 0
-    for steps, start, end, grip in phases:
-        for k in range(1, steps + 1):
-            s = k / steps
-            s = 3 * s**2 - 2 * s**3  # a smooth start and stop
-            action = torch.zeros(NUM_ENVS, env.action_dim)
-            for i, plan in enumerate(plans):
-                q = start(plan, i) + s * (end(plan, i) - start(plan, i))
-                action[i, :7] = torch.as_tensor((q - home) / 0.5)
-            action[:, 7] = grip
-            _, _, terminated, truncated, _ = env.step(action)
-            assert not (terminated | truncated).any()
-            terms = env.reward_manager.step_terms
-            lifted_steps += terms[:, names.index("lifting_object")] > 0
-            count = int(env.sim.contact.count[0])
-            per_world = torch.bincount(env.sim.contact.worldid[:count].long(), minlength=NUM_ENVS)
-            peak_contacts = max(peak_contacts, int(per_world.max()))
-            peak_rows = max(peak_rows, int(wp.to_torch(env.sim.data.nefc).max()))
+    for action in scripted_actions(env, home, q_start, plans, phases):
+        _, _, terminated, truncated, _ = env.step(action)
+        assert not (terminated | truncated).any()
+        terms = env.reward_manager.step_terms
+        lifted_steps += terms[:, names.index("lifting_object")] > 0
+        contacts, rows = peak_contacts_and_rows(env)
+        peak_contacts, peak_rows = max(peak_contacts, contacts), max(peak_rows, rows)
     terms = env.reward_manager.step_terms
     dt = env.policy_dt
     torch.testing.assert_close(terms[:, names.index("lifting_object")], torch.full((NUM_ENVS,), 15.0 * dt))

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import math
 
-import mujoco
-import numpy as np
 import pytest
 import torch
-import warp as wp
 
-from warplab.assets.robots.arm import ARM_HOME, ARM_JOINT_NAMES, EE_SITE
+from warplab.assets.robots.arm import EE_SITE
 from warplab.envs.rl_env import RlEnv
 from warplab.tasks import make_env_cfg
 from warplab.tasks.drawer import mdp as drawer_mdp
@@ -30,6 +27,8 @@ from warplab.tasks.drawer.env_cfg import (
     TARGET_TRAVEL,
 )
 
+from .arm_script import home_and_down_rotation, ik, peak_contacts_and_rows, scripted_actions
+
 NUM_ENVS = 4
 
 
@@ -40,29 +39,6 @@ def env() -> RlEnv:
     cfg.device = "cpu"
     cfg.seed = 0
     return RlEnv(cfg)
-
-
-def _ik(model: mujoco.MjModel, q0: np.ndarray, position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
-    """Arm joint angles [7] that put the TCP at ``position`` (world, m) with ``rotation`` [3, 3], by
-    damped least squares on MuJoCo's C engine (the arm's joints are qpos 0-6)."""
-    data = mujoco.MjData(model)
-    data.qpos[:7] = q0
-    site = model.site(EE_SITE).id
-    lo, hi = model.jnt_range[:7].T
-    jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
-    for _ in range(100):
-        mujoco.mj_kinematics(model, data)
-        mujoco.mj_comPos(model, data)
-        current = data.site_xmat[site].reshape(3, 3)
-        error = np.concatenate(
-            [position - data.site_xpos[site], 0.5 * np.cross(current, rotation, axis=0).sum(axis=1)]
-        )
-        mujoco.mj_jacSite(model, data, jacp, jacr, site)
-        jac = np.vstack([jacp, jacr])[:, :7]
-        step = jac.T @ np.linalg.solve(jac @ jac.T + 1e-6 * np.eye(6), error)
-        data.qpos[:7] = np.clip(data.qpos[:7] + step, lo, hi)
-    assert np.abs(error).max() < 1e-5
-    return data.qpos[:7].copy()
 
 
 def test_the_closed_knob_is_in_front_of_the_arm_within_the_jitter_and_targets_within_range(env):
@@ -102,22 +78,18 @@ def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env
     the success termination before the time-out."""
     env.reset(seed=0)
     model = env.mj_model
-    home = np.array([ARM_HOME[j] for j in ARM_JOINT_NAMES])
-    ref = mujoco.MjData(model)
-    ref.qpos[:7] = home
-    mujoco.mj_kinematics(model, ref)
-    rotation = ref.site_xmat[model.site(EE_SITE).id].reshape(3, 3).copy()  # pointing down
+    home, rotation = home_and_down_rotation(model)
 
     q_start = env.sim.qpos[:, :7].double().numpy()
     knob = env.sim.site_xpos[:, model.site(HANDLE_SITE).id].double().numpy()
     target = env.command(TARGET)[:, 0].double().numpy()
     plans = []
     for i in range(NUM_ENVS):
-        above = _ik(model, home, knob[i] + [0.0, 0.0, 0.10], rotation)
-        grasp = _ik(model, above, knob[i], rotation)
+        above = ik(model, home, knob[i] + [0.0, 0.0, 0.10], rotation)
+        grasp = ik(model, above, knob[i], rotation)
         # Pull 4 cm past the target (within the slide's range): the knob follows the fingers.
         pull = min(target[i] + 0.04, DRAWER_TRAVEL)
-        pulled = _ik(model, grasp, knob[i] - [pull, 0.0, 0.0], rotation)
+        pulled = ik(model, grasp, knob[i] - [pull, 0.0, 0.0], rotation)
         plans.append((above, grasp, pulled))
     phases = [  # (policy steps, from, to, gripper action)
         (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
@@ -134,31 +106,21 @@ def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env
     best = {name: torch.zeros(NUM_ENVS) for name in ("grasp_handle", "open_drawer", "drawer_past_target")}
     peak_opening = torch.zeros(NUM_ENVS)
     peak_contacts, peak_rows = 0, 0
-    for steps, start, end, grip in phases:
-        for k in range(1, steps + 1):
-            s = k / steps
-            s = 3 * s**2 - 2 * s**3  # a smooth start and stop
-            action = torch.zeros(NUM_ENVS, env.action_dim)
-            for i, plan in enumerate(plans):
-                q = start(plan, i) + s * (end(plan, i) - start(plan, i))
-                action[i, :7] = torch.as_tensor((q - home) / 0.5)
-            action[:, 7] = grip
-            opening_before = drawer_mdp.drawer_opening(env, SLIDE).clone()
-            _, _, terminated, truncated, _ = env.step(action)
-            live = ~done
-            assert not terminated.any()
-            terms = env.reward_manager.step_terms
-            for name, value in best.items():
-                value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
-            peak_opening = torch.where(live, torch.maximum(peak_opening, opening_before), peak_opening)
-            ended = truncated & live
-            assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
-            succeeded |= ended
-            done |= ended
-            count = int(env.sim.contact.count[0])
-            per_world = torch.bincount(env.sim.contact.worldid[:count].long(), minlength=NUM_ENVS)
-            peak_contacts = max(peak_contacts, int(per_world.max()))
-            peak_rows = max(peak_rows, int(wp.to_torch(env.sim.data.nefc).max()))
+    for action in scripted_actions(env, home, q_start, plans, phases):
+        opening_before = drawer_mdp.drawer_opening(env, SLIDE).clone()
+        _, _, terminated, truncated, _ = env.step(action)
+        live = ~done
+        assert not terminated.any()
+        terms = env.reward_manager.step_terms
+        for name, value in best.items():
+            value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
+        peak_opening = torch.where(live, torch.maximum(peak_opening, opening_before), peak_opening)
+        ended = truncated & live
+        assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
+        succeeded |= ended
+        done |= ended
+        contacts, rows = peak_contacts_and_rows(env)
+        peak_contacts, peak_rows = max(peak_contacts, contacts), max(peak_rows, rows)
     assert succeeded.all(), (
         f"worlds that succeeded {succeeded.tolist()}, peak opening {peak_opening.tolist()}"
     )

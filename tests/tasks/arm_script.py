@@ -1,0 +1,78 @@
+"""Scripted motions of the project's arm for task tests: joint targets from inverse kinematics on
+MuJoCo's C engine, turned into the arm tasks' own actions (``tasks.arm_common``: joint targets
+``home + ARM_ACTION_SCALE * action``, the gripper's sign)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import mujoco
+import numpy as np
+import torch
+import warp as wp
+
+from warplab.assets.robots.arm import ARM_HOME, ARM_JOINT_NAMES, EE_SITE
+from warplab.envs.rl_env import RlEnv
+from warplab.tasks.arm_common import ARM_ACTION_SCALE
+
+Plan = Sequence[np.ndarray]
+"""One world's waypoints, joint angles [7] each."""
+Phase = tuple[int, Callable[[Plan, int], np.ndarray], Callable[[Plan, int], np.ndarray], float]
+"""(policy steps, from (plan, world) -> q, to (plan, world) -> q, gripper action)."""
+
+
+def ik(model: mujoco.MjModel, q0: np.ndarray, position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    """Arm joint angles [7] that put the TCP at ``position`` (world, m) with ``rotation`` [3, 3], by
+    damped least squares on MuJoCo's C engine (the arm's joints are qpos 0-6)."""
+    data = mujoco.MjData(model)
+    data.qpos[:7] = q0
+    site = model.site(EE_SITE).id
+    lo, hi = model.jnt_range[:7].T
+    jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+    for _ in range(100):
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        current = data.site_xmat[site].reshape(3, 3)
+        error = np.concatenate(
+            [position - data.site_xpos[site], 0.5 * np.cross(current, rotation, axis=0).sum(axis=1)]
+        )
+        mujoco.mj_jacSite(model, data, jacp, jacr, site)
+        jac = np.vstack([jacp, jacr])[:, :7]
+        step = jac.T @ np.linalg.solve(jac @ jac.T + 1e-6 * np.eye(6), error)
+        data.qpos[:7] = np.clip(data.qpos[:7] + step, lo, hi)
+    assert np.abs(error).max() < 1e-5
+    return data.qpos[:7].copy()
+
+
+def home_and_down_rotation(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
+    """The arm's home joint angles [7] and the TCP's orientation there [3, 3] (pointing down)."""
+    home = np.array([ARM_HOME[j] for j in ARM_JOINT_NAMES])
+    data = mujoco.MjData(model)
+    data.qpos[:7] = home
+    mujoco.mj_kinematics(model, data)
+    return home, data.site_xmat[model.site(EE_SITE).id].reshape(3, 3).copy()
+
+
+def scripted_actions(
+    env: RlEnv, home: np.ndarray, q_start: np.ndarray, plans: Sequence[Plan], phases: Sequence[Phase]
+) -> Iterator[torch.Tensor]:
+    """The env's actions ``[num_envs, action_dim]``, one per policy step: each phase moves every
+    world's joints from its ``from`` to its ``to`` angles on a smooth (cubic) profile, the gripper
+    action held. ``q_start``: [num_envs, 7] the angles at the start."""
+    for steps, start, end, grip in phases:
+        for k in range(1, steps + 1):
+            s = k / steps
+            s = 3 * s**2 - 2 * s**3  # a smooth start and stop
+            action = torch.zeros(env.num_envs, env.action_dim)
+            for i, plan in enumerate(plans):
+                q = start(plan, i) + s * (end(plan, i) - start(plan, i))
+                action[i, :7] = torch.as_tensor((q - home) / ARM_ACTION_SCALE)
+            action[:, 7] = grip
+            yield action
+
+
+def peak_contacts_and_rows(env: RlEnv) -> tuple[int, int]:
+    """The most contacts and constraint rows any one world holds now."""
+    count = int(env.sim.contact.count[0])
+    per_world = torch.bincount(env.sim.contact.worldid[:count].long(), minlength=env.num_envs)
+    return int(per_world.max()), int(wp.to_torch(env.sim.data.nefc).max())

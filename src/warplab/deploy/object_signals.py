@@ -51,6 +51,10 @@ SIGNAL_SIZES = {
 FRAME_POSE_SIGNAL = "object_frame_pose"
 """The signal of the object frame's pose in the world, for a policy whose object frame moves."""
 
+MANIPULATION_SIGNALS = (*OBJECT_SIGNALS, "fingertip_pos", "touch", FRAME_POSE_SIGNAL, "object_shape")
+"""Every manipulation signal a robot measures and hands to ``Policy`` as it is (``warplab sim2sim``
+senses each from MjData)."""
+
 
 def reads_frame_pose(term: Mapping[str, Any]) -> bool:
     """Whether the runtime needs the pose of the policy's object frame in the world to compute

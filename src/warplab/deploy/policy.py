@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from warplab.deploy.object_signals import ObjectTerms
+from warplab.deploy.object_signals import MANIPULATION_SIGNALS, ObjectTerms
 from warplab.deploy.policy_checks import (
     ACTION_KINDS,
     METADATA_FORMAT,
@@ -67,14 +67,7 @@ SIGNALS = (
     "commands",
     "last_action",
     "height_scan",
-    "object_pos",
-    "object_quat",
-    "object_lin_vel",
-    "object_ang_vel",
-    "fingertip_pos",
-    "touch",
-    "object_frame_pose",
-    "object_shape",
+    *MANIPULATION_SIGNALS,
 )
 
 _TERM_KINDS = {

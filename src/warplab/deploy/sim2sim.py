@@ -42,6 +42,7 @@ from typing import Any, Literal
 import mujoco
 import numpy as np
 
+from warplab.deploy.object_signals import MANIPULATION_SIGNALS
 from warplab.deploy.policy import NonFiniteError, Policy
 from warplab.deploy.sim2sim_model import (
     RobotBinding,
@@ -197,17 +198,6 @@ def rotate_inverse(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 _DOWN = np.array([0.0, 0.0, -1.0])
-_OBJECT_KEYS = (
-    "object_pos",
-    "object_quat",
-    "object_lin_vel",
-    "object_ang_vel",
-    "fingertip_pos",
-    "touch",
-    "object_frame_pose",
-    "object_shape",
-)
-"""Measured manipulation signals, passed to the policy as they are."""
 
 _DIVERGENCE_WARNINGS = tuple(
     int(w)
@@ -379,7 +369,7 @@ class Sim2Sim:
             "commands": commands,
             "last_action": self.policy.last_action,
         }
-        for key in ("base_ang_vel", "projected_gravity", "height_scan", *_OBJECT_KEYS):
+        for key in ("base_ang_vel", "projected_gravity", "height_scan", *MANIPULATION_SIGNALS):
             if key in measured:
                 out[key] = measured[key]
         return out

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import mujoco
+import numpy as np
 import pytest
 import torch
 
@@ -14,6 +16,7 @@ from warplab.envs.rl_env import RlEnv
 from warplab.tasks import make_env_cfg
 from warplab.tasks.drawer import mdp as drawer_mdp
 from warplab.tasks.drawer.env_cfg import (
+    DRAWER,
     DRAWER_DAMPING,
     DRAWER_FRICTIONLOSS,
     DRAWER_TRAVEL,
@@ -57,6 +60,30 @@ def test_the_closed_knob_is_in_front_of_the_arm_within_the_jitter_and_targets_wi
     damping_friction = drawer_mdp.slide_damping_friction(env, SLIDE)
     nominal = torch.tensor([DRAWER_DAMPING, DRAWER_FRICTIONLOSS])
     assert ((damping_friction >= 0.5 * nominal - 1e-6) & (damping_friction <= 2.0 * nominal + 1e-6)).all()
+
+
+def test_the_cabinet_walls_move_with_the_cabinet_in_each_world(env):
+    env.reset(seed=0)
+    m = env.mj_model
+    cabinet = m.body(DRAWER).id
+    walls = [g for g in range(m.ngeom) if m.geom_bodyid[g] == cabinet]
+    assert walls and m.body_weldid[cabinet] == 0  # welded to the world: MuJoCo Warp's static geoms
+    moved = env.sim.model_field("body_pos")[:, cabinet] - torch.as_tensor(
+        m.body_pos[cabinet], dtype=torch.float32
+    )
+    assert (moved[:, :2].abs() > 1e-4).all()  # every world's cabinet left its compiled place
+    for w in range(NUM_ENVS):
+        # The C engine, given this world's model fields and state, places the walls the same.
+        model = env.sim.world_mj_model(w)
+        data = mujoco.MjData(model)
+        data.qpos[:] = env.sim.qpos[w].double().numpy()
+        mujoco.mj_forward(model, data)
+        np.testing.assert_allclose(
+            env.sim.geom_xpos[w, walls].double().numpy(),
+            data.geom_xpos[walls],
+            atol=1e-5,
+            err_msg=f"world {w}",
+        )
 
 
 def test_the_ee_to_handle_vector_is_the_site_difference_in_the_unturned_base_frame(env):

@@ -111,7 +111,8 @@ def get_state(env: RlEnv) -> dict[str, Any]:
 
 
 def set_state(env: RlEnv, state: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """Restores a state from ``get_state`` (tensors on any device): copies, then ``sim.forward()``.
+    """Restores a state from ``get_state`` (tensors on any device): copies, places the geoms welded
+    to the world (``sim.update_static_poses()``), then ``sim.forward()``.
 
     Everything is checked before anything is written, so a state that does not fit leaves the env
     as it was.
@@ -143,6 +144,8 @@ def set_state(env: RlEnv, state: dict[str, Any]) -> dict[str, torch.Tensor]:
     env.common_step_counter = int(state["common_step_counter"])
     env.step_count.fill_(env.common_step_counter)
     env.rng.set_state(state["rng"].cpu())
+    # The poses of geoms welded to the world follow from the restored model fields, not the forward.
+    env.sim.update_static_poses()
     env.sim.forward()
     return {g: t.to(env.device, copy=True) for g, t in state["obs"].items()}
 

@@ -133,6 +133,7 @@ class RlEnv:
         self.action_dim = self.action_manager.action_dim
         self.stats = EpisodeStats(self)
         self._per_substep_actions = self.action_manager.per_substep
+        self._interval_events = self.event_manager.has("interval")
 
         self._plain_phases = step_phases.StepPhases.bind(self)
         if self.event_manager.has("startup"):
@@ -209,6 +210,10 @@ class RlEnv:
             self.sim.step(decimation, check_divergence=False)
         # 3-5. Divergence guard, terminations, rewards, commands, interval events, observations.
         result = phases.evaluate()
+        if self._interval_events:
+            # An interval event may have moved bodies or geoms welded to the world, which MuJoCo
+            # Warp's kinematics never places again (a no-op unless such fields are per-world).
+            self.sim.update_static_poses()
         # 6-7. Finished worlds reset; their first observations replace their terminal ones.
         obs = self._reset_worlds(result.done, result.obs, phases, self.cfg.reset_forward)
         return obs, result.reward, result.terminated, result.truncated, result.obs
@@ -230,6 +235,10 @@ class RlEnv:
         phases.start_reset(mask)
         self.sim.reset(mask, forward=False)
         phases.reset_events(mask)
+        # Reset events may have moved bodies or geoms welded to the world (per-world body_pos,
+        # geom_pos...), which MuJoCo Warp's kinematics leaves where they were: place them, before
+        # the forward pass and, with none, before the next step's collision.
+        self.sim.update_static_poses(mask)
         if forward != "none":  # "none": checked unread when the env was built
             self.sim.forward(positions_velocities_only=forward == "positions_velocities")
         return phases.finish_reset(mask, obs_before)

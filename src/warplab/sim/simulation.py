@@ -30,6 +30,7 @@ from warplab.sim.divergence import DivergenceBounds, divergence_bounds
 from warplab.sim.errors import CapacityError, SimulationError
 from warplab.sim.memory import check_worlds_fit
 from warplab.sim.model_fields import PerWorldFields
+from warplab.sim.static_poses import StaticPoses
 
 # Overflow bits that mean lost contacts or constraints. The solver's iteration limits also set
 # bits in ``d.overflow``; those are normal and not errors.
@@ -135,7 +136,8 @@ class Simulation:
     Attributes (torch views shaped ``[num_worlds, ...]``, sharing memory with the device arrays):
       qpos [N, nq], qvel [N, nv], qacc [N, nv], ctrl [N, nu], act [N, na], xpos [N, nbody, 3] (world
       frame, m), xquat [N, nbody, 4] (w, x, y, z), xmat [N, nbody, 3, 3], site_xpos [N, nsite, 3]
-      (world frame, m), site_xmat [N, nsite, 3, 3] (site axes as columns, in the world frame), cvel [N, nbody, 6] (rot:lin,
+      (world frame, m), site_xmat [N, nsite, 3, 3] (site axes as columns, in the world frame),
+      geom_xpos [N, ngeom, 3] (world frame, m), geom_xmat [N, ngeom, 3, 3], cvel [N, nbody, 6] (rot:lin,
       at the subtree centre of mass), subtree_com [N, nbody, 3], sensordata [N, nsensordata],
       qfrc_actuator [N, nv], cfrc_ext [N, nbody, 6] (rot:lin, contact and external forces on each
       body, computed after the constraint solve), actuator_force [N, nu], time [N] (s), and
@@ -178,6 +180,8 @@ class Simulation:
             # (a capturable, non-default stream), so one queue orders them without host syncs.
             torch.cuda.set_stream(wp.stream_to_torch(wp.get_stream(self.wp_device)))
         self.fields = PerWorldFields(self)
+        self.static_poses = StaticPoses(self)
+        """Places the geoms welded to the world from per-world model fields (``update_static_poses``)."""
         self._graphs: dict[int | str, wp.Graph] = {}
         self._in_outer_capture = False
         self.graph_generation = 0
@@ -210,6 +214,7 @@ class Simulation:
         self.cvel, self.subtree_com, self.cinert = t(d.cvel), t(d.subtree_com), t(d.cinert)
         self.xipos = t(d.xipos)
         self.site_xpos, self.site_xmat = t(d.site_xpos), t(d.site_xmat)
+        self.geom_xpos, self.geom_xmat = t(d.geom_xpos), t(d.geom_xmat)
         self.sensordata = t(d.sensordata)
         self.qfrc_actuator, self.actuator_force = t(d.qfrc_actuator), t(d.actuator_force)
         self.cfrc_ext = t(d.cfrc_ext)
@@ -391,7 +396,26 @@ class Simulation:
         # A world reset from a diverged state must not be flagged again before it steps.
         self.diverged &= ~mask
         if forward:
+            self.update_static_poses(mask)
             self.forward()
+
+    def update_static_poses(self, worlds: torch.Tensor | None = None) -> None:
+        """Recomputes the world-frame poses of the bodies and geoms welded to the world (``xpos``,
+        ``xquat``, ``xmat``; ``geom_xpos``, ``geom_xmat``) from each world's ``body_pos``,
+        ``body_quat``, ``geom_pos`` and ``geom_quat``, in the chosen worlds.
+
+        MuJoCo Warp's kinematics never recomputes the geoms welded to the world (it places them once,
+        when its data is made), so after a write of those fields (a reset event moving a table or a
+        cabinet, a restored state) call this before the forward pass; ``reset(forward=True)`` does.
+        Does nothing (no device work) while none of those fields is per-world. No host sync; safe
+        inside a captured graph (``warplab.sim.static_poses``).
+
+        Args:
+          worlds: ``None`` (every world), a bool mask ``[N]`` or a tensor of world indices.
+        """
+        if not self.static_poses.needed():
+            return
+        self.static_poses.update(None if worlds is None else self._as_mask(worlds))
 
     def set_state(
         self,
@@ -441,7 +465,8 @@ class Simulation:
         ``reset`` restores; ``diverged [N]``, ``diverged_count []``.
 
         An exact save copies these; a restore makes the same fields per-world (``model_field``),
-        copies the saved values into these views and calls ``forward()``.
+        copies the saved values into these views and calls ``update_static_poses()`` (the poses of
+        geoms welded to the world follow from the restored model fields) and ``forward()``.
         """
         out = {f"data.{n}": v for n, v in self._data_state().items()}
         out.update({f"model.{n}": v for n, v in self.fields.arrays().items()})
@@ -486,6 +511,12 @@ class Simulation:
                     f"per-world field {name!r} holds {value.size} values a world; MjModel.{name} holds {target.size}"
                 )
             target[...] = value.reshape(target.shape)
+        # MuJoCo's C engine skips a geom's, site's or inertial frame's offset where the compiler
+        # found it to coincide with its body's frame (``*_sameframe``); a per-world offset may not.
+        # "No shortcut" is always right, so drop the shortcuts of the per-world offsets.
+        for sameframe, offsets in _SAMEFRAME_OFFSETS.items():
+            if any(name in arrays for name in offsets):
+                getattr(model, sameframe)[:] = int(mujoco.mjtSameFrame.mjSAMEFRAME_NONE)
         return model
 
     def set_const(self) -> None:
@@ -507,6 +538,14 @@ class Simulation:
         """Raises ``SimulationError`` if the state of any world is not finite (a debugging aid)."""
         if not bool(torch.isfinite(self.qpos).all()) or not bool(torch.isfinite(self.qvel).all()):
             raise SimulationError("non-finite qpos or qvel in at least one world")
+
+
+_SAMEFRAME_OFFSETS = {
+    "geom_sameframe": ("geom_pos", "geom_quat"),
+    "site_sameframe": ("site_pos", "site_quat"),
+    "body_sameframe": ("body_ipos", "body_iquat"),
+}
+"""MjModel's frame shortcuts, by the model fields whose per-world values can invalidate them."""
 
 
 def _write_rows(target: torch.Tensor, value: torch.Tensor, worlds: torch.Tensor | None, name: str) -> None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mujoco
 import torch
-import warp as wp
 
 from warplab.envs.managers.protocols import CommandTerm
 from warplab.envs.mdp.math import quat_rotate_inverse, uniform
@@ -172,29 +170,20 @@ def jitter_fixed_body_pos(
     env: RlEnv, mask: torch.Tensor, body: str, x: tuple[float, float], y: tuple[float, float]
 ) -> None:
     """Moves a body welded to the world (a prop: the cabinet) by a uniform offset in the world's
-    ``x`` and ``y`` (m) from its compiled place, one draw per world; its children (the drawer on its
-    slide, their geoms and sites) follow.
-
-    The body's own geoms need more than ``body_pos``: MuJoCo Warp treats geoms welded to the world as
-    static and computes their place (``geom_xpos``) once, when its data is made, so this writes their
-    ``geom_xpos`` too (no reset or step rewrites it). Without that the drawer, which follows
-    ``body_pos``, would move into its cabinet's walls.
+    ``x`` and ``y`` (m) from its compiled place, one draw per world, through its ``body_pos``; its
+    geoms, children (the drawer on its slide) and sites follow. The geoms welded to the world are
+    placed by the env's reset after the reset events (``Simulation.update_static_poses``).
     """
-    body_id, geom_ids, geom_xpos0 = env.index.once(("fixed_body", body), lambda: _fixed_body(env, body))
+    body_id = env.index.once(("fixed_body", body), lambda: _fixed_body(env, body))
     body_pos = env.sim.model_field("body_pos")
     body_pos0 = env.sim.fields.default("body_pos")[body_id]
     offset = torch.zeros(env.num_envs, 3, device=env.device)
     offset[:, 0] = uniform(*x, (env.num_envs,), env.rng, env.device)
     offset[:, 1] = uniform(*y, (env.num_envs,), env.rng, env.device)
     body_pos[:, body_id] = torch.where(mask[:, None], body_pos0 + offset, body_pos[:, body_id])
-    # One torch view of the Warp array, made once: making it in the step would cost host work.
-    array = env.sim.data.geom_xpos
-    geom_xpos = env.index.once(("geom_xpos_view", id(array)), lambda: wp.to_torch(array))
-    moved = geom_xpos0[None] + offset[:, None]
-    geom_xpos[:, geom_ids] = torch.where(mask[:, None, None], moved, geom_xpos[:, geom_ids])
 
 
-def _fixed_body(env: RlEnv, body: str) -> tuple[int, torch.Tensor, torch.Tensor]:
+def _fixed_body(env: RlEnv, body: str) -> int:
     ids = env.index.ids("body", body)
     if len(ids) != 1:
         raise ValueError(f"jitter_fixed_body_pos: body {body!r} must name one body, it matches {len(ids)}")
@@ -204,11 +193,7 @@ def _fixed_body(env: RlEnv, body: str) -> tuple[int, torch.Tensor, torch.Tensor]
         raise ValueError(
             f"jitter_fixed_body_pos: body {body!r} must be a child of the world welded to it (a fixed prop)"
         )
-    geoms = [int(g) for g in range(m.ngeom) if m.geom_bodyid[g] == b]
-    data = mujoco.MjData(m)
-    mujoco.mj_kinematics(m, data)
-    xpos0 = torch.as_tensor(data.geom_xpos[geoms], dtype=torch.float32, device=env.device)
-    return b, torch.as_tensor(geoms, dtype=torch.long, device=env.device), xpos0
+    return int(b)
 
 
 __all__ = [

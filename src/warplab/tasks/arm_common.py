@@ -1,4 +1,5 @@
-"""What the tasks of the project's arm share (``arm-lift``, ``arm-open-drawer``): its action terms.
+"""What the tasks of the project's arm share (``arm-lift``, ``arm-open-drawer``, ``arm-open-door``): its
+action terms.
 
 Swap ``actions["arm"]`` for ``mdp.DifferentialIKAction`` to command the gripper's pose instead of
 the joints; the gripper term stays.

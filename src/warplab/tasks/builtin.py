@@ -2,6 +2,7 @@
 
 from warplab.tasks import (  # noqa: F401
     cartpole,
+    door,
     drawer,
     gym_mujoco,
     gym_robotics,

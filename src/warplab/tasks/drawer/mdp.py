@@ -1,6 +1,6 @@
-"""Terms only the drawer task uses: the target travel command (which also counts how long the drawer
-has been held past it), the handle's position relative to the gripper, the grasp test and the
-rewards built on them.
+"""Terms of the drawer task: the target opening command (which also counts how long the drawer has
+been held past it), the handle's position relative to the gripper, the grasp test and the rewards
+built on them. Those that read one hinge or slide joint serve the door task (``tasks.door``) too.
 
 The reward contract follows Isaac Lab's Franka cabinet task (``isaaclab_tasks/manager_based/
 manipulation/cabinet/mdp/rewards.py``: approach the handle, grasp around it, open the drawer, a bonus
@@ -10,7 +10,7 @@ tanh kernel on the distance (the lift task's) where Isaac Lab uses an inverse sq
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
@@ -23,37 +23,42 @@ if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
 
 
-class TargetTravelCommand(CommandTerm):
-    """How far to pull the drawer out: ``command [num_envs, 1]``, m of the slide joint's travel, drawn
-    uniformly from ``travel`` at each reset. It also counts, per world, the policy steps in a row that
-    the drawer's opening has been at or past the target (``held_steps [num_envs]`` long), which the
-    success termination reads.
+class TargetOpeningCommand(CommandTerm):
+    """How far to open a hinge or slide joint: ``command [num_envs, 1]``, in the joint's unit (m of a
+    slide's travel, rad of a hinge's angle), drawn uniformly from ``(low, high)`` at each reset. It
+    also counts, per world, the policy steps in a row that the joint has been at or past the target
+    (``held_steps [num_envs]`` long), which the success termination reads.
 
-    Params: ``travel``: ``(low, high)`` m; ``joint``: the drawer's slide joint.
+    Params: the range under the name ``range_param`` (a subclass names it for its unit); ``joint``:
+    one hinge or slide joint.
     """
 
-    components = ("travel",)
+    components: ClassVar[tuple[str, ...] | None] = ("opening",)
+    range_param: ClassVar[str] = "opening"
 
     def __init__(self, cfg: CommandTermCfg, env: RlEnv) -> None:
+        name = type(self).__name__
         p = dict(cfg.params)
-        known = {"travel", "joint"}
+        known = {self.range_param, "joint"}
         if set(p) != known:
-            raise ValueError(f"TargetTravelCommand params has {sorted(p)}; it takes {sorted(known)}")
-        lo, hi = (float(v) for v in p["travel"])
+            raise ValueError(f"{name} params has {sorted(p)}; it takes {sorted(known)}")
+        lo, hi = (float(v) for v in p[self.range_param])
         if not 0.0 <= lo <= hi:
-            raise ValueError(f"TargetTravelCommand travel needs 0 <= low <= high, got {(lo, hi)}")
-        self.travel = (lo, hi)
+            raise ValueError(f"{name} {self.range_param} needs 0 <= low <= high, got {(lo, hi)}")
+        self.range = (lo, hi)
         self.joint: str = p["joint"]
         self._env = env
+        ids = env.index.ids("joint", self.joint)
+        scalar = (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE)
+        if len(ids) != 1 or int(env.mj_model.jnt_type[ids[0]]) not in scalar:
+            raise ValueError(f"{name} joint {self.joint!r} must name one hinge or slide joint")
         self._qpos = env.index.joint_qpos_ids(self.joint)
-        if len(self._qpos) != 1:
-            raise ValueError(f"TargetTravelCommand joint {self.joint!r} must name one slide joint")
         self.command = torch.zeros(env.num_envs, 1, device=env.device)
         self.held_steps = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
 
     def resample(self, mask: torch.Tensor) -> None:
         env = self._env
-        draw = uniform(*self.travel, (env.num_envs, 1), env.rng, env.device)
+        draw = uniform(*self.range, (env.num_envs, 1), env.rng, env.device)
         self.command.copy_(torch.where(mask[:, None], draw, self.command))
 
     def update(self, dt: float) -> None:
@@ -65,15 +70,27 @@ class TargetTravelCommand(CommandTerm):
         self.held_steps.masked_fill_(mask, 0)
 
 
-def _travel_command(env: RlEnv, command_name: str) -> TargetTravelCommand:
+class TargetTravelCommand(TargetOpeningCommand):
+    """How far to pull the drawer out: a ``TargetOpeningCommand`` of a slide joint, m, drawn from
+    ``travel``.
+
+    Params: ``travel``: ``(low, high)`` m; ``joint``: the drawer's slide joint.
+    """
+
+    components = ("travel",)
+    range_param = "travel"
+
+
+def _travel_command(env: RlEnv, command_name: str) -> TargetOpeningCommand:
     term = env.command_manager.term(command_name)
-    if not isinstance(term, TargetTravelCommand):
-        raise ValueError(f"command {command_name!r} is a {type(term).__name__}, not a TargetTravelCommand")
+    if not isinstance(term, TargetOpeningCommand):
+        raise ValueError(f"command {command_name!r} is a {type(term).__name__}, not a TargetOpeningCommand")
     return term
 
 
 def drawer_opening(env: RlEnv, joint: str) -> torch.Tensor:
-    """``[num_envs]`` the drawer's slide position, m (0 closed)."""
+    """``[num_envs]`` the position of one hinge or slide joint: a drawer's slide, m, or a door's hinge,
+    rad (0 closed)."""
     return env.sim.qpos[:, env.index.joint_qpos_ids(joint)][:, 0]
 
 
@@ -136,30 +153,31 @@ def handle_grasped(
 
 
 def open_progress(env: RlEnv, joint: str, command_name: str, **grasp: object) -> torch.Tensor:
-    """``[num_envs]`` the opening as a fraction of the target travel, clipped to [0, 1], while the
-    handle is grasped (``handle_grasped`` with ``grasp``), else 0: Isaac Lab's ``open_drawer_bonus``
-    (grasped times opening), measured against this episode's target."""
+    """``[num_envs]`` the opening as a fraction of the target (``TargetOpeningCommand``: a travel or
+    an angle), clipped to [0, 1], while the handle is grasped (``handle_grasped`` with ``grasp``),
+    else 0: Isaac Lab's ``open_drawer_bonus`` (grasped times opening), measured against this
+    episode's target."""
     target = _travel_command(env, command_name).command[:, 0]
     fraction = (drawer_opening(env, joint) / target.clamp(min=1e-3)).clamp(0.0, 1.0)
     return handle_grasped(env, **grasp) * fraction  # type: ignore[arg-type]
 
 
 def drawer_past_target(env: RlEnv, joint: str, command_name: str) -> torch.Tensor:
-    """``[num_envs]`` 1.0 where the drawer is open to its target travel or further, else 0.0 (Isaac
-    Lab's ``multi_stage_open_drawer`` bonus, at the target)."""
+    """``[num_envs]`` 1.0 where the joint (a drawer's slide, a door's hinge) is open to its target or
+    further, else 0.0 (Isaac Lab's ``multi_stage_open_drawer`` bonus, at the target)."""
     target = _travel_command(env, command_name).command[:, 0]
     return (drawer_opening(env, joint) >= target).float()
 
 
 def drawer_opened(env: RlEnv, command_name: str, hold_steps: int) -> torch.Tensor:
-    """``[num_envs]`` bool: the drawer has been at or past its target travel for ``hold_steps`` policy
-    steps in a row (counted by ``TargetTravelCommand``): the episode's success."""
+    """``[num_envs]`` bool: the joint has been at or past its target for ``hold_steps`` policy steps in
+    a row (counted by ``TargetOpeningCommand``): the episode's success."""
     return _travel_command(env, command_name).held_steps >= hold_steps
 
 
 def slide_damping_friction(env: RlEnv, joint: str) -> torch.Tensor:
-    """``[num_envs, 2]`` the slide's viscous damping (N·s/m) and dry friction (N) in each world: the
-    critic's privileged view of how hard the drawer is to pull."""
+    """``[num_envs, 2]`` the joint's viscous damping and dry friction in each world (a slide's N·s/m and
+    N, a hinge's N·m·s/rad and N·m): the critic's privileged view of how hard it is to pull."""
     dof = env.index.joint_dof_ids(joint)
     damping = env.sim.model_field("dof_damping")[:, dof]
     friction = env.sim.model_field("dof_frictionloss")[:, dof]
@@ -197,6 +215,7 @@ def _fixed_body(env: RlEnv, body: str) -> int:
 
 
 __all__ = [
+    "TargetOpeningCommand",
     "TargetTravelCommand",
     "drawer_opened",
     "drawer_opening",

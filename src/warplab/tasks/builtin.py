@@ -7,6 +7,7 @@ from warplab.tasks import (  # noqa: F401
     gym_mujoco,
     gym_robotics,
     lift,
+    pick_place,
     recovery,
     reorient,
     velocity,

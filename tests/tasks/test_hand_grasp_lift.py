@@ -87,6 +87,8 @@ def test_grasp_centre_is_the_mean_of_the_palm_and_fingertips(env):
     torch.testing.assert_close(got, torch.tensor([1.0 - math.tanh(float(x) / 0.1) for x in d]))
 
 
+# About 30 s on the CPU: 235 policy steps of eight worlds with the hand's many contacts.
+@pytest.mark.slow
 def test_scripted_reach_close_and_lift_earns_the_grasp_and_lift_rewards(env):
     """Over the object palm down, down onto it, close the fingers, lift to the goal's height: arm
     joint targets from inverse kinematics on the palm's centre, turned into the env's actions."""

@@ -17,19 +17,27 @@ from warplab.tasks.arm_common import ARM_ACTION_SCALE
 
 Plan = Sequence[np.ndarray]
 """One world's waypoints, joint angles [7] each."""
-Phase = tuple[int, Callable[[Plan, int], np.ndarray], Callable[[Plan, int], np.ndarray], float]
-"""(policy steps, from (plan, world) -> q, to (plan, world) -> q, gripper action)."""
+Phase = tuple[int, Callable[[Plan, int], np.ndarray], Callable[[Plan, int], np.ndarray], float | np.ndarray]
+"""(policy steps, from (plan, world) -> q, to (plan, world) -> q, the actions after the arm's: the
+gripper's one value, or the hand's 16)."""
 
 
-def ik(model: mujoco.MjModel, q0: np.ndarray, position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
-    """Arm joint angles [7] that put the TCP at ``position`` (world, m) with ``rotation`` [3, 3], by
-    damped least squares on MuJoCo's C engine (the arm's joints are qpos 0-6)."""
+def ik(
+    model: mujoco.MjModel,
+    q0: np.ndarray,
+    position: np.ndarray,
+    rotation: np.ndarray,
+    site_name: str = EE_SITE,
+) -> np.ndarray:
+    """Arm joint angles [7] that put the site ``site_name`` (the gripper's TCP unless named) at
+    ``position`` (world, m) with ``rotation`` [3, 3], by damped least squares on MuJoCo's C engine
+    (the arm's joints are qpos 0-6)."""
     data = mujoco.MjData(model)
     data.qpos[:7] = q0
-    site = model.site(EE_SITE).id
+    site = model.site(site_name).id
     lo, hi = model.jnt_range[:7].T
     jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
-    for _ in range(100):
+    for _ in range(200):
         mujoco.mj_kinematics(model, data)
         mujoco.mj_comPos(model, data)
         current = data.site_xmat[site].reshape(3, 3)
@@ -57,8 +65,8 @@ def scripted_actions(
     env: RlEnv, home: np.ndarray, q_start: np.ndarray, plans: Sequence[Plan], phases: Sequence[Phase]
 ) -> Iterator[torch.Tensor]:
     """The env's actions ``[num_envs, action_dim]``, one per policy step: each phase moves every
-    world's joints from its ``from`` to its ``to`` angles on a smooth (cubic) profile, the gripper
-    action held. ``q_start``: [num_envs, 7] the angles at the start."""
+    world's joints from its ``from`` to its ``to`` angles on a smooth (cubic) profile, the
+    gripper's (or hand's) actions held. ``q_start``: [num_envs, 7] the angles at the start."""
     for steps, start, end, grip in phases:
         for k in range(1, steps + 1):
             s = k / steps
@@ -67,7 +75,7 @@ def scripted_actions(
             for i, plan in enumerate(plans):
                 q = start(plan, i) + s * (end(plan, i) - start(plan, i))
                 action[i, :7] = torch.as_tensor((q - home) / ARM_ACTION_SCALE)
-            action[:, 7] = grip
+            action[:, 7:] = torch.as_tensor(grip, dtype=torch.float32)
             yield action
 
 

@@ -6,6 +6,7 @@ from warplab.tasks import (  # noqa: F401
     drawer,
     gym_mujoco,
     gym_robotics,
+    hand_grasp,
     lift,
     pick_place,
     recovery,

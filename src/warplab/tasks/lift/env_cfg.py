@@ -37,6 +37,7 @@ import mujoco
 from warplab.assets.robots.arm import (
     ARM_JOINT_NAMES,
     ARM_ROBOT_CFG,
+    ARM_WITH_HAND_ROBOT_CFG,
     EE_SITE,
     FINGERTIP_SITES,
     GRIPPER_JOINT,
@@ -45,6 +46,7 @@ from warplab.assets.robots.arm import (
     TABLE_HEIGHT,
     TIMESTEP,
     arm_spec,
+    arm_with_hand_spec,
 )
 from warplab.assets.scene import ObjectCfg, Scene
 from warplab.envs import mdp
@@ -136,12 +138,28 @@ class LiftRandomizationCfg:
         return cls(False, None, None, None, None, None)
 
 
-def lift_scene(object_shapes: tuple[str, ...] = OBJECT_SHAPES) -> mujoco.MjSpec:
+def lift_scene(
+    object_shapes: tuple[str, ...] = OBJECT_SHAPES,
+    size_ranges: dict[str, tuple[Range, ...]] | None = None,
+    hand: bool = False,
+    model_name: str = "warplab_arm_lift",
+) -> mujoco.MjSpec:
     """The arm on the table (``arm_with_table_and_object_spec``'s layout: base at the table top's
     height, the table's top spanning x -0.3 to 0.9 m) with a free object of several shapes, the
-    first active in the compiled model, resting at ``OBJECT_POS``; a floor catches a dropped one."""
+    first active in the compiled model, resting at ``OBJECT_POS``; a floor catches a dropped one.
+
+    Args:
+      object_shapes: the object's shapes (``ObjectCfg.shapes``); one shape makes a plain object.
+      size_ranges: MuJoCo sizes per shape, (low, high) m per dimension (None: ``OBJECT_SIZE_RANGES``).
+      hand: the arm carries the four-finger hand (``ARM_WITH_HAND_ROBOT_CFG``, ``arm_with_hand_spec``)
+        instead of the gripper (``ARM_ROBOT_CFG``, ``arm_spec``).
+      model_name: the compiled model's name.
+    """
+    robot_cfg, robot_spec = (
+        (ARM_WITH_HAND_ROBOT_CFG, arm_with_hand_spec) if hand else (ARM_ROBOT_CFG, arm_spec)
+    )
     robot = dataclasses.replace(
-        ARM_ROBOT_CFG, spec=functools.partial(arm_spec, base_pos=(0.0, 0.0, TABLE_HEIGHT))
+        robot_cfg, spec=functools.partial(robot_spec, base_pos=(0.0, 0.0, TABLE_HEIGHT))
     )
     table = ObjectCfg(
         "table",
@@ -152,7 +170,8 @@ def lift_scene(object_shapes: tuple[str, ...] = OBJECT_SHAPES) -> mujoco.MjSpec:
         friction=1.0,
         rgba=(0.55, 0.45, 0.35, 1.0),
     )
-    ranges = {shape: OBJECT_SIZE_RANGES[shape] for shape in object_shapes}
+    all_ranges = OBJECT_SIZE_RANGES if size_ranges is None else size_ranges
+    ranges = {shape: all_ranges[shape] for shape in object_shapes}
     first = object_shapes[0]
     size = tuple((lo + hi) / 2 for lo, hi in ranges[first])
     thing = ObjectCfg(
@@ -167,7 +186,7 @@ def lift_scene(object_shapes: tuple[str, ...] = OBJECT_SHAPES) -> mujoco.MjSpec:
         shape_size_ranges=ranges if len(object_shapes) > 1 else {},
     )
     spec = Scene(robot=robot, terrain="flat", objects=(table, thing)).build()
-    spec.modelname = "warplab_arm_lift"
+    spec.modelname = model_name
     return spec
 
 

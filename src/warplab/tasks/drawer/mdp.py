@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+import mujoco
 import torch
 
 from warplab.envs.managers.protocols import CommandTerm

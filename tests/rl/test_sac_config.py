@@ -58,7 +58,13 @@ def test_defaults_are_the_documented_fast_sac_choices():
         (SacCfg(init_alpha=0.0), "SacCfg.init_alpha must be > 0, got 0.0"),
         (
             SacCfg(target_entropy_per_action=float("-inf")),
-            "SacCfg.target_entropy_per_action must be a finite number (nats per action), got -inf",
+            "SacCfg.target_entropy_per_action must be a finite number below log 2 = 0.693 (nat"
+            "s per action on [-1, 1]; a higher target is out of reach and the temperature grows without bound), got -inf",
+        ),
+        (
+            SacCfg(target_entropy_per_action=0.7),
+            "SacCfg.target_entropy_per_action must be a finite number below log 2 = 0.693 (nat"
+            "s per action on [-1, 1]; a higher target is out of reach and the temperature grows without bound), got 0.7",
         ),
         (SacCfg(v_min=5.0, v_max=5.0), "SacCfg.v_min must be < v_max (5.0), got 5.0"),
         (SacCfg(v_max=float("nan")), "SacCfg.v_max must be a finite number, got nan"),

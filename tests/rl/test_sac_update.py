@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from warplab.rl import SacCfg, SacPolicyCfg
+from warplab.rl.off_policy_losses import squashed_gaussian_sample
 from warplab.rl.off_policy_networks import OffPolicyActorCritic
 from warplab.rl.replay import ReplayBatch, ReplayBuffer
 from warplab.rl.sac import SAC
@@ -121,22 +122,44 @@ def test_c51_critic_learns_the_reward_of_a_terminal_step():
     assert (probs_after.gather(-1, picked) > probs_before.gather(-1, picked)).all()
 
 
-@pytest.mark.parametrize(("per_action", "direction"), [(5.0, 1.0), (-50.0, -1.0)])
+@pytest.mark.parametrize(("per_action", "direction"), [(0.69, 1.0), (-50.0, -1.0)])
 def test_temperature_rises_below_the_target_entropy_and_falls_above(per_action, direction):
-    # A squashed action has at most log(2 * scale) = 1.1 nats per dimension: +5 is out of reach
-    # (the entropy is below target), -50 far below what the policy has. Adam's first step moves
-    # log(alpha) by exactly its learning rate, against the sign of the gradient.
+    # On [-1, 1] a squashed action has at most log 2 = 0.693 nats per dimension; the fresh policy
+    # (log_std in the middle of its range) has far less than 0.69, and far more than -50. Adam's
+    # first step moves log(alpha) by exactly its learning rate, against the sign of the gradient.
     agent = _agent(init_alpha=0.5, alpha_learning_rate=0.01, target_entropy_per_action=per_action)
-    assert agent.target_entropy == per_action * A
+    assert agent.target_entropy == pytest.approx((per_action + math.log(SCALE)) * A)
     stats = agent.update(_batch(), update_actor=True)
     assert agent.log_alpha.item() == pytest.approx(math.log(0.5) + direction * 0.01, abs=1e-6)
     assert stats["Policy/alpha"].item() == pytest.approx(math.exp(math.log(0.5) + direction * 0.01), rel=1e-5)
     assert stats["Policy/entropy"].item() < 2 * math.log(2 * SCALE)
 
 
+@pytest.mark.parametrize("action_scale", [0.4, 1.0, 3.0])
+def test_the_default_target_entropy_is_within_reach_at_any_action_scale(action_scale):
+    # A target above the most entropy the policy can have drives the temperature up without bound
+    # until the entropy bonus outweighs the rewards (a Humanoid-v5 run with action_scale 0.4 and a
+    # target of 0 nats per scaled action collapsed so). The most spread policy the actor can output
+    # (mean 0, log_std at its maximum) is measured here by Monte Carlo with the agent's own
+    # log-density, and must exceed the default target by a margin, with room for the policy to
+    # narrow to it.
+    cfg = SacCfg(batch_size=16, distributional=False, num_atoms=11)
+    policy = SacPolicyCfg(actor_hidden_dims=(8,), critic_hidden_dims=(8,), action_scale=action_scale)
+    agent = SAC(OffPolicyActorCritic(SHAPES, A, policy, cfg, deterministic=False), cfg, "sac", seed=0)
+    noise = torch.randn(200_000, A, generator=torch.Generator().manual_seed(0))
+    mean = torch.zeros_like(noise)
+    log_std = torch.full_like(noise, policy.log_std_max)
+    _, log_prob = squashed_gaussian_sample(mean, log_std, noise, action_scale)
+    most_entropy = -log_prob.mean().item()
+    # Worked out by hand: tanh of a unit Gaussian has 1.419 - 2 E[log cosh u] = 0.68 nats on [-1, 1].
+    assert most_entropy == pytest.approx(A * (0.68 + math.log(action_scale)), abs=0.02 * A)
+    assert agent.target_entropy == pytest.approx(A * (-1.0 + math.log(action_scale)))
+    assert most_entropy - agent.target_entropy > 1.5 * A
+
+
 @pytest.mark.parametrize(("algorithm", "autotune"), [("sac", False), ("td3", True)])
 def test_temperature_stays_without_autotune_and_in_td3(algorithm, autotune):
-    agent = _agent(algorithm, init_alpha=0.5, autotune_alpha=autotune, target_entropy_per_action=5.0)
+    agent = _agent(algorithm, init_alpha=0.5, autotune_alpha=autotune, target_entropy_per_action=0.6)
     stats = agent.update(_batch(), update_actor=True)
     assert agent.log_alpha.item() == pytest.approx(math.log(0.5))
     assert "Loss/alpha" not in stats

@@ -8,6 +8,7 @@ the allowed range and the value it got.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,10 +155,13 @@ class SacCfg:
     autotune_alpha: bool = True
     """Learn the temperature so that the policy's entropy tracks the target (Haarnoja et al. 2018);
     off: alpha stays init_alpha."""
-    target_entropy_per_action: float = 0.0
-    """Target entropy of the squashed policy per action dimension, nats (SAC with autotune_alpha);
-    the target is this times the number of actions. 0 keeps more noise than SAC's classic -1 (at
-    action_scale 1, the uniform distribution on [-1, 1] has log 2 = 0.69 nats per action)."""
+    target_entropy_per_action: float = -1.0
+    """Target entropy of the squashed policy per action dimension, nats, measured on the policy's
+    own range [-1, 1] before ``action_scale`` (SAC with autotune_alpha; SAC's classic -1). Below
+    log 2 = 0.69, the uniform distribution's and the most a squashed action can have: a target
+    above what the policy can reach makes the temperature grow without bound until the entropy
+    bonus outweighs the task's rewards and the policy unlearns. The agent adds
+    ``log(action_scale)`` per action, since its log-densities are those of the scaled actions."""
     policy_delay: int = 2
     """Update the actor (and the temperature) on every policy_delay-th update only; the critics
     update every time. TD3's and FastTD3's 2: the actor follows a critic that has settled."""
@@ -299,6 +303,9 @@ SEED_LIMIT = 2**32 - 1
 MAX_LEARNING_RATE = 1.0
 """Largest learning rate accepted: Adam steps of more than 1 diverge at once."""
 
+MAX_SQUASHED_ENTROPY = math.log(2.0)
+"""Most entropy a squashed action on [-1, 1] can have, nats per action: the uniform distribution's."""
+
 
 def _check(ok: bool, name: str, rule: str, value: Any) -> None:
     if not ok:
@@ -408,9 +415,10 @@ def _validate_sac(cfg: SacCfg, prefix: str) -> None:
         _check(ok, f"{prefix}.{name}", f"in (0, {MAX_LEARNING_RATE:g}]", value)
     _check(_is_real(cfg.init_alpha) and cfg.init_alpha > 0.0, f"{prefix}.init_alpha", "> 0", cfg.init_alpha)
     _check(
-        _is_real(cfg.target_entropy_per_action),
+        _is_real(cfg.target_entropy_per_action) and cfg.target_entropy_per_action < MAX_SQUASHED_ENTROPY,
         f"{prefix}.target_entropy_per_action",
-        "a finite number (nats per action)",
+        f"a finite number below log 2 = {MAX_SQUASHED_ENTROPY:.3f} (nats per action on [-1, 1]; a higher"
+        " target is out of reach and the temperature grows without bound)",
         cfg.target_entropy_per_action,
     )
     for name in ("v_min", "v_max"):

@@ -234,8 +234,7 @@ class OffPolicyRunner(RunnerBase):
     def _warn_if_returns_leave_the_support(self, scalars: Mapping[str, float]) -> None:
         """Warns once per end when the C51 targets pile up on an end atom: the returns the critic
         sees lie beyond ``[v_min, v_max]``, every good action then looks equally good (the clipped
-        end), and learning stalls or collapses (Humanoid-v5 with a range too narrow for its
-        returns fell from 9,000 to 80)."""
+        end), and learning stalls."""
         sac = self.cfg.sac
         for end, value in (("v_max", sac.v_max), ("v_min", sac.v_min)):
             mass = scalars.get(f"Critic/target_mass_at_{end}")

@@ -123,8 +123,13 @@ class SAC:
         """0-d log temperature (SAC); its exponential weighs the entropy bonus, reward units per nat."""
         self.alpha_optimizer = adam([self.log_alpha], cfg.alpha_learning_rate)
         self.learns_alpha = algorithm == "sac" and cfg.autotune_alpha
-        self.target_entropy = float(cfg.target_entropy_per_action) * model.action_dim
-        """Entropy the SAC policy is tuned to keep, nats (per action times the action count)."""
+        # The log-densities are of the scaled actions, whose entropy is log(action_scale) per action
+        # above that of the same policy on [-1, 1], where the target is set.
+        self.target_entropy = (
+            float(cfg.target_entropy_per_action) + math.log(model.action_scale)
+        ) * model.action_dim
+        """Entropy the SAC policy is tuned to keep, nats of the scaled actions: (the target per action
+        on [-1, 1] + log(action_scale)) times the action count."""
         self.support = (
             categorical_support(cfg.v_min, cfg.v_max, cfg.num_atoms, device) if cfg.distributional else None
         )

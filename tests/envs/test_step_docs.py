@@ -20,7 +20,11 @@ def _without_docstring(source: str) -> list[str]:
     assert isinstance(function, ast.FunctionDef)
     first = function.body[0]
     drop: set[int] = set()
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
         drop = set(range(first.lineno, first.end_lineno + 1))
     lines = source.splitlines()
     body = [line for number, line in enumerate(lines, 1) if number not in drop and line.strip()]

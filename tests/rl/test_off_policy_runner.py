@@ -331,7 +331,9 @@ def test_returns_beyond_v_max_are_reported_once_with_the_setting_to_change():
     import warnings
 
     narrow = off_policy_runner(v_min=-0.2, v_max=0.2)
-    with pytest.warns(UserWarning, match=r"sac\.v_max=0\.2: \d+% of the critics' target distribution") as caught:
+    with pytest.warns(
+        UserWarning, match=r"sac\.v_max=0\.2: \d+% of the critics' target distribution"
+    ) as caught:
         narrow.learn(6)
     assert sum("sac.v_max" in str(w.message) for w in caught) == 1
     assert not any("sac.v_min" in str(w.message) for w in caught)

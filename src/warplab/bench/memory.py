@@ -55,7 +55,8 @@ def memory_over_steps(env, actions_fn, env_steps: int, wp_device: str) -> dict[s
             samples.append({"env_steps": call * env.num_envs, **memory_now(wp_device)})
     first, last = samples[0], samples[-1]
     growth = {
-        key: _difference(last[key], first[key]) for key in ("torch_bytes", "warp_pool_bytes", "device_used_bytes")
+        key: _difference(last[key], first[key])
+        for key in ("torch_bytes", "warp_pool_bytes", "device_used_bytes")
     }
     return {"env_steps": calls * env.num_envs, "samples": samples, "growth_bytes": growth}
 

@@ -146,7 +146,9 @@ class RlEnv:
         self.compiles_managers = compiles_managers(cfg.compile_managers, self.device, cfg.debug)
         """Whether the step's torch phases are compiled (``cfg.compile_managers`` resolved for this device)."""
         self._phases = (
-            compile_phases(self._plain_phases, self, fall_back=auto) if self.compiles_managers else self._plain_phases
+            compile_phases(self._plain_phases, self, fall_back=auto)
+            if self.compiles_managers
+            else self._plain_phases
         )
         self._step_graph = StepGraph(self, self._step_worlds) if graph_step_enabled(self) else None
 

@@ -85,7 +85,7 @@ def _closing_yaw(shape: str, quat: np.ndarray) -> float:
     return (yaw + math.pi / 2) % math.pi - math.pi / 2
 
 
-@pytest.mark.slow  # 360 policy steps of 8 worlds: about 25 s on a 2-core CPU
+@pytest.mark.slow  # 300 policy steps of 8 worlds: about 25 s on a 2-core CPU
 def test_scripted_wait_grasp_and_lift_holds_the_object_at_the_goal_height(env):
     """Wait for the drop to settle, then over the object, down, close across it, carry it to the
     goal and hold: most worlds pick their object up and hold it at the goal's height for the

@@ -235,6 +235,9 @@ def test_resets_draw_the_package_places(pair):
         np.testing.assert_allclose(
             obs["policy"][WORLD].double().numpy(), u._get_obs(), rtol=0, atol=AGREE_ATOL
         )
+        # Every geom where the package has it, those welded to the world included (the door's
+        # frame posts, which MuJoCo Warp's kinematics leaves to warplab's static-pose update).
+        np.testing.assert_allclose(env.sim.geom_xpos[WORLD].double().numpy(), u.data.geom_xpos, atol=1e-6)
 
 
 def test_truncated_after_200_steps_never_terminated(pair):

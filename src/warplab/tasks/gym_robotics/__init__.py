@@ -1,6 +1,7 @@
 """Gymnasium-Robotics' environments on warplab, for like-for-like comparisons: the Shadow hand's
-``HandManipulateBlockRotateXYZ-v1`` (and its ``Dense`` variant), with the package's own model file,
-observation, goal, reward, success and episode length.
+``HandManipulateBlockRotateXYZ-v1`` (and its ``Dense`` variant) and the Adroit hand's
+``AdroitHandDoor-v1`` and ``AdroitHandRelocate-v1`` (and their ``Sparse`` variants), with the
+package's own model files, observations, goals, rewards, success and episode lengths.
 
 The models are read from the installed ``gymnasium-robotics`` package when a scene is built
 (``pip install "warplab[robotics]"``); building configs and listing tasks work without it.
@@ -9,15 +10,25 @@ The models are read from the installed ``gymnasium-robotics`` package when a sce
 - ``shadow_hand``: the Shadow hand as a ``RobotCfg`` for other tasks;
 - ``mdp``: the task's terms (action mapping, goal, settled starts, success, rewards);
 - ``hand_block``: the task's environment config;
+- ``adroit_mdp``, ``adroit``: the Adroit tasks' terms and environment configs;
 - ``agent_cfg``: the learner's settings, imported only when a learner asks for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from warplab.tasks.gym_robotics.adroit import (
+    make_adroit_door_env_cfg,
+    make_adroit_door_sparse_env_cfg,
+    make_adroit_relocate_env_cfg,
+    make_adroit_relocate_sparse_env_cfg,
+)
 from warplab.tasks.gym_robotics.assets import (
     RoboticsNotInstalledError,
+    adroit_door_spec,
+    adroit_relocate_spec,
     hand_block_spec,
     robotics_assets_dir,
     shadow_hand_spec,
@@ -34,6 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RoboticsNotInstalledError",
+    "adroit_door_spec",
+    "adroit_relocate_spec",
+    "make_adroit_door_env_cfg",
+    "make_adroit_door_sparse_env_cfg",
+    "make_adroit_relocate_env_cfg",
+    "make_adroit_relocate_sparse_env_cfg",
     "hand_block_spec",
     "make_hand_block_rotate_xyz_dense_env_cfg",
     "make_hand_block_rotate_xyz_env_cfg",
@@ -69,3 +86,44 @@ register_task(
     _hand_block_dense_agent_cfg,
     "HandManipulateBlockRotateXYZ-v1 with the package's dense reward (minus the angle to the goal).",
 )
+
+
+def _adroit_agent_cfg(task: str, v_max: float) -> Callable[[], RunnerCfg]:
+    def make() -> RunnerCfg:
+        from warplab.tasks.gym_robotics.agent_cfg import make_adroit_agent_cfg
+
+        return make_adroit_agent_cfg(task, v_max)
+
+    return make
+
+
+_ADROIT_TASKS = (
+    (
+        "AdroitHandDoor-v1",
+        make_adroit_door_env_cfg,
+        2500.0,
+        "Gymnasium-Robotics' Adroit arm and hand unlatch and open a door (the package's dense reward); "
+        "needs warplab[robotics].",
+    ),
+    (
+        "AdroitHandDoorSparse-v1",
+        make_adroit_door_sparse_env_cfg,
+        1100.0,
+        "AdroitHandDoor-v1 with the package's sparse reward (10 at success, else -0.1).",
+    ),
+    (
+        "AdroitHandRelocate-v1",
+        make_adroit_relocate_env_cfg,
+        3500.0,
+        "Gymnasium-Robotics' Adroit arm and hand carry a ball to a target in the air (the package's dense "
+        "reward); needs warplab[robotics].",
+    ),
+    (
+        "AdroitHandRelocateSparse-v1",
+        make_adroit_relocate_sparse_env_cfg,
+        1100.0,
+        "AdroitHandRelocate-v1 with the package's sparse reward (10 at success, else -0.1).",
+    ),
+)
+for _name, _factory, _v_max, _description in _ADROIT_TASKS:
+    register_task(_name, _factory, _adroit_agent_cfg(_name, _v_max), _description)

@@ -25,3 +25,24 @@ def make_hand_block_agent_cfg(experiment_name: str = "HandManipulateBlockRotateX
         ),
         sac=SacCfg(v_min=-400.0, v_max=10.0, num_atoms=201),
     )
+
+
+def make_adroit_agent_cfg(experiment_name: str, v_max: float) -> RunnerCfg:
+    """PPO settings for the Adroit tasks (``AdroitHandDoor-v1``, ``AdroitHandRelocate-v1`` and their
+    sparse variants), and a SAC/TD3 starting point. Untuned: nothing has been trained on them yet.
+
+    Rewards per step lie in about [-0.4, 20] (the door's dense reward), [-1, 31] (relocation's) and
+    [-0.1, 10] (sparse), so discounted returns at gamma 0.99 reach a few thousand at most: the C51
+    range is [-100, ``v_max``]. Episodes of 200 steps: rollouts of 32 steps see a sixth of one.
+    """
+    return RunnerCfg(
+        experiment_name=experiment_name,
+        max_iterations=3000,
+        ppo=PpoCfg(
+            num_steps_per_env=32, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.99
+        ),
+        policy=PolicyCfg(
+            actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128), init_noise_std=0.5
+        ),
+        sac=SacCfg(v_min=-100.0, v_max=v_max, num_atoms=201),
+    )

@@ -91,3 +91,48 @@ def shadow_hand_spec() -> mujoco.MjSpec:
   <worldbody><include file={paths["robot.xml"]}/></worldbody>
 </mujoco>"""
     return mujoco.MjSpec.from_string(xml)
+
+
+ADROIT_HAND_ACTUATORS = ("A_WRJ1", "A_WRJ0", "A_FFJ3", "A_THJ0")
+"""The first and last of the wrist's and the fingers' actuators (in model order, ``A_WRJ1`` ..
+``A_WRJ0`` and ``A_FFJ3`` .. ``A_THJ0``), whose gains the package's Adroit envs set when built."""
+
+
+def adroit_spec(task: str) -> mujoco.MjSpec:
+    """Gymnasium-Robotics' Adroit scene ``adroit_hand/adroit_<task>.xml`` (``"door"``,
+    ``"relocate"``...) with the actuator gains the package's Adroit envs write into the compiled
+    model when they are built ("change actuator sensitivity"): the wrist's two position servos
+    ``gainprm[:3] = (10, 0, 0)``, ``biasprm[:3] = (0, -10, 0)`` (kp 10 N·m/rad), the 22 finger
+    servos ``(1, 0, 0)`` and ``(0, -1, 0)`` (kp 1). The files already hold those values in
+    gymnasium-robotics 1.4.2; writing them here keeps the package's model should a file change.
+
+    No other edit is needed for MuJoCo Warp 4.0: the scene's options (2 ms timestep, Newton with
+    20 iterations, 20 noslip iterations, Euler) run as they are, checked against MuJoCo's C engine
+    in ``tests/tasks/test_adroit_vs_gymnasium_robotics.py``.
+
+    Raises:
+      RoboticsNotInstalledError: the package is missing.
+      FileNotFoundError: the scene is not in the installed version.
+    """
+    spec = mujoco.MjSpec.from_file(robotics_asset_path(f"adroit_hand/adroit_{task}.xml"))
+    names = [actuator.name for actuator in spec.actuators]
+    wrist_first, wrist_last, finger_first, finger_last = (names.index(n) for n in ADROIT_HAND_ACTUATORS)
+    for first, last, kp in ((wrist_first, wrist_last, 10.0), (finger_first, finger_last, 1.0)):
+        for actuator in spec.actuators[first : last + 1]:
+            actuator.gainprm[:3] = [kp, 0.0, 0.0]
+            actuator.biasprm[:3] = [0.0, -kp, 0.0]
+    return spec
+
+
+def adroit_door_spec() -> mujoco.MjSpec:
+    """``adroit_hand/adroit_door.xml`` (``adroit_spec``): the 30-DoF Adroit arm and hand (a slide
+    and three hinges of the arm, 24 hand joints) before a door on a hinge (``door_hinge``) with a
+    latch (``latch``), the door's frame a body welded to the world (``frame``)."""
+    return adroit_spec("door")
+
+
+def adroit_relocate_spec() -> mujoco.MjSpec:
+    """``adroit_hand/adroit_relocate.xml`` (``adroit_spec``): the Adroit arm and hand (three slides
+    and three hinges of the arm, 24 hand joints), a ball (``Object``, three slides and three hinges)
+    on a table and the target (the site ``target``)."""
+    return adroit_spec("relocate")

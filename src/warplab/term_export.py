@@ -46,6 +46,10 @@ class ObservationExport:
         palm frame, an object given in the palm frame read in the world. Where that frame moves (a
         palm on a wrist), a robot then gives the frame's current pose in the world at run time, and
         export names the terms that read it (``object_frame.pose_signal``). None: never.
+      facts: ``facts(env, params) -> {key: JSON-able}``, facts read from the built env (its compiled
+        model, its command terms) that ``extra`` cannot see from the params alone: an object's
+        geoms, the frame of the goal a term reads. It raises ``ValueError`` naming the term's
+        problem where the term cannot be computed on a robot.
     """
 
     signal: str
@@ -55,6 +59,7 @@ class ObservationExport:
     extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     elements: tuple[str, str] | None = None
     frame_pose: Callable[[Mapping[str, Any]], bool] | None = None
+    facts: Callable[[Any, Mapping[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ def _action_metadata(env) -> dict[str, Any]:
     joint_names, scale, offset, actuator_ids, terms, kinds = [], [], [], [], [], []
     binary: list[dict[str, float] | None] = []
     clips = set()
+    joint_clips: list[tuple[float, float] | None] = []
     for name, term in env.action_manager.terms.items():
         # What the term declares its actions mean (``ActionTerm.actuator_targets`` for an affine map,
         # ``ActionTerm.binary_targets`` for a two-state one), never its class.
@@ -128,7 +129,9 @@ def _action_metadata(env) -> dict[str, Any]:
             scale += targets.scale.tolist()
             offset += targets.offset.tolist()
             binary += [None] * len(ids)
-            clips.add(tuple(targets.clip) if targets.clip is not None else None)
+            clip = (float(targets.clip[0]), float(targets.clip[1])) if targets.clip is not None else None
+            clips.add(clip)
+            joint_clips += [clip] * len(ids)
         else:
             assert two_state is not None
             ids = [int(i) for i in two_state.actuator_ids.tolist()]
@@ -144,6 +147,7 @@ def _action_metadata(env) -> dict[str, Any]:
             # open (the safe state) instead of driving it from the action's value.
             scale += [0.0] * len(ids)
             offset += open_
+            joint_clips += [None] * len(ids)  # A two-state term reads the raw action.
             binary += [
                 {"threshold": float(two_state.threshold), "close": float(c), "open": float(o)}
                 for c, o in zip(close, open_, strict=True)
@@ -155,10 +159,9 @@ def _action_metadata(env) -> dict[str, Any]:
         terms.append({"name": name, "type": type(term).__name__, "start": sl.start, "size": size})
         joint_names += joints
         actuator_ids += ids
-    if len(clips) > 1:
-        raise ValueError(
-            f"action terms clip differently ({sorted(map(str, clips))}); export supports one clip"
-        )
+    # One clip for every affine term is ``action_clip``; terms that clip differently (an arm unclipped,
+    # a hand's home-centred action clipped to [-1, 1]) write a clip per joint instead.
+    per_joint_clip = len(clips) > 1
     joint_id = {n: i for i, n in enumerate(index.names["joint"])}
     qadr = env.mj_model.jnt_qposadr[[joint_id[j] for j in joint_names]]
     default = env.sim.init_qpos[torch.as_tensor(qadr, dtype=torch.long, device=env.device)]
@@ -167,7 +170,12 @@ def _action_metadata(env) -> dict[str, Any]:
         "default_joint_pos": default.tolist(),
         "action_scale": scale,
         "action_offset": offset,
-        "action_clip": clips.pop() if clips else None,
+        "action_clip": clips.pop() if clips and not per_joint_clip else None,
+        **(
+            {"action_clip_per_joint": [None if c is None else list(c) for c in joint_clips]}
+            if per_joint_clip
+            else {}
+        ),
         # Written only where a term is two-state: a file of affine actions keeps its old key set.
         **({"action_binary": binary} if any(b is not None for b in binary) else {}),
         "action_terms": terms,
@@ -199,6 +207,11 @@ def _observation_metadata(env) -> list[dict[str, Any]]:
             params["command_name"] = tcfg.params["command_name"]
         if export is not None and export.extra is not None:
             params.update(export.extra(tcfg.params))
+        if export is not None and export.facts is not None:
+            try:
+                params.update(export.facts(env, tcfg.params))
+            except ValueError as error:
+                raise ValueError(f"observation term {name!r} cannot be exported: {error}") from error
         if export is not None and export.elements is not None:
             params.update(_element_params(env, *export.elements, tcfg.params.get(export.elements[1])))
         terms.append(

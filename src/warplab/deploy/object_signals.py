@@ -12,9 +12,15 @@ world), or in the world frame when the policy names none:
 - ``fingertip_pos``: ``{site name: [3]}`` each fingertip relative to the frame, m (forward
   kinematics of the measured joints, or the robot's own estimate);
 - ``touch``: ``{sensor name: value or [dim]}`` (N for a touch sensor);
+- ``site_pos``: ``{site name: [3]}`` points of the robot and of the objects it handles relative to
+  the frame, m: a gripper's tool centre point from forward kinematics, a drawer's handle from its
+  tracker (a ``site_offset`` term reads the vector from one to the other);
 - the goal is a command, ``commands[name]``: ``[7]`` position (m) and orientation (w, x, y, z) in the
   world frame, as the env's ``OrientationGoalCommand``; ``[4]`` (the orientation) where no term
   reads the goal's position;
+- ``object_size`` ``[3]``: the size of the object's active shape in MuJoCo's ``geom_size`` convention
+  (a box's half-extents; a sphere's radius; a cylinder's or capsule's radius and half-length; unused
+  entries any value), m, for an ``object_goal_offset`` term of an object with several shapes;
 - ``object_frame_pose`` ``[7]``: the object frame's pose in the world, position (m) then orientation
   (w, x, y, z), where that frame moves (a palm on a wrist: forward kinematics of the wrist joints
   from the hand's mount) and a term relates it to the world (``object_frame.pose_signal`` names them).
@@ -45,13 +51,27 @@ SIGNAL_SIZES = {
     "goal_quat_diff": 4,
     "goal_orientation_error": 1,
     "goal_quat_in_frame": 4,
+    "site_offset": 3,
+    "object_goal_offset": 3,
+    "object_size": 3,
 }
 """Values per step of the manipulation signals whose size is fixed."""
 
 FRAME_POSE_SIGNAL = "object_frame_pose"
 """The signal of the object frame's pose in the world, for a policy whose object frame moves."""
 
-MANIPULATION_SIGNALS = (*OBJECT_SIGNALS, "fingertip_pos", "touch", FRAME_POSE_SIGNAL, "object_shape")
+SITE_SIGNAL = "site_pos"
+"""The signal of named points (sites) relative to the object frame, for ``site_offset`` terms."""
+
+MANIPULATION_SIGNALS = (
+    *OBJECT_SIGNALS,
+    "fingertip_pos",
+    "touch",
+    FRAME_POSE_SIGNAL,
+    "object_shape",
+    SITE_SIGNAL,
+    "object_size",
+)
 """Every manipulation signal a robot measures and hands to ``Policy`` as it is (``warplab sim2sim``
 senses each from MjData)."""
 
@@ -64,7 +84,7 @@ def reads_frame_pose(term: Mapping[str, Any]) -> bool:
     fingertip term that names no frame). Export writes the same terms from their declarations
     (``ObservationExport.frame_pose``); ``check_metadata`` holds the two to agree."""
     signal, params = term.get("signal"), term.get("params") or {}
-    if signal in ("goal_quat_diff", "goal_orientation_error"):
+    if signal in ("goal_quat_diff", "goal_orientation_error", "object_goal_offset"):
         return True
     if signal == "goal_quat_in_frame":
         return params.get("frame") is not None
@@ -246,6 +266,52 @@ class ObjectTerms:
             return np.concatenate([np.asarray(params["position"], dtype=np.float64), quat])
         return self._vector({"commands": value}, "commands", term, size).astype(np.float64)
 
+    def _extent_below(self, signals: Mapping[str, Any], term: Mapping[str, Any], quat_w: np.ndarray) -> float:
+        """How far the object reaches below its origin, m, turned by ``quat_w`` (its orientation in the
+        world): the largest support distance along "down" over its active geoms (``params["geoms"]``;
+        with a ``shape_set``, the one the ``object_shape`` signal marks, at the ``object_size`` signal's
+        size), as ``warplab.envs.mdp.object_shapes.object_extent_below`` computes it."""
+        params = term["params"]
+        geoms = list(params["geoms"])
+        sizes = [np.asarray(g["size"], dtype=np.float64) for g in geoms]
+        active = list(range(len(geoms)))
+        if params.get("shape_set"):
+            obj = params["object"]
+            onehot = self._keyed(signals, "object_shape", obj, term, len(geoms))
+            active = [i for i in active if onehot[i] > 0.5]
+            if len(active) != 1:
+                raise self._error(
+                    f"policy {self.source}: signal 'object_shape' marks {len(active)} shapes of object {obj!r}; "
+                    f"term {term['name']!r} needs a one-hot of {len(geoms)} values"
+                )
+            sizes[active[0]] = self._keyed(signals, "object_size", obj, term, 3)
+        down = quat_rotate(quat_conj(quat_w), np.array([0.0, 0.0, -1.0]))
+        reach = []
+        for i in active:
+            g = geoms[i]
+            d = quat_rotate(quat_conj(np.asarray(g["quat"], dtype=np.float64)), down)
+            reach.append(
+                float(down @ np.asarray(g["pos"], dtype=np.float64)) + _support(g["type"], sizes[i], d)
+            )
+        return max(reach)
+
+    def _keyed(self, signals: Mapping[str, Any], name: str, obj: str, term: Mapping[str, Any], size: int):
+        """Signal ``name`` of object ``obj`` (an array, or ``{object: array}``) as float64 ``[size]``."""
+        if name not in signals:
+            raise self._error(
+                f"policy {self.source}: observation term {term['name']!r} needs the signal {name!r} of object "
+                f"{obj!r}, which is missing (given: {sorted(map(str, signals))})"
+            )
+        value = signals[name]
+        if isinstance(value, Mapping):
+            if obj not in value:
+                raise self._error(
+                    f"policy {self.source}: signal {name!r} lacks the object {obj!r} that term {term['name']!r} "
+                    f"needs (given: {sorted(map(str, value))})"
+                )
+            value = value[obj]
+        return self._vector({name: value}, name, term, size).astype(np.float64)
+
     # ------------------------------------------------------------------ terms
     def value(self, term: Mapping[str, Any], signals: Mapping[str, Any]) -> np.ndarray:
         """The raw value of one step of a manipulation term (before clip and scale), float32."""
@@ -268,6 +334,23 @@ class ObjectTerms:
                 pos, quat = self.frame_pose(signals, term)
                 v = np.stack([quat_rotate(quat, p) + pos for p in v])
             return v.reshape(-1).astype(np.float32)
+        if signal == "object_goal_offset":
+            # The env's ``object_goal_offset_in_frame``: goal minus the object's rest point (its origin
+            # lowered by its extent below the origin, along the world's vertical), in the frame's axes.
+            obj = params["object"]
+            pos = self._object_signal(signals, "object_pos", obj, term)
+            quat = quat_normalize(self._object_signal(signals, "object_quat", obj, term))
+            goal = self.goal(signals, params["command_name"], term)[:3]
+            frame_quat = self.frame_pose(signals, term)[1]
+            extent = self._extent_below(signals, term, quat_normalize(quat_mul(frame_quat, quat)))
+            up = quat_rotate(quat_conj(frame_quat), np.array([0.0, 0.0, 1.0]))
+            return (goal - pos + extent * up).astype(np.float32)
+        if signal == "site_offset":
+            # Both points in the object frame, so their difference is in its axes, as the env's term
+            # (``site_offset_in_frame``) gives it.
+            names = [params["from_site"], params["to_site"]]
+            a, b = self._named(signals, SITE_SIGNAL, names, [3, 3], term).reshape(2, 3)
+            return (b - a).astype(np.float32)
         if signal == "touch":
             return self._named(
                 signals, "touch", list(params["sensors"]), list(params["sensor_dims"]), term
@@ -294,6 +377,21 @@ class ObjectTerms:
             low, high = params["command_slice"]
             return self.goal(signals, params["command_name"], term)[low:high].astype(np.float32)
         raise self._error(f"policy {self.source}: term {term['name']!r} reads an unknown signal {signal!r}")
+
+
+def _support(kind: str, size: np.ndarray, d: np.ndarray) -> float:
+    """The largest ``d . p`` over the points ``p`` of a primitive geom of MuJoCo type ``kind`` and
+    ``size``, ``d`` a unit direction in the geom's axes, m."""
+    if kind == "box":
+        return float(np.abs(size * d).sum())
+    if kind == "ellipsoid":
+        return float(np.sqrt(((size * d) ** 2).sum()))
+    axial = float(size[1] * abs(d[2]))
+    if kind == "cylinder":
+        return axial + float(size[0] * np.sqrt(d[0] ** 2 + d[1] ** 2))
+    if kind == "capsule":
+        return axial + float(size[0])
+    return float(size[0])  # A sphere.
 
 
 def _frame_name(frame: Mapping[str, Any]) -> str:

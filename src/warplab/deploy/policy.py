@@ -12,6 +12,9 @@ Signals (a dict; units are SI, frames are the base's):
 - ``joint_pos``: ``{joint name: position}``, rad or m (absolute, not relative to the default; a
   term of normalized positions maps them onto [-1, 1] with the joint ranges in its metadata);
 - ``joint_vel``: ``{joint name: velocity}``, rad/s or m/s;
+- ``object_joint_pos``, ``object_joint_vel``: ``{joint name: value}`` the joints of an articulated
+  object the robot handles (a drawer's slide, m; a door's hinge, rad), from a tracker or an encoder
+  on the object, rad or m and rad/s or m/s;
 - ``base_ang_vel``: ``[3]`` angular velocity of the base in its own frame (the IMU gyro), rad/s;
 - ``projected_gravity``: ``[3]`` unit gravity direction in the base frame ((0, 0, -1) upright);
 - ``commands``: ``{command name: [size]}``, e.g. ``{"base_velocity": [vx, vy, wz]}``;
@@ -24,6 +27,8 @@ Signals (a dict; units are SI, frames are the base's):
 - ``object_frame_pose``: ``[7]`` the pose of the policy's ``object_frame`` in the world, position (m)
   then orientation (w, x, y, z), for a policy whose object frame moves (a palm on a wrist: forward
   kinematics of the wrist joints); ``metadata["object_frame"]["pose_signal"]`` says when it is read;
+- ``site_pos``: ``{site name: [3]}`` points relative to the object frame (a tool centre point, a
+  handle's grasp point), m, for ``site_offset`` terms;
 - ``object_shape``: ``[num_shapes]`` one-hot of the object's shape (columns in the order of the
   task's object shapes, the model's geom order), or ``{object name: [num_shapes]}``.
 
@@ -67,6 +72,8 @@ SIGNALS = (
     "commands",
     "last_action",
     "height_scan",
+    "object_joint_pos",
+    "object_joint_vel",
     *MANIPULATION_SIGNALS,
 )
 
@@ -89,9 +96,24 @@ _OBJECT_TERM_SIGNALS = frozenset(
         "goal_quat_diff",
         "goal_orientation_error",
         "goal_quat_in_frame",
+        "site_offset",
+        "object_goal_offset",
     )
 )
 """Signals of the terms ``object_signals.ObjectTerms`` computes."""
+
+
+_JOINT_LABELLED = frozenset(
+    (
+        "joint_pos",
+        "joint_vel",
+        "joint_pos_rel",
+        "joint_pos_normalized",
+        "object_joint_pos",
+        "object_joint_vel",
+    )
+)
+"""Signals of terms with one value per joint of ``params["joints"]``."""
 
 
 class NonFiniteError(PolicyError):
@@ -148,6 +170,15 @@ class Policy:
         self.action_offset = np.asarray(m["action_offset"], dtype=np.float32)
         clip = m.get("action_clip")
         self.action_clip = None if clip is None else (float(clip[0]), float(clip[1]))
+        per_joint = m.get("action_clip_per_joint")
+        self.action_clip_per_joint: tuple[np.ndarray, np.ndarray] | None = None
+        """``(low, high)`` ``[action_size]`` float32 each, where the action terms clip differently
+        (metadata ``action_clip_per_joint``; an unclipped joint has -inf and inf); else None."""
+        if per_joint is not None:
+            self.action_clip_per_joint = (
+                np.array([-np.inf if c is None else c[0] for c in per_joint], dtype=np.float32),
+                np.array([np.inf if c is None else c[1] for c in per_joint], dtype=np.float32),
+            )
         self.action_kind: list[str | None] = _action_kinds(m)
         binary = m.get("action_binary") or [None] * self.action_size
         self.action_binary = np.array([b is not None for b in binary], dtype=bool)
@@ -396,7 +427,7 @@ class Policy:
                 )
             size = int(term["size"]) // max(int(term.get("history_length") or 0), 1)
             return self._vector({"commands": commands[command_name]}, "commands", term, size)
-        if signal in ("joint_pos", "joint_vel"):
+        if signal in ("joint_pos", "joint_vel", "object_joint_pos", "object_joint_vel"):
             return self._joint_values(signals, signal, term)
         if signal == "joint_pos_rel":
             default = np.asarray(term["params"]["default_joint_pos"], dtype=np.float32)
@@ -480,7 +511,8 @@ class Policy:
         return out if batched else out[0]
 
     def targets(self, actions: Any) -> np.ndarray:
-        """Joint targets ``offset + scale * clip(actions)`` ``[action_size]`` (or ``[batch, action_size]``)
+        """Joint targets ``offset + scale * clip(actions)`` (``action_clip``, or per joint
+        ``action_clip_per_joint``) ``[action_size]`` (or ``[batch, action_size]``)
         in ``joint_names`` order: rad or m for position actions, the actuator's control unit for effort
         actions (see ``action_kind``); for the two-state joints (``action_binary``), ``binary_close``
         where the action is below ``binary_threshold``, else ``binary_open``.
@@ -508,6 +540,8 @@ class Policy:
         raw = a
         if self.action_clip is not None:
             a = np.clip(a, *self.action_clip)
+        if self.action_clip_per_joint is not None:
+            a = np.clip(a, *self.action_clip_per_joint)
         with np.errstate(over="ignore", invalid="ignore"):
             out = (self.action_offset + self.action_scale * a).astype(np.float32)
         if self._any_binary:
@@ -560,7 +594,7 @@ def _term_labels(term: Mapping[str, Any], action_joints: Sequence[str], history:
     length = int(term.get("history_length") or 0)
     step = int(term["size"]) // max(length, 1)
     signal, params = term.get("signal"), term.get("params") or {}
-    if signal in ("joint_pos", "joint_vel", "joint_pos_rel", "joint_pos_normalized"):
+    if signal in _JOINT_LABELLED:
         labels = list(params["joints"])
     elif signal == "last_action":
         labels = list(action_joints)

@@ -44,7 +44,14 @@ actuator's control unit; ``effort_per_target`` converts it to N·m or N)."""
 
 # The signal each observation term reads, and the size of one step of it where that is fixed.
 _FIXED_SIGNAL_SIZES = {"base_ang_vel": 3, "projected_gravity": 3, **SIGNAL_SIZES}
-_JOINT_SIGNALS = ("joint_pos", "joint_vel", "joint_pos_rel", "joint_pos_normalized")
+_JOINT_SIGNALS = (
+    "joint_pos",
+    "joint_vel",
+    "joint_pos_rel",
+    "joint_pos_normalized",
+    "object_joint_pos",
+    "object_joint_vel",
+)
 
 
 class PolicyError(ValueError):
@@ -185,6 +192,11 @@ def _check_actions(c: _Checker, n: int) -> None:
     clip = c.m.get("action_clip")
     if clip is not None:
         c.pair(clip, "action_clip")
+    c.per_joint(
+        "action_clip_per_joint", n, required=False, check=_is_pair, rule="[low, high] with low <= high"
+    )
+    if clip is not None and c.m.get("action_clip_per_joint") is not None:
+        c.fail("metadata has both action_clip and action_clip_per_joint; give one (the other null or absent)")
     binary = c.m.get("action_binary")
     if binary is not None:
         if not isinstance(binary, list) or len(binary) != n:
@@ -375,11 +387,38 @@ def _check_object_terms(c: _Checker, commands: Mapping[str, Any]) -> None:
                     "object (commands[...].params.object)"
                 )
             continue
-        elif signal in ("object_pos", "object_quat", "object_lin_vel", "object_ang_vel"):
+        elif signal in (
+            "object_pos",
+            "object_quat",
+            "object_lin_vel",
+            "object_ang_vel",
+            "object_goal_offset",
+        ):
             if not isinstance(params.get("object"), str):
                 c.fail(
                     f"metadata {where} has params.object {params.get('object')!r}; it must name the object"
                 )
+            geoms = params.get("geoms")
+            if signal == "object_goal_offset" and (
+                str(params.get("command_name")) not in commands
+                or not isinstance(geoms, list)
+                or not geoms
+                or not all(
+                    isinstance(g, Mapping) and {"type", "pos", "quat", "size"} <= set(g) for g in geoms
+                )
+            ):
+                c.fail(
+                    f"metadata {where} needs params.command_name (one of {sorted(commands)}) and params.geoms "
+                    "(a list of {type, pos, quat, size})"
+                )
+        elif signal == "site_offset":
+            sites = (params.get("from_site"), params.get("to_site"))
+            if not all(isinstance(v, str) for v in sites):
+                c.fail(
+                    f"metadata {where} has params.from_site, to_site {sites!r}; they must name the two sites"
+                )
+            if params.get("frame") is None:
+                c.fail(f"metadata {where} names no frame; a site offset is read in the policy's object_frame")
         elif signal != "fingertip_pos":
             continue
         term_frame = params.get("frame")

@@ -311,6 +311,15 @@ class Sim2Sim:
                     f"--command has {len(cfg.command)} values; the policy's command {name!r} has {command['size']} "
                     f"({', '.join(command['components'])})"
                 )
+        self._object_joints = list(
+            dict.fromkeys(
+                j
+                for t in policy.observation_terms
+                if t.get("signal") in ("object_joint_pos", "object_joint_vel")
+                for j in t["params"]["joints"]
+            )
+        )
+        """The joints of articulated objects the policy observes (``object_joint_pos``/``_vel``)."""
         self._needs_scan = any(t.get("signal") == "height_scan" for t in policy.observation_terms)
         self._objects = ObjectSensing(model, policy)
         self.goals = goal_runs(model, policy)
@@ -369,6 +378,11 @@ class Sim2Sim:
             "commands": commands,
             "last_action": self.policy.last_action,
         }
+        # An articulated object's joints (a drawer's slide) are sensed with the robot's, and handed over
+        # under their own signals, as a tracker on the object gives them.
+        for key, source in (("object_joint_pos", "joint_pos"), ("object_joint_vel", "joint_vel")):
+            if self._object_joints:
+                out[key] = {j: out[source][j] for j in self._object_joints}
         for key in ("base_ang_vel", "projected_gravity", "height_scan", *MANIPULATION_SIGNALS):
             if key in measured:
                 out[key] = measured[key]

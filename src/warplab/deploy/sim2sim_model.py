@@ -475,6 +475,7 @@ def check_policy_fits(policy: Policy) -> None:
     }
     known |= {"object_pos", "object_quat", "object_lin_vel", "object_ang_vel"}
     known |= {"joint_pos_normalized", "goal_quat_in_frame", "object_shape"}
+    known |= {"object_joint_pos", "object_joint_vel", "site_offset", "object_goal_offset"}
     for term in policy.observation_terms:
         if term.get("signal") not in known:
             raise PolicyError(

@@ -26,6 +26,7 @@ from warplab.assets.object_shapes import PARKED_MARGIN
 from warplab.deploy.object_signals import (
     FRAME_POSE_SIGNAL,
     OBJECT_SIGNALS,
+    SITE_SIGNAL,
     quat_angle,
     quat_canonical,
     quat_conj,
@@ -89,7 +90,9 @@ class ObjectSensing:
         terms = policy.observation_terms
         commands = policy.metadata["commands"]
         self.frame = Frame(model, policy.metadata.get("object_frame"))
+        offsets = [t for t in terms if t.get("signal") == "object_goal_offset"]
         objects = [t["params"]["object"] for t in terms if t.get("signal") in OBJECT_SIGNALS]
+        objects += [t["params"]["object"] for t in offsets]
         objects += [
             commands[t["params"]["command_name"]]["params"]["object"]
             for t in terms
@@ -98,13 +101,27 @@ class ObjectSensing:
         self.objects = {name: object_joint(model, name) for name in dict.fromkeys(objects)}
         sites = [s for t in terms if t.get("signal") == "fingertip_pos" for s in t["params"]["sites"]]
         self.sites = {s: _named_id(model, mujoco.mjtObj.mjOBJ_SITE, s, "site") for s in dict.fromkeys(sites)}
+        points = [
+            s
+            for t in terms
+            if t.get("signal") == "site_offset"
+            for s in (t["params"]["from_site"], t["params"]["to_site"])
+        ]
+        self.points = {
+            s: _named_id(model, mujoco.mjtObj.mjOBJ_SITE, s, "site") for s in dict.fromkeys(points)
+        }
+        """``{site: id}`` of the points the policy's ``site_offset`` terms read (``site_pos``)."""
         sensors = [s for t in terms if t.get("signal") == "touch" for s in t["params"]["sensors"]]
         self.sensors = {
             s: _named_id(model, mujoco.mjtObj.mjOBJ_SENSOR, s, "sensor") for s in dict.fromkeys(sensors)
         }
-        shaped = [t["params"]["object"] for t in terms if t.get("signal") == "object_shape"]
+        sized = [t["params"]["object"] for t in offsets if t["params"].get("shape_set")]
+        shaped = [t["params"]["object"] for t in terms if t.get("signal") == "object_shape"] + sized
         self.shapes = {name: _shape_geoms(model, name) for name in dict.fromkeys(shaped)}
-        """``{object: its geoms in model order}`` for the policy's ``object_shape`` terms."""
+        """``{object: its geoms in model order}`` for the policy's ``object_shape`` terms and the objects
+        of several shapes whose rest point an ``object_goal_offset`` term computes."""
+        self.sized = list(dict.fromkeys(sized))
+        """Objects whose active shape's size the robot gives (``object_size``)."""
         frame = policy.metadata.get("object_frame") or {}
         self.frame_pose = frame.get("pose_signal") is not None
         """Whether the policy reads the object frame's pose (a frame that moves)."""
@@ -112,11 +129,14 @@ class ObjectSensing:
 
     @property
     def active(self) -> bool:
-        return bool(self.objects or self.sites or self.sensors or self.frame_pose or self.shapes)
+        return bool(
+            self.objects or self.sites or self.sensors or self.frame_pose or self.shapes or self.points
+        )
 
     def sense(self, d: mujoco.MjData) -> dict[str, Any]:
         """``object_pos``/``object_quat``/``object_lin_vel``/``object_ang_vel`` as ``{object: array}``
-        in the object frame, ``fingertip_pos`` ``{site: [3]}``, ``touch`` ``{sensor: array}`` and, for
+        in the object frame, ``fingertip_pos`` and ``site_pos`` ``{site: [3]}`` (in the object frame),
+        ``touch`` ``{sensor: array}`` and, for
         a policy whose object frame moves, ``object_frame_pose`` ``[7]`` (m; w, x, y, z; world)."""
         out: dict[str, Any] = {}
         pose = self.frame.pose(d)
@@ -142,8 +162,16 @@ class ObjectSensing:
                 name: (margin[geoms] > 0.5 * PARKED_MARGIN).astype(np.float32)
                 for name, geoms in self.shapes.items()
             }
+        if self.sized:
+            active = {name: self.shapes[name][out["object_shape"][name] > 0.5] for name in self.sized}
+            # The size of the one active geom (the parked ones keep their compiled size).
+            out["object_size"] = {
+                name: self.model.geom_size[geoms[0]].copy() for name, geoms in active.items()
+            }
         if self.sites:
             out["fingertip_pos"] = {s: self.frame.point(d, d.site_xpos[i]) for s, i in self.sites.items()}
+        if self.points:
+            out[SITE_SIGNAL] = {s: self.frame.point(d, d.site_xpos[i]) for s, i in self.points.items()}
         if self.sensors:
             m = self.model
             out["touch"] = {

@@ -49,6 +49,8 @@ from warplab.envs.mdp.object_terminations import no_progress, object_dropped, su
 from warplab.envs.mdp.objects import (
     fingertip_positions,
     object_ang_vel_in_frame,
+    object_joint_pos,
+    object_joint_vel,
     object_lin_vel_in_frame,
     object_pos_in_frame,
     object_quat_in_frame,
@@ -148,6 +150,8 @@ __all__ = [
     "object_dropped_penalty",
     "object_extent_below",
     "object_goal_distance",
+    "object_joint_pos",
+    "object_joint_vel",
     "object_lin_vel_in_frame",
     "object_pos_in_frame",
     "object_quat_in_frame",

@@ -218,6 +218,21 @@ def fingertip_positions(
     return points.reshape(env.num_envs, -1)
 
 
+@declares(ObservationExport("object_joint_pos", joints=True))
+def object_joint_pos(env: RlEnv, joints: Names) -> torch.Tensor:
+    """``[num_envs, num_joints]`` positions of an articulated object's hinge or slide joints (a
+    drawer's slide, m; a door's hinge, rad): what a robot measures with a tracker or an encoder on
+    the object, not its own encoders, so export declares the signal ``object_joint_pos``."""
+    return env.sim.qpos[:, env.index.joint_qpos_ids(joints)]
+
+
+@declares(ObservationExport("object_joint_vel", joints=True))
+def object_joint_vel(env: RlEnv, joints: Names) -> torch.Tensor:
+    """``[num_envs, num_joints]`` velocities of an articulated object's hinge or slide joints, m/s or
+    rad/s (signal ``object_joint_vel``)."""
+    return env.sim.qvel[:, env.index.joint_dof_ids(joints)]
+
+
 @declares(ObservationExport("touch", elements=("sensor", "sensors")))
 def touch_sensors(env: RlEnv, sensors: Names) -> torch.Tensor:
     """``[num_envs, total_dim]`` readings of the named sensors side by side, in the model's order

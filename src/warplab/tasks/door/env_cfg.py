@@ -233,9 +233,11 @@ def make_arm_open_door_env_cfg(
                 params={"from_site": EE_SITE, "to_site": HANDLE_SITE, "frame_body": BASE},
                 noise=n(0.005),
             ),
-            "door_angle": ObservationTermCfg(func=mdp.joint_pos, params={"joints": HINGE}, noise=n(0.01)),
+            "door_angle": ObservationTermCfg(
+                func=mdp.object_joint_pos, params={"joints": HINGE}, noise=n(0.01)
+            ),
             "door_vel": ObservationTermCfg(
-                func=mdp.joint_vel, params={"joints": HINGE}, noise=n(0.1), scale=0.1
+                func=mdp.object_joint_vel, params={"joints": HINGE}, noise=n(0.1), scale=0.1
             ),
             "target_angle": ObservationTermCfg(func=mdp.generated_commands, params={"command_name": TARGET}),
             "last_action": ObservationTermCfg(func=mdp.last_action),

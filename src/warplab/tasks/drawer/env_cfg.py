@@ -206,8 +206,12 @@ def make_arm_open_drawer_env_cfg(
                 params={"from_site": EE_SITE, "to_site": HANDLE_SITE, "frame_body": BASE},
                 noise=n(0.005),
             ),
-            "drawer_pos": ObservationTermCfg(func=mdp.joint_pos, params={"joints": SLIDE}, noise=n(0.005)),
-            "drawer_vel": ObservationTermCfg(func=mdp.joint_vel, params={"joints": SLIDE}, noise=n(0.05)),
+            "drawer_pos": ObservationTermCfg(
+                func=mdp.object_joint_pos, params={"joints": SLIDE}, noise=n(0.005)
+            ),
+            "drawer_vel": ObservationTermCfg(
+                func=mdp.object_joint_vel, params={"joints": SLIDE}, noise=n(0.05)
+            ),
             "target_travel": ObservationTermCfg(func=mdp.generated_commands, params={"command_name": TARGET}),
             "last_action": ObservationTermCfg(func=mdp.last_action),
         }

@@ -10,7 +10,8 @@ tanh kernel on the distance (the lift task's) where Isaac Lab uses an inverse sq
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import mujoco
 import torch
@@ -18,6 +19,7 @@ import torch
 from warplab.envs.managers.protocols import CommandTerm
 from warplab.envs.mdp.math import quat_rotate_inverse, uniform
 from warplab.envs.mdp.objects import frame_pose_w
+from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
     from warplab.envs.config import CommandTermCfg
@@ -47,6 +49,7 @@ class TargetOpeningCommand(CommandTerm):
         if not 0.0 <= lo <= hi:
             raise ValueError(f"{name} {self.range_param} needs 0 <= low <= high, got {(lo, hi)}")
         self.range = (lo, hi)
+        self.ranges = [self.range]
         self.joint: str = p["joint"]
         self._env = env
         ids = env.index.ids("joint", self.joint)
@@ -56,6 +59,10 @@ class TargetOpeningCommand(CommandTerm):
         self._qpos = env.index.joint_qpos_ids(self.joint)
         self.command = torch.zeros(env.num_envs, 1, device=env.device)
         self.held_steps = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
+
+    def export_params(self) -> dict[str, object]:
+        """The joint the target is for (a robot measures it as the signal ``object_joint_pos``)."""
+        return {"joint": self.joint}
 
     def resample(self, mask: torch.Tensor) -> None:
         env = self._env
@@ -95,9 +102,22 @@ def drawer_opening(env: RlEnv, joint: str) -> torch.Tensor:
     return env.sim.qpos[:, env.index.joint_qpos_ids(joint)][:, 0]
 
 
+def _site_offset_export(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "from_site": params["from_site"],
+        "to_site": params["to_site"],
+        "frame": {"body": params["frame_body"]},
+    }
+
+
+@declares(ObservationExport("site_offset", extra=_site_offset_export))
 def site_offset_in_frame(env: RlEnv, from_site: str, to_site: str, frame_body: str) -> torch.Tensor:
     """``[num_envs, 3]`` the vector from site ``from_site`` to site ``to_site`` in the axes of
-    ``frame_body`` (the arm's base), m: the gripper's tool centre point to the handle's grasp point."""
+    ``frame_body`` (the arm's base), m: the gripper's tool centre point to the handle's grasp point.
+
+    On a robot both points come as the signal ``site_pos`` in the policy's object frame (this
+    ``frame_body``): the tool centre point from forward kinematics, the handle's grasp point from the
+    tracker of the drawer or door; export declares the signal ``site_offset``, their difference."""
     a, b = env.index.once(("drawer_sites", from_site, to_site), lambda: _two_sites(env, from_site, to_site))
     frame = frame_pose_w(env, frame_body=frame_body)
     assert frame is not None

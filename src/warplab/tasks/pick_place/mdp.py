@@ -11,10 +11,12 @@ The success is Gymnasium-Robotics FetchPickAndPlace's (``fetch/pick_and_place.py
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from warplab.assets.object_shapes import PARKED_MARGIN, SHAPE_DIMS
 from warplab.envs.mdp.math import quat_rotate, quat_rotate_inverse, uniform
 from warplab.envs.mdp.object_shapes import object_extent_below
 from warplab.envs.mdp.objects import (
@@ -25,6 +27,7 @@ from warplab.envs.mdp.objects import (
     object_quat_w,
 )
 from warplab.tasks.lift.mdp import BasePositionGoalCommand, goal_position_w, object_lifted
+from warplab.term_export import ObservationExport, declares
 
 if TYPE_CHECKING:
     from warplab.envs.config import CommandTermCfg
@@ -165,9 +168,47 @@ def object_rest_point_w(env: RlEnv, object: str) -> torch.Tensor:
     return point
 
 
+def _goal_offset_facts(env: RlEnv, params: Mapping[str, Any]) -> dict[str, Any]:
+    """What a robot needs to compute ``object_goal_offset_in_frame``: the goal's frame (the object
+    frame its ``object_pos`` and ``object_quat`` come in) and the object's geoms in model order
+    (``object_shape``'s columns): MuJoCo type name, position and orientation in the body, and the
+    compiled size; ``shape_set``: one geom is active per world (the ``object_shape`` one-hot says
+    which, the signal ``object_size`` gives its size), else all count at their compiled sizes."""
+    goal = _place_goal(env, params["command_name"])
+    m = env.mj_model
+    body = m.body(params["object"]).id
+    geoms = [g for g in range(m.ngeom) if int(m.geom_bodyid[g]) == body]
+    kinds = {int(kind): name for name, (kind, _) in SHAPE_DIMS.items()}
+    odd = [int(m.geom_type[g]) for g in geoms if int(m.geom_type[g]) not in kinds]
+    if not geoms or odd:
+        raise ValueError(
+            f"object {params['object']!r} needs primitive geoms ({sorted(SHAPE_DIMS)}) for a robot to compute "
+            f"its rest point; it has geom types {odd or 'none'}"
+        )
+    return {
+        "object": params["object"],
+        "frame": {"body": goal.frame_body},
+        "geoms": [
+            {
+                "type": kinds[int(m.geom_type[g])],
+                "pos": m.geom_pos[g].tolist(),
+                "quat": m.geom_quat[g].tolist(),
+                "size": m.geom_size[g].tolist(),
+            }
+            for g in geoms
+        ],
+        "shape_set": any(m.geom_margin[g] == PARKED_MARGIN for g in geoms),
+    }
+
+
+@declares(ObservationExport("object_goal_offset", facts=_goal_offset_facts, frame_pose=lambda params: True))
 def object_goal_offset_in_frame(env: RlEnv, object: str, command_name: str) -> torch.Tensor:
     """``[num_envs, 3]`` the vector from the object's rest point (``object_rest_point_w``) to the
-    goal, in the axes of the goal's frame (the arm's base), m."""
+    goal, in the axes of the goal's frame (the arm's base), m.
+
+    A robot computes it (export declares the signal ``object_goal_offset``) from the object's pose in
+    that frame (``object_pos``, ``object_quat``), the goal command, which geom is active
+    (``object_shape``) and its size (``object_size``), with the geoms' placement from the metadata."""
     frame = frame_pose_w(env, frame_body=_place_goal(env, command_name).frame_body)
     assert frame is not None
     offset = goal_position_w(env, command_name) - object_rest_point_w(env, object)

@@ -26,7 +26,7 @@ from warplab.deploy.sim2sim import Sim2Sim, Sim2SimCfg
 from warplab.rl import OnPolicyRunner
 from warplab.tasks import get_task, make
 
-TASKS = ("arm-open-drawer", "arm-pick-place", "arm-open-door", "hand-grasp-lift")
+TASKS = ("arm-open-drawer", "arm-pick-place", "arm-open-door", "hand-grasp-lift", "arm-pick-up-dropped")
 
 SIGNALS = {
     "arm-open-drawer": {
@@ -47,6 +47,14 @@ SIGNALS = {
         "goal_pos": "command",
         "object_shape": "object_shape",
         "object_to_goal": "object_goal_offset",
+    },
+    "arm-pick-up-dropped": {
+        "object_pos": "object_pos",
+        "object_quat": "object_quat",
+        "object_lin_vel": "object_lin_vel",
+        "object_ang_vel": "object_ang_vel",
+        "goal_pos": "command",
+        "object_shape": "object_shape",
     },
     "hand-grasp-lift": {
         "object_pos": "object_pos",

@@ -9,6 +9,7 @@ from warplab.tasks import (  # noqa: F401
     hand_grasp,
     lift,
     pick_place,
+    pour,
     recovery,
     reorient,
     velocity,

@@ -10,6 +10,7 @@ from warplab.tasks import (  # noqa: F401
     lift,
     pick_place,
     pick_up_dropped,
+    pour,
     recovery,
     reorient,
     velocity,

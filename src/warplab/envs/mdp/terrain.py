@@ -307,6 +307,19 @@ class HeightScan(ObservationTerm):
     ``terrain`` (None: cast rays; the scene's ``TerrainCfg``: read the ground from its height grid,
     the same surface without ray casts, when the generated terrain is all there is to see).
 
+    Sensor imperfections for a policy's scan (training only: none is exported, the robot's own map
+    has its own), applied in this order to the clipped scan, each off by default:
+
+    - ``offset_range`` ((0.0, 0.0) m): a constant added to every reading of a world, drawn uniformly
+      in the range at each of its resets (a mis-calibrated sensor, or a map off in height);
+    - ``dropout_prob`` (0.0): each reading, independently at every call, is replaced by ``clip[1]``
+      with this probability (a missed return, read as the ray that hits nothing reads);
+    - ``delay_steps`` (0): the policy sees the reading of ``delay_steps`` policy steps earlier (a
+      mapping pipeline's latency). Until a world has stepped that often in its episode it sees its
+      episode's first reading, as a history term fills itself at a reset.
+
+    Per-point noise is the term config's ``noise`` (added by the observation manager after this).
+
     Returns: ``[num_envs, n_rays]`` base height minus ground height under each point, m, clipped to
     ``clip`` (on flat ground: the base height). A ray that hits nothing reads ``clip[1]``. Ray order:
     ``grid_offsets`` (x fastest, from the rear right corner).
@@ -337,15 +350,93 @@ class HeightScan(ObservationTerm):
             p.get("terrain"),
         )
         self.num_rays = self._rays.offsets_xy.shape[0]
+        self.dropout_prob = float(p.get("dropout_prob", 0.0))
+        if not 0.0 <= self.dropout_prob <= 1.0:
+            raise ValueError(f"HeightScan params['dropout_prob'] must be in [0, 1], got {self.dropout_prob}")
+        low, high = (float(v) for v in p.get("offset_range", (0.0, 0.0)))
+        if not low <= high:
+            raise ValueError(f"HeightScan params['offset_range'] must be (low, high) m, got {(low, high)}")
+        self.offset_range = (low, high)
+        delay = p.get("delay_steps", 0)
+        if not isinstance(delay, int) or delay < 0:
+            raise ValueError(f"HeightScan params['delay_steps'] must be an integer >= 0, got {delay!r}")
+        self.delay_steps = delay
+        n, dev = env.num_envs, env.device
+        self._rng = env.rng
+        self.offset = torch.zeros(n, device=dev)
+        """``[num_envs]`` each world's constant offset, m (drawn at its resets)."""
+        if high > low or low != 0.0:
+            self.offset.copy_(low + (high - low) * draws.rand(n, env.rng, dev))
+        self._ring = None if delay == 0 else _DelayRing(n, delay, self.num_rays, env)
 
     def __call__(self, env: RlEnv, **_: Any) -> torch.Tensor:
         dist = self._rays.cast()
         height = torch.where(dist >= 0, dist - self._rays.start_height, torch.full_like(dist, self.clip[1]))
-        return height.clamp(self.clip[0], self.clip[1])
+        height = height.clamp(self.clip[0], self.clip[1])
+        if self.offset_range != (0.0, 0.0):
+            height = (height + self.offset[:, None]).clamp(self.clip[0], self.clip[1])
+        if self.dropout_prob > 0:
+            missed = draws.rand(height.shape, self._rng, height.device) < self.dropout_prob
+            height = torch.where(missed, torch.full_like(height, self.clip[1]), height)
+        if self._ring is not None:
+            height = self._ring.push(height, env.episode_length_buf)
+        return height
+
+    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
+        """New offsets for the worlds in ``mask``; their delay line starts again from their next reading."""
+        if self.offset_range != (0.0, 0.0):
+            low, high = self.offset_range
+            drawn = low + (high - low) * draws.rand(mask.shape[0], env.rng, mask.device)
+            self.offset.copy_(torch.where(mask, drawn, self.offset))
+        if self._ring is not None:
+            self._ring.fresh |= mask
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        """None: the scan is a function of the physics state (its buffers are scratch space)."""
-        return {}
+        """The offsets and the delay line (the ray buffers are scratch space)."""
+        out = {"offset": self.offset}
+        if self._ring is not None:
+            out.update(self._ring.state_tensors())
+        return out
+
+
+class _DelayRing:
+    """The last ``delay + 1`` readings of every world in one buffer allocated once, with a write
+    position per world: reading ``delay`` policy steps back is one gather, without a host sync.
+
+    The observation manager may compute a term more than once in a policy step (the terminal
+    observation, then again after resets; again after ``set_physical_state``). A world moves its
+    write position on only when its episode length differs from the one it last wrote at, so a
+    second computation in the same step overwrites the newest reading instead of pushing another.
+    """
+
+    def __init__(self, num_envs: int, delay: int, num_rays: int, env: RlEnv) -> None:
+        dev = env.device
+        self.slots = delay + 1
+        self.buffer = torch.zeros(num_envs, self.slots, num_rays, device=dev)
+        """``[num_envs, delay + 1, n_rays]`` readings, m; slot ``head`` is the newest."""
+        self.head = torch.zeros(num_envs, dtype=torch.long, device=dev)
+        """``[num_envs]`` slot of each world's newest reading."""
+        self.written_at = torch.zeros(num_envs, dtype=torch.long, device=dev)
+        """``[num_envs]`` episode length at each world's newest reading."""
+        self.fresh = torch.ones(num_envs, dtype=torch.bool, device=dev)
+        """``[num_envs]`` worlds whose next reading fills every slot (just reset)."""
+        self._rows = torch.arange(num_envs, device=dev)
+
+    def push(self, reading: torch.Tensor, episode_length: torch.Tensor) -> torch.Tensor:
+        """Writes ``reading`` ``[num_envs, n_rays]`` and returns the one ``delay`` steps older."""
+        advance = (episode_length != self.written_at) & ~self.fresh
+        head = torch.where(advance, (self.head + 1) % self.slots, self.head)
+        self.head.copy_(head)
+        self.written_at.copy_(episode_length)
+        self.buffer[self._rows, head] = reading
+        filled = reading.unsqueeze(1).expand_as(self.buffer)
+        self.buffer.copy_(torch.where(self.fresh[:, None, None], filled, self.buffer))
+        self.fresh.zero_()
+        # With delay + 1 slots the oldest reading sits just after the newest.
+        return self.buffer[self._rows, (head + 1) % self.slots].clone()
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {"buffer": self.buffer, "head": self.head, "written_at": self.written_at, "fresh": self.fresh}
 
 
 class RootHeightAboveTerrainBelow(TerminationTerm):

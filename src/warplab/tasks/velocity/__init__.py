@@ -3,7 +3,8 @@
 - ``env_cfg``: the generic factory ``make_velocity_env_cfg(robot)`` for any ``RobotCfg``, with
   ``VelocityRanges`` and ``DomainRandomizationCfg``;
 - ``humanoid_env_cfg``: ``humanoid-velocity-flat`` and ``humanoid-velocity-flat-dr``;
-- ``rough_env_cfg``: ``humanoid-velocity-rough``, on generated terrain with a curriculum;
+- ``rough_env_cfg``: ``humanoid-velocity-rough``, on generated terrain with a curriculum (blind
+  policy), and ``humanoid-velocity-rough-scan``, whose policy sees a height scan;
 - ``mdp``: the terms only these tasks use;
 - ``agent_cfg``: the learner's settings, imported only when a learner asks for them
   (``make_velocity_agent_cfg`` is still importable from here; it loads ``warplab.rl`` on first use).
@@ -25,7 +26,7 @@ from warplab.tasks.velocity.humanoid_env_cfg import (
     make_humanoid_velocity_flat_env_cfg,
 )
 from warplab.tasks.velocity.mdp import joint_deviation_l1
-from warplab.tasks.velocity.rough_env_cfg import make_humanoid_rough_env_cfg
+from warplab.tasks.velocity.rough_env_cfg import make_humanoid_rough_env_cfg, make_humanoid_rough_scan_env_cfg
 
 if TYPE_CHECKING:
     from warplab.rl.config import RunnerCfg
@@ -36,6 +37,7 @@ __all__ = [
     "VelocityRanges",
     "joint_deviation_l1",
     "make_humanoid_rough_env_cfg",
+    "make_humanoid_rough_scan_env_cfg",
     "make_humanoid_velocity_flat_dr_env_cfg",
     "make_humanoid_velocity_flat_env_cfg",
     "make_velocity_agent_cfg",
@@ -74,6 +76,12 @@ def _humanoid_rough_agent_cfg() -> RunnerCfg:
     return make_humanoid_rough_agent_cfg()
 
 
+def _humanoid_rough_scan_agent_cfg() -> RunnerCfg:
+    from warplab.tasks.velocity.agent_cfg import make_humanoid_rough_scan_agent_cfg
+
+    return make_humanoid_rough_scan_agent_cfg()
+
+
 register_task(
     "humanoid-velocity-flat",
     make_humanoid_velocity_flat_env_cfg,
@@ -91,4 +99,12 @@ register_task(
     make_humanoid_rough_env_cfg,
     _humanoid_rough_agent_cfg,
     "The project's humanoid walks on generated terrain (rough, slopes, stairs, stones) with a curriculum.",
+)
+# The blind policy keeps its id, so checkpoints and exported files of humanoid-velocity-rough load as
+# before; the scanning policy has an observation of 187 more values and an id of its own.
+register_task(
+    "humanoid-velocity-rough-scan",
+    make_humanoid_rough_scan_env_cfg,
+    _humanoid_rough_scan_agent_cfg,
+    "humanoid-velocity-rough with the 187-point height scan in the policy's observation (noisy, delayed).",
 )

@@ -32,3 +32,7 @@ def make_humanoid_velocity_flat_dr_agent_cfg() -> RunnerCfg:
 
 def make_humanoid_rough_agent_cfg() -> RunnerCfg:
     return make_velocity_agent_cfg("humanoid-velocity-rough")
+
+
+def make_humanoid_rough_scan_agent_cfg() -> RunnerCfg:
+    return make_velocity_agent_cfg("humanoid-velocity-rough-scan")

@@ -8,7 +8,9 @@ stones, ten levels of difficulty) and three terms of ``warplab.envs.mdp.terrain`
   when it covers less than half the distance its command asks for;
 - each episode starts at the centre of the world's tile (``reset_root_on_terrain``);
 - the critic sees a height scan, 1.6 m x 1.0 m around the base every 0.1 m (187 rays). The policy
-  stays blind: it walks on what its joints and IMU feel, as a robot without a depth camera must.
+  of ``humanoid-velocity-rough`` stays blind: it walks on what its joints and IMU feel, as a robot
+  without a depth camera must. ``humanoid-velocity-rough-scan`` (``make_humanoid_rough_scan_env_cfg``)
+  gives the policy the same scan, with the imperfections of a real elevation map in training.
 
 Commands are forward speed in [0, 1] m/s and yaw rate in [-1, 1] rad/s, without lateral speed:
 sideways steps on stairs and stones are hard to learn and rarely needed (Isaac Lab's rough-terrain
@@ -35,6 +37,7 @@ from warplab.envs import mdp
 from warplab.envs.config import (
     CurriculumTermCfg,
     EventTermCfg,
+    NoiseCfg,
     ObservationTermCfg,
     RlEnvCfg,
     TerminationTermCfg,
@@ -54,6 +57,16 @@ world, 4 on average; that is about 2x headroom over the most, as the flat task's
 room for capsules, which meet a height field at up to 4 points (2 on a plane). Not sized by the
 capacity probe: MuJoCo's C engine keeps up to 50 contacts per (height field, geom) pair where MuJoCo
 Warp keeps 4, so the probe asks for several times more than is ever written."""
+SCAN_PARAMS = {"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0)}
+"""The height scan's grid and clip (m), the critic's and the scanning policy's."""
+SCAN_NOISE_M = 0.02
+"""Half-width of the uniform per-point noise on the policy's scan, m (an elevation map's jitter)."""
+SCAN_DELAY_STEPS = 1
+"""Policy steps (0.02 s each) the policy's scan lags behind: a mapping pipeline's latency."""
+SCAN_DROPOUT_PROB = 0.05
+"""Share of the policy's scan points read as missed returns (``clip[1]``) at each step."""
+SCAN_OFFSET_M = 0.03
+"""Half-width of each episode's constant offset of the policy's scan, m (a mis-calibrated sensor)."""
 NJMAX = 192
 """Constraint rows per world, a hard limit per world: the same rollouts needed at most 41 (4 rows per
 contact with the pyramidal cone and condim 3, and the joint limits); 4 x ``NCONMAX``."""
@@ -101,8 +114,7 @@ def make_humanoid_rough_env_cfg(play: bool = False) -> RlEnvCfg:
     # Read from the terrain's height grid: the surface the rays would hit (tested), without casting
     # 187 rays per world at every height field twice a step (on the CPU that was 40 % of the step).
     cfg.observations["critic"].terms["height_scan"] = ObservationTermCfg(
-        func=HeightScan,
-        params={"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0), "terrain": terrain},
+        func=HeightScan, params={**SCAN_PARAMS, "terrain": terrain}
     )
     # The scan reads the base's pose from the forward pass: a reset world's first scan needs it.
     cfg.reset_forward = "positions_velocities"
@@ -134,3 +146,32 @@ def _replace_fall_terminations(cfg: RlEnvCfg, terrain: TerrainCfg) -> None:
                 func=RootHeightAboveTerrainBelow,
                 params={"minimum_height": term.params["minimum_height"], "terrain": terrain},
             )
+
+
+def make_humanoid_rough_scan_env_cfg(play: bool = False) -> RlEnvCfg:
+    """``make_humanoid_rough_env_cfg`` with the height scan in the policy's observation too.
+
+    The policy's scan is the critic's (187 points, heading frame, clipped to +-1 m), last in its
+    observation; in training it is corrupted as a robot's elevation map is (``HeightScan``'s
+    options): uniform noise of ``SCAN_NOISE_M`` per point, a delay of ``SCAN_DELAY_STEPS`` policy
+    steps, ``SCAN_DROPOUT_PROB`` of the points missed, a per-episode offset within +-``SCAN_OFFSET_M``.
+    Play mode sees the clean scan. The exported policy reads the ``height_scan`` signal (see
+    docs/deployment.md); none of the corruptions is exported. The critic keeps its clean scan.
+    """
+    cfg = make_humanoid_rough_env_cfg(play)
+    terrain = cfg.curriculum["terrain_levels"].params["terrain"]
+    params = {**SCAN_PARAMS, "terrain": terrain}
+    if not play:
+        params.update(
+            delay_steps=SCAN_DELAY_STEPS,
+            dropout_prob=SCAN_DROPOUT_PROB,
+            offset_range=(-SCAN_OFFSET_M, SCAN_OFFSET_M),
+        )
+    cfg.observations["policy"].terms["height_scan"] = ObservationTermCfg(
+        func=HeightScan,
+        params=params,
+        noise=None if play else NoiseCfg("uniform", SCAN_NOISE_M),
+        # The noise may push a reading past the scan's own clip: clip again, as the robot's runtime does.
+        clip=SCAN_PARAMS["clip"],
+    )
+    return cfg

@@ -26,6 +26,12 @@ class Sim2SimArgs:
     """Run in this model (MJCF, URDF or .mjb) instead of the policy's own scene."""
     robot: str | None = None
     """Run on this robot on a flat floor instead: 'humanoid' or a MuJoCo Menagerie name."""
+    terrain: str | None = None
+    """For a task on generated terrain: one tile of this type instead of its play terrain ('stairs_up',
+    'stairs_down', 'rough', 'slope_up', 'slope_down', 'stepping_stones', 'flat'); the robot starts on
+    the tile's platform."""
+    terrain_difficulty: float = 0.5
+    """Difficulty of that tile, in [0, 1] (0.5: 7 cm stair risers)."""
     video: Path | None = None
     """Write an MP4 of the episodes here, 30 frames a second in real time (the renderer is chosen as by
     `warplab play`: EGL or MuJoCo Warp's ray tracer on a GPU, OSMesa on a CPU; docs/training.md)."""
@@ -42,7 +48,15 @@ def sim2sim_command(args: Sim2SimArgs) -> int:
         if path is not None:
             check_writable_file(path, option)
             check_not_an_input(path, {"--policy file": args.policy, "--model file": args.model})
-    report = run_sim2sim(args.policy, args.check, model=args.model, robot=args.robot, video=args.video)
+    report = run_sim2sim(
+        args.policy,
+        args.check,
+        model=args.model,
+        robot=args.robot,
+        video=args.video,
+        terrain=args.terrain,
+        terrain_difficulty=args.terrain_difficulty,
+    )
     text = json.dumps(report, indent=2)
     print(text)
     if args.json_out is not None:

@@ -42,6 +42,7 @@ from typing import Any, Literal
 import mujoco
 import numpy as np
 
+from warplab.assets.terrain_generator import TERRAIN_RAY_GROUP
 from warplab.deploy.object_signals import MANIPULATION_SIGNALS
 from warplab.deploy.policy import NonFiniteError, Policy
 from warplab.deploy.sim2sim_model import (
@@ -321,6 +322,9 @@ class Sim2Sim:
         )
         """The joints of articulated objects the policy observes (``object_joint_pos``/``_vel``)."""
         self._needs_scan = any(t.get("signal") == "height_scan" for t in policy.observation_terms)
+        self._scan_groups = _scan_geom_groups(model)
+        """The geom groups a scan ray may hit: only generated terrain's ray-casting copy where the
+        scene has one (as in training), else every group (the robot's geoms are passed through)."""
         self._objects = ObjectSensing(model, policy)
         self.goals = goal_runs(model, policy)
         """``{command name: GoalRun}``: the goals this check runs as training does (``sim2sim_objects``)."""
@@ -420,24 +424,40 @@ class Sim2Sim:
         return kick
 
     def _height_scan(self) -> np.ndarray:
+        """The policy's ``height_scan`` signal: base height minus the height of the scene's static
+        ground (geoms welded to the world: floor, terrain) at the term's ``grid_xy`` points, turned
+        with the base's heading, each cast down with ``mj_ray``; a point over no ground reads the
+        clip's upper end. The robot's own geoms never shade the ground: a ray that meets a moving
+        geom is cast again from just below it."""
         term = next(t for t in self.policy.observation_terms if t.get("signal") == "height_scan")
-        grid = np.asarray(term["params"]["grid_xy"], dtype=np.float64)
-        low, high = term["params"]["clip"]
-        d, r = self.data, self.robot
+        params = term["params"]
+        grid = np.asarray(params["grid_xy"], dtype=np.float64)
+        low, high = params["clip"]
+        start = float(params.get("start_height", 5.0))
+        m, d, r = self.model, self.data, self.robot
         q, _ = r.base_adr()
         base = d.qpos[q : q + 3]
         w, x, y, z = d.qpos[q + 3 : q + 7]
         yaw = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
         c, s = math.cos(yaw), math.sin(yaw)
-        start = 5.0
         geomid = np.zeros(1, dtype=np.int32)
         out = np.full(len(grid), high, dtype=np.float64)
         for i, (gx, gy) in enumerate(grid):
             origin = np.array([base[0] + c * gx - s * gy, base[1] + s * gx + c * gy, base[2] + start])
-            # Static geoms only: the floor and terrain, never the robot itself.
-            dist = mujoco.mj_ray(self.model, d, origin, _DOWN, None, 1, -1, geomid)
-            if dist >= 0:
-                out[i] = dist - start
+            travelled = 0.0
+            # Each hop passes one face of a robot's geom (a ray from inside a geom meets its far
+            # side), so a scene's geoms bound the hops.
+            for _ in range(2 * m.ngeom + 1):
+                dist = mujoco.mj_ray(m, d, origin, _DOWN, self._scan_groups, 1, -1, geomid)
+                if dist < 0:
+                    break
+                if m.body_weldid[m.geom_bodyid[geomid[0]]] == 0:
+                    out[i] = travelled + dist - start
+                    break
+                # A geom of the robot (or another moving body): go on from just below it.
+                step = dist + 1e-6
+                origin[2] -= step
+                travelled += step
         return np.clip(out, low, high)
 
     # ------------------------------------------------------------------ episodes
@@ -638,6 +658,18 @@ class Sim2Sim:
         }
 
 
+def _scan_geom_groups(model: mujoco.MjModel) -> np.ndarray | None:
+    """``mj_ray``'s geom group filter for height scans: only ``TERRAIN_RAY_GROUP`` when the scene has
+    geoms of that group and all are fixed to the world (generated terrain's ray-casting copy, which
+    training's scan reads), else None (every group)."""
+    ray_geoms = np.flatnonzero(model.geom_group == TERRAIN_RAY_GROUP)
+    if ray_geoms.size == 0 or (model.body_weldid[model.geom_bodyid[ray_geoms]] != 0).any():
+        return None
+    groups = np.zeros(6, dtype=np.uint8)
+    groups[TERRAIN_RAY_GROUP] = 1
+    return groups
+
+
 def run_sim2sim(
     policy: str | Path | Policy,
     cfg: Sim2SimCfg | None = None,
@@ -645,11 +677,15 @@ def run_sim2sim(
     robot: str | None = None,
     video: str | Path | None = None,
     video_fps: float = 30.0,
+    terrain: str | None = None,
+    terrain_difficulty: float = 0.5,
 ) -> dict[str, Any]:
     """Run ``policy`` (an ONNX file or a loaded ``Policy``) on MuJoCo's C engine; return the report.
 
     Args:
       model, robot: the model to run in (``sim2sim_model.load_model``); default: the policy's own scene.
+      terrain, terrain_difficulty: for a task on generated terrain, its scene with one tile of this
+        terrain type (``"stairs_up"``...) at this difficulty in [0, 1] (``load_model``).
       video: an MP4 of every episode, one after another, at ``video_fps`` in real time (the renderer
         is chosen first, so a missing one raises ``RenderError`` before the episodes run).
 
@@ -668,7 +704,7 @@ def run_sim2sim(
         # A file name no video can have, and a missing renderer, are reported before the episodes run.
         check_video_path(video)
         choose_renderer()
-    mj_model, source = load_model(policy, model, robot)
+    mj_model, source = load_model(policy, model, robot, terrain, terrain_difficulty)
     check = Sim2Sim(policy, mj_model, cfg, source)
     if video is None:
         return check.run()

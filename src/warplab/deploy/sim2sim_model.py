@@ -36,16 +36,34 @@ class Sim2SimError(ValueError):
 
 
 def load_model(
-    policy: Policy, model: str | Path | None = None, robot: str | None = None
+    policy: Policy,
+    model: str | Path | None = None,
+    robot: str | None = None,
+    terrain: str | None = None,
+    terrain_difficulty: float = 0.5,
 ) -> tuple[mujoco.MjModel, str]:
     """The ``MjModel`` to run ``policy`` in, and a one-line description of where it came from.
 
+    A task on generated terrain (a ``TerrainLevels`` curriculum term) is built from the registry with
+    its play terrain, and the robot's home pose is moved onto the spawn point of the tile under it
+    (a tile's platform may lie up to 1.2 m above or below z = 0). ``terrain`` (a terrain type such as
+    ``"stairs_up"``) builds that task with one tile of that type alone, at ``terrain_difficulty``.
+
     Raises:
-      Sim2SimError: the file is missing or does not compile, the robot is unknown, or the policy's
-        task is not registered here and its file embeds no scene.
+      Sim2SimError: the file is missing or does not compile, the robot is unknown, the policy's
+        task is not registered here and its file embeds no scene, or ``terrain`` is given for a task
+        without generated terrain or names no terrain type.
     """
     if model is not None and robot is not None:
         raise Sim2SimError("give --model or --robot, not both")
+    if terrain is not None:
+        if model is not None or robot is not None:
+            raise Sim2SimError(
+                "--terrain builds the policy's own task scene: give it without --model or --robot"
+            )
+        return _from_registry(policy, terrain, terrain_difficulty), (
+            f"scene of {policy.metadata['task']} on {terrain} terrain at difficulty {terrain_difficulty:g}"
+        )
     if model is not None:
         return _from_file(Path(model)), f"file {model}"
     if robot is not None:
@@ -182,7 +200,9 @@ def _from_robot(name: str, policy: Policy) -> mujoco.MjModel:
     return spec.compile()
 
 
-def _from_registry(policy: Policy) -> mujoco.MjModel:
+def _from_registry(
+    policy: Policy, terrain_type: str | None = None, difficulty: float = 0.5
+) -> mujoco.MjModel:
     task = policy.metadata["task"]
     try:
         from warplab.tasks import UnknownTaskError, make_env_cfg
@@ -198,6 +218,11 @@ def _from_registry(policy: Policy) -> mujoco.MjModel:
             f"policy {policy.source}: its task {task!r} is not registered here and the file embeds no scene; "
             "pass --model FILE.xml or --robot NAME"
         ) from error
+    terrain = _task_terrain(cfg)
+    if terrain_type is not None:
+        if terrain is None:
+            raise Sim2SimError(f"--terrain {terrain_type}: task {task!r} has no generated terrain")
+        _one_tile(terrain, terrain_type, difficulty)
     spec = cfg.scene()
     if isinstance(spec, mujoco.MjModel):
         model = spec
@@ -208,7 +233,56 @@ def _from_registry(policy: Policy) -> mujoco.MjModel:
             model.opt.timestep = cfg.timestep
         else:
             spec.option.timestep = cfg.timestep
-    return model if model is not None else spec.compile()
+    model = model if model is not None else spec.compile()
+    if terrain is not None:
+        _spawn_on_terrain(model, terrain)
+    return model
+
+
+def _task_terrain(cfg: Any) -> Any:
+    """The ``TerrainCfg`` of a task's ``TerrainLevels`` curriculum term (the object its scene reads),
+    or None for a task without generated terrain."""
+    from warplab.envs.mdp.terrain import TerrainLevels
+
+    for term in cfg.curriculum.values():
+        if term.func is TerrainLevels:
+            return term.params["terrain"]
+    return None
+
+
+def _one_tile(terrain: Any, terrain_type: str, difficulty: float) -> None:
+    """Edits ``terrain`` (the scene reads it when built) into one tile of ``terrain_type`` at
+    ``difficulty``, with a 4 m border, centred on the origin."""
+    from warplab.assets.terrain_generator import TERRAIN_TYPES
+
+    if terrain_type not in TERRAIN_TYPES:
+        raise Sim2SimError(
+            f"--terrain {terrain_type!r} is no terrain type; one of {', '.join(TERRAIN_TYPES)}"
+        )
+    if not 0.0 <= difficulty <= 1.0:
+        raise Sim2SimError(f"--terrain-difficulty must be in [0, 1], got {difficulty}")
+    terrain.num_levels, terrain.num_cols, terrain.border_width = 1, 1, 4.0
+    terrain.proportions = {terrain_type: 1.0}
+    terrain.difficulty_range = (difficulty, difficulty)
+
+
+def _spawn_on_terrain(model: mujoco.MjModel, terrain: Any) -> None:
+    """Moves the robot's free joint, in ``qpos0`` and every keyframe, by the spawn point of the tile
+    whose spawn point is nearest its home position (x, y): the task's reset does the same
+    (``reset_root_on_terrain``), and a home pose at z = its standing height would stand inside a
+    summit or above a pit."""
+    from warplab.assets.terrain_generator import cached_terrain
+
+    free = np.flatnonzero(model.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
+    if free.size == 0:
+        return
+    adr = int(model.jnt_qposadr[free[0]])
+    origins = np.asarray(cached_terrain(terrain).origins, dtype=np.float64).reshape(-1, 3)
+    home = model.key_qpos[0, adr : adr + 2] if model.nkey > 0 else model.qpos0[adr : adr + 2]
+    origin = origins[np.argmin(np.linalg.norm(origins[:, :2] - home, axis=1))]
+    model.qpos0[adr : adr + 3] += origin
+    for k in range(model.nkey):
+        model.key_qpos[k, adr : adr + 3] += origin
 
 
 @dataclasses.dataclass

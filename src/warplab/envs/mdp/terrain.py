@@ -274,10 +274,22 @@ class _TerrainGrid:
 
 
 def _scan_export(params: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"grid_xy": [[x, y], ...] m, "clip": [low, high] m}`` of a ``HeightScan`` with ``params``."""
-    size = tuple(params.get("size", (1.6, 1.0)))
+    """What a robot's elevation map must supply for a ``HeightScan`` with ``params``: the points
+    ``grid_xy`` (``[[x, y], ...]`` m, in the base's heading frame: x forward and y left on the
+    horizontal plane, turned with the base's yaw only, x fastest), the grid's ``size`` (x, y) m and
+    ``resolution`` m they come from, ``scan_frame`` ("base_heading"), ``start_height`` (m above the base
+    that simulated rays start from, for sim-to-sim) and ``clip`` ``[low, high]`` m. The training-only
+    imperfections (delay, dropout, offset) are not written: a robot's map has its own."""
+    size = [float(v) for v in params.get("size", (1.6, 1.0))]
     resolution = float(params.get("resolution", 0.1))
-    return {"grid_xy": grid_offsets(size, resolution).tolist(), "clip": list(params.get("clip", (-1.0, 1.0)))}
+    return {
+        "grid_xy": grid_offsets((size[0], size[1]), resolution).tolist(),
+        "size": size,
+        "resolution": resolution,
+        "scan_frame": "base_heading",
+        "start_height": float(params.get("start_height", 5.0)),
+        "clip": list(params.get("clip", (-1.0, 1.0))),
+    }
 
 
 def grid_offsets(size: tuple[float, float], resolution: float) -> torch.Tensor:

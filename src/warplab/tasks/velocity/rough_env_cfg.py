@@ -57,7 +57,9 @@ world, 4 on average; that is about 2x headroom over the most, as the flat task's
 room for capsules, which meet a height field at up to 4 points (2 on a plane). Not sized by the
 capacity probe: MuJoCo's C engine keeps up to 50 contacts per (height field, geom) pair where MuJoCo
 Warp keeps 4, so the probe asks for several times more than is ever written."""
-SCAN_PARAMS = {"size": (1.6, 1.0), "resolution": 0.1, "clip": (-1.0, 1.0)}
+SCAN_CLIP: tuple[float, float] = (-1.0, 1.0)
+"""The height scan's clip, m: from 1 m below the base to 1 m above it."""
+SCAN_PARAMS = {"size": (1.6, 1.0), "resolution": 0.1, "clip": SCAN_CLIP}
 """The height scan's grid and clip (m), the critic's and the scanning policy's."""
 SCAN_NOISE_M = 0.02
 """Half-width of the uniform per-point noise on the policy's scan, m (an elevation map's jitter)."""
@@ -172,6 +174,6 @@ def make_humanoid_rough_scan_env_cfg(play: bool = False) -> RlEnvCfg:
         params=params,
         noise=None if play else NoiseCfg("uniform", SCAN_NOISE_M),
         # The noise may push a reading past the scan's own clip: clip again, as the robot's runtime does.
-        clip=SCAN_PARAMS["clip"],
+        clip=SCAN_CLIP,
     )
     return cfg

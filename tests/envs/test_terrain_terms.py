@@ -24,6 +24,7 @@ from warplab.assets.terrain_generator import (
 )
 from warplab.envs import CommandTermCfg, CurriculumTermCfg, EventTermCfg, ObservationTermCfg, RlEnv, mdp
 from warplab.envs.mdp.terrain import HeightScan, TerrainLevels, reset_root_on_terrain, terrain_levels_term
+from warplab.tasks import make_env_cfg
 
 from ._cfgs import free_body_cfg, free_body_spec
 
@@ -270,3 +271,17 @@ def test_terrain_grid_reads_the_surface_rays_hit():
     corners = torch.stack([h[r, c], h[r, c + 1], h[r + 1, c], h[r + 1, c + 1]])
     steep = (corners.amax(0) - corners.amin(0)) > 0.05
     assert int((steep & hit[0]).sum()) >= 100
+
+
+def test_rough_scan_task_gives_the_policy_the_scan_with_its_imperfections_in_training_only():
+    cfg = make_env_cfg("humanoid-velocity-rough-scan")
+    term = cfg.observations["policy"].terms["height_scan"]
+    assert term.params["delay_steps"] == 1 and term.params["dropout_prob"] == 0.05
+    assert term.params["offset_range"] == (-0.03, 0.03) and term.noise is not None
+    assert term.params["terrain"] is cfg.curriculum["terrain_levels"].params["terrain"]
+    play = make_env_cfg("humanoid-velocity-rough-scan", play=True).observations["policy"]
+    assert play.terms["height_scan"].noise is None
+    assert not {"delay_steps", "dropout_prob", "offset_range"} & set(play.terms["height_scan"].params)
+    # The blind task keeps its observation, so its checkpoints load as before.
+    blind = make_env_cfg("humanoid-velocity-rough").observations
+    assert "height_scan" not in blind["policy"].terms and "height_scan" in blind["critic"].terms

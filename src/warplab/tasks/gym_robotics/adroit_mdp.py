@@ -53,7 +53,8 @@ def _point(env: RlEnv, name: str) -> torch.Tensor:
 
 def joint_pos(env: RlEnv, joint: str) -> torch.Tensor:
     """``[num_envs]`` the position of the hinge or slide joint ``joint`` (rad or m)."""
-    return env.sim.qpos[:, env.index.joint_qpos_ids(joint)[0]]
+    # Indexed by the id tensor, not by its element: a 0-d index would be read on the host.
+    return env.sim.qpos[:, env.index.joint_qpos_ids(joint)][:, 0]
 
 
 # ---------------------------------------------------------------- observations

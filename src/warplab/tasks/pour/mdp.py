@@ -107,8 +107,10 @@ def share_spilled(
 def cup_axis_w(env: RlEnv, cup: str) -> torch.Tensor:
     """``[num_envs, 3]`` the cup's axis (its frame's z, bottom to rim) in the world frame, unit."""
     quat = object_quat_w(env, cup)
-    quat = quat / torch.linalg.vector_norm(quat, dim=1, keepdim=True)
-    return quat_rotate(quat, torch.tensor([0.0, 0.0, 1.0], device=env.device).expand(env.num_envs, 3))
+    w, x, y, z = (quat / torch.linalg.vector_norm(quat, dim=1, keepdim=True)).unbind(dim=1)
+    # The rotation matrix's third column, written out: a constant axis made with torch.tensor would be
+    # copied from the host at every call.
+    return torch.stack((2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)), dim=1)
 
 
 LIP_BLEND_SIN = math.sin(math.radians(10.0))
@@ -122,8 +124,9 @@ def cup_lip_w(env: RlEnv, cup: dict[str, float | str]) -> torch.Tensor:
     c = _container(cup)
     axis = cup_axis_w(env, c.body)
     rim_centre = object_pos_w(env, c.body) + c.height * axis
-    down = torch.tensor([0.0, 0.0, -1.0], device=env.device).expand_as(axis)
     # Straight down, projected into the rim's plane: its length is the sine of the tilt.
+    down = torch.zeros_like(axis)
+    down[:, 2].fill_(-1.0)  # fill_: a slice assigned a number would copy it from the host
     toward = down - (down * axis).sum(dim=1, keepdim=True) * axis
     length = torch.linalg.vector_norm(toward, dim=1, keepdim=True)
     return rim_centre + c.top_radius * toward / length.clamp(min=LIP_BLEND_SIN)
@@ -268,11 +271,12 @@ def reset_cup_in_gripper(
     cup_pos, cup_quat = grasp.cup_pos.expand(n, 3), grasp.cup_quat.expand(n, 4)
     place_object_at_rest(env, mask, cup, cup_pos, cup_quat)
     offsets = uniform(-jitter, jitter, (n, k, 3), env.rng, dev)
-    offsets[..., 2] = 0.0
+    offsets[..., 2].zero_()
     local = grasp.lattice.expand(n, k, 3) + offsets
     turned = quat_rotate(cup_quat[:, None].expand(n, k, 4).reshape(-1, 4), local.reshape(-1, 3))
     world = cup_pos[:, None] + turned.view(n, k, 3)
-    unit = torch.tensor([1.0, 0.0, 0.0, 0.0], device=dev).expand(n, 4)
+    unit = torch.zeros(n, 4, device=dev)
+    unit[:, 0].fill_(1.0)
     for i, sphere in enumerate(spheres):
         place_object_at_rest(env, mask, sphere, world[:, i], unit)
     sim = env.sim

@@ -32,7 +32,9 @@ class OnPolicyRunner(RunnerBase):
     """Trains an `ActorCritic` with PPO on any env that follows `VecEnv` (see docs/training.md).
 
     Construction seeds torch, numpy and `random` with ``cfg.seed`` and builds the networks; the
-    env is reset (with ``seed=cfg.seed``) at the first `learn()` unless `load()` restored it.
+    env is reset (with ``seed=cfg.seed``) at the first `learn()` unless `load()` restored it. Under
+    data-parallel training (`warplab.rl.distributed`) the seed is ``cfg.seed + rank`` and every rank
+    starts from rank 0's weights.
 
     Args:
         env: the vectorized env.

@@ -53,6 +53,64 @@ class TrainArgs:
     """Length of that video, s of simulated time."""
     print_config: bool = False
     """Print the resolved configs and exit without training."""
+    nproc_per_node: int | None = None
+    """Train data-parallel with this many processes on this machine (one per GPU; on a CPU, gloo):
+    starts `python -m torch.distributed.run` with this command. --num-envs is per process."""
+    nnodes: str | None = None
+    """Multi-node: torchrun's --nnodes (e.g. 2, or 1:4 for an elastic range)."""
+    node_rank: int | None = None
+    """Multi-node: torchrun's --node-rank, this machine's index."""
+    rdzv_backend: str | None = None
+    """Multi-node: torchrun's --rdzv-backend (c10d)."""
+    rdzv_endpoint: str | None = None
+    """Multi-node: torchrun's --rdzv-endpoint, host:port of the rendezvous."""
+    rdzv_id: str | None = None
+    """Multi-node: torchrun's --rdzv-id, the same on every node."""
+    master_addr: str | None = None
+    """Multi-node without a rendezvous backend: torchrun's --master-addr."""
+    master_port: int | None = None
+    """torchrun's --master-port."""
+
+
+LAUNCH_OPTIONS = (
+    "nnodes",
+    "node_rank",
+    "rdzv_backend",
+    "rdzv_endpoint",
+    "rdzv_id",
+    "master_addr",
+    "master_port",
+)
+"""The fields of `TrainArgs` passed through to ``torch.distributed.run`` as they are, when set."""
+
+
+def torchrun_command(args: TrainArgs, argv: list[str]) -> list[str]:
+    """The command line that starts ``warplab train`` under ``torch.distributed.run``: its launch options
+    (``--nproc-per-node`` and the rendezvous options of `LAUNCH_OPTIONS` that are set, or
+    ``--standalone`` when none is), then ``-m
+    warplab.cli train`` and `argv`, this command's own arguments, unchanged (each rank sees it runs
+    under torchrun and trains instead of launching again)."""
+    launch = ["--nproc-per-node", str(args.nproc_per_node)]
+    for name in LAUNCH_OPTIONS:
+        value = getattr(args, name)
+        if value is not None:
+            launch += [f"--{name.replace('_', '-')}", str(value)]
+    if len(launch) == 2:
+        # One machine and no rendezvous asked for: torchrun's standalone mode finds a free port
+        # (its default, 127.0.0.1:29500, may be taken by another run).
+        launch.append("--standalone")
+    return [sys.executable, "-m", "torch.distributed.run", *launch, "-m", "warplab.cli", "train", *argv]
+
+
+def launch_torchrun(args: TrainArgs, argv: list[str]) -> int:
+    """Run `torchrun_command` and return its exit status."""
+    import subprocess
+
+    if args.nproc_per_node is None or args.nproc_per_node < 1:
+        raise ValueError(f"--nproc-per-node must be >= 1, got {args.nproc_per_node}")
+    command = torchrun_command(args, argv)
+    print(f"warplab train: {' '.join(command[1:])}", flush=True)
+    return subprocess.run(command, check=False).returncode
 
 
 @dataclasses.dataclass
@@ -203,15 +261,33 @@ def check_resume_algorithm(path: Path, checkpoint: Mapping[str, Any], algorithm:
         )
 
 
-def train_command(args: TrainArgs, unknown: list[str]) -> int:
+def train_command(args: TrainArgs, unknown: list[str], argv: list[str] | None = None) -> int:
+    """``warplab train``. With ``--nproc-per-node`` (outside torchrun) it starts torchrun on `argv`, the
+    command's own arguments; under torchrun with several ranks each rank trains its own worlds."""
+    from warplab.rl import distributed
+
+    if args.nproc_per_node is not None and not distributed.under_torchrun():
+        return launch_torchrun(args, list(unknown) if argv is None else argv)
+    try:
+        return _train(args, unknown)
+    finally:
+        distributed.destroy_process_group()
+
+
+def _train(args: TrainArgs, unknown: list[str]) -> int:
     from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
     from warplab.envs.managers.term import ConfigError
     from warplab.envs.rl_env import RlEnv, validate_cfg
-    from warplab.rl import make_runner, run_dir, validate
+    from warplab.rl import distributed, make_runner, run_dir, validate
     from warplab.sim import resolve_device
     from warplab.tasks import get_task, make_env_cfg
 
     device = resolve_device(args.device)
+    if distributed.torchrun_world_size() > 1:
+        device = distributed.init_process_group(device)
+    rank = distributed.rank()
+    # Only rank 0 speaks and writes; the other ranks train in silence.
+    say: Any = print if rank == 0 else (lambda *_, **__: None)
     task = args.task or default_task(device)
     spec = get_task(task)
     overrides = split_overrides(unknown)
@@ -233,7 +309,7 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
     if args.seed is not None:
         agent_cfg.seed = args.seed
     agent_cfg.run_name = args.run_name or agent_cfg.run_name
-    env_cfg.seed = agent_cfg.seed
+    env_cfg.seed = distributed.rank_seed(agent_cfg.seed, rank)
     validate(agent_cfg)
     validate_cfg(env_cfg)
     if args.resume is not None:
@@ -253,7 +329,7 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
             "env": to_plain(env_cfg),
             "agent": to_plain(agent_cfg),
         }
-        print(json.dumps(resolved, indent=2))
+        say(json.dumps(resolved, indent=2))
         return 0
 
     if args.video:
@@ -263,7 +339,8 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
         check_video_args(args.video_seconds, prefix="--video-")
         choose_renderer(device)
     # Checked before the env is built (and its kernels compiled), not when the first checkpoint is saved.
-    check_writable_folder(args.runs_dir, "--runs-dir")
+    if rank == 0:
+        check_writable_folder(args.runs_dir, "--runs-dir")
     threads = ""
     if device == "cpu":
         from warplab.rl.cpu_threads import use_cpu_threads
@@ -271,32 +348,37 @@ def train_command(args: TrainArgs, unknown: list[str]) -> int:
         threads = f", {use_cpu_threads()}"
     # PPO's line is as it always was; an off-policy run says which learner it is.
     learner = "" if agent_cfg.algorithm == "ppo" else f"{agent_cfg.algorithm.upper()} on "
-    print(f"warplab train: {learner}{task} with {env_cfg.num_envs} worlds on {device}{threads}", flush=True)
+    ranks = distributed.world_size()
+    on = f"on {device}" if ranks == 1 else f"per rank on each of {ranks} ranks ({device} here)"
+    say(f"warplab train: {learner}{task} with {env_cfg.num_envs} worlds {on}{threads}", flush=True)
     env = RlEnv(env_cfg)
     check_learner_fits(env, agent_cfg, device)
     if env.compiles_managers:
         # Else the user sees a first iteration that takes half a minute and no reason for it.
-        print(
+        say(
             "managers compiled with torch.compile (--env.compile_managers): the first run on a machine, "
             "and each new world count, compiles them for about half a minute before the first iteration "
             "ends; later runs load them from Inductor's cache in seconds",
             flush=True,
         )
-    log_dir = run_dir(task, agent_cfg.run_name, root=args.runs_dir)
+    log_dir = run_dir(task, agent_cfg.run_name, root=args.runs_dir) if rank == 0 else None
     from warplab.deploy.export import checkpoint_exporter
 
     runner = make_runner(env, agent_cfg, log_dir=log_dir, exporter=checkpoint_exporter(env, task))
     if args.resume is not None:
         runner.load(args.resume)
-        print(f"resumed from {args.resume} at iteration {runner.iteration}", flush=True)
+        say(f"resumed from {args.resume} at iteration {runner.iteration}", flush=True)
     try:
         runner.learn(agent_cfg.max_iterations)
     except KeyboardInterrupt:
-        path = runner.save()
-        print(f"\ninterrupted: saved {path}", file=sys.stderr)
+        if log_dir is not None:
+            path = runner.save()
+            print(f"\ninterrupted: saved {path}", file=sys.stderr)
         raise
     finally:
         runner.close()
+    if log_dir is None:
+        return 0
     checkpoint = log_dir / f"model_{runner.iteration}.pt"
     print(f"run folder: {log_dir}\ncheckpoint: {checkpoint}")
     if args.video:

@@ -210,7 +210,7 @@ def _run(command: str, rest: list[str]) -> int:
         from warplab.cli.commands import TrainArgs, train_command
 
         args, unknown = parse_options(TrainArgs, rest, "warplab train", return_unknown_args=True)
-        return train_command(args, unknown)
+        return train_command(args, unknown, argv=rest)
     if command == "play":
         from warplab.cli.commands import PlayArgs, play_command
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from warplab.rl import distributed
+
 SAMPLE_BOUND = 1e18
 """Largest magnitude a sample enters the statistics with (see ``EmpiricalNormalizer.update``)."""
 
@@ -50,18 +52,29 @@ class EmpiricalNormalizer(nn.Module):
         return torch.sqrt(self.var + self.epsilon)
 
     @torch.no_grad()
-    def update(self, x: torch.Tensor) -> None:
-        """Merge a batch ``x [B, *shape]`` into the statistics (population variance)."""
+    def update(self, x: torch.Tensor, all_ranks: bool = False) -> None:
+        """Merge a batch ``x [B, *shape]`` into the statistics (population variance).
+
+        With ``all_ranks`` (data-parallel training, `warplab.rl.distributed`) every rank must call this
+        together: the batches of all ranks are merged as one, so the statistics stay the same on every
+        rank. Without a process group it is the plain update.
+        """
         # Clamped so that every square below stays finite in float32 (whose largest value is about
         # 3.4e38 = (1.8e19)^2): a finite but absurd observation (a position scaled by 1e30) would
         # overflow the variance to inf and then make NaN of inf * 0, poisoning every later input.
         # No observation of a physical quantity comes near this bound.
         x = x.reshape(-1, *self.mean.shape).to(torch.float32).clamp(-SAMPLE_BOUND, SAMPLE_BOUND)
-        batch_count = x.shape[0]
-        if batch_count == 0:
+        batch_count: int | torch.Tensor = x.shape[0]
+        if all_ranks and distributed.is_distributed():
+            # Every rank takes part, an empty batch included, or the others would wait forever.
+            batch_count, batch_mean, batch_var = distributed.pooled_moments(
+                x.shape[0], x.mean(dim=0), x.var(dim=0, unbiased=False)
+            )
+        elif batch_count == 0:
             return
-        batch_mean = x.mean(dim=0)
-        batch_var = x.var(dim=0, unbiased=False)
+        else:
+            batch_mean = x.mean(dim=0)
+            batch_var = x.var(dim=0, unbiased=False)
         total = self.count + batch_count
         # Fraction of the merged sample that is new; int64 / int64 gives float32 on the device.
         new_fraction = batch_count / total

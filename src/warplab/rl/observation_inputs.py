@@ -70,9 +70,10 @@ class ObservationInputs(nn.Module):
         return self.critic_obs_normalizer(obs[self.critic_group].flatten(1))
 
     @torch.no_grad()
-    def update_normalizers(self, obs: Mapping[str, torch.Tensor]) -> None:
-        """Merge a batch of raw observations ``{group: [B, *shape]}`` into the input statistics."""
+    def update_normalizers(self, obs: Mapping[str, torch.Tensor], all_ranks: bool = False) -> None:
+        """Merge a batch of raw observations ``{group: [B, *shape]}`` into the input statistics; with
+        ``all_ranks``, every rank's batch together (`EmpiricalNormalizer.update`)."""
         if isinstance(self.actor_obs_normalizer, EmpiricalNormalizer):
-            self.actor_obs_normalizer.update(obs["policy"].flatten(1))
+            self.actor_obs_normalizer.update(obs["policy"].flatten(1), all_ranks=all_ranks)
         if isinstance(self.critic_obs_normalizer, EmpiricalNormalizer):
-            self.critic_obs_normalizer.update(obs[self.critic_group].flatten(1))
+            self.critic_obs_normalizer.update(obs[self.critic_group].flatten(1), all_ranks=all_ranks)

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from warplab.rl import distributed
 from warplab.rl.checkpoint import (
     CheckpointError,
     capture_rng_states,
@@ -126,11 +127,13 @@ class OffPolicyRunner(RunnerBase):
             )
         super().__init__(env, cfg, log_dir, device, exporter)
         sac = cfg.sac
-        seed_everything(cfg.seed)
+        seed_everything(self.seed)
         self.policy = OffPolicyActorCritic(
             env.observation_shapes, env.action_dim, cfg.sac_policy, sac, deterministic=cfg.algorithm == "td3"
         ).to(self.device)
-        self.agent = SAC(self.policy, sac, cfg.algorithm, seed=cfg.seed)
+        # Every rank starts from rank 0's weights (each drew its own from its own seed).
+        distributed.broadcast_module(self.policy)
+        self.agent = SAC(self.policy, sac, cfg.algorithm, seed=self.seed)
         # Only the groups the networks read are stored (an env may provide others, images say).
         stored_groups = dict.fromkeys(("policy", self.policy.critic_group))
         self.replay = ReplayBuffer(
@@ -157,7 +160,7 @@ class OffPolicyRunner(RunnerBase):
     def collect_step(self) -> None:
         """One env step of every world: act (uniformly at random during ``random_steps``), step,
         store the transition, update the normalizers. Under ``torch.inference_mode()``; no host sync."""
-        obs = self._reset_env(self.cfg.seed) if self._obs is None else self._obs
+        obs = self._reset_env(self.seed) if self._obs is None else self._obs
         env, policy = self.env, self.policy
         with torch.inference_mode():
             if self.env_steps < self.cfg.sac.random_steps:
@@ -179,7 +182,7 @@ class OffPolicyRunner(RunnerBase):
                 terminated.to(self.device),
                 truncated.to(self.device),
             )
-            policy.update_normalizers(obs)
+            policy.update_normalizers(obs, all_ranks=self.world_size > 1)
             self._obs = self._to_device(next_obs)
         self.env_steps += 1
 
@@ -293,7 +296,9 @@ class OffPolicyRunner(RunnerBase):
         (unless `load_optimizer` is False), the iteration and step counters, every RNG (the
         sampling generator's too), the replay buffer when the checkpoint holds it, and the env as
         `OnPolicyRunner.load` does. With the buffer and the env's state, training continues
-        exactly as if it had not stopped.
+        exactly as if it had not stopped. Under data-parallel training every rank restores the
+        saved buffer (the one rank 0 wrote) and the networks; only rank 0 restores the random
+        states and the env, the others draw fresh ones (`RunnerBase._start_rank_streams`).
 
         Raises:
             CheckpointError: the file is missing or unreadable, or was trained with another
@@ -323,6 +328,12 @@ class OffPolicyRunner(RunnerBase):
                 f"({type(error).__name__}: {error})"
             ) from error
         self.iteration = int(checkpoint["iteration"])
+        # Every rank restores the saved buffer (rank 0's), so that all ranks agree on when updates are
+        # due; the transitions each rank adds from then on are its own.
+        self._restore_replay(path, checkpoint.get("replay"))
+        if self.rank != 0:
+            self.agent.generator.manual_seed(self._start_rank_streams())
+            return checkpoint
         rng = checkpoint["rng"]
         try:
             restore_rng_states(rng)
@@ -333,7 +344,6 @@ class OffPolicyRunner(RunnerBase):
             ) from error
         if "sampling" in rng:
             set_generator_state(self.agent.generator, rng["sampling"], path)
-        self._restore_replay(path, checkpoint.get("replay"))
         self._restore_env(path, checkpoint)
         return checkpoint
 

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from warplab.rl import distributed
 from warplab.rl.config import PpoCfg
 from warplab.rl.graphed_update import MiniBatchStepGraph
 from warplab.rl.losses import gaussian_kl, ppo_losses
@@ -81,8 +82,13 @@ class PPO:
         """0-d float64 tensor on the policy's device: the current learning rate."""
         fused = device.type == "cuda" if fused_adam is None else bool(fused_adam)
         self._adam_lr = self.lr.to(torch.float32) if fused else self.lr
-        self._graph_update = bool(cfg.graph_update) and device.type == "cuda"
-        """Whether mini-batch steps replay a CUDA graph (``cfg.graph_update``; CUDA only)."""
+        self._distributed = distributed.is_distributed()
+        """Whether the gradients and the KL are averaged across ranks (`warplab.rl.distributed`)."""
+        # Under data-parallel training the mini-batch step runs eagerly: its all-reduce sits between
+        # the backward pass and Adam's step, in the middle of what the graph records, and a collective
+        # captured in a graph would tie every rank's replays to NCCL's own capture support.
+        self._graph_update = bool(cfg.graph_update) and device.type == "cuda" and not self._distributed
+        """Whether mini-batch steps replay a CUDA graph (``cfg.graph_update``; CUDA only, one rank only)."""
         self._graph: MiniBatchStepGraph | None = None
         # A captured Adam step must keep its step counters on the device (`capturable`).
         self.optimizer = torch.optim.Adam(
@@ -198,10 +204,6 @@ class PPO:
         values = self.policy.evaluate(batch.obs)
         with torch.no_grad():
             kl = gaussian_kl(batch.old_mean, batch.old_std, mean, std).mean()
-        if cfg.schedule == "adaptive":
-            adapt_learning_rate_(self.lr, kl, cfg)
-            if self._adam_lr is not self.lr:
-                self._adam_lr.copy_(self.lr)
 
         terms = ppo_losses(
             log_prob,
@@ -218,6 +220,18 @@ class PPO:
         )
         self.optimizer.zero_grad(set_to_none=set_grads_to_none)
         terms.total.backward()
+        if self._distributed:
+            # One all-reduce carries the gradients and the KL: every rank then clips, adapts the rate
+            # and steps with the same numbers, so the weights stay the same on every rank.
+            averaged_kl = distributed.average_gradients(self.policy.parameters(), kl)
+            assert averaged_kl is not None
+            kl = averaged_kl
+        # The rate is adapted after the backward pass (only Adam's step reads it), so that under
+        # data-parallel training it reads the KL of every rank's mini-batch.
+        if cfg.schedule == "adaptive":
+            adapt_learning_rate_(self.lr, kl, cfg)
+            if self._adam_lr is not self.lr:
+                self._adam_lr.copy_(self.lr)
         grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
         self.optimizer.step()
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from warplab.atomic_files import atomic_write_bytes, atomic_write_json
+from warplab.rl import distributed
 from warplab.rl.checkpoint import FORMAT_VERSION, CheckpointError, save_checkpoint
 from warplab.rl.config import RunnerCfg, to_plain
 from warplab.rl.env_protocol import VecEnv
@@ -90,7 +91,8 @@ class RunnerBase:
         env: the vectorized env.
         cfg: the run's settings (already validated by the subclass).
         log_dir: run folder for event files, checkpoints and ``resolved_config.json``; None writes
-            nothing to disk.
+            nothing to disk. Under data-parallel training (`warplab.rl.distributed`) only rank 0
+            writes: the other ranks ignore it and keep quiet on the console.
         device: where the networks live; default ``env.device``.
         exporter: ``exporter(policy, path)`` writes the policy to ``path`` (an ``.onnx`` file) after
             each checkpoint while ``cfg.export_onnx`` is on; its failure is a warning.
@@ -111,7 +113,14 @@ class RunnerBase:
         self.env = env
         self.cfg = cfg
         self.device = torch.device(device if device is not None else env.device)
-        self.log_dir = Path(log_dir) if log_dir is not None else None
+        self.rank = distributed.rank()
+        """This process's rank under data-parallel training; 0 in a single-process run."""
+        self.world_size = distributed.world_size()
+        """Ranks training together; 1 in a single-process run."""
+        self.seed = distributed.rank_seed(cfg.seed, self.rank)
+        """Seed of this rank's worlds, mini-batches, samples and noise (``cfg.seed + rank``)."""
+        self.log_dir = Path(log_dir) if log_dir is not None and self.rank == 0 else None
+        self._console = cfg.console if self.rank == 0 else "off"
         if cfg.logger == "wandb" and self.log_dir is not None:
             import_wandb()  # Fail now, not after the first iteration.
         self.iteration = 0
@@ -146,9 +155,9 @@ class RunnerBase:
         if num_iterations < 1:
             raise ValueError(f"num_iterations must be >= 1, got {num_iterations}")
         if self._obs is None:
-            self._reset_env(self.cfg.seed)
+            self._reset_env(self.seed)
         self._open_log()
-        progress = ConsoleProgress(self.cfg.console, self.iteration, num_iterations, self.cfg.print_interval)
+        progress = ConsoleProgress(self._console, self.iteration, num_iterations, self.cfg.print_interval)
         try:
             for _ in range(num_iterations):
                 self._finish_iteration(self._iterate(), progress)
@@ -210,6 +219,18 @@ class RunnerBase:
         """Everything `load` needs to continue this run exactly, as ``weights_only``-safe values."""
         raise NotImplementedError
 
+    def _start_rank_streams(self) -> int:
+        """After `load` on a rank other than 0: reseed torch, numpy and `random` and reset this rank's
+        worlds from `distributed.resume_seed`, and return that seed for the learner's own generators.
+
+        A checkpoint holds rank 0's random states, env state and last observations only; restored on
+        another rank they would make it draw rank 0's worlds and samples again.
+        """
+        seed = distributed.resume_seed(self.cfg.seed, self.rank, self.iteration)
+        seed_everything(seed)
+        self._reset_env(seed)
+        return seed
+
     def _common_state(self, rng: dict[str, Any]) -> dict[str, Any]:
         """The checkpoint entries every runner writes; `rng` is `capture_rng_states` plus the
         learner's own generators (the env's is added here)."""
@@ -231,6 +252,8 @@ class RunnerBase:
             "obs_shapes": {name: list(shape) for name, shape in env.observation_shapes.items()},
             "action_dim": int(env.action_dim),
             "num_envs": int(env.num_envs),
+            # Informative only: any number of ranks resumes it (docs/training.md, "Several GPUs").
+            "world_size": self.world_size,
         }
 
     def save(self, path: str | Path | None = None) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from warplab.rl import distributed
 from warplab.rl.checkpoint import (
     CheckpointError,
     capture_rng_states,
@@ -31,7 +32,9 @@ class OnPolicyRunner(RunnerBase):
     """Trains an `ActorCritic` with PPO on any env that follows `VecEnv` (see docs/training.md).
 
     Construction seeds torch, numpy and `random` with ``cfg.seed`` and builds the networks; the
-    env is reset (with ``seed=cfg.seed``) at the first `learn()` unless `load()` restored it.
+    env is reset (with ``seed=cfg.seed``) at the first `learn()` unless `load()` restored it. Under
+    data-parallel training (`warplab.rl.distributed`) the seed is ``cfg.seed + rank`` and every rank
+    starts from rank 0's weights.
 
     Args:
         env: the vectorized env.
@@ -64,9 +67,11 @@ class OnPolicyRunner(RunnerBase):
                 f"got {cfg.ppo.num_mini_batches}"
             )
 
-        seed_everything(cfg.seed)
+        seed_everything(self.seed)
         self.policy = ActorCritic(env.observation_shapes, env.action_dim, cfg.policy).to(self.device)
-        self.ppo = PPO(self.policy, cfg.ppo, seed=cfg.seed)
+        # Every rank starts from rank 0's weights (each drew its own from its own seed).
+        distributed.broadcast_module(self.policy)
+        self.ppo = PPO(self.policy, cfg.ppo, seed=self.seed)
         self.storage = RolloutStorage(
             cfg.ppo.num_steps_per_env, env.num_envs, env.observation_shapes, env.action_dim, self.device
         )
@@ -80,7 +85,7 @@ class OnPolicyRunner(RunnerBase):
         what is copied into them can be used by autograd in the update. Time-outs are bootstrapped
         with the critic's value of ``info["final_obs"]``; terminations are not.
         """
-        obs = self._reset_env(self.cfg.seed) if self._obs is None else self._obs
+        obs = self._reset_env(self.seed) if self._obs is None else self._obs
         cfg = self.cfg.ppo
         env, policy, storage = self.env, self.policy, self.storage
         storage.clear()
@@ -113,7 +118,7 @@ class OnPolicyRunner(RunnerBase):
         probability ratio is exactly 1), and the next rollout uses the new statistics.
         """
         losses = self.ppo.update(self.storage)
-        self.policy.update_normalizers(self.storage.flat_obs())
+        self.policy.update_normalizers(self.storage.flat_obs(), all_ranks=self.world_size > 1)
         return losses
 
     def _iterate(self) -> dict[str, float]:
@@ -167,6 +172,10 @@ class OnPolicyRunner(RunnerBase):
         had not stopped. Otherwise the env's generator (if any) is restored and the worlds are
         reset from it: training goes on, but episodes in progress restart.
 
+        Under data-parallel training every rank loads the weights, normalizers, optimizer and
+        iteration; rank 0 restores the random states and the env as above, the other ranks draw
+        fresh ones (`RunnerBase._start_rank_streams`), whatever number of ranks wrote the file.
+
         Raises:
             CheckpointError: the file is missing, unreadable, or does not fit this policy.
         """
@@ -181,6 +190,9 @@ class OnPolicyRunner(RunnerBase):
                     f"checkpoint {path}: the optimizer state does not fit: {error}"
                 ) from error
         self.iteration = int(checkpoint["iteration"])
+        if self.rank != 0:
+            self.ppo.generator.manual_seed(self._start_rank_streams())
+            return checkpoint
         rng = checkpoint["rng"]
         try:
             restore_rng_states(rng)

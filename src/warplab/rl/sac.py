@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from warplab.rl import distributed
 from warplab.rl.config import SacCfg
 from warplab.rl.off_policy_graph import OffPolicyUpdateGraph
 from warplab.rl.off_policy_losses import (
@@ -102,8 +103,12 @@ class SAC:
         device = next(model.parameters()).device
         self.device = device
         fused = device.type == "cuda" if fused_adam is None else bool(fused_adam)
-        self._graph_update = bool(cfg.graph_update) and device.type == "cuda"
-        """Whether sample+update replay a CUDA graph (``cfg.graph_update``; CUDA only)."""
+        self._distributed = distributed.is_distributed()
+        """Whether each step's gradients are averaged across ranks (`warplab.rl.distributed`)."""
+        # Under data-parallel training the update runs eagerly: its all-reduces sit between each
+        # backward pass and its optimizer's step, inside what the graph would record.
+        self._graph_update = bool(cfg.graph_update) and device.type == "cuda" and not self._distributed
+        """Whether sample+update replay a CUDA graph (``cfg.graph_update``; CUDA only, one rank only)."""
         self._graph: OffPolicyUpdateGraph | None = None
 
         def adam(params: list[nn.Parameter] | list[torch.Tensor], lr: float) -> torch.optim.Adam:
@@ -248,8 +253,11 @@ class SAC:
     def _step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, set_grads_to_none: bool) -> None:
         optimizer.zero_grad(set_to_none=set_grads_to_none)
         loss.backward()
+        parameters = [p for group in optimizer.param_groups for p in group["params"]]
+        if self._distributed:
+            # Every rank steps with the mean of all ranks' gradients (each sampled its own replay).
+            distributed.average_gradients(parameters)
         if self.cfg.max_grad_norm > 0.0:
-            parameters = [p for group in optimizer.param_groups for p in group["params"]]
             nn.utils.clip_grad_norm_(parameters, self.cfg.max_grad_norm)
         optimizer.step()
 

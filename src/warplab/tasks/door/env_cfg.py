@@ -314,7 +314,8 @@ def make_arm_open_door_env_cfg(
         if ranges is not None:
             events[name] = EventTermCfg(func=func, mode="reset", params={"ranges": ranges, "joints": HINGE})
     if dr.cabinet_pos is not None:
-        # The drawer's event: it moves the welded cabinet's geoms (geom_xpos) along with its body_pos.
+        # The drawer's event: it moves the cabinet's body_pos; the env's reset then places the cabinet's
+        # geoms, welded to the world, from it (Simulation.update_static_poses).
         events["cabinet_pos"] = EventTermCfg(
             func=drawer_mdp.jitter_fixed_body_pos,
             mode="reset",

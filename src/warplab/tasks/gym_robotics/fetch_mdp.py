@@ -95,13 +95,16 @@ class MocapDeltaAction(ActionTerm):
 
     - the mocap body ``mocap`` is put at the pose of the body welded to it (``body``) plus
       ``scale * (dx, dy, dz)`` m (``scale`` 0.05: at most 5 cm per step), its orientation that
-      body's quaternion plus ``rotation`` (1, 0, 1, 0), normalized (MuJoCo normalizes mocap
-      quaternions when it reads them); the weld then pulls the gripper there;
+      body's quaternion plus ``rotation`` (1, 0, 1, 0), normalized (MuJoCo's C engine normalizes
+      a mocap quaternion when it reads it, MuJoCo Warp 4.0 does not, so the term writes it
+      normalized); the weld then pulls the gripper there;
     - the package reads that body's pose where MuJoCo left it after the last step: computed at the
       start of the last physics substep, one timestep (2 ms) before the pose the step ended in.
       warplab runs a forward pass after every step, so the term takes the pose back one timestep
-      along the body's velocity (``lag_s``, s; 0: the current pose): exact for the position to
-      first order (the Euler step moved the joints by ``timestep * qvel``), 1e-5 m here;
+      along the body's velocity (``lag_s``, s; 0: the current pose), exact to first order (the
+      Euler step moved the joints by ``timestep * qvel``): 50 steps then agree with the package's
+      to 1e-4. After a reset the package reads the current pose; the start's velocities are
+      about 1e-6, so the lag moves it by nothing that shows;
     - each finger's position servo (every actuator ``fingers`` names) gets the target ``qpos`` of its
       joint plus ``gripper`` m (``ctrl_set_action``), clamped to its control range (0 to 0.2 m).
 

@@ -103,8 +103,8 @@ class MocapDeltaAction(ActionTerm):
       warplab runs a forward pass after every step, so the term takes the pose back one timestep
       along the body's velocity (``lag_s``, s; 0: the current pose), exact to first order (the
       Euler step moved the joints by ``timestep * qvel``): 50 steps then agree with the package's
-      to 1e-4. After a reset the package reads the current pose; the start's velocities are
-      about 1e-6, so the lag moves it by nothing that shows;
+      to 1e-4. After a reset the package reads the current pose; the gripper moves at under
+      1e-3 m/s in the start state, so the lag moves it by 1e-6 m there;
     - each finger's position servo (every actuator ``fingers`` names) gets the target ``qpos`` of its
       joint plus ``gripper`` m (``ctrl_set_action``), clamped to its control range (0 to 0.2 m).
 

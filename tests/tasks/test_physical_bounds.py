@@ -95,6 +95,7 @@ def test_a_cart_given_an_absurd_speed_is_flagged_and_reset(cartpole_env):
 # tolerance differs): their random-action runs would repeat the base task's, at a minute or more each.
 _SAME_DYNAMICS_AS = {
     "HandManipulateBlockRotateXYZDense-v1": "HandManipulateBlockRotateXYZ-v1",
+    "FetchPickAndPlaceDense-v4": "FetchPickAndPlace-v4",
     "hand-reorient-cube-openai": "hand-reorient-cube",
 }
 

@@ -1,6 +1,7 @@
 """Gymnasium-Robotics' environments on warplab, for like-for-like comparisons: the Shadow hand's
 ``HandManipulateBlockRotateXYZ-v1`` (and its ``Dense`` variant) and the Adroit hand's
-``AdroitHandDoor-v1`` and ``AdroitHandRelocate-v1`` (and their ``Sparse`` variants), with the
+``AdroitHandDoor-v1`` and ``AdroitHandRelocate-v1`` (and their ``Sparse`` variants), and the Fetch
+robot's ``FetchPickAndPlace-v4`` (and its ``Dense`` variant), with the
 package's own model files, observations, goals, rewards, success and episode lengths.
 
 The models are read from the installed ``gymnasium-robotics`` package when a scene is built
@@ -11,6 +12,8 @@ The models are read from the installed ``gymnasium-robotics`` package when a sce
 - ``mdp``: the task's terms (action mapping, goal, settled starts, success, rewards);
 - ``hand_block``: the task's environment config;
 - ``adroit_mdp``, ``adroit``: the Adroit tasks' terms and environment configs;
+- ``fetch_mdp``, ``fetch``: the Fetch task's terms (mocap action, goal, start states, observations)
+  and environment configs;
 - ``agent_cfg``: the learner's settings, imported only when a learner asks for them.
 """
 
@@ -29,9 +32,15 @@ from warplab.tasks.gym_robotics.assets import (
     RoboticsNotInstalledError,
     adroit_door_spec,
     adroit_relocate_spec,
+    fetch_pick_and_place_spec,
+    fetch_spec,
     hand_block_spec,
     robotics_assets_dir,
     shadow_hand_spec,
+)
+from warplab.tasks.gym_robotics.fetch import (
+    make_fetch_pick_and_place_dense_env_cfg,
+    make_fetch_pick_and_place_env_cfg,
 )
 from warplab.tasks.gym_robotics.hand_block import (
     make_hand_block_rotate_xyz_dense_env_cfg,
@@ -47,11 +56,15 @@ __all__ = [
     "RoboticsNotInstalledError",
     "adroit_door_spec",
     "adroit_relocate_spec",
+    "fetch_pick_and_place_spec",
+    "fetch_spec",
     "make_adroit_door_env_cfg",
     "make_adroit_door_sparse_env_cfg",
     "make_adroit_relocate_env_cfg",
     "make_adroit_relocate_sparse_env_cfg",
     "hand_block_spec",
+    "make_fetch_pick_and_place_dense_env_cfg",
+    "make_fetch_pick_and_place_env_cfg",
     "make_hand_block_rotate_xyz_dense_env_cfg",
     "make_hand_block_rotate_xyz_env_cfg",
     "robotics_assets_dir",
@@ -127,3 +140,27 @@ _ADROIT_TASKS = (
 )
 for _name, _factory, _v_max, _description in _ADROIT_TASKS:
     register_task(_name, _factory, _adroit_agent_cfg(_name, _v_max), _description)
+
+
+def _fetch_agent_cfg(task: str) -> Callable[[], RunnerCfg]:
+    def make() -> RunnerCfg:
+        from warplab.tasks.gym_robotics.agent_cfg import make_fetch_agent_cfg
+
+        return make_fetch_agent_cfg(task)
+
+    return make
+
+
+register_task(
+    "FetchPickAndPlace-v4",
+    make_fetch_pick_and_place_env_cfg,
+    _fetch_agent_cfg("FetchPickAndPlace-v4"),
+    "Gymnasium-Robotics' Fetch arm picks a block and places it at a goal on the table or in the air "
+    "(sparse reward); needs warplab[robotics].",
+)
+register_task(
+    "FetchPickAndPlaceDense-v4",
+    make_fetch_pick_and_place_dense_env_cfg,
+    _fetch_agent_cfg("FetchPickAndPlaceDense-v4"),
+    "FetchPickAndPlace-v4 with the package's dense reward (minus the block's distance to the goal).",
+)

@@ -1,4 +1,4 @@
-"""The learner's settings for HandManipulateBlockRotateXYZ-v1 (imports ``warplab.rl``: loaded only when asked for)."""
+"""The learner's settings for the Gymnasium-Robotics tasks (imports ``warplab.rl``: loaded only when asked for)."""
 
 from __future__ import annotations
 
@@ -45,4 +45,25 @@ def make_adroit_agent_cfg(experiment_name: str, v_max: float) -> RunnerCfg:
             actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128), init_noise_std=0.5
         ),
         sac=SacCfg(v_min=-100.0, v_max=v_max, num_atoms=201),
+    )
+
+
+def make_fetch_agent_cfg(experiment_name: str = "FetchPickAndPlace-v4") -> RunnerCfg:
+    """PPO settings for ``FetchPickAndPlace-v4`` (and its dense variant), and a SAC/TD3 starting
+    point. Untuned: nothing has been trained on this task yet.
+
+    Rewards lie in [-1, 0] a step (sparse: -1 off the goal; dense: minus the distance, under 1 m on
+    the table), so discounted returns over the 50-step episodes lie in about [-40, 0] at gamma 0.98:
+    the C51 range [-60, 10]. Rollouts of 25 steps see half an episode per iteration.
+    """
+    return RunnerCfg(
+        experiment_name=experiment_name,
+        max_iterations=2000,
+        ppo=PpoCfg(
+            num_steps_per_env=25, learning_rate=3e-4, entropy_coef=0.0, num_mini_batches=4, gamma=0.98
+        ),
+        policy=PolicyCfg(
+            actor_hidden_dims=(256, 256, 128), critic_hidden_dims=(256, 256, 128), init_noise_std=0.5
+        ),
+        sac=SacCfg(v_min=-60.0, v_max=10.0, num_atoms=201),
     )

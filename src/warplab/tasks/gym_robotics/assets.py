@@ -136,3 +136,39 @@ def adroit_relocate_spec() -> mujoco.MjSpec:
     and three hinges of the arm, 24 hand joints), a ball (``Object``, three slides and three hinges)
     on a table and the target (the site ``target``)."""
     return adroit_spec("relocate")
+
+
+FETCH_WELD_DATA = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
+"""The mocap weld's anchor, relative position and relative orientation (w, x, y, z) after the
+package's ``reset_mocap_welds``: it writes ``eq_data[:7] = (0, 0, 0, 0, 0, 0, 1)`` into the compiled
+model, which zeroes the relative position the compiler had taken from the home pose and leaves the
+identity orientation; the gripper is then held exactly at the mocap body's pose."""
+
+
+def fetch_spec(task: str = "pick_and_place") -> mujoco.MjSpec:
+    """Gymnasium-Robotics' Fetch scene ``fetch/<task>.xml`` (``"pick_and_place"``, ``"push"``...)
+    with the mocap weld as the package's envs set it when built (``FETCH_WELD_DATA``).
+
+    The scene: the Fetch robot (base on three slides, torso lift, head, 7-joint arm, two finger
+    slides with position servos, kp 30,000 N/m, targets in [0, 0.2] m), a mocap body
+    ``robot0:mocap`` welded to ``robot0:gripper_link``, a table and, for pick-and-place, a 5 cm,
+    2 kg block (``object0``, free joint) with a site at its centre; 2 ms timestep, Newton solver
+    with 100 iterations, pyramidal cone, Euler. It runs in MuJoCo Warp 4.0 as it is (convex mesh,
+    box and plane geoms; checked against MuJoCo's C engine in
+    ``tests/tasks/test_fetch_vs_gymnasium_robotics.py``).
+
+    Raises:
+      RoboticsNotInstalledError: the package is missing.
+      FileNotFoundError: the scene is not in the installed version.
+    """
+    spec = mujoco.MjSpec.from_file(robotics_asset_path(f"fetch/{task}.xml"))
+    welds = [eq for eq in spec.equalities if eq.type == mujoco.mjtEq.mjEQ_WELD]
+    if len(welds) != 1:
+        raise ValueError(f"fetch/{task}.xml: expected one mocap weld, found {len(welds)} welds")
+    welds[0].data[: len(FETCH_WELD_DATA)] = FETCH_WELD_DATA
+    return spec
+
+
+def fetch_pick_and_place_spec() -> mujoco.MjSpec:
+    """``fetch/pick_and_place.xml`` (``fetch_spec``): the Fetch robot, a table and a block."""
+    return fetch_spec("pick_and_place")

@@ -260,7 +260,7 @@ class FetchStartStates(EventTerm):
         n, k = env.num_envs, self.candidates
         offsets = self.obj_range * (2.0 * draws.rand((n, k, 2), env.rng, env.device) - 1.0)
         outside = torch.linalg.vector_norm(offsets, dim=-1) >= self.min_distance
-        outside[:, -1] = True  # the fallback of the docstring
+        outside[:, -1].fill_(True)  # the fallback of the docstring (fill_: no number copied from the host)
         first = torch.argmax(outside.to(torch.int8), dim=1)
         return self.grip_xy + offsets[torch.arange(n, device=env.device), first]
 
@@ -327,7 +327,10 @@ def point_velocity(env: RlEnv, body: int, point: torch.Tensor) -> tuple[torch.Te
     move the body, the linear part moved from the root's subtree centre of mass to the point
     (``lin + ang x (point - com)``). It reads the last kinematics (``cdof``, ``subtree_com``)."""
     root, mask = _dof_chain(env, body)
-    cdof = wp.to_torch(env.sim.data.cdof)  # [N, nv, 6]: rotation, then translation
+    # [N, nv, 6]: rotation, then translation. The torch view is made once (keyed by the array, which
+    # lives as long as the data): making it at every call costs a host round trip.
+    array = env.sim.data.cdof
+    cdof = env.index.once(("cdof_view", id(array)), lambda: wp.to_torch(array))
     weighted = cdof * (env.sim.qvel * mask).unsqueeze(-1)
     ang = weighted[:, :, :3].sum(dim=1)
     lin = weighted[:, :, 3:].sum(dim=1)

@@ -25,7 +25,10 @@ from warplab.tasks.velocity.humanoid_env_cfg import (
     make_humanoid_velocity_flat_env_cfg,
 )
 from warplab.tasks.velocity.mdp import joint_deviation_l1
-from warplab.tasks.velocity.rough_env_cfg import make_humanoid_rough_env_cfg
+from warplab.tasks.velocity.rough_env_cfg import (
+    make_humanoid_rough_boxes_env_cfg,
+    make_humanoid_rough_env_cfg,
+)
 
 if TYPE_CHECKING:
     from warplab.rl.config import RunnerCfg
@@ -35,6 +38,7 @@ __all__ = [
     "DomainRandomizationCfg",
     "VelocityRanges",
     "joint_deviation_l1",
+    "make_humanoid_rough_boxes_env_cfg",
     "make_humanoid_rough_env_cfg",
     "make_humanoid_velocity_flat_dr_env_cfg",
     "make_humanoid_velocity_flat_env_cfg",
@@ -91,4 +95,10 @@ register_task(
     make_humanoid_rough_env_cfg,
     _humanoid_rough_agent_cfg,
     "The project's humanoid walks on generated terrain (rough, slopes, stairs, stones) with a curriculum.",
+)
+register_task(
+    "humanoid-velocity-rough-boxes",
+    make_humanoid_rough_boxes_env_cfg,
+    _humanoid_rough_agent_cfg,
+    "humanoid-velocity-rough with stairs, stones and flat ground as static boxes (docs/terrain.md).",
 )

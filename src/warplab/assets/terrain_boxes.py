@@ -152,7 +152,7 @@ def _boxes(heights: np.ndarray, owned: np.ndarray, layered: bool) -> list[list[f
 def add_box_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain) -> BoxLayout:
     """Adds ``terrain`` to ``spec`` as boxes ``terrain_box<k>`` and height fields
     ``terrain_h<k>_r<i>_c<j>`` (``box_layout``), each with its ray-casting copy ``terrain_rays_...``
-    in group ``TERRAIN_RAY_GROUP``; the collision settings are the height fields' (``add_terrain``).
+    in group ``TERRAIN_RAY_GROUP`` (with ``cfg.ray_copies``); the collision settings are the height fields' (``add_terrain``).
     Returns the layout."""
     layout = box_layout(cfg, terrain)
     for k, rect in enumerate(layout.hfield_rects):
@@ -179,12 +179,13 @@ def add_box_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain) -> B
             group=0,
             **common,
         )
-        spec.worldbody.add_geom(
-            name=f"terrain_rays_box{k}",
-            contype=0,
-            conaffinity=0,
-            group=TERRAIN_RAY_GROUP,
-            rgba=[0.5, 0.5, 0.5, 1.0],
-            **common,
-        )
+        if cfg.ray_copies:
+            spec.worldbody.add_geom(
+                name=f"terrain_rays_box{k}",
+                contype=0,
+                conaffinity=0,
+                group=TERRAIN_RAY_GROUP,
+                rgba=[0.5, 0.5, 0.5, 1.0],
+                **common,
+            )
     return layout

@@ -15,7 +15,9 @@ square platform at its centre, where a robot spawns, and the robot walks outward
 
 The rim of every pyramid tile (slopes and stairs) lies at height 0, like the border, so tiles meet
 without cliffs. ``generate_terrain`` is plain numpy and deterministic: each tile draws from its own
-generator seeded by ``(seed, level, column)``. ``add_terrain`` puts the result into an ``MjSpec``.
+generator seeded by ``(seed, level, column)``. ``add_terrain`` puts the result into an ``MjSpec``:
+as height fields, or (``TerrainCfg.representation="boxes"``, ``warplab.assets.terrain_boxes``) with
+the piecewise flat tiles as static boxes.
 
 A height field is one surface sampled on a regular grid, and MuJoCo joins neighbouring samples with
 triangles: a riser or the wall of a pit is a ramp one sample wide (``horizontal_scale``), not a
@@ -116,6 +118,11 @@ class TerrainCfg:
     equal-height samples (``warplab.assets.terrain_boxes``), with vertical risers and pit walls; the
     other columns stay height fields. The generated heights, spawn points and the height scan's grid
     are the same either way."""
+    ray_copies: bool = True
+    """Add each terrain geom's ray-casting copy (``terrain_rays_...``, group ``TERRAIN_RAY_GROUP``).
+    A height scan that reads the height grid (``HeightScan(terrain=...)``) needs none; without them
+    the box terrain has half the geoms, and MuJoCo Warp's ``put_model``, which lists every pair of
+    geoms, takes a quarter of the time."""
     box_types: tuple[str, ...] = ("flat", "stairs_up", "stairs_down", "stepping_stones")
     """With ``representation="boxes"``: the piecewise flat types built from boxes. Other types
     (``rough``, slopes) are not flat and stay height fields."""
@@ -318,6 +325,8 @@ def generate_terrain(cfg: TerrainCfg) -> Terrain:
 
 def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = None) -> Terrain:
     """Adds the terrain to ``spec`` as height fields of at most ``cfg.chunk_size`` m a side; returns it.
+    With ``cfg.representation == "boxes"``, ``warplab.assets.terrain_boxes.add_box_terrain`` builds
+    it instead (boxes for the piecewise flat columns; the rest in height fields as below).
 
     The grid is cut into chunks that share their edge samples (so the surface stays continuous), each
     a height field ``terrain_r<i>_c<j>`` (row i along y, column j along x, from the most negative
@@ -407,14 +416,15 @@ def _add_hfield(
         group=0,
         **common,
     )
-    spec.worldbody.add_geom(
-        name=f"terrain_rays_{suffix}",
-        contype=0,
-        conaffinity=0,
-        group=TERRAIN_RAY_GROUP,
-        rgba=[0.5, 0.5, 0.5, 1.0],
-        **common,
-    )
+    if cfg.ray_copies:
+        spec.worldbody.add_geom(
+            name=f"terrain_rays_{suffix}",
+            contype=0,
+            conaffinity=0,
+            group=TERRAIN_RAY_GROUP,
+            rgba=[0.5, 0.5, 0.5, 1.0],
+            **common,
+        )
 
 
 _CACHE: dict[str, Terrain] = {}

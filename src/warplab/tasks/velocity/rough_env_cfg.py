@@ -72,10 +72,14 @@ def rough_terrain_cfg(play: bool = False, representation: str = "hfield") -> Ter
     type at the middle difficulty with a 4 m border; ``representation`` as ``TerrainCfg``'s."""
     if representation not in ("hfield", "boxes"):
         raise ValueError(f"the terrain representation must be 'hfield' or 'boxes', got {representation!r}")
+    # The task's scans read the height grid, so the box terrain drops the ray copies: half the geoms
+    # for MuJoCo Warp's put_model, which lists every pair of geoms (docs/terrain.md).
+    copies = representation == "hfield"
     if not play:
-        return TerrainCfg(representation=representation)  # type: ignore[arg-type]
+        return TerrainCfg(representation=representation, ray_copies=copies)  # type: ignore[arg-type]
     return TerrainCfg(
         representation=representation,  # type: ignore[arg-type]
+        ray_copies=copies,
         num_levels=1,
         num_cols=len(TERRAIN_TYPES),
         border_width=4.0,

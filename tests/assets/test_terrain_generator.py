@@ -391,7 +391,7 @@ def test_mujoco_warp_collides_feet_shins_and_hands_with_box_stairs_and_stones_as
     terrain = add_terrain(spec, cfg)
     stairs, stones = terrain.origins[0, 0], terrain.origins[0, 1]
     placements = [
-        ("foot_tread", stairs + [0.52, 0.0, 0.5], FOOT, (1, 0, 0, 0)),
+        ("foot_tread", stairs + [0.6, 0.0, 0.5], FOOT, (1, 0, 0, 0)),  # the tread spans 0.45-0.75 m
         ("foot_over_riser", stairs + [0.37, 0.0, 0.5], FOOT, (0.97, 0.0, 0.0, 0.26)),
         ("shin_tread", stairs + [-0.1, 0.55, 0.5], SHIN, (0.7071, 0.7071, 0.0, 0.0)),
         ("foot_stone", stones + [0.0, 0.0, 0.5], FOOT, (1, 0, 0, 0)),
@@ -423,13 +423,25 @@ def test_mujoco_warp_collides_feet_shins_and_hands_with_box_stairs_and_stones_as
     for pair, (dist, normal) in reference.items():
         assert warp[pair][0] == pytest.approx(dist, abs=1e-6), model.geom(pair[1]).name
         np.testing.assert_allclose(warp[pair][1], normal, atol=2e-4, err_msg=model.geom(pair[1]).name)
-    assert count == data.ncon  # the same contact points, not only the deepest
+    # Per pair, as many contact points (box-box: up to 8), but for one whose corner lies at the
+    # margin: the foot turned over the riser gets 5 in the C engine and 4 in MuJoCo Warp.
+    pairs = [tuple(p) for p in np.sort(sim.contact.geom[:count].numpy(), axis=1).tolist()]
+    in_c = [tuple(sorted(int(g) for g in c.geom)) for c in data.contact[: data.ncon]]
+    assert all(abs(pairs.count(p) - in_c.count(p)) <= 1 for p in reference)
+    assert max(in_c.count(p) for p in reference) >= 4
 
-    # Stepping: the two engines stay within 1 cm while the feet near a riser tip over it (up to 6 mm
-    # apart in z within 0.5 s; on a height field the same kind of test stays under 0.5 mm for 0.1 s).
+    # Stepping 0.5 s: the two engines agree to 0.1 mm (on a height field, where MuJoCo Warp keeps 4
+    # contacts a pair and the C engine up to 50, they drift apart by 2 mm). Pushed out of their
+    # 1 mm touch-down, the bodies on treads and on the stone rise by less than 1 mm and sink nowhere;
+    # the shin, across a tread's edge, rolls down onto the next tread in both.
+    z_start = data.qpos.reshape(-1, 7)[:, 2].copy()
+    worst = np.zeros(5)
     for _ in range(100):
         mujoco.mj_step(model, data)
         sim.step(1)
         error = np.abs(sim.qpos[0].numpy() - data.qpos).reshape(-1, 7)
-        assert error[:, :3].max() < 1e-2
+        worst = np.maximum(worst, error[:, :3].max(1))
+    assert worst.max() < 1e-4
+    rise = (sim.qpos[0].numpy().reshape(-1, 7)[:, 2] - z_start)[[0, 1, 3, 4]]
+    assert np.all(rise > -1e-4) and np.all(rise < 1e-3)
     sim.check_capacity()

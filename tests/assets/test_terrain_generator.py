@@ -445,3 +445,8 @@ def test_mujoco_warp_collides_feet_shins_and_hands_with_box_stairs_and_stones_as
     rise = (sim.qpos[0].numpy().reshape(-1, 7)[:, 2] - z_start)[[0, 1, 3, 4]]
     assert np.all(rise > -1e-4) and np.all(rise < 1e-3)
     sim.check_capacity()
+
+
+def test_boxes_refuse_a_terrain_not_generated_from_their_cfg(terrain):
+    with pytest.raises(ValueError, match="generated from its TerrainCfg"):
+        add_terrain(mujoco.MjSpec(), small_cfg(representation="boxes", num_levels=2), terrain)

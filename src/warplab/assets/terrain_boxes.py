@@ -67,6 +67,12 @@ def box_layout(cfg: TerrainCfg, terrain: Terrain) -> BoxLayout:
     hs = terrain.horizontal_scale
     tile = round(cfg.tile_size / hs)
     border = round(cfg.border_width / hs)
+    expected = (2 * border + cfg.num_cols * tile + 1, 2 * border + cfg.num_levels * tile + 1)
+    if (ny, nx) != expected or len(terrain.column_types) != cfg.num_cols:
+        raise ValueError(
+            f"the box terrain needs the Terrain generated from its TerrainCfg: heights of shape "
+            f"{expected} and {cfg.num_cols} column types, got {(ny, nx)} and {len(terrain.column_types)}"
+        )
     box_owned = np.ones((ny, nx), dtype=bool)
     rects: list[tuple[int, int, int, int]] = []
     x_first, x_last = border, border + cfg.num_levels * tile - 1

@@ -293,3 +293,160 @@ def test_mujoco_warp_collides_boxes_capsules_and_spheres_with_the_height_field_a
     error = np.abs(sim.qpos[0].numpy() - data.qpos).reshape(-1, 7)
     assert error[:, 2].max() < 5e-3
     sim.check_capacity()
+
+
+# --------------------------------------------------------------------------- boxes
+def _box_model(cfg: TerrainCfg):
+    spec = mujoco.MjSpec()
+    terrain = add_terrain(spec, cfg)
+    return spec.compile(), terrain
+
+
+def test_boxes_keep_the_heights_with_vertical_edges_and_height_fields_only_where_not_flat():
+    """Rays cast down at the box terrain (MuJoCo's C engine, the ray copy's group) hit the generated
+    heights, as the height scan's grid reads them, wherever the four samples around a point are equal
+    or all belong to a height-field column; next to an edge (one sample) the surface lies between the
+    heights around it, and a riser is a vertical face halfway between two samples."""
+    from warplab.assets.terrain_boxes import box_layout
+    from warplab.envs.mdp.terrain import _TerrainGrid
+
+    cfg = small_cfg(representation="boxes")
+    model, terrain = _box_model(cfg)
+    layout = box_layout(cfg, terrain)
+    # Only rough and the slopes stay height fields: one rectangle over those three adjacent columns.
+    assert model.nhfield > 0 and len(layout.hfield_rects) == 1
+    types = [model.geom(i).type[0] for i in range(model.ngeom) if model.geom(i).contype[0] == 1]
+    assert types.count(mujoco.mjtGeom.mjGEOM_BOX) == len(layout.boxes)
+    # Stairs down: one box per step (11) per tile, nested; stairs up: 4 per tread ring plus the pit's floor.
+    stair_tile = layout.boxes[
+        (layout.boxes[:, 0] >= BORDER + TILE * TERRAIN_TYPES.index("stairs_down"))
+        & (layout.boxes[:, 1] < BORDER + TILE * (TERRAIN_TYPES.index("stairs_down") + 1))
+        & (layout.boxes[:, 2] >= BORDER)
+        & (layout.boxes[:, 3] < BORDER + TILE)
+    ]
+    assert len(stair_tile) == 6  # 5 steps of 0.3 m from the 2 m rim to the 1 m platform, and the rim
+
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    rng = np.random.default_rng(0)
+    n = 3000
+    xy = rng.uniform(-1, 1, size=(n, 2)) * [terrain.size_x, terrain.size_y]
+    grid = _TerrainGrid(terrain, torch.device("cpu"))
+    expected, inside = grid.height_at(torch.as_tensor(xy[:, 0]), torch.as_tensor(xy[:, 1]))
+    assert inside.all()
+    only_terrain = np.zeros(6, dtype=np.uint8)
+    only_terrain[TERRAIN_RAY_GROUP] = 1
+    geomid = np.zeros(1, dtype=np.int32)
+    top = float(terrain.heights.max()) + 1.0
+    hit = np.array(
+        [
+            top - mujoco.mj_ray(model, data, [x, y, top], [0, 0, -1.0], only_terrain, 1, -1, geomid)
+            for x, y in xy
+        ]
+    )
+    u, v = (xy[:, 0] + terrain.size_x) / HS, (xy[:, 1] + terrain.size_y) / HS
+    c, r = np.floor(u).astype(int), np.floor(v).astype(int)
+    h = terrain.heights
+    corners = np.stack([h[r, c], h[r, c + 1], h[r + 1, c], h[r + 1, c + 1]])
+    owned = layout.box_owned
+    in_field = ~(owned[r, c] | owned[r, c + 1] | owned[r + 1, c] | owned[r + 1, c + 1])
+    away = (np.ptp(corners, axis=0) == 0) | in_field
+    assert away.mean() > 0.8 and (~away).sum() > 100  # most points are away from edges, many are not
+    np.testing.assert_allclose(hit[away], expected.numpy()[away], atol=1e-5)
+    assert np.all(hit >= corners.min(0) - 1e-5) and np.all(hit <= corners.max(0) + 1e-5)
+
+    # A riser is vertical, halfway between the samples: on the stairs down of the top level, 1 mm
+    # either side of x = rim + 0.25 m (between the tread's last sample and the next one's first).
+    col = TERRAIN_TYPES.index("stairs_down")
+    rim_x = (BORDER + 2 * TILE) * HS - terrain.size_x
+    y = (BORDER + col * TILE + CENTRE) * HS - terrain.size_y
+    for dx, height in ((0.249, 0.0), (0.251, 0.12)):
+        dist = mujoco.mj_ray(model, data, [rim_x + dx, y, top], [0, 0, -1.0], only_terrain, 1, -1, geomid)
+        assert top - dist == pytest.approx(height, abs=1e-6)
+
+
+def test_invalid_representation_names_the_field():
+    with pytest.raises(ValueError, match="representation"):
+        generate_terrain(small_cfg(representation="mesh"))
+    with pytest.raises(ValueError, match="box_types"):
+        generate_terrain(small_cfg(box_types=("rough",)))
+
+
+def test_mujoco_warp_collides_feet_shins_and_hands_with_box_stairs_and_stones_as_mujoco_does():
+    """On the box terrain (stairs down and stones at the top level): MuJoCo Warp's contacts from the
+    same state match MuJoCo's C engine (box-box, capsule-box, sphere-box: up to 8 contacts a pair for
+    two boxes), and the bodies rest on the treads and stones as in the C engine."""
+    cfg = TerrainCfg(
+        num_levels=1,
+        num_cols=2,
+        tile_size=2.0,
+        border_width=0.4,
+        platform_size=0.6,
+        proportions={"stairs_down": 1, "stepping_stones": 1},
+        difficulty_range=(1.0, 1.0),
+        representation="boxes",
+    )
+    spec = mujoco.MjSpec()
+    spec.option.timestep = 0.005
+    terrain = add_terrain(spec, cfg)
+    stairs, stones = terrain.origins[0, 0], terrain.origins[0, 1]
+    placements = [
+        ("foot_tread", stairs + [0.6, 0.0, 0.5], FOOT, (1, 0, 0, 0)),  # the tread spans 0.45-0.75 m
+        ("foot_over_riser", stairs + [0.37, 0.0, 0.5], FOOT, (0.97, 0.0, 0.0, 0.26)),
+        ("shin_tread", stairs + [-0.1, 0.55, 0.5], SHIN, (0.7071, 0.7071, 0.0, 0.0)),
+        ("foot_stone", stones + [0.0, 0.0, 0.5], FOOT, (1, 0, 0, 0)),
+        ("hand_platform", stairs + [0.0, -0.2, 0.5], HAND, (1, 0, 0, 0)),
+    ]
+    for name, pos, geom, quat in placements:
+        body = spec.worldbody.add_body(name=name, pos=pos, quat=quat)
+        body.add_freejoint()
+        body.add_geom(name=name, mass=1.0, **geom)
+    model = spec.compile()
+    assert model.nhfield == 0
+    data = mujoco.MjData(model)
+    _touch_down(model, data)
+    sim = Simulation(model, 1, device="cpu", cfg=SimCfg(nconmax=96, njmax=384))
+    sim.set_state(qpos=torch.as_tensor(data.qpos[None], dtype=torch.float32))
+    reference = _deepest_contacts(
+        np.array([c.geom for c in data.contact[: data.ncon]]),
+        np.array([data.contact[i].dist for i in range(data.ncon)]),
+        np.array([data.contact[i].frame[:3] for i in range(data.ncon)]),
+    )
+    count = int(sim.contact.count[0])
+    warp = _deepest_contacts(
+        sim.contact.geom[:count].numpy(),
+        sim.contact.dist[:count].numpy(),
+        sim.contact.frame[:count, 0].numpy(),
+    )
+    assert set(warp) == set(reference)
+    assert {p[1] for p in warp} >= set(range(model.ngeom - 5, model.ngeom))  # every body touches
+    for pair, (dist, normal) in reference.items():
+        assert warp[pair][0] == pytest.approx(dist, abs=1e-6), model.geom(pair[1]).name
+        np.testing.assert_allclose(warp[pair][1], normal, atol=2e-4, err_msg=model.geom(pair[1]).name)
+    # Per pair, as many contact points (box-box: up to 8), but for one whose corner lies at the
+    # margin: the foot turned over the riser gets 5 in the C engine and 4 in MuJoCo Warp.
+    pairs = [tuple(p) for p in np.sort(sim.contact.geom[:count].numpy(), axis=1).tolist()]
+    in_c = [tuple(sorted(int(g) for g in c.geom)) for c in data.contact[: data.ncon]]
+    assert all(abs(pairs.count(p) - in_c.count(p)) <= 1 for p in reference)
+    assert max(in_c.count(p) for p in reference) >= 4
+
+    # Stepping 0.5 s: the two engines agree to 0.1 mm (on a height field, where MuJoCo Warp keeps 4
+    # contacts a pair and the C engine up to 50, they drift apart by 2 mm). Pushed out of their
+    # 1 mm touch-down, the bodies on treads and on the stone rise by less than 1 mm and sink nowhere;
+    # the shin, across a tread's edge, rolls down onto the next tread in both.
+    z_start = data.qpos.reshape(-1, 7)[:, 2].copy()
+    worst = np.zeros(5)
+    for _ in range(100):
+        mujoco.mj_step(model, data)
+        sim.step(1)
+        error = np.abs(sim.qpos[0].numpy() - data.qpos).reshape(-1, 7)
+        worst = np.maximum(worst, error[:, :3].max(1))
+    assert worst.max() < 1e-4
+    rise = (sim.qpos[0].numpy().reshape(-1, 7)[:, 2] - z_start)[[0, 1, 3, 4]]
+    assert np.all(rise > -1e-4) and np.all(rise < 1e-3)
+    sim.check_capacity()
+
+
+def test_boxes_refuse_a_terrain_not_generated_from_their_cfg(terrain):
+    with pytest.raises(ValueError, match="generated from its TerrainCfg"):
+        add_terrain(mujoco.MjSpec(), small_cfg(representation="boxes", num_levels=2), terrain)

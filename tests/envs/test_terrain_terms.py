@@ -285,3 +285,59 @@ def test_rough_scan_task_gives_the_policy_the_scan_with_its_imperfections_in_tra
     # The blind task keeps its observation, so its checkpoints load as before.
     blind = make_env_cfg("humanoid-velocity-rough").observations
     assert "height_scan" not in blind["policy"].terms and "height_scan" in blind["critic"].terms
+
+
+def test_terrain_grid_reads_the_box_terrain_rays_hit_away_from_edges():
+    """On the box terrain (stairs down as boxes, the slope a height field), MuJoCo Warp's rays hit the
+    ground the height grid gives wherever the four samples around a point are equal or all belong to
+    the height field; next to an edge the hit lies between the heights around it."""
+    from warplab.assets.terrain_boxes import box_layout
+    from warplab.envs.mdp.terrain import _DownwardRays
+
+    terrain_cfg = _terrain_cfg()
+    terrain_cfg.representation = "boxes"
+    terrain = cached_terrain(terrain_cfg)
+
+    def scene():
+        spec = free_body_spec()
+        add_terrain(spec, terrain_cfg, terrain)
+        return spec
+
+    env = RlEnv(free_body_cfg(num_envs=1, scene=scene))
+    n = 2000
+    by_rays = _DownwardRays(env, torch.zeros(n, 2), None, 5.0, TERRAIN_RAY_GROUP)
+    by_grid = _DownwardRays(env, torch.zeros(n, 2), None, 5.0, TERRAIN_RAY_GROUP, terrain=terrain_cfg)
+    gen = torch.Generator().manual_seed(1)
+    xy = (2 * torch.rand(n, 2, generator=gen) - 1) * torch.tensor([terrain.size_x, terrain.size_y]) * 0.999
+    start = torch.cat([xy, torch.full((n, 1), float(terrain.heights.max()) + 1.0)], dim=1)
+    for rays in (by_rays, by_grid):
+        rays.pnt.copy_(start[None])
+    d_rays, d_grid = by_rays.ground_distance()[0].clone(), by_grid.ground_distance()[0].clone()
+    assert (d_rays >= 0).all() and (d_grid >= 0).all()
+    h = torch.as_tensor(terrain.heights)
+    c = ((xy[:, 0] + terrain.size_x) / terrain.horizontal_scale).floor().long()
+    r = ((xy[:, 1] + terrain.size_y) / terrain.horizontal_scale).floor().long()
+    corners = torch.stack([h[r, c], h[r, c + 1], h[r + 1, c], h[r + 1, c + 1]]).float()
+    owned = torch.as_tensor(box_layout(terrain_cfg, terrain).box_owned)
+    in_field = ~(owned[r, c] | owned[r, c + 1] | owned[r + 1, c] | owned[r + 1, c + 1])
+    away = (corners.amax(0) == corners.amin(0)) | in_field
+    assert float(away.float().mean()) > 0.8 and int((~away).sum()) > 50
+    torch.testing.assert_close(d_grid[away], d_rays[away], atol=2e-4, rtol=0)
+    ground = start[:, 2] - d_rays
+    assert (ground >= corners.amin(0) - 2e-4).all() and (ground <= corners.amax(0) + 2e-4).all()
+
+
+def test_rays_without_ray_geoms_name_the_fix():
+    terrain_cfg = _terrain_cfg()
+    terrain_cfg.ray_copies = False
+
+    def scene():
+        spec = free_body_spec()
+        add_terrain(spec, terrain_cfg)
+        return spec
+
+    env = RlEnv(free_body_cfg(num_envs=1, scene=scene))
+    with pytest.raises(ValueError, match="ray_copies"):
+        HeightScan(ObservationTermCfg(func=HeightScan, params={}), env)
+    # Reading the grid needs no ray geoms.
+    HeightScan(ObservationTermCfg(func=HeightScan, params={"terrain": terrain_cfg}), env)

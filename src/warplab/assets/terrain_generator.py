@@ -15,7 +15,9 @@ square platform at its centre, where a robot spawns, and the robot walks outward
 
 The rim of every pyramid tile (slopes and stairs) lies at height 0, like the border, so tiles meet
 without cliffs. ``generate_terrain`` is plain numpy and deterministic: each tile draws from its own
-generator seeded by ``(seed, level, column)``. ``add_terrain`` puts the result into an ``MjSpec``.
+generator seeded by ``(seed, level, column)``. ``add_terrain`` puts the result into an ``MjSpec``:
+as height fields, or (``TerrainCfg.representation="boxes"``, ``warplab.assets.terrain_boxes``) with
+the piecewise flat tiles as static boxes.
 
 A height field is one surface sampled on a regular grid, and MuJoCo joins neighbouring samples with
 triangles: a riser or the wall of a pit is a ramp one sample wide (``horizontal_scale``), not a
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Literal
 
 import mujoco
 import numpy as np
@@ -109,6 +112,20 @@ class TerrainCfg:
     """Solid thickness below the lowest point of the height field, m (MuJoCo's ``size[3]``)."""
     friction: float = 1.0
     """Sliding friction of the terrain (MuJoCo uses the larger of two geoms' coefficients)."""
+    representation: Literal["hfield", "boxes"] = "hfield"
+    """How ``add_terrain`` puts the grid into MuJoCo. ``"hfield"``: height fields only. ``"boxes"``:
+    the columns whose type is in ``box_types`` (and the border) become static boxes, one per run of
+    equal-height samples (``warplab.assets.terrain_boxes``), with vertical risers and pit walls; the
+    other columns stay height fields. The generated heights, spawn points and the height scan's grid
+    are the same either way."""
+    ray_copies: bool = True
+    """Add each terrain geom's ray-casting copy (``terrain_rays_...``, group ``TERRAIN_RAY_GROUP``).
+    A height scan that reads the height grid (``HeightScan(terrain=...)``) needs none; without them
+    the box terrain has half the geoms, and MuJoCo Warp's ``put_model``, which lists every pair of
+    geoms, takes a quarter of the time."""
+    box_types: tuple[str, ...] = ("flat", "stairs_up", "stairs_down", "stepping_stones")
+    """With ``representation="boxes"``: the piecewise flat types built from boxes. Other types
+    (``rough``, slopes) are not flat and stay height fields."""
 
 
 @dataclasses.dataclass
@@ -180,6 +197,14 @@ def validate_terrain_cfg(cfg: TerrainCfg) -> None:
     lo, hi = cfg.difficulty_range
     if not 0.0 <= lo <= hi <= 1.0:
         raise ValueError(f"TerrainCfg.difficulty_range must satisfy 0 <= low <= high <= 1, got {(lo, hi)}")
+    if cfg.representation not in ("hfield", "boxes"):
+        raise ValueError(f"TerrainCfg.representation must be 'hfield' or 'boxes', got {cfg.representation!r}")
+    not_flat = sorted(set(cfg.box_types) - {"flat", "stairs_up", "stairs_down", "stepping_stones"})
+    if not_flat:
+        raise ValueError(
+            f"TerrainCfg.box_types may hold only piecewise flat types (flat, stairs_up, stairs_down, "
+            f"stepping_stones), got {not_flat}"
+        )
     if not cfg.step_width > 0 or not min(cfg.stone_pit_depth_range) > 0 or not cfg.base_thickness > 0:
         raise ValueError(
             "TerrainCfg.step_width, both stone_pit_depth_range values and base_thickness must be > 0 m, got "
@@ -300,6 +325,8 @@ def generate_terrain(cfg: TerrainCfg) -> Terrain:
 
 def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = None) -> Terrain:
     """Adds the terrain to ``spec`` as height fields of at most ``cfg.chunk_size`` m a side; returns it.
+    With ``cfg.representation == "boxes"``, ``warplab.assets.terrain_boxes.add_box_terrain`` builds
+    it instead (boxes for the piecewise flat columns; the rest in height fields as below).
 
     The grid is cut into chunks that share their edge samples (so the surface stays continuous), each
     a height field ``terrain_r<i>_c<j>`` (row i along y, column j along x, from the most negative
@@ -322,19 +349,34 @@ def add_terrain(spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain | None = 
     if any(g.name.startswith("terrain") for g in spec.geoms):
         raise ValueError("the spec already has a geom whose name starts with 'terrain'")
     terrain = terrain if terrain is not None else generate_terrain(cfg)
+    add_checker_material(spec, "terrain", rgb1=(0.30, 0.34, 0.38), rgb2=(0.22, 0.25, 0.29))
+    if cfg.representation == "boxes":
+        from warplab.assets.terrain_boxes import add_box_terrain
+
+        add_box_terrain(spec, cfg, terrain)
+        return terrain
+    ny, nx = terrain.heights.shape
+    add_hfield_chunks(spec, cfg, terrain, (0, ny - 1, 0, nx - 1), "")
+    return terrain
+
+
+def add_hfield_chunks(
+    spec: mujoco.MjSpec, cfg: TerrainCfg, terrain: Terrain, rect: tuple[int, int, int, int], prefix: str
+) -> None:
+    """Adds the samples ``rect`` = (first row, last row, first column, last column), inclusive, of
+    ``terrain`` as height fields ``terrain_<prefix>r<i>_c<j>`` of at most ``cfg.chunk_size`` m a side
+    that share their edge samples (see ``add_terrain``)."""
     hs = terrain.horizontal_scale
     chunk = round(cfg.chunk_size / hs)
-    ny, nx = terrain.heights.shape
-    add_checker_material(spec, "terrain", rgb1=(0.30, 0.34, 0.38), rgb2=(0.22, 0.25, 0.29))
-    for i, r0 in enumerate(range(0, max(ny - 1, 1), chunk)):
-        for j, c0 in enumerate(range(0, max(nx - 1, 1), chunk)):
-            heights = terrain.heights[r0 : r0 + chunk + 1, c0 : c0 + chunk + 1]
+    row0, row1, col0, col1 = rect
+    for i, r0 in enumerate(range(row0, max(row1, row0 + 1), chunk)):
+        for j, c0 in enumerate(range(col0, max(col1, col0 + 1), chunk)):
+            heights = terrain.heights[r0 : min(r0 + chunk, row1) + 1, c0 : min(c0 + chunk, col1) + 1]
             centre = (
                 (c0 + 0.5 * (heights.shape[1] - 1)) * hs - terrain.size_x,
                 (r0 + 0.5 * (heights.shape[0] - 1)) * hs - terrain.size_y,
             )
-            _add_hfield(spec, cfg, f"r{i}_c{j}", heights, hs, centre)
-    return terrain
+            _add_hfield(spec, cfg, f"{prefix}r{i}_c{j}", heights, hs, centre)
 
 
 def _add_hfield(
@@ -374,14 +416,15 @@ def _add_hfield(
         group=0,
         **common,
     )
-    spec.worldbody.add_geom(
-        name=f"terrain_rays_{suffix}",
-        contype=0,
-        conaffinity=0,
-        group=TERRAIN_RAY_GROUP,
-        rgba=[0.5, 0.5, 0.5, 1.0],
-        **common,
-    )
+    if cfg.ray_copies:
+        spec.worldbody.add_geom(
+            name=f"terrain_rays_{suffix}",
+            contype=0,
+            conaffinity=0,
+            group=TERRAIN_RAY_GROUP,
+            rgba=[0.5, 0.5, 0.5, 1.0],
+            **common,
+        )
 
 
 _CACHE: dict[str, Terrain] = {}

@@ -180,6 +180,11 @@ class _DownwardRays:
         self.start_height = float(start_height)
         self.offsets_xy = offsets_xy.to(device=env.device, dtype=torch.float32)
         self._grid = None if terrain is None else _TerrainGrid(cached_terrain(terrain), env.device)
+        if self._grid is None and not (env.mj_model.geom_group == geom_group).any():
+            raise ValueError(
+                f"no geom of group {geom_group} to cast rays at: build the terrain with "
+                "TerrainCfg.ray_copies=True, or read the height grid (params['terrain'] = the TerrainCfg)"
+            )
         group = [0] * 6
         group[geom_group] = 1
         # MuJoCo Warp's ``vec6`` (six floats): 1 includes a group, 0 excludes it.

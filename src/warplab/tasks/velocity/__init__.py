@@ -26,7 +26,11 @@ from warplab.tasks.velocity.humanoid_env_cfg import (
     make_humanoid_velocity_flat_env_cfg,
 )
 from warplab.tasks.velocity.mdp import joint_deviation_l1
-from warplab.tasks.velocity.rough_env_cfg import make_humanoid_rough_env_cfg, make_humanoid_rough_scan_env_cfg
+from warplab.tasks.velocity.rough_env_cfg import (
+    make_humanoid_rough_boxes_env_cfg,
+    make_humanoid_rough_env_cfg,
+    make_humanoid_rough_scan_env_cfg,
+)
 
 if TYPE_CHECKING:
     from warplab.rl.config import RunnerCfg
@@ -36,6 +40,7 @@ __all__ = [
     "DomainRandomizationCfg",
     "VelocityRanges",
     "joint_deviation_l1",
+    "make_humanoid_rough_boxes_env_cfg",
     "make_humanoid_rough_env_cfg",
     "make_humanoid_rough_scan_env_cfg",
     "make_humanoid_velocity_flat_dr_env_cfg",
@@ -107,4 +112,10 @@ register_task(
     make_humanoid_rough_scan_env_cfg,
     _humanoid_rough_scan_agent_cfg,
     "humanoid-velocity-rough with the 187-point height scan in the policy's observation (noisy, delayed).",
+)
+register_task(
+    "humanoid-velocity-rough-boxes",
+    make_humanoid_rough_boxes_env_cfg,
+    _humanoid_rough_agent_cfg,
+    "humanoid-velocity-rough with stairs, stones and flat ground as static boxes (docs/terrain.md).",
 )

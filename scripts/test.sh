@@ -3,9 +3,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # The tests run the real RL libraries (integrations), USD import (usd-core) and the models and
-# environments of Gymnasium-Robotics (robotics), so install them too.
+# environments of Gymnasium-Robotics (robotics), and sweeps run Ray Tune (sweep), so install them too.
 echo "test: setting up .venv with the RL libraries, USD and Gymnasium-Robotics (scripts/setup.sh)"
-EXTRAS=dev,menagerie,integrations,usd,robotics ./scripts/setup.sh || exit 1
+EXTRAS=dev,menagerie,integrations,usd,robotics,sweep ./scripts/setup.sh || exit 1
 . .venv/bin/activate
 # Lint first (about a second): a lint error fails the run as a failing test would.
 echo "test: ruff check src tests benchmarks examples"

@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from warplab.cli.paths import check_writable_file, check_writable_folder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from warplab.envs.rl_env import RlEnv
     from warplab.rl.config import RunnerCfg
+    from warplab.rl.run_common import RunnerBase
 
 # The options' dataclasses are read by `warplab COMMAND --help`, which must not wait for torch and
 # Warp: what the commands need beyond them is imported inside each command.
@@ -274,7 +277,11 @@ def train_command(args: TrainArgs, unknown: list[str], argv: list[str] | None = 
         distributed.destroy_process_group()
 
 
-def _train(args: TrainArgs, unknown: list[str]) -> int:
+def _train(
+    args: TrainArgs, unknown: list[str], on_iteration: Callable[[RunnerBase], None] | None = None
+) -> int:
+    """One training run (one process, or one rank under torchrun). `on_iteration` is passed to
+    ``runner.learn``: ``warplab sweep`` reports each iteration of a trial to its scheduler there."""
     from warplab.cli.overrides import apply_text_overrides, refuse_cli_owned_fields, split_overrides
     from warplab.envs.managers.term import ConfigError
     from warplab.envs.rl_env import RlEnv, validate_cfg
@@ -369,7 +376,7 @@ def _train(args: TrainArgs, unknown: list[str]) -> int:
         runner.load(args.resume)
         say(f"resumed from {args.resume} at iteration {runner.iteration}", flush=True)
     try:
-        runner.learn(agent_cfg.max_iterations)
+        runner.learn(agent_cfg.max_iterations, on_iteration=on_iteration)
     except KeyboardInterrupt:
         if log_dir is not None:
             path = runner.save()

@@ -1,4 +1,4 @@
-"""The ``warplab`` command: ``list``, ``train``, ``play``, ``export``, ``sim2sim``, ``inspect``, ``bench``.
+"""The ``warplab`` command: ``list``, ``train``, ``sweep``, ``play``, ``export``, ``sim2sim``, ``inspect``, ``bench``.
 
 Each subcommand's own options are read by tyro from a dataclass (``warplab train --help``);
 ``--env.FIELD VALUE`` and ``--agent.FIELD VALUE`` change the task's config (see ``overrides.py``).
@@ -12,10 +12,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-USAGE = """usage: warplab {list,train,play,export,sim2sim,inspect,bench} [options]
+USAGE = """usage: warplab {list,train,sweep,play,export,sim2sim,inspect,bench} [options]
 
   list    the registered tasks, one line each
   train   train a policy with PPO, SAC or TD3 (--algo; default task: the humanoid on a GPU, cartpole-balance on a CPU)
+  sweep   train trials of a task over a search space with Ray Tune (pip install 'warplab[sweep]')
   play    run a trained policy and write a video
   export  write a trained policy to ONNX with its deployment metadata
   sim2sim run an exported policy on MuJoCo's C engine with latency, noise, weak motors, pushes
@@ -211,6 +212,13 @@ def _run(command: str, rest: list[str]) -> int:
 
         args, unknown = parse_options(TrainArgs, rest, "warplab train", return_unknown_args=True)
         return train_command(args, unknown, argv=rest)
+    if command == "sweep":
+        from warplab.cli.sweep import SweepArgs, sweep_command
+        from warplab.cli.sweep_space import split_space_args
+
+        space, others = split_space_args(rest)
+        args, unknown = parse_options(SweepArgs, others, "warplab sweep", return_unknown_args=True)
+        return sweep_command(args, space, unknown)
     if command == "play":
         from warplab.cli.commands import PlayArgs, play_command
 

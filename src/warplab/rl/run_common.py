@@ -143,13 +143,21 @@ class RunnerBase:
 
     # Iterations -----------------------------------------------------------------------------------
 
-    def learn(self, num_iterations: int | None = None) -> None:
+    def learn(
+        self,
+        num_iterations: int | None = None,
+        on_iteration: Callable[[RunnerBase], None] | None = None,
+    ) -> None:
         """Train for `num_iterations` (default ``cfg.max_iterations``) more iterations.
 
         Each iteration is the learner's own (`_iterate`: PPO collects one rollout and updates; SAC
         and TD3 take ``sac.num_steps_per_env`` env steps, each followed by its updates); then it is
         logged and, every ``save_interval`` iterations and at the end, ``model_<iteration>.pt`` is
         saved in the run folder.
+
+        `on_iteration`, when given, is called with the runner after each iteration is logged and
+        saved (its scalars are ``last_scalars``), once the event files are flushed: a sweep reports
+        the iteration to its scheduler there, which may end the process without returning.
         """
         num_iterations = self.cfg.max_iterations if num_iterations is None else int(num_iterations)
         if num_iterations < 1:
@@ -161,6 +169,10 @@ class RunnerBase:
         try:
             for _ in range(num_iterations):
                 self._finish_iteration(self._iterate(), progress)
+                if on_iteration is not None:
+                    if self._writer is not None:
+                        self._writer.flush()
+                    on_iteration(self)
             if self.log_dir is not None and self.iteration % self.cfg.save_interval != 0:
                 self.save()
         finally:

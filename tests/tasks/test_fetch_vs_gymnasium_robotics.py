@@ -25,21 +25,17 @@ success, time-out, the draws of goals and block positions) is compared exactly o
 
 from __future__ import annotations
 
-import types
-
-import gymnasium as gym
-import mujoco
 import numpy as np
 import pytest
 import torch
 
 gymnasium_robotics = pytest.importorskip("gymnasium_robotics")
 
-from gymnasium_robotics.utils import mujoco_utils  # noqa: E402
-
 from warplab.envs import RlEnv  # noqa: E402
 from warplab.tasks import make_env_cfg  # noqa: E402
 from warplab.tasks.gym_robotics import fetch_mdp  # noqa: E402
+
+from .gym_robotics_reference import ks_statistic, package_env  # noqa: E402
 
 TASK = "FetchPickAndPlace-v4"
 WORLD = 1
@@ -84,21 +80,7 @@ CONTACT_BOUND = 5e-3
 @pytest.fixture(scope="module")
 def ref():
     """The package's env, with the MuJoCo 4.0 enum comparison patched (module docstring)."""
-    patch = pytest.MonkeyPatch()
-
-    class _MujocoWithIntJointTypes(types.ModuleType):
-        def __getattr__(self, name: str):
-            return getattr(mujoco, name)
-
-    view = _MujocoWithIntJointTypes("mujoco")
-    names = ("mjJNT_FREE", "mjJNT_BALL", "mjJNT_SLIDE", "mjJNT_HINGE")
-    view.mjtJoint = types.SimpleNamespace(**{n: int(getattr(mujoco.mjtJoint, n)) for n in names})
-    patch.setattr(mujoco_utils, "mujoco", view)
-    gym.register_envs(gymnasium_robotics)
-    env = gym.make(TASK)
-    yield env
-    env.close()
-    patch.undo()
+    yield from package_env(TASK)
 
 
 @pytest.fixture(scope="module")
@@ -281,14 +263,6 @@ def test_truncation_after_50_steps_and_never_terminated(ref, wl_env):
         assert not term.any() and bool(trunc.all()) == (k == 50)
 
 
-def _ks(a: np.ndarray, b: np.ndarray) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic."""
-    grid = np.sort(np.concatenate([a, b]))
-    fa = np.searchsorted(np.sort(a), grid, side="right") / len(a)
-    fb = np.searchsorted(np.sort(b), grid, side="right") / len(b)
-    return float(np.abs(fa - fb).max())
-
-
 def test_goal_and_block_draws_match_the_package(ref, wl_env):
     # 4,000 draws from each: every coordinate of the goal and of the block's start has the same
     # distribution (two-sample KS statistic under 0.05; the 0.1 % critical value for 4,000 and
@@ -312,9 +286,9 @@ def test_goal_and_block_draws_match_the_package(ref, wl_env):
         ours_block.append(start.draw_object_xy(wl_env).double().numpy())
     ours_goal, ours_block = np.concatenate(ours_goal), np.concatenate(ours_block)
     for c in range(3):
-        assert _ks(ours_goal[:, c], theirs_goal[:, c]) < 0.05, ("goal", c)
+        assert ks_statistic(ours_goal[:, c], theirs_goal[:, c]) < 0.05, ("goal", c)
     for c in range(2):
-        assert _ks(ours_block[:, c], theirs_block[:, c]) < 0.05, ("block", c)
+        assert ks_statistic(ours_block[:, c], theirs_block[:, c]) < 0.05, ("block", c)
     on_table = np.isclose(ours_goal[:, 2], u.height_offset, atol=1e-6)
     assert abs(on_table.mean() - 0.5) < 0.03
     assert abs(np.isclose(theirs_goal[:, 2], u.height_offset, atol=1e-6).mean() - 0.5) < 0.03

@@ -27,9 +27,6 @@ success, time-out, the draws of goals and start states) is compared exactly or s
 
 from __future__ import annotations
 
-import types
-
-import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
@@ -37,11 +34,11 @@ import torch
 
 gymnasium_robotics = pytest.importorskip("gymnasium_robotics")
 
-from gymnasium_robotics.utils import mujoco_utils  # noqa: E402
-
 from warplab.envs import RlEnv  # noqa: E402
 from warplab.tasks import make_env_cfg  # noqa: E402
 from warplab.tasks.gym_robotics import mdp as hand_mdp  # noqa: E402
+
+from .gym_robotics_reference import ks_statistic, package_env  # noqa: E402
 
 TASK = "HandManipulateBlockRotateXYZ-v1"
 WORLD = 1
@@ -80,21 +77,7 @@ CONTACT_QPOS_BOUND, CONTACT_QVEL_BOUND = 0.05, 2.0
 @pytest.fixture(scope="module")
 def ref():
     """The package's env, with the MuJoCo 4.0 enum comparison patched (module docstring)."""
-    patch = pytest.MonkeyPatch()
-
-    class _MujocoWithIntJointTypes(types.ModuleType):
-        def __getattr__(self, name: str):
-            return getattr(mujoco, name)
-
-    view = _MujocoWithIntJointTypes("mujoco")
-    names = ("mjJNT_FREE", "mjJNT_BALL", "mjJNT_SLIDE", "mjJNT_HINGE")
-    view.mjtJoint = types.SimpleNamespace(**{n: int(getattr(mujoco.mjtJoint, n)) for n in names})
-    patch.setattr(mujoco_utils, "mujoco", view)
-    gym.register_envs(gymnasium_robotics)
-    env = gym.make(TASK)
-    yield env
-    env.close()
-    patch.undo()
+    yield from package_env(TASK)
 
 
 @pytest.fixture(scope="module")
@@ -267,14 +250,6 @@ def test_truncation_after_100_steps_and_never_terminated(ref, wl_env):
         assert not term.any() and bool(trunc.all()) == (k == 100)
 
 
-def _ks(a: np.ndarray, b: np.ndarray) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic."""
-    grid = np.sort(np.concatenate([a, b]))
-    fa = np.searchsorted(np.sort(a), grid, side="right") / len(a)
-    fb = np.searchsorted(np.sort(b), grid, side="right") / len(b)
-    return float(np.abs(fa - fb).max())
-
-
 def test_goal_draws_match_the_package(ref, wl_env):
     # 6,000 goals from each: every quaternion component has the same distribution (two-sample KS
     # statistic under 0.04; the 0.1 % critical value for 6,000 and 6,000 draws is 0.036), the
@@ -296,7 +271,7 @@ def test_goal_draws_match_the_package(ref, wl_env):
     assert (ours[:, 3] >= 0).all() and (theirs[:, 3] >= 0).all()
     np.testing.assert_allclose(np.linalg.norm(ours[:, 3:], axis=1), 1.0, atol=1e-6)
     for c in range(3, 7):
-        assert _ks(ours[:, c], theirs[:, c]) < 0.04, c
+        assert ks_statistic(ours[:, c], theirs[:, c]) < 0.04, c
     assert abs(ours[:, 3].mean() - 2 / np.pi) < 0.01  # angle uniform in [-pi, pi]: E[cos(a/2)] = 2/pi
 
 

@@ -20,7 +20,11 @@ mypy_status=$?
 echo "test: mypy took $((SECONDS - mypy_start)) s"
 [ "$mypy_status" = 0 ] || exit 1
 echo "test: running pytest $* (the first MuJoCo Warp compile of each model takes about 20 s, then cached)"
-python -m pytest -q -ra --durations=15 "$@"
+# One worker process per core (pytest-xdist), each test file whole on one worker so that a file's
+# module fixtures (built envs, compiled models) are made once. Warp's kernel cache is safe to fill from
+# several processes (it builds into a temporary folder and renames). PYTEST_XDIST_AUTO_NUM_WORKERS
+# sets the count; a later `-n 0` in the arguments runs everything in this process (e.g. for pdb).
+python -m pytest -q -ra --durations=15 -n auto --dist loadfile "$@"
 status=$?
 if [ "$status" = 5 ]; then
   # pytest's "no tests collected": nothing failed, but nothing ran either; say so loudly.

@@ -1,8 +1,9 @@
 """Gymnasium-Robotics' environments on warplab, for like-for-like comparisons: the Shadow hand's
 ``HandManipulateBlockRotateXYZ-v1`` (and its ``Dense`` variant) and the Adroit hand's
 ``AdroitHandDoor-v1`` and ``AdroitHandRelocate-v1`` (and their ``Sparse`` variants), and the Fetch
-robot's ``FetchPickAndPlace-v4`` (and its ``Dense`` variant), with the
-package's own model files, observations, goals, rewards, success and episode lengths.
+robot's ``FetchPickAndPlace-v4`` (and its ``Dense`` variant), and the Franka kitchen's
+``FrankaKitchen-v1`` with ``tasks_to_complete=["microwave"]`` (``FrankaKitchenMicrowave-v1``), with
+the package's own model files, observations, goals, rewards, success and episode lengths.
 
 The models are read from the installed ``gymnasium-robotics`` package when a scene is built
 (``pip install "warplab[robotics]"``); building configs and listing tasks work without it.

@@ -25,9 +25,10 @@ class _MujocoWithIntJointTypes(types.ModuleType):
         return getattr(mujoco, name)
 
 
-def package_env(task: str) -> Iterator[gym.Env]:
-    """Yields ``gym.make(task)`` of the installed gymnasium_robotics with the joint-type comparison
-    patched (module docstring); closes it and undoes the patch after. For a module-scoped fixture."""
+def package_env(task: str, **kwargs: object) -> Iterator[gym.Env]:
+    """Yields ``gym.make(task, **kwargs)`` of the installed gymnasium_robotics with the joint-type
+    comparison patched (module docstring); closes it and undoes the patch after. For a
+    module-scoped fixture."""
     import gymnasium_robotics
     from gymnasium_robotics.utils import mujoco_utils
 
@@ -37,7 +38,7 @@ def package_env(task: str) -> Iterator[gym.Env]:
     view.mjtJoint = types.SimpleNamespace(**{n: int(getattr(mujoco.mjtJoint, n)) for n in names})
     patch.setattr(mujoco_utils, "mujoco", view)
     gym.register_envs(gymnasium_robotics)
-    env = gym.make(task)
+    env = gym.make(task, **kwargs)
     try:
         yield env
     finally:

@@ -1,8 +1,9 @@
 """Gymnasium-Robotics' environments on warplab, for like-for-like comparisons: the Shadow hand's
 ``HandManipulateBlockRotateXYZ-v1`` (and its ``Dense`` variant) and the Adroit hand's
 ``AdroitHandDoor-v1`` and ``AdroitHandRelocate-v1`` (and their ``Sparse`` variants), and the Fetch
-robot's ``FetchPickAndPlace-v4`` (and its ``Dense`` variant), with the
-package's own model files, observations, goals, rewards, success and episode lengths.
+robot's ``FetchPickAndPlace-v4`` (and its ``Dense`` variant), and the Franka kitchen's
+``FrankaKitchen-v1`` with ``tasks_to_complete=["microwave"]`` (``FrankaKitchenMicrowave-v1``), with
+the package's own model files, observations, goals, rewards, success and episode lengths.
 
 The models are read from the installed ``gymnasium-robotics`` package when a scene is built
 (``pip install "warplab[robotics]"``); building configs and listing tasks work without it.
@@ -14,6 +15,9 @@ The models are read from the installed ``gymnasium-robotics`` package when a sce
 - ``adroit_mdp``, ``adroit``: the Adroit tasks' terms and environment configs;
 - ``fetch_mdp``, ``fetch``: the Fetch task's terms (mocap action, goal, start states, observations)
   and environment configs;
+- ``kitchen_mdp``, ``kitchen``: the kitchen's terms (the package's joint-velocity action and its
+  observation noise, task completion) and the microwave task's environment config;
+- ``kitchen_franka``: the kitchen's Franka as a ``RobotCfg`` for other tasks;
 - ``agent_cfg``: the learner's settings, imported only when a learner asks for them.
 """
 
@@ -35,6 +39,8 @@ from warplab.tasks.gym_robotics.assets import (
     fetch_pick_and_place_spec,
     fetch_spec,
     hand_block_spec,
+    kitchen_franka_spec,
+    kitchen_spec,
     robotics_assets_dir,
     shadow_hand_spec,
 )
@@ -46,6 +52,8 @@ from warplab.tasks.gym_robotics.hand_block import (
     make_hand_block_rotate_xyz_dense_env_cfg,
     make_hand_block_rotate_xyz_env_cfg,
 )
+from warplab.tasks.gym_robotics.kitchen import make_kitchen_microwave_env_cfg
+from warplab.tasks.gym_robotics.kitchen_franka import kitchen_franka_robot_cfg
 from warplab.tasks.gym_robotics.shadow_hand import shadow_hand_robot_cfg
 from warplab.tasks.registry import register_task
 
@@ -63,6 +71,10 @@ __all__ = [
     "make_adroit_relocate_env_cfg",
     "make_adroit_relocate_sparse_env_cfg",
     "hand_block_spec",
+    "kitchen_franka_robot_cfg",
+    "kitchen_franka_spec",
+    "kitchen_spec",
+    "make_kitchen_microwave_env_cfg",
     "make_fetch_pick_and_place_dense_env_cfg",
     "make_fetch_pick_and_place_env_cfg",
     "make_hand_block_rotate_xyz_dense_env_cfg",
@@ -163,4 +175,19 @@ register_task(
     make_fetch_pick_and_place_dense_env_cfg,
     _fetch_agent_cfg("FetchPickAndPlaceDense-v4"),
     "FetchPickAndPlace-v4 with the package's dense reward (minus the block's distance to the goal).",
+)
+
+
+def _kitchen_agent_cfg() -> RunnerCfg:
+    from warplab.tasks.gym_robotics.agent_cfg import make_kitchen_agent_cfg
+
+    return make_kitchen_agent_cfg()
+
+
+register_task(
+    "FrankaKitchenMicrowave-v1",
+    make_kitchen_microwave_env_cfg,
+    _kitchen_agent_cfg,
+    'Gymnasium-Robotics\' FrankaKitchen-v1 with tasks_to_complete=["microwave"]: the Franka opens the '
+    "microwave door (reward 1 and the end of the episode at success); needs warplab[robotics].",
 )

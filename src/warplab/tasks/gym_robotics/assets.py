@@ -172,3 +172,48 @@ def fetch_spec(task: str = "pick_and_place") -> mujoco.MjSpec:
 def fetch_pick_and_place_spec() -> mujoco.MjSpec:
     """``fetch/pick_and_place.xml`` (``fetch_spec``): the Fetch robot, a table and a block."""
     return fetch_spec("pick_and_place")
+
+
+def kitchen_spec() -> mujoco.MjSpec:
+    """Gymnasium-Robotics' Franka kitchen ``kitchen_franka/kitchen_assets/kitchen_env_model.xml`` as
+    it is: the Franka Panda (7 arm hinges ``robot:panda0_joint1..7``, 2 finger slides, 9 position
+    servos) on a pedestal before a kitchen of articulated props (4 oven knobs with their burners
+    coupled by joint equalities, a light switch, a slide cabinet, two hinge cabinets, a microwave
+    door on the hinge ``microwave``, qpos 22) and a kettle on a free joint: nq 30, nv 29; 2 ms
+    timestep, Newton with 100 iterations, Euler, pyramidal cone (MuJoCo's defaults). It runs in
+    MuJoCo Warp 4.0 as it is (mesh, box, cylinder, capsule, sphere and plane geoms; checked against
+    MuJoCo's C engine in ``tests/tasks/test_kitchen_vs_gymnasium_robotics.py``); its ``<size njmax
+    nconmax>`` are ignored: warplab sizes contacts and constraints from a probe of the model.
+
+    Raises:
+      RoboticsNotInstalledError: the package is missing.
+      FileNotFoundError: the scene is not in the installed version.
+    """
+    return mujoco.MjSpec.from_file(robotics_asset_path("kitchen_franka/kitchen_assets/kitchen_env_model.xml"))
+
+
+def kitchen_franka_spec() -> mujoco.MjSpec:
+    """The kitchen's Franka alone, composed as the kitchen scene includes it: ``franka_assets/
+    assets.xml`` (2 ms timestep, defaults, meshes), ``actuator.xml`` (the 9 position servos) and
+    ``chain.xml`` (the arm's bodies), the arm's base at (0, 0, 1.8) m turned 1.57 rad about z as
+    in the kitchen. No pedestal, no floor and no props: a scene adds its own.
+
+    Raises:
+      RoboticsNotInstalledError: the package is missing.
+      FileNotFoundError: the files are not in the installed version.
+    """
+    franka_dir = os.path.dirname(robotics_asset_path("kitchen_franka/franka_assets/chain.xml"))
+    paths = {name: quoteattr(os.path.join(franka_dir, name)) for name in ("assets.xml", "actuator.xml")}
+    chain = quoteattr(os.path.join(franka_dir, "chain.xml"))
+    # The files name their meshes relative to the kitchen scene's folder; an absolute meshdir set
+    # after the include overrides the one assets.xml carries.
+    meshdir = quoteattr(os.path.join(franka_dir, "meshes"))
+    xml = f"""<mujoco model="kitchen_franka">
+  <include file={paths["assets.xml"]}/>
+  <include file={paths["actuator.xml"]}/>
+  <compiler angle="radian" meshdir={meshdir}/>
+  <worldbody>
+    <body name="panda0_mount" pos="0 0 1.8" euler="0 0 1.57"><include file={chain}/></body>
+  </worldbody>
+</mujoco>"""
+    return mujoco.MjSpec.from_string(xml)

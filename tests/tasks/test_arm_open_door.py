@@ -30,7 +30,14 @@ from warplab.tasks.door.env_cfg import (
 )
 from warplab.tasks.handle_task import SUCCESS_HOLD_STEPS
 
-from .arm_script import home_and_down_rotation, ik, peak_contacts_and_rows, scripted_actions
+from .arm_script import (
+    approach_and_grasp,
+    approach_and_grasp_phases,
+    home_and_down_rotation,
+    ik,
+    run_handle_script,
+    scripted_actions,
+)
 
 NUM_ENVS = 4
 
@@ -103,8 +110,7 @@ def test_scripted_approach_grasp_and_swing_opens_every_door_past_its_target(env)
     segments = 6
     plans = []
     for i in range(NUM_ENVS):
-        above = ik(model, home, knob[i] + [0.0, 0.0, 0.10], rotation)
-        grasp = ik(model, above, knob[i], rotation)
+        above, grasp = approach_and_grasp(model, home, rotation, knob[i])
         plan = [above, grasp]
         # Opening turns the door about the world's -z: the knob and the wrist turn by -angle about z.
         swing = min(target[i] + 0.1, OPEN_ANGLE)
@@ -114,37 +120,21 @@ def test_scripted_approach_grasp_and_swing_opens_every_door_past_its_target(env)
             plan.append(ik(model, plan[-1], point, turn @ rotation))
         plans.append(plan)
     phases = [  # (policy steps, from, to, gripper action)
-        (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
-        (30, lambda p, i: p[0], lambda p, i: p[1], 1.0),
-        (15, lambda p, i: p[1], lambda p, i: p[1], -1.0),
+        *approach_and_grasp_phases(q_start),
     ]
     for k in range(1, segments + 1):
         phases.append((12, lambda p, i, k=k: p[k], lambda p, i, k=k: p[k + 1], -1.0))
     phases.append((30, lambda p, i: p[-1], lambda p, i: p[-1], -1.0))
 
-    names = env.reward_manager.names
     dt = env.policy_dt
-    success_column = env.termination_manager.names.index("success")
-    done = torch.zeros(NUM_ENVS, dtype=torch.bool)
-    succeeded = torch.zeros(NUM_ENVS, dtype=torch.bool)
-    best = {name: torch.zeros(NUM_ENVS) for name in ("grasp_handle", "open_door", "door_past_target")}
-    peak_angle = torch.zeros(NUM_ENVS)
-    peak_contacts, peak_rows = 0, 0
-    for action in scripted_actions(env, home, q_start, plans, phases):
-        angle_before = handle_mdp.joint_opening(env, HINGE).clone()
-        _, _, terminated, truncated, _ = env.step(action)
-        live = ~done
-        assert not terminated.any()
-        terms = env.reward_manager.step_terms
-        for name, value in best.items():
-            value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
-        peak_angle = torch.where(live, torch.maximum(peak_angle, angle_before), peak_angle)
-        ended = truncated & live
-        assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
-        succeeded |= ended
-        done |= ended
-        contacts, rows = peak_contacts_and_rows(env)
-        peak_contacts, peak_rows = max(peak_contacts, contacts), max(peak_rows, rows)
+    run = run_handle_script(
+        env,
+        scripted_actions(env, home, q_start, plans, phases),
+        HINGE,
+        ("grasp_handle", "open_door", "door_past_target"),
+    )
+    succeeded, best, peak_angle = run.succeeded, run.best, run.peak_opening
+    peak_contacts, peak_rows = run.peak_contacts, run.peak_rows
     assert succeeded.all(), f"worlds that succeeded {succeeded.tolist()}, peak angle {peak_angle.tolist()}"
     assert (peak_angle >= torch.as_tensor(target, dtype=torch.float32)).all()
     torch.testing.assert_close(best["grasp_handle"], torch.full((NUM_ENVS,), 2.0 * dt))

@@ -4,6 +4,7 @@ MuJoCo's C engine, turned into the arm tasks' own actions (``tasks.arm_common``:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 
 import mujoco
@@ -13,6 +14,7 @@ import warp as wp
 
 from warplab.assets.robots.arm import ARM_HOME, ARM_JOINT_NAMES, EE_SITE
 from warplab.envs.rl_env import RlEnv
+from warplab.tasks import handle_mdp
 from warplab.tasks.arm_common import ARM_ACTION_SCALE
 
 Plan = Sequence[np.ndarray]
@@ -84,3 +86,70 @@ def peak_contacts_and_rows(env: RlEnv) -> tuple[int, int]:
     count = int(env.sim.contact.count[0])
     per_world = torch.bincount(env.sim.contact.worldid[:count].long(), minlength=env.num_envs)
     return int(per_world.max()), int(wp.to_torch(env.sim.data.nefc).max())
+
+
+def approach_and_grasp(
+    model: mujoco.MjModel, home: np.ndarray, rotation: np.ndarray, knob: np.ndarray
+) -> list[np.ndarray]:
+    """A handle task's first two waypoints [7] each: the TCP 10 cm above the knob, then at it."""
+    above = ik(model, home, knob + [0.0, 0.0, 0.10], rotation)
+    return [above, ik(model, above, knob, rotation)]
+
+
+def approach_and_grasp_phases(q_start: np.ndarray) -> list[Phase]:
+    """From the start over the knob (plan[0]) and down to it (plan[1]) open, then close the gripper."""
+    return [
+        (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
+        (30, lambda p, i: p[0], lambda p, i: p[1], 1.0),
+        (15, lambda p, i: p[1], lambda p, i: p[1], -1.0),
+    ]
+
+
+@dataclasses.dataclass
+class HandleRun:
+    """What a scripted handle-task episode reached, per world (``[num_envs]``) unless said."""
+
+    best: dict[str, torch.Tensor]
+    """The largest value of each named reward term until the world's episode ended."""
+    peak_opening: torch.Tensor
+    """The largest joint opening before a step, until the world's episode ended."""
+    succeeded: torch.Tensor
+    """Whether the episode ended by the success termination."""
+    peak_contacts: int
+    peak_rows: int
+
+
+def run_handle_script(
+    env: RlEnv,
+    actions: Iterator[torch.Tensor],
+    joint: str,
+    reward_names: Sequence[str],
+) -> HandleRun:
+    """Steps a handle task's ``env`` (``tasks.handle_task``) through ``actions``, checking that no world terminates and that every episode
+    that ends is a success (not a time-out), and records what each world reached."""
+    names = env.reward_manager.names
+    success_column = env.termination_manager.names.index("success")
+    done = torch.zeros(env.num_envs, dtype=torch.bool)
+    run = HandleRun(
+        best={name: torch.zeros(env.num_envs) for name in reward_names},
+        peak_opening=torch.zeros(env.num_envs),
+        succeeded=torch.zeros(env.num_envs, dtype=torch.bool),
+        peak_contacts=0,
+        peak_rows=0,
+    )
+    for action in actions:
+        before = handle_mdp.joint_opening(env, joint).clone()
+        _, _, terminated, truncated, _ = env.step(action)
+        live = ~done
+        assert not terminated.any()
+        terms = env.reward_manager.step_terms
+        for name, value in run.best.items():
+            value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
+        run.peak_opening = torch.where(live, torch.maximum(run.peak_opening, before), run.peak_opening)
+        ended = truncated & live
+        assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
+        run.succeeded |= ended
+        done |= ended
+        contacts, rows = peak_contacts_and_rows(env)
+        run.peak_contacts, run.peak_rows = max(run.peak_contacts, contacts), max(run.peak_rows, rows)
+    return run

@@ -12,7 +12,7 @@ import torch
 
 from warplab.assets.robots.arm import EE_SITE
 from warplab.envs.rl_env import RlEnv
-from warplab.tasks import make_env_cfg
+from warplab.tasks import handle_mdp, make_env_cfg
 from warplab.tasks.door import mdp as door_mdp
 from warplab.tasks.door.env_cfg import (
     HANDLE_POS,
@@ -25,13 +25,19 @@ from warplab.tasks.door.env_cfg import (
     NCONMAX,
     NJMAX,
     OPEN_ANGLE,
-    SUCCESS_HOLD_STEPS,
     TARGET,
     TARGET_ANGLE,
 )
-from warplab.tasks.drawer import mdp as drawer_mdp
+from warplab.tasks.handle_task import SUCCESS_HOLD_STEPS
 
-from .arm_script import home_and_down_rotation, ik, peak_contacts_and_rows, scripted_actions
+from .arm_script import (
+    approach_and_grasp,
+    approach_and_grasp_phases,
+    home_and_down_rotation,
+    ik,
+    run_handle_script,
+    scripted_actions,
+)
 
 NUM_ENVS = 4
 
@@ -67,7 +73,7 @@ def test_the_closed_knob_is_in_front_of_the_arm_and_the_hinge_on_its_left(env):
     assert ((hinge[:, 1] - knob[:, 1] - 0.34).abs() <= 0.01 + 1e-5).all()
     target = env.command(TARGET)[:, 0]
     assert ((target >= TARGET_ANGLE[0]) & (target <= TARGET_ANGLE[1])).all()
-    assert (drawer_mdp.drawer_opening(env, HINGE) == 0).all()
+    assert (handle_mdp.joint_opening(env, HINGE) == 0).all()
     # The privileged critic term reads each world's drawn damping, friction, stiffness (factors 0.5-2)
     # and spring rest angle (+-0.1 rad from closed).
     dynamics = door_mdp.hinge_dynamics(env, HINGE)
@@ -80,9 +86,9 @@ def test_the_ee_to_handle_vector_and_the_approach_kernel(env):
     env.reset(seed=0)
     ee, handle = env.mj_model.site(EE_SITE).id, env.mj_model.site(HANDLE_SITE).id
     expected = env.sim.site_xpos[:, handle] - env.sim.site_xpos[:, ee]  # the base is not turned
-    got = drawer_mdp.site_offset_in_frame(env, EE_SITE, HANDLE_SITE, "link0")
+    got = handle_mdp.site_offset_in_frame(env, EE_SITE, HANDLE_SITE, "link0")
     torch.testing.assert_close(got, expected)
-    approach = drawer_mdp.handle_distance_tanh(env, EE_SITE, HANDLE_SITE, 0.1)
+    approach = handle_mdp.handle_distance_tanh(env, EE_SITE, HANDLE_SITE, 0.1)
     torch.testing.assert_close(
         approach, torch.tensor([1.0 - math.tanh(float(x) / 0.1) for x in expected.norm(dim=1)])
     )
@@ -104,8 +110,7 @@ def test_scripted_approach_grasp_and_swing_opens_every_door_past_its_target(env)
     segments = 6
     plans = []
     for i in range(NUM_ENVS):
-        above = ik(model, home, knob[i] + [0.0, 0.0, 0.10], rotation)
-        grasp = ik(model, above, knob[i], rotation)
+        above, grasp = approach_and_grasp(model, home, rotation, knob[i])
         plan = [above, grasp]
         # Opening turns the door about the world's -z: the knob and the wrist turn by -angle about z.
         swing = min(target[i] + 0.1, OPEN_ANGLE)
@@ -115,37 +120,21 @@ def test_scripted_approach_grasp_and_swing_opens_every_door_past_its_target(env)
             plan.append(ik(model, plan[-1], point, turn @ rotation))
         plans.append(plan)
     phases = [  # (policy steps, from, to, gripper action)
-        (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
-        (30, lambda p, i: p[0], lambda p, i: p[1], 1.0),
-        (15, lambda p, i: p[1], lambda p, i: p[1], -1.0),
+        *approach_and_grasp_phases(q_start),
     ]
     for k in range(1, segments + 1):
         phases.append((12, lambda p, i, k=k: p[k], lambda p, i, k=k: p[k + 1], -1.0))
     phases.append((30, lambda p, i: p[-1], lambda p, i: p[-1], -1.0))
 
-    names = env.reward_manager.names
     dt = env.policy_dt
-    success_column = env.termination_manager.names.index("success")
-    done = torch.zeros(NUM_ENVS, dtype=torch.bool)
-    succeeded = torch.zeros(NUM_ENVS, dtype=torch.bool)
-    best = {name: torch.zeros(NUM_ENVS) for name in ("grasp_handle", "open_door", "door_past_target")}
-    peak_angle = torch.zeros(NUM_ENVS)
-    peak_contacts, peak_rows = 0, 0
-    for action in scripted_actions(env, home, q_start, plans, phases):
-        angle_before = drawer_mdp.drawer_opening(env, HINGE).clone()
-        _, _, terminated, truncated, _ = env.step(action)
-        live = ~done
-        assert not terminated.any()
-        terms = env.reward_manager.step_terms
-        for name, value in best.items():
-            value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
-        peak_angle = torch.where(live, torch.maximum(peak_angle, angle_before), peak_angle)
-        ended = truncated & live
-        assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
-        succeeded |= ended
-        done |= ended
-        contacts, rows = peak_contacts_and_rows(env)
-        peak_contacts, peak_rows = max(peak_contacts, contacts), max(peak_rows, rows)
+    run = run_handle_script(
+        env,
+        scripted_actions(env, home, q_start, plans, phases),
+        HINGE,
+        ("grasp_handle", "open_door", "door_past_target"),
+    )
+    succeeded, best, peak_angle = run.succeeded, run.best, run.peak_opening
+    peak_contacts, peak_rows = run.peak_contacts, run.peak_rows
     assert succeeded.all(), f"worlds that succeeded {succeeded.tolist()}, peak angle {peak_angle.tolist()}"
     assert (peak_angle >= torch.as_tensor(target, dtype=torch.float32)).all()
     torch.testing.assert_close(best["grasp_handle"], torch.full((NUM_ENVS,), 2.0 * dt))
@@ -164,6 +153,6 @@ def test_success_needs_the_door_held_past_its_target(env):
     term.held_steps.copy_(
         torch.tensor([0, SUCCESS_HOLD_STEPS - 1, SUCCESS_HOLD_STEPS, 3 * SUCCESS_HOLD_STEPS])
     )
-    got = drawer_mdp.drawer_opened(env, TARGET, SUCCESS_HOLD_STEPS)
+    got = handle_mdp.opened_and_held(env, TARGET, SUCCESS_HOLD_STEPS)
     assert got.tolist() == [False, False, True, True]
     term.held_steps.zero_()

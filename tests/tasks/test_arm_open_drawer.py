@@ -13,7 +13,7 @@ import torch
 
 from warplab.assets.robots.arm import EE_SITE
 from warplab.envs.rl_env import RlEnv
-from warplab.tasks import make_env_cfg
+from warplab.tasks import handle_mdp, make_env_cfg
 from warplab.tasks.drawer import mdp as drawer_mdp
 from warplab.tasks.drawer.env_cfg import (
     DRAWER,
@@ -25,12 +25,19 @@ from warplab.tasks.drawer.env_cfg import (
     NCONMAX,
     NJMAX,
     SLIDE,
-    SUCCESS_HOLD_STEPS,
     TARGET,
     TARGET_TRAVEL,
 )
+from warplab.tasks.handle_task import SUCCESS_HOLD_STEPS
 
-from .arm_script import home_and_down_rotation, ik, peak_contacts_and_rows, scripted_actions
+from .arm_script import (
+    approach_and_grasp,
+    approach_and_grasp_phases,
+    home_and_down_rotation,
+    ik,
+    run_handle_script,
+    scripted_actions,
+)
 
 NUM_ENVS = 4
 
@@ -55,9 +62,9 @@ def test_the_closed_knob_is_in_front_of_the_arm_within_the_jitter_and_targets_wi
     assert len(set(offset[:, 1].tolist())) == NUM_ENVS  # drawn per world
     target = env.command(TARGET)[:, 0]
     assert ((target >= TARGET_TRAVEL[0]) & (target <= TARGET_TRAVEL[1])).all()
-    assert (drawer_mdp.drawer_opening(env, SLIDE) == 0).all()
+    assert (handle_mdp.joint_opening(env, SLIDE) == 0).all()
     # The privileged critic term reads each world's drawn slide damping and friction (factors 0.5-2).
-    damping_friction = drawer_mdp.slide_damping_friction(env, SLIDE)
+    damping_friction = handle_mdp.slide_damping_friction(env, SLIDE)
     nominal = torch.tensor([DRAWER_DAMPING, DRAWER_FRICTIONLOSS])
     assert ((damping_friction >= 0.5 * nominal - 1e-6) & (damping_friction <= 2.0 * nominal + 1e-6)).all()
 
@@ -90,9 +97,9 @@ def test_the_ee_to_handle_vector_is_the_site_difference_in_the_unturned_base_fra
     env.reset(seed=0)
     ee, handle = env.mj_model.site(EE_SITE).id, env.mj_model.site(HANDLE_SITE).id
     expected = env.sim.site_xpos[:, handle] - env.sim.site_xpos[:, ee]  # the base is not turned
-    got = drawer_mdp.site_offset_in_frame(env, EE_SITE, HANDLE_SITE, "link0")
+    got = handle_mdp.site_offset_in_frame(env, EE_SITE, HANDLE_SITE, "link0")
     torch.testing.assert_close(got, expected)
-    approach = drawer_mdp.handle_distance_tanh(env, EE_SITE, HANDLE_SITE, 0.1)
+    approach = handle_mdp.handle_distance_tanh(env, EE_SITE, HANDLE_SITE, 0.1)
     torch.testing.assert_close(
         approach, torch.tensor([1.0 - math.tanh(float(x) / 0.1) for x in expected.norm(dim=1)])
     )
@@ -112,42 +119,25 @@ def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env
     target = env.command(TARGET)[:, 0].double().numpy()
     plans = []
     for i in range(NUM_ENVS):
-        above = ik(model, home, knob[i] + [0.0, 0.0, 0.10], rotation)
-        grasp = ik(model, above, knob[i], rotation)
+        above, grasp = approach_and_grasp(model, home, rotation, knob[i])
         # Pull 4 cm past the target (within the slide's range): the knob follows the fingers.
         pull = min(target[i] + 0.04, DRAWER_TRAVEL)
         pulled = ik(model, grasp, knob[i] - [pull, 0.0, 0.0], rotation)
         plans.append((above, grasp, pulled))
     phases = [  # (policy steps, from, to, gripper action)
-        (40, lambda p, i: q_start[i], lambda p, i: p[0], 1.0),
-        (30, lambda p, i: p[0], lambda p, i: p[1], 1.0),
-        (15, lambda p, i: p[1], lambda p, i: p[1], -1.0),
+        *approach_and_grasp_phases(q_start),
         (60, lambda p, i: p[1], lambda p, i: p[2], -1.0),
         (30, lambda p, i: p[2], lambda p, i: p[2], -1.0),
     ]
-    names = env.reward_manager.names
     dt = env.policy_dt
-    success_column = env.termination_manager.names.index("success")
-    done = torch.zeros(NUM_ENVS, dtype=torch.bool)
-    succeeded = torch.zeros(NUM_ENVS, dtype=torch.bool)
-    best = {name: torch.zeros(NUM_ENVS) for name in ("grasp_handle", "open_drawer", "drawer_past_target")}
-    peak_opening = torch.zeros(NUM_ENVS)
-    peak_contacts, peak_rows = 0, 0
-    for action in scripted_actions(env, home, q_start, plans, phases):
-        opening_before = drawer_mdp.drawer_opening(env, SLIDE).clone()
-        _, _, terminated, truncated, _ = env.step(action)
-        live = ~done
-        assert not terminated.any()
-        terms = env.reward_manager.step_terms
-        for name, value in best.items():
-            value.copy_(torch.where(live, torch.maximum(value, terms[:, names.index(name)]), value))
-        peak_opening = torch.where(live, torch.maximum(peak_opening, opening_before), peak_opening)
-        ended = truncated & live
-        assert not (ended & ~env.termination_manager.term_flags[:, success_column]).any(), "a time-out"
-        succeeded |= ended
-        done |= ended
-        contacts, rows = peak_contacts_and_rows(env)
-        peak_contacts, peak_rows = max(peak_contacts, contacts), max(peak_rows, rows)
+    run = run_handle_script(
+        env,
+        scripted_actions(env, home, q_start, plans, phases),
+        SLIDE,
+        ("grasp_handle", "open_drawer", "drawer_past_target"),
+    )
+    succeeded, best, peak_opening = run.succeeded, run.best, run.peak_opening
+    peak_contacts, peak_rows = run.peak_contacts, run.peak_rows
     assert succeeded.all(), (
         f"worlds that succeeded {succeeded.tolist()}, peak opening {peak_opening.tolist()}"
     )
@@ -168,6 +158,6 @@ def test_success_needs_the_drawer_held_past_its_target(env):
     term.held_steps.copy_(
         torch.tensor([0, SUCCESS_HOLD_STEPS - 1, SUCCESS_HOLD_STEPS, 3 * SUCCESS_HOLD_STEPS])
     )
-    got = drawer_mdp.drawer_opened(env, TARGET, SUCCESS_HOLD_STEPS)
+    got = handle_mdp.opened_and_held(env, TARGET, SUCCESS_HOLD_STEPS)
     assert got.tolist() == [False, False, True, True]
     term.held_steps.zero_()

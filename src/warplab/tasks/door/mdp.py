@@ -1,4 +1,4 @@
-"""Terms only the door task uses. The rest it shares with the drawer task (``tasks.drawer.mdp``):
+"""Terms only the door task uses. The rest it shares with the drawer task (``tasks.handle_mdp``):
 the approach and grasp terms, the opening rewards and the success test read one hinge or slide joint
 and a ``TargetOpeningCommand``, so a door's hinge serves them as a drawer's slide does."""
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from warplab.tasks.drawer.mdp import TargetOpeningCommand, slide_damping_friction
+from warplab.tasks.handle_mdp import TargetOpeningCommand, slide_damping_friction
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv

@@ -3,7 +3,8 @@ in front of it on the table, lifts it and holds it at a goal position drawn in i
 
 ``arm-lift`` (``warplab.tasks.lift``) with the hand in place of the parallel gripper: the same table
 and object of a per-world shape, size, mass and friction, the same goal command, lift and
-goal-tracking rewards, curriculum and terminations, imported from there. What differs:
+goal-tracking rewards, curriculum and terminations: ``make_arm_lift_env_cfg``'s config, edited here as
+a copy. What differs:
 
 - actions: the seven arm joints as ``arm-lift``'s (``home + 0.5 * action`` rad), then the hand's 16
   joints as the reorientation task drives them (``HomeCenteredPositionAction``: ``home + scale *
@@ -21,48 +22,29 @@ goal-tracking rewards, curriculum and terminations, imported from there. What di
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from typing import TypeVar
 
 import mujoco
 
-from warplab.assets.robots.arm import ARM_JOINT_NAMES, HAND_PREFIX, TABLE_HEIGHT, TIMESTEP
+from warplab.assets.robots.arm import HAND_PREFIX
 from warplab.assets.robots.hand import HAND_JOINT_NAMES, TIP_SITES, TOUCH_SENSORS
 from warplab.envs import mdp
-from warplab.envs.config import (
-    ActionTermCfg,
-    CommandTermCfg,
-    CurriculumTermCfg,
-    EventTermCfg,
-    NoiseCfg,
-    ObservationGroupCfg,
-    ObservationTermCfg,
-    RewardTermCfg,
-    RlEnvCfg,
-    TerminationTermCfg,
-    ViewerCfg,
-)
-from warplab.sim.simulation import SimCfg
-from warplab.tasks.arm_common import arm_actions_cfg
+from warplab.envs.config import ActionTermCfg, NoiseCfg, ObservationTermCfg, RewardTermCfg, RlEnvCfg
 from warplab.tasks.hand_grasp import mdp as grasp_mdp
-from warplab.tasks.lift import mdp as lift_mdp
 from warplab.tasks.lift.env_cfg import (
     BASE,
-    DECIMATION,
-    DROP_HEIGHT_M,
-    EPISODE_LENGTH_S,
-    GOAL,
-    GOAL_RANGES,
-    JOINT_RESET_NOISE_RAD,
-    LIFT_CLEARANCE_M,
     OBJECT,
-    OBJECT_POS,
-    OBJECT_POS_RANGE,
     OBJECT_SHAPES,
     LiftRandomizationCfg,
     Range,
     lift_scene,
+    make_arm_lift_env_cfg,
 )
 from warplab.tasks.reorient.mdp import HomeCenteredPositionAction
+
+T = TypeVar("T")
 
 HAND_JOINTS = tuple(HAND_PREFIX + name for name in HAND_JOINT_NAMES)
 """The hand's 16 joints (and actuators) on the arm, in the hand's action order."""
@@ -113,158 +95,86 @@ def make_hand_grasp_lift_env_cfg(
         ``kp`` and ``kd`` apply to the arm's servos.
     """
     dr = randomization or LiftRandomizationCfg()
-    arm = list(ARM_JOINT_NAMES)
+    cfg = make_arm_lift_env_cfg(play=play, randomization=dr)
+    arm = cfg.actions["arm"].params["actuators"]
     joints = [*arm, *HAND_JOINTS]
-    obj = {"object": OBJECT, "frame_body": BASE}
-    lifted = {"object": OBJECT, "surface_height": TABLE_HEIGHT, "min_clearance": LIFT_CLEARANCE_M}
+    cfg.scene = hand_lift_scene if dr.object_shape else functools.partial(hand_lift_scene, OBJECT_SHAPES[:1])
+    cfg.actions = {
+        "arm": cfg.actions["arm"],
+        "hand": ActionTermCfg(func=HomeCenteredPositionAction, params={"actuators": list(HAND_JOINTS)}),
+    }
+    cfg.sim = dataclasses.replace(cfg.sim, nconmax=NCONMAX, njmax=NJMAX)
+    # The reach and grasp rewards and the fingertip observations read sites that a forward pass
+    # derives from qpos, and the critic reads touch sensors (contact forces): a reset world's first
+    # observation needs them all recomputed.
+    cfg.reset_forward = "full"
+
     noise_factor = 0.0 if play else (dr.observation_noise or 0.0)
+    policy, critic = cfg.observations["policy"], cfg.observations["critic"]
+    for group in (policy, critic):
+        for name in ("joint_pos", "joint_vel"):
+            group.terms[name].params = {"joints": joints}
 
-    def noise(scale: float) -> NoiseCfg | None:
-        return NoiseCfg("uniform", scale * noise_factor) if noise_factor > 0 else None
+    def fingertips(noisy: bool) -> ObservationTermCfg:
+        # The fingertips from the joint encoders through the arm's and hand's kinematics.
+        scale = 0.005 * noise_factor
+        return ObservationTermCfg(
+            func=mdp.fingertip_positions,
+            params={"sites": list(HAND_TIP_SITES), "frame_body": BASE},
+            noise=NoiseCfg("uniform", scale) if noisy and scale > 0 else None,
+        )
 
-    def measured(noisy: bool) -> dict[str, ObservationTermCfg]:
-        n = noise if noisy else (lambda scale: None)
-        terms = {
-            "joint_pos": ObservationTermCfg(func=mdp.joint_pos_rel, params={"joints": joints}, noise=n(0.01)),
-            "joint_vel": ObservationTermCfg(
-                func=mdp.joint_vel, params={"joints": joints}, noise=n(0.5), scale=0.1
-            ),
-            "object_pos": ObservationTermCfg(func=mdp.object_pos_in_frame, params=obj, noise=n(0.005)),
-            "object_quat": ObservationTermCfg(func=mdp.object_quat_in_frame, params=obj, noise=n(0.02)),
-            "goal_pos": ObservationTermCfg(func=mdp.generated_commands, params={"command_name": GOAL}),
-            # The fingertips from the joint encoders through the arm's and hand's kinematics.
-            "fingertip_pos": ObservationTermCfg(
-                func=mdp.fingertip_positions,
-                params={"sites": list(HAND_TIP_SITES), "frame_body": BASE},
-                noise=n(0.005),
-            ),
-            "last_action": ObservationTermCfg(func=mdp.last_action),
-        }
-        if dr.object_shape:
-            terms["object_shape"] = ObservationTermCfg(
-                func=mdp.object_shape_onehot, params={"object": OBJECT}
-            )
-        return terms
-
-    critic = measured(False)
-    critic["object_lin_vel"] = ObservationTermCfg(func=mdp.object_lin_vel_in_frame, params=obj)
-    critic["object_ang_vel"] = ObservationTermCfg(func=mdp.object_ang_vel_in_frame, params=obj, scale=0.1)
-    critic["touch"] = ObservationTermCfg(
+    # The hand's fingertips follow the goal in both groups; the touch sensors take the critic's place of
+    # the gripper's fingertips.
+    policy.terms = _insert_after(policy.terms, "goal_pos", {"fingertip_pos": fingertips(not play)})
+    touch = ObservationTermCfg(
         func=mdp.touch_sensors, params={"sensors": list(HAND_TOUCH_SENSORS)}, scale=0.1
     )
-    critic["clearance"] = ObservationTermCfg(
-        func=lift_mdp.object_clearance, params={"object": OBJECT, "surface_height": TABLE_HEIGHT}
-    )
+    critic.terms = _replace(critic.terms, "fingertip_pos", "touch", touch)
+    critic.terms = _insert_after(critic.terms, "goal_pos", {"fingertip_pos": fingertips(False)})
 
-    goal = {"command_name": GOAL, **lifted}
-    rewards = {
-        "reaching_object": RewardTermCfg(
-            func=grasp_mdp.grasp_centre_object_distance_tanh,
-            weight=1.0,
-            params={"object": OBJECT, "sites": list(GRASP_SITES), "std": 0.1},
-        ),
-        "grasping_object": RewardTermCfg(
-            func=grasp_mdp.fingertip_grasp,
-            weight=2.0,
-            params={
-                "object": OBJECT,
-                "sites": list(GRASP_SITES),
-                "thumb_sensor": HAND_TOUCH_SENSORS[-1],
-                "finger_sensors": list(HAND_TOUCH_SENSORS[:-1]),
-                "min_force_n": GRASP_MIN_FORCE_N,
-                "max_distance": GRASP_MAX_DISTANCE_M,
-            },
-        ),
-        "lifting_object": RewardTermCfg(func=lift_mdp.object_lifted, weight=15.0, params=lifted),
-        "object_goal_tracking": RewardTermCfg(
-            func=lift_mdp.object_goal_distance_tanh, weight=16.0, params={**goal, "std": 0.3}
-        ),
-        "object_goal_tracking_fine_grained": RewardTermCfg(
-            func=lift_mdp.object_goal_distance_tanh, weight=5.0, params={**goal, "std": 0.05}
-        ),
-        "action_rate": RewardTermCfg(func=mdp.action_rate_l2, weight=-1e-4),
-        "joint_vel": RewardTermCfg(func=mdp.joint_vel_l2, weight=-1e-4, params={"joints": joints}),
-    }
-    terminations = {
-        "time_out": TerminationTermCfg(func=mdp.time_out, time_out=True),
-        "object_dropping": TerminationTermCfg(
-            func=mdp.object_dropped, params={"object": OBJECT, "min_height": DROP_HEIGHT_M}
-        ),
-    }
-
-    events: dict[str, EventTermCfg] = {}
-    # Startup draws that need set_const: the mass before the shape (which keeps the drawn mass).
-    if dr.friction is not None:
-        events["friction"] = EventTermCfg(
-            func=mdp.randomize_friction, mode="startup", params={"ranges": dr.friction}
-        )
-    if dr.object_mass is not None:
-        events["object_mass"] = EventTermCfg(
-            func=mdp.randomize_mass, mode="startup", params={"ranges": dr.object_mass, "bodies": OBJECT}
-        )
-    if dr.object_shape:
-        events["object_shape"] = EventTermCfg(
-            func=mdp.randomize_object_shape, mode="startup", params={"object": OBJECT}
-        )
-    events["reset_robot"] = EventTermCfg(
-        func=mdp.reset_joints_by_offset,
-        mode="reset",
-        params={"position_range": (-JOINT_RESET_NOISE_RAD, JOINT_RESET_NOISE_RAD), "joints": joints},
+    cfg.rewards["reaching_object"] = RewardTermCfg(
+        func=grasp_mdp.grasp_centre_object_distance_tanh,
+        weight=1.0,
+        params={"object": OBJECT, "sites": list(GRASP_SITES), "std": 0.1},
     )
-    events["reset_object"] = EventTermCfg(
-        func=mdp.reset_object_pose,
-        mode="reset",
+    grasping = RewardTermCfg(
+        func=grasp_mdp.fingertip_grasp,
+        weight=2.0,
         params={
             "object": OBJECT,
-            "frame_body": BASE,
-            "position": (*OBJECT_POS, 0.0),
-            "position_range": OBJECT_POS_RANGE,
-            "rotation": "z",
-            "on_surface": True,
+            "sites": list(GRASP_SITES),
+            "thumb_sensor": HAND_TOUCH_SENSORS[-1],
+            "finger_sensors": list(HAND_TOUCH_SENSORS[:-1]),
+            "min_force_n": GRASP_MIN_FORCE_N,
+            "max_distance": GRASP_MAX_DISTANCE_M,
         },
     )
-    if dr.kp is not None or dr.kd is not None:
-        events["pd_gains"] = EventTermCfg(
-            func=mdp.randomize_pd_gains,
-            mode="reset",
-            params={"kp_range": dr.kp or (1.0, 1.0), "kd_range": dr.kd or (1.0, 1.0), "actuators": arm},
-        )
+    cfg.rewards = _insert_after(cfg.rewards, "reaching_object", {"grasping_object": grasping})
+    cfg.rewards["joint_vel"].params = {"joints": joints}
 
-    return RlEnvCfg(
-        scene=hand_lift_scene if dr.object_shape else functools.partial(hand_lift_scene, OBJECT_SHAPES[:1]),
-        init_keyframe="home",
-        timestep=TIMESTEP,
-        decimation=DECIMATION,
-        episode_length_s=EPISODE_LENGTH_S,
-        scale_rewards_by_dt=True,
-        observations={
-            "policy": ObservationGroupCfg(terms=measured(not play), enable_corruption=not play),
-            "critic": ObservationGroupCfg(terms=critic),
-        },
-        actions={
-            "arm": arm_actions_cfg()["arm"],
-            "hand": ActionTermCfg(func=HomeCenteredPositionAction, params={"actuators": list(HAND_JOINTS)}),
-        },
-        commands={
-            GOAL: CommandTermCfg(
-                func=lift_mdp.BasePositionGoalCommand,
-                params={**GOAL_RANGES, "frame_body": BASE},
-                resampling_time_range_s=(EPISODE_LENGTH_S, EPISODE_LENGTH_S),
-            )
-        },
-        rewards=rewards,
-        terminations=terminations,
-        curriculum={
-            "penalties": CurriculumTermCfg(
-                func=lift_mdp.RewardWeightStep,
-                params={"rewards": ["action_rate", "joint_vel"], "num_steps": 10_000, "factor": 1000.0},
-            )
-        },
-        events=events,
-        sim=SimCfg(nconmax=NCONMAX, njmax=NJMAX),
-        viewer=ViewerCfg(track_body=BASE, distance=1.6, elevation=-25.0, azimuth=150.0),
-        # The reach and grasp rewards and the fingertip observations read sites that a forward pass
-        # derives from qpos, and the critic reads touch sensors (contact forces): a reset world's
-        # first observation needs them all recomputed.
-        reset_forward="full",
-    )
+    # The hand's joints reset around home with the arm's: the event is the robot's, not the arm's.
+    reset_arm = cfg.events["reset_arm"]
+    reset_robot = dataclasses.replace(reset_arm, params={**reset_arm.params, "joints": joints})
+    cfg.events = _replace(cfg.events, "reset_arm", "reset_robot", reset_robot)
+    return cfg
+
+
+def _insert_after(terms: dict[str, T], key: str, new: dict[str, T]) -> dict[str, T]:
+    """A copy of ``terms`` with ``new`` right after ``key``: a group's terms are concatenated, and the
+    reward terms logged, in their dict's order."""
+    if key not in terms:
+        raise KeyError(f"no term {key!r} to insert after; there are {sorted(terms)}")
+    out: dict[str, T] = {}
+    for name, term in terms.items():
+        out[name] = term
+        if name == key:
+            out.update(new)
+    return out
+
+
+def _replace(terms: dict[str, T], key: str, name: str, term: T) -> dict[str, T]:
+    """A copy of ``terms`` with ``key``'s entry replaced by ``name: term`` in its place."""
+    if key not in terms:
+        raise KeyError(f"no term {key!r} to replace; there are {sorted(terms)}")
+    return {(name if k == key else k): (term if k == key else v) for k, v in terms.items()}

@@ -305,3 +305,14 @@ def test_goal_and_block_draws_match_the_package(ref, wl_env):
         np.broadcast_to(np.delete(u.initial_qpos, [15, 16]), (2, 20)),
         atol=1e-6,
     )
+
+
+def test_the_action_space_is_the_packages(ref, wl_env):
+    """The Gymnasium adapter's action space is the package's, [-1, 1] per entry: the mocap term
+    declares the range it clamps to (``action_range``), as it has no actuators to bound it."""
+    from warplab.integrations.spaces import action_space
+
+    ours, theirs = action_space(wl_env), ref.action_space
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.low, theirs.low)
+    np.testing.assert_array_equal(ours.high, theirs.high)

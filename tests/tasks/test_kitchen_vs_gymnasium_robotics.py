@@ -213,3 +213,14 @@ def test_noise_as_the_package_draws_it():
     torch.testing.assert_close(env.sim.ctrl[:, :9], expected_targets, rtol=0, atol=1e-6)
     clean_targets = (clean + velocity_step).clamp(term.pos_low, term.pos_high)
     assert (clean_targets - expected_targets).abs().max() > 1e-4
+
+
+def test_the_action_space_is_the_packages(package_quiet, env_quiet):
+    """The Gymnasium adapter's action space is the package's, [-1, 1] for each of the 9 joints: the
+    velocity term declares the range it clamps to (``action_range``)."""
+    from warplab.integrations.spaces import action_space
+
+    ours, theirs = action_space(env_quiet), package_quiet.action_space
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.low, theirs.low)
+    np.testing.assert_array_equal(ours.high, theirs.high)

@@ -83,7 +83,8 @@ def action_bounds(env: RlEnv) -> tuple[np.ndarray, np.ndarray]:
       effort actions), the actuators' ``ctrlrange`` mapped back through that map, where the actuator
       is ``ctrllimited`` (MuJoCo clamps the control to it).
 
-    Terms of other kinds are unbounded. Rewards and observations that read the raw action
+    A term of another kind is bounded by its ``action_range()`` where it declares one (the
+    Gymnasium-Robotics terms' [-1, 1]), else unbounded. Rewards and observations that read the raw action
     (``action_l2``, ``last_action``) still see values outside these bounds, as they would in the
     env itself.
 
@@ -99,6 +100,11 @@ def action_bounds(env: RlEnv) -> tuple[np.ndarray, np.ndarray]:
         # What the term declares its actions mean (``ActionTerm.actuator_targets``); None: unbounded.
         targets = term.actuator_targets()
         if targets is None:
+            # A term of another kind may still say what it clamps its raw actions to.
+            declared = term.action_range()
+            if declared is not None:
+                low[sl] = np.maximum(low[sl], declared[0])
+                high[sl] = np.minimum(high[sl], declared[1])
             continue
         if targets.clip is not None:
             low[sl] = np.maximum(low[sl], targets.clip[0])

@@ -193,6 +193,13 @@ class ActionTerm(TermBase):
         A term declares at most one of ``actuator_targets`` and ``binary_targets``."""
         return None
 
+    def action_range(self) -> tuple[float, float] | None:
+        """``(low, high)``: the term clamps its raw actions to this range before they act, so values
+        beyond it change nothing; for the action space's bounds of a term that declares no
+        ``actuator_targets`` (whose own ``clip`` and control ranges give the bounds otherwise).
+        None (the default): the term states no such range."""
+        return None
+
 
 class CommandTerm(TermBase):
     """A command generator: ``command [num_envs, dim]`` (set in ``__init__``), ``resample(mask)``.

@@ -147,6 +147,10 @@ class MocapDeltaAction(ActionTerm):
         self.finger_targets = torch.zeros(n, len(ids), device=device)
         """Finger servo targets written at the next ``apply`` ``[N, n_fingers]``, m."""
 
+    def action_range(self) -> tuple[float, float]:
+        """The package's action space, [-1, 1]: ``process`` clamps to it."""
+        return self.clip
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         return {
             "mocap_pos": self.mocap_pos,

@@ -149,6 +149,10 @@ class JointVelocityAction(ActionTerm):
         """Noise of the current observation ``[N, 59]``, in the units of its entries."""
         self._draw(torch.ones(env.num_envs, dtype=torch.bool, device=device))
 
+    def action_range(self) -> tuple[float, float]:
+        """The package's action space, [-1, 1]: ``process`` clamps to it."""
+        return self.clip
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         return {"targets": self.targets, "noise": self.noise}
 

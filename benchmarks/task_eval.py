@@ -1,12 +1,13 @@
-"""What a trained policy reaches on two tasks: getting up (``humanoid-getup``) and terrain
-(``humanoid-velocity-rough``), in play mode, one episode per world.
+"""What a trained policy reaches: getting up (``humanoid-getup``), terrain
+(``humanoid-velocity-rough``) and the success of the manipulation and hand tasks (``evaluate_success``),
+in play mode, one episode per world.
 
 ``train_task.py`` calls both after training on the GPU, and its ``--evaluate-only CHECKPOINT`` runs
 them on a saved policy anywhere (a CPU included). Each evaluator returns a dict that is written as
 JSON: the summary first, then ``per_world``, one list per measured quantity (world ``i`` is entry
 ``i`` of every list), from which every summary figure can be recounted.
 
-Both evaluators run their horizon with the env's episode made longer than it, so that no world times
+The getup and terrain evaluators run their horizon with the env's episode made longer than it, so that no world times
 out inside it: the state after the last step is the one a time-out would judge (the getup task's
 ``success_standing`` looks at the same state), and no reset overwrites it first. A world that
 terminates (a fall, or diverged physics) is reset by the env and plays on; it is no longer measured.
@@ -196,6 +197,183 @@ def summarize_getup(per_world: dict[str, list]) -> dict:
             "base_height_m": mean(per_world["base_height_m"], held),
         },
     }
+
+
+# ---------------------------------------------------------------------------- success
+SUCCESS_TERMINATIONS = {"FrankaKitchenMicrowave-v1": "microwave_open"}
+"""Tasks whose success is a termination term not named ``success`` (the kitchen ends its episode at the
+completion of its task, as Gymnasium-Robotics does)."""
+GOAL_COUNT_TARGET = 20
+"""Consecutive successes an episode of a goal-count task is measured against (issue 21's target is a
+mean of this many or more)."""
+ALL_ENDED_CHECK_STEPS = 25
+"""Every this many steps the loop asks the device whether every world has ended (one host sync) and
+stops if so: a reorientation episode may last up to 50 goals' time, most end far sooner."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SuccessSource:
+    """Where a task's per-episode success is read.
+
+    ``kind``: ``"termination"`` (the episode ended by the termination term ``name``: its column of
+    ``termination_manager.term_flags`` at the step it ended), ``"held_goal"`` (the ``HeldGoalCommand``
+    ``name``: its ``last_episode_succeeded``, written when the episode ended) or ``"goal_count"`` (the
+    ``OrientationGoalCommand`` ``name``: its ``last_episode_successes``, goals reached in the episode;
+    success is at least one).
+    """
+
+    kind: str
+    name: str
+
+
+def success_source(task: str, cfg) -> SuccessSource | None:
+    """How ``task`` (with its env config ``cfg``) defines an episode's success, None if it has none: a
+    termination named ``success`` (or ``SUCCESS_TERMINATIONS[task]``) first, then a goal command that
+    records it."""
+    from warplab.envs.mdp.goals import OrientationGoalCommand
+    from warplab.tasks.lift.mdp import HeldGoalCommand
+
+    term = SUCCESS_TERMINATIONS.get(task, "success")
+    if term in cfg.terminations:
+        return SuccessSource("termination", term)
+    for name, command in cfg.commands.items():
+        if isinstance(command.func, type) and issubclass(command.func, HeldGoalCommand):
+            return SuccessSource("held_goal", name)
+        if isinstance(command.func, type) and issubclass(command.func, OrientationGoalCommand):
+            return SuccessSource("goal_count", name)
+    return None
+
+
+def has_success(task: str) -> bool:
+    """Whether ``task`` defines a per-episode success (``success_source``)."""
+    from warplab.tasks import make_env_cfg
+
+    return success_source(task, make_env_cfg(task)) is not None
+
+
+def _success_reader(env, source: SuccessSource) -> Callable[[], torch.Tensor]:
+    """A function that returns ``[num_envs]`` (long) the outcome of each world's last ended episode, read
+    after the step that ended it: 0/1 success, or the goals reached (``goal_count``)."""
+    if source.kind == "termination":
+        column = env.termination_manager.names.index(source.name)
+        return lambda: env.termination_manager.term_flags[:, column].long()
+    term = env.command_manager.term(source.name)
+    if source.kind == "held_goal":
+        return lambda: term.last_episode_succeeded.long()
+    return lambda: term.last_episode_successes
+
+
+def evaluate_success(
+    task: str,
+    policy,
+    num_envs: int,
+    play: bool = True,
+    build_env: Callable | None = None,
+) -> dict:
+    """One full episode in every world of ``task``, each world counted once, at its first episode end
+    (terminated or truncated), with deterministic actions (``policy.act_inference``).
+
+    Play mode by default: every manipulation and hand task's play mode is documented for evaluation
+    (no observation noise; the model randomization, the starts and the episode stay those of
+    training), and the Gymnasium-Robotics tasks have none (the same env). ``play=False`` measures with
+    the training's observation noise.
+
+    Success per episode (``success_source``): the termination ``success`` fired at its last step
+    (arm-open-drawer, arm-open-door, arm-pick-place, arm-pour, Fetch, Adroit, the hand block; the
+    kitchen's ``microwave_open``); the goal command's held-at-goal flag (arm-lift, hand-grasp-lift,
+    arm-pick-up-dropped); at least one goal reached (the reorientation tasks, which also report the
+    goals reached: ``consecutive_successes``).
+
+    Returns: ``task``, ``play``, ``success_source``, ``worlds``, ``policy_dt``, ``max_episode_steps``,
+    the summary of ``summarize_success`` and ``per_world``: ``success``, ``episode_steps``,
+    ``terminated`` (a failure or divergence, not a time-out), ``ended_by`` (the termination terms that
+    fired at the last step; ``nan``: diverged) and, for goal-count tasks, ``consecutive_successes``.
+
+    Raises:
+      ValueError: the task defines no success.
+      RuntimeError: a world had not ended after ``max_episode_length + 1`` steps.
+    """
+    from warplab.tasks import make_env_cfg
+
+    cfg = make_env_cfg(task, play=play)
+    source = success_source(task, cfg)
+    if source is None:
+        raise ValueError(
+            f"task {task!r} defines no success: no termination named "
+            f"{SUCCESS_TERMINATIONS.get(task, 'success')!r}, no HeldGoalCommand or OrientationGoalCommand"
+        )
+    env = (build_env or build_eval_env)(cfg, num_envs)
+    read = _success_reader(env, source)
+    names = list(env.termination_manager.names)
+    limit = int(env.max_episode_length) + 1
+    dev = env.device
+    done = torch.zeros(num_envs, dtype=torch.bool, device=dev)
+    terminated_first = torch.zeros_like(done)
+    length = torch.zeros(num_envs, dtype=torch.long, device=dev)
+    outcome = torch.zeros(num_envs, dtype=torch.long, device=dev)
+    causes = torch.zeros(num_envs, len(names), dtype=torch.bool, device=dev)
+    obs, _ = env.reset()
+    with torch.inference_mode():
+        for step in range(limit):
+            obs, _, terminated, truncated, _ = env.step(policy.act_inference(obs))
+            ended = (terminated | truncated) & ~done
+            length = torch.where(ended, step + 1, length)
+            terminated_first |= terminated & ended
+            causes |= env.termination_manager.term_flags & ended[:, None]
+            outcome = torch.where(ended, read(), outcome)
+            done |= ended
+            if (step + 1) % ALL_ENDED_CHECK_STEPS == 0 and bool(done.all()):
+                break
+    never = int((~done).sum())
+    if never:
+        raise RuntimeError(
+            f"{task}: {never} of {num_envs} worlds had not ended after {limit} steps "
+            f"(max_episode_length {env.max_episode_length} + 1): the episode's time-out does not end it"
+        )
+    per_world: dict[str, list] = {
+        "success": (outcome > 0).tolist(),
+        "episode_steps": length.tolist(),
+        "terminated": terminated_first.tolist(),
+        "ended_by": [[n for n, fired in zip(names, row, strict=True) if fired] for row in causes.tolist()],
+    }
+    if source.kind == "goal_count":
+        per_world["consecutive_successes"] = outcome.tolist()
+    return {
+        "task": task,
+        "play": play,
+        "success_source": dataclasses.asdict(source),
+        "worlds": num_envs,
+        "policy_dt": env.policy_dt,
+        "max_episode_steps": int(env.max_episode_length),
+        **summarize_success(per_world, names, env.policy_dt),
+        "per_world": per_world,
+    }
+
+
+def summarize_success(per_world: dict[str, list], term_names: Sequence[str], policy_dt: float) -> dict:
+    """The figures of ``evaluate_success`` from its ``per_world`` lists: ``success`` (share of worlds),
+    ``terminated`` (share ended by a failure), ``episode_s_mean``, ``episode_steps_mean``,
+    ``terminations`` (per term name, the share of worlds whose last step it fired at; a time-out and a
+    success may fire together) and, where ``consecutive_successes`` is given, its ``_mean``, ``_median``
+    and ``at_least_20``: the share of episodes with ``GOAL_COUNT_TARGET`` or more."""
+    n = len(per_world["success"])
+    steps = np.asarray(per_world["episode_steps"], dtype=float)
+    out: dict = {
+        "success": float(np.mean(per_world["success"])) if n else None,
+        "terminated": float(np.mean(per_world["terminated"])) if n else None,
+        "episode_steps_mean": float(steps.mean()) if n else None,
+        "episode_s_mean": float(steps.mean()) * policy_dt if n else None,
+        "terminations": {
+            name: (sum(name in ended for ended in per_world["ended_by"]) / n if n else None)
+            for name in term_names
+        },
+    }
+    if "consecutive_successes" in per_world:
+        counts = np.asarray(per_world["consecutive_successes"], dtype=float)
+        out["consecutive_successes_mean"] = float(counts.mean()) if n else None
+        out["consecutive_successes_median"] = float(np.median(counts)) if n else None
+        out[f"at_least_{GOAL_COUNT_TARGET}"] = float(np.mean(counts >= GOAL_COUNT_TARGET)) if n else None
+    return out
 
 
 # ---------------------------------------------------------------------------- terrain

@@ -9,7 +9,9 @@ play mode (no observation noise, no pushes), one episode per world. Velocity-tra
 their mean velocity error and the share of worlds that fell; ``humanoid-velocity-rough`` adds each
 terrain type and difficulty (``task_eval.evaluate_rough``), ``humanoid-getup`` reports how many
 worlds stand up and how fast (``task_eval.evaluate_getup``), ``humanoid-push-recovery`` the survival
-per push strength.
+per push strength. The manipulation and hand tasks report their success over one episode per world
+(``task_eval.evaluate_success``: the share of successful episodes, the goals reached in a row for
+the reorientation tasks, episode lengths and what ended each episode).
 
 ``--evaluate-only CHECKPOINT`` skips training and evaluates a saved policy (on the CPU too):
 
@@ -265,12 +267,17 @@ def _plot(curve, task, num_envs, device, path, target: float | None = None) -> N
         plt.savefig(tmp, dpi=100)
 
 
-EVALUATORS = ("velocity", "push", "getup", "rough")
+EVALUATORS = ("velocity", "push", "getup", "rough", "success")
 """What ``evaluate`` can run; ``task_evaluators`` picks those that fit a task."""
 
 
 def task_evaluators(task: str) -> list[str]:
-    """The evaluations that fit ``task`` (none for tasks without one)."""
+    """The evaluations that fit ``task`` (none for tasks without one): ``success`` for every task that
+    defines a per-episode success (the manipulation and hand tasks: ``task_eval.has_success``)."""
+    import task_eval
+
+    if task_eval.has_success(task):
+        return ["success"]
     if task == "humanoid-push-recovery":
         return ["push"]
     if task == "humanoid-getup":
@@ -297,6 +304,8 @@ def evaluate(task: str, policy, num_envs: int, evaluators: list[str], rough_epis
         elif name == "rough":
             rough = task_eval.RoughEvalCfg(episode_s=rough_episode_s)
             result["rough"] = task_eval.evaluate_rough(policy, num_envs, rough, build_env=_eval_env)
+        elif name == "success":
+            result["success"] = task_eval.evaluate_success(task, policy, num_envs, build_env=_eval_env)
         else:
             raise ValueError(f"unknown evaluator {name!r}; known: {list(EVALUATORS)}")
         print(json.dumps({name: _brief(result.get(name, result))}), flush=True)

@@ -72,7 +72,14 @@ def test_the_gripper_exports_as_a_binary_mapping_and_every_term_declares_its_sig
     assert terms["object_shape"]["params"] == {"object": "object"} and terms["object_shape"]["size"] == 4
     assert meta["object_frame"]["body"] == "link0" and meta["object_frame"]["fixed"] is True
     goal = meta["commands"]["object_pose"]
-    assert goal["params"] == {"frame_body": "link0"}
+    # The goal's frame, and the success test a sim-to-sim check can run: within 5 cm for 10 steps.
+    assert goal["type"] == "HeldGoalCommand"
+    assert goal["params"] == {
+        "frame_body": "link0",
+        "criterion": "distance",
+        "tolerance": 0.05,
+        "success_steps": 10,
+    }
     assert goal["ranges"] == [[0.4, 0.6], [-0.25, 0.25], [0.25, 0.5]]
 
 

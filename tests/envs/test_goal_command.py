@@ -160,6 +160,7 @@ def test_success_is_counted_exactly_below_the_tolerance(env):
 def test_success_cap_ends_the_episode_as_a_time_out_and_the_count_restarts(env):
     env.reset()
     env.pop_episode_stats()
+    before = _goal(env).last_episode_successes[3].item()
     for step in range(1, CAP + 1):
         _put_cube_off_goal(env, [0.0, 0.0, 0.0, 1.0])  # worlds 0-2 at their (new) goal each step
         _, _, terminated, truncated, _ = _step(env)
@@ -168,6 +169,8 @@ def test_success_cap_ends_the_episode_as_a_time_out_and_the_count_restarts(env):
     goal = _goal(env)
     assert goal.consecutive_successes.tolist() == [0, 0, 0, 0]  # the ended episodes start again
     assert goal.steps_since_success.tolist() == [0, 0, 0, CAP]
+    # The ended episodes' counts stay on record for an evaluation; world 3's episode goes on.
+    assert goal.last_episode_successes.tolist() == [CAP, CAP, CAP, before]
     flags = env.termination_manager.term_flags[:, env.termination_manager.names.index("success_cap")]
     assert flags.tolist() == [True, True, True, False]
     stats = env.pop_episode_stats()

@@ -4,6 +4,7 @@ scripted grasp and lift through the env's own actions that earns the lift and go
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -59,14 +60,9 @@ def test_every_object_rests_on_the_table_after_a_reset_and_is_not_lifted(env):
     assert (lifted == 0).all()
 
 
-def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
-    """Over the object, down, close, carry to the goal, hold: joint targets from inverse kinematics
-    turned into the env's actions (``home + 0.5 * action`` rad, the gripper's sign). Every world,
-    whatever its shape, lifts its object, brings it within 2 cm of its goal and is never terminated."""
-    obs, _ = env.reset(seed=0)
-    onehot = object_shape_onehot(env, OBJECT)
-    assert onehot.shape == (NUM_ENVS, len(OBJECT_SHAPES))
-    assert len(set(onehot.argmax(1).tolist())) >= 3, f"shapes per world {onehot.argmax(1).tolist()}"
+def lift_script(env: RlEnv) -> Iterator[torch.Tensor]:
+    """The scripted grasp and lift from the env's state now, one action per policy step (200 steps):
+    over the object, down, close, carry to the goal, hold."""
     model = env.mj_model
     home, rotation = home_and_down_rotation(model)
 
@@ -74,7 +70,7 @@ def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
     obj_pos = object_pos_w(env, OBJECT).double().numpy()
     goal = lift_mdp.goal_position_w(env, GOAL).double().numpy()
     plans = []
-    for i in range(NUM_ENVS):
+    for i in range(env.num_envs):
         # Grasp at the object's centre, but no lower than 2.5 cm over the table: the pads' lower edge
         # stays clear of the table top for a small object.
         grasp_pos = obj_pos[i].copy()
@@ -90,10 +86,21 @@ def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
         (60, lambda p, i: p[1], lambda p, i: p[2], -1.0),
         (40, lambda p, i: p[2], lambda p, i: p[2], -1.0),
     ]
+    return scripted_actions(env, home, q_start, plans, phases)
+
+
+def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
+    """Over the object, down, close, carry to the goal, hold: joint targets from inverse kinematics
+    turned into the env's actions (``home + 0.5 * action`` rad, the gripper's sign). Every world,
+    whatever its shape, lifts its object, brings it within 2 cm of its goal and is never terminated."""
+    obs, _ = env.reset(seed=0)
+    onehot = object_shape_onehot(env, OBJECT)
+    assert onehot.shape == (NUM_ENVS, len(OBJECT_SHAPES))
+    assert len(set(onehot.argmax(1).tolist())) >= 3, f"shapes per world {onehot.argmax(1).tolist()}"
     names = env.reward_manager.names
     lifted_steps = torch.zeros(NUM_ENVS)
     peak_contacts, peak_rows = 0, 0
-    for action in scripted_actions(env, home, q_start, plans, phases):
+    for action in lift_script(env):
         _, _, terminated, truncated, _ = env.step(action)
         assert not (terminated | truncated).any()
         terms = env.reward_manager.step_terms
@@ -111,6 +118,9 @@ def test_scripted_grasp_and_lift_earns_the_lift_and_goal_rewards(env):
     )
     assert (distance < 0.02).all(), distance
     assert (lifted_steps >= 60).all()  # lifted through the carry and the hold
+    # Held within 2 cm of the goal for the last 40 steps: the task's success (5 cm, 10 steps) is met.
+    goal_term = env.command_manager.term(GOAL)
+    assert goal_term.succeeded.all() and (goal_term.held_steps >= 40).all(), goal_term.held_steps
     # The capacity (env_cfg.NCONMAX, NJMAX) keeps a factor of 2 over what a grasp uses.
     print(f"peak per world: {peak_contacts} contacts, {peak_rows} constraint rows")
     assert 2 * peak_contacts <= NCONMAX and 2 * peak_rows <= NJMAX

@@ -5,6 +5,7 @@ world's drawer past its target, earns the rewards and ends the episode as a succ
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import mujoco
 import numpy as np
@@ -105,12 +106,9 @@ def test_the_ee_to_handle_vector_is_the_site_difference_in_the_unturned_base_fra
     )
 
 
-def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env):
-    """Above the knob, down around it, close, pull towards the base past the target, hold: joint
-    targets from inverse kinematics turned into the env's actions (``home + 0.5 * action`` rad, the
-    gripper's sign). Every world grasps, opens its drawer past its target and ends its episode by
-    the success termination before the time-out."""
-    env.reset(seed=0)
+def drawer_script(env: RlEnv) -> Iterator[torch.Tensor]:
+    """The scripted approach, grasp and pull from the env's state now, one action per policy step
+    (175 steps): above the knob, down around it, close, pull past the target, hold."""
     model = env.mj_model
     home, rotation = home_and_down_rotation(model)
 
@@ -118,7 +116,7 @@ def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env
     knob = env.sim.site_xpos[:, model.site(HANDLE_SITE).id].double().numpy()
     target = env.command(TARGET)[:, 0].double().numpy()
     plans = []
-    for i in range(NUM_ENVS):
+    for i in range(env.num_envs):
         above, grasp = approach_and_grasp(model, home, rotation, knob[i])
         # Pull 4 cm past the target (within the slide's range): the knob follows the fingers.
         pull = min(target[i] + 0.04, DRAWER_TRAVEL)
@@ -129,12 +127,19 @@ def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env
         (60, lambda p, i: p[1], lambda p, i: p[2], -1.0),
         (30, lambda p, i: p[2], lambda p, i: p[2], -1.0),
     ]
+    return scripted_actions(env, home, q_start, plans, phases)
+
+
+def test_scripted_approach_grasp_and_pull_opens_every_drawer_past_its_target(env):
+    """Above the knob, down around it, close, pull towards the base past the target, hold: joint
+    targets from inverse kinematics turned into the env's actions (``home + 0.5 * action`` rad, the
+    gripper's sign). Every world grasps, opens its drawer past its target and ends its episode by
+    the success termination before the time-out."""
+    env.reset(seed=0)
+    target = env.command(TARGET)[:, 0].double().numpy()
     dt = env.policy_dt
     run = run_handle_script(
-        env,
-        scripted_actions(env, home, q_start, plans, phases),
-        SLIDE,
-        ("grasp_handle", "open_drawer", "drawer_past_target"),
+        env, drawer_script(env), SLIDE, ("grasp_handle", "open_drawer", "drawer_past_target")
     )
     succeeded, best, peak_opening = run.succeeded, run.best, run.peak_opening
     peak_contacts, peak_rows = run.peak_contacts, run.peak_rows

@@ -68,6 +68,9 @@ class OrientationGoalCommand(CommandTerm):
     ``update`` counted; ``consecutive_successes`` goals reached this episode (int64; a goal is
     followed by the next at once, so every success of an episode is consecutive); and
     ``steps_since_success`` policy steps since the last success or the episode's start (int64).
+    Recorded for evaluations (not saved): ``last_episode_successes`` (int64), the
+    ``consecutive_successes`` of the world's last ended episode, written at its reset and kept until
+    the next one ends (the reset clears ``consecutive_successes`` within the step that ends it).
 
     Use it with ``CommandTermCfg(resampling_time_range_s=(1e9, 1e9))``: goals change on success and
     at resets, not on the manager's timer. Logged (``pop_log``): ``consecutive_successes``, the mean
@@ -120,10 +123,18 @@ class OrientationGoalCommand(CommandTerm):
         self.success_this_step = torch.zeros(n, dtype=torch.bool, device=dev)
         self.consecutive_successes = torch.zeros(n, dtype=torch.int64, device=dev)
         self.steps_since_success = torch.zeros(n, dtype=torch.int64, device=dev)
+        self.last_episode_successes = torch.zeros(n, dtype=torch.int64, device=dev)
         self.ended_episodes = torch.zeros((), dtype=torch.int64, device=dev)
         """Episodes ended since the last ``pop_log``."""
         self.ended_successes = torch.zeros((), dtype=torch.int64, device=dev)
         """Their successes, summed."""
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Every tensor but ``last_episode_successes``: a record for evaluations, which a resumed run
+        does not need and states saved before it lack."""
+        state = super().state_tensors()
+        del state["last_episode_successes"]
+        return state
 
     def export_params(self) -> dict[str, Any]:
         """How goals are drawn and judged, for a robot or a sim-to-sim check that runs the goal itself:
@@ -191,6 +202,9 @@ class OrientationGoalCommand(CommandTerm):
         ended = mask & (env.episode_length_buf > 0)
         self.ended_episodes += ended.sum()
         self.ended_successes += (self.consecutive_successes * ended).sum()
+        self.last_episode_successes.copy_(
+            torch.where(ended, self.consecutive_successes, self.last_episode_successes)
+        )
         self.consecutive_successes.masked_fill_(mask, 0)
         self.steps_since_success.masked_fill_(mask, 0)
         self.success_this_step.masked_fill_(mask, False)

@@ -312,8 +312,17 @@ def make_arm_lift_env_cfg(play: bool = False, randomization: LiftRandomizationCf
         commands={
             # Drawn at each reset; the timer is the episode's length, so one goal an episode.
             GOAL: CommandTermCfg(
-                func=lift_mdp.BasePositionGoalCommand,
-                params={**GOAL_RANGES, "frame_body": BASE},
+                # Success (Command/object_pose/success): the object's origin within 5 cm of the goal
+                # for 10 policy steps in a row; it ends nothing and rewards nothing.
+                func=lift_mdp.HeldGoalCommand,
+                params={
+                    **GOAL_RANGES,
+                    "frame_body": BASE,
+                    "object": OBJECT,
+                    "criterion": "distance",
+                    "tolerance": lift_mdp.SUCCESS_RADIUS_M,
+                    "success_steps": lift_mdp.SUCCESS_HOLD_STEPS,
+                },
                 resampling_time_range_s=(EPISODE_LENGTH_S, EPISODE_LENGTH_S),
             )
         },

@@ -3,10 +3,15 @@ lifting and goal-tracking rewards with their tanh kernels (after Isaac Lab's Fra
 ``isaaclab_tasks/manager_based/manipulation/lift/mdp/rewards.py``: ``object_ee_distance``,
 ``object_is_lifted``, ``object_goal_distance``). Lifting is judged on the object's clearance over
 the table (its lowest point, so an upright cylinder and a flat box count alike), not on its
-origin's height as there."""
+origin's height as there.
+
+Success (``HeldGoalCommand``): the goal command also counts, per world, the policy steps in a row the
+object has met a criterion at the goal: within ``SUCCESS_RADIUS_M`` of it (arm-lift, hand-grasp-lift)
+or at its height (arm-pick-up-dropped). It changes no reward, termination or observation."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,13 +21,20 @@ from warplab.envs.managers.protocols import CommandTerm, CurriculumTerm
 from warplab.envs.managers.term import ConfigError
 from warplab.envs.mdp.math import quat_rotate, uniform
 from warplab.envs.mdp.object_shapes import object_extent_below
-from warplab.envs.mdp.objects import frame_pose_w, object_pos_w, object_quat_w
+from warplab.envs.mdp.objects import frame_pose_w, object_pos_in_frame, object_pos_w, object_quat_w
 
 if TYPE_CHECKING:
     from warplab.envs.config import CommandTermCfg, CurriculumTermCfg
     from warplab.envs.rl_env import RlEnv
 
 _AXES = ("x", "y", "z")
+
+SUCCESS_RADIUS_M = 0.05
+"""arm-lift's and hand-grasp-lift's success: the object's origin within this of the goal, m
+(FetchPickAndPlace's ``distance_threshold``)."""
+SUCCESS_HOLD_STEPS = 10
+"""... for this many policy steps in a row (0.2 s at the 50 Hz policy), at any time in the episode."""
+SUCCESS_CRITERIA = ("distance", "height")
 
 
 class BasePositionGoalCommand(CommandTerm):
@@ -61,6 +73,112 @@ class BasePositionGoalCommand(CommandTerm):
         n = env.num_envs
         draw = torch.stack([uniform(lo, hi, (n,), env.rng, env.device) for lo, hi in self.ranges], dim=1)
         self.command.copy_(torch.where(mask[:, None], draw, self.command))
+
+
+class HeldGoalCommand(BasePositionGoalCommand):
+    """The goal position in the base frame (``BasePositionGoalCommand``), which also counts, per world,
+    the policy steps in a row the object has met the success ``criterion`` (``at_goal``):
+
+    - ``"distance"``: the object's origin closer than ``tolerance`` m to the goal (arm-lift,
+      hand-grasp-lift: ``SUCCESS_RADIUS_M``);
+    - ``"height"``: the object's origin no lower than ``tolerance`` m under the goal's z, in the base
+      frame (``at_goal_height``; arm-pick-up-dropped, whose goal's z is at least 0.25 m over the table,
+      so only an object carried up counts; one still falling from its drop passes that height for
+      well under ``success_steps``).
+
+    The episode succeeded once that count reaches ``success_steps``, at any time in it; success ends
+    nothing and rewards nothing (the task's terms do that, or not).
+
+    State: ``held_steps [num_envs]`` (long, updated after the step's rewards and terminations),
+    ``succeeded [num_envs]`` (bool: ``held_steps`` reached ``success_steps`` this episode) and
+    ``last_episode_succeeded [num_envs]`` (bool: ``succeeded`` of the world's last ended episode, written
+    at its reset and kept until the next one ends: what an evaluation reads after the step that ended
+    it, since the reset has cleared ``succeeded`` by then).
+    Logged (``pop_log``): ``success``, the share of the episodes ended since the last call that
+    succeeded.
+
+    Params: the ``x``, ``y``, ``z`` ranges (m) and ``frame_body`` of ``BasePositionGoalCommand``;
+    ``object``; ``criterion`` (``SUCCESS_CRITERIA``); ``tolerance`` (m); ``success_steps`` (policy steps).
+    """
+
+    def __init__(self, cfg: CommandTermCfg, env: RlEnv) -> None:
+        p = dict(cfg.params)
+        own = {"object", "criterion", "tolerance", "success_steps"}
+        missing = sorted(own - set(p))
+        if missing:
+            raise ValueError(f"HeldGoalCommand params: missing {missing}")
+        self.object = str(p.pop("object"))
+        self.criterion = str(p.pop("criterion"))
+        if self.criterion not in SUCCESS_CRITERIA:
+            raise ValueError(
+                f"HeldGoalCommand criterion must be one of {list(SUCCESS_CRITERIA)}, got {self.criterion!r}"
+            )
+        self.tolerance = float(p.pop("tolerance"))
+        if not self.tolerance >= 0.0:
+            raise ValueError(f"HeldGoalCommand tolerance must be >= 0 m, got {self.tolerance}")
+        self.success_steps = int(p.pop("success_steps"))
+        if self.success_steps < 1:
+            raise ValueError(f"HeldGoalCommand success_steps must be >= 1, got {self.success_steps}")
+        super().__init__(dataclasses.replace(cfg, params=p), env)
+        n, dev = env.num_envs, env.device
+        self.held_steps = torch.zeros(n, dtype=torch.long, device=dev)
+        self.succeeded = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.last_episode_succeeded = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.ended_episodes = torch.zeros((), dtype=torch.int64, device=dev)
+        self.ended_successes = torch.zeros((), dtype=torch.int64, device=dev)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """The goal and the episode state (``last_episode_succeeded`` is a record for evaluations,
+        not state a resumed run needs)."""
+        return {"command": self.command, "held_steps": self.held_steps, "succeeded": self.succeeded}
+
+    def export_params(self) -> dict[str, object]:
+        """The goal's frame and the success test: ``frame_body``, ``criterion``, ``tolerance`` (m),
+        ``success_steps``."""
+        return {
+            "frame_body": self.frame_body,
+            "criterion": self.criterion,
+            "tolerance": self.tolerance,
+            "success_steps": self.success_steps,
+        }
+
+    def goal_distance(self) -> torch.Tensor:
+        """``[num_envs]`` distance from the object's origin to the goal, m."""
+        pos = object_pos_in_frame(self._env, self.object, frame_body=self.frame_body)
+        return torch.linalg.vector_norm(pos - self.command, dim=1)
+
+    def at_goal_height(self) -> torch.Tensor:
+        """``[num_envs]`` bool: the object's origin is at most ``tolerance`` m under the goal's z (base
+        frame) or higher."""
+        z = object_pos_in_frame(self._env, self.object, frame_body=self.frame_body)[:, 2]
+        return z >= self.command[:, 2] - self.tolerance
+
+    def at_goal(self) -> torch.Tensor:
+        """``[num_envs]`` bool: the object meets the ``criterion`` now."""
+        if self.criterion == "distance":
+            return self.goal_distance() < self.tolerance
+        return self.at_goal_height()
+
+    def update(self, dt: float) -> None:
+        self.held_steps.copy_(torch.where(self.at_goal(), self.held_steps + 1, 0))
+        self.succeeded |= self.held_steps >= self.success_steps
+
+    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
+        # A world that never stepped (the first reset) ended no episode.
+        ended = mask & (env.episode_length_buf > 0)
+        self.ended_episodes += ended.sum()
+        self.ended_successes += (self.succeeded & ended).sum()
+        self.last_episode_succeeded.copy_(torch.where(ended, self.succeeded, self.last_episode_succeeded))
+        self.held_steps.masked_fill_(mask, 0)
+        self.succeeded.masked_fill_(mask, False)
+
+    def pop_log(self) -> dict[str, float]:
+        """``{"success": share of the episodes ended since the last call}`` (empty when none ended);
+        reads the device once."""
+        ended, successes = int(self.ended_episodes.item()), int(self.ended_successes.item())
+        self.ended_episodes.zero_()
+        self.ended_successes.zero_()
+        return {"success": successes / ended} if ended else {}
 
 
 def goal_position_w(env: RlEnv, command_name: str) -> torch.Tensor:
@@ -153,7 +271,11 @@ class RewardWeightStep(CurriculumTerm):
 
 
 __all__ = [
+    "SUCCESS_CRITERIA",
+    "SUCCESS_HOLD_STEPS",
+    "SUCCESS_RADIUS_M",
     "BasePositionGoalCommand",
+    "HeldGoalCommand",
     "RewardWeightStep",
     "ee_object_distance_tanh",
     "goal_position_w",

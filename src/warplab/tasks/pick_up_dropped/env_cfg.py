@@ -16,9 +16,9 @@ lifting and goal-tracking rewards and the drop-off-the-table termination are arm
   the base frame) is 0.75 m high, so the nearest floor beside it is at least 1.08 m below and 0.3 m
   aside from the shoulder (0.333 m over the base): 1.12 m, beyond the arm's 0.855 m reach
   (docs/robots/arm.md). Every drop is onto the table;
-- success (``HeldGoalCommand``, logged as ``Command/object_pose/success``): the object's origin at
-  the goal's height (no lower than ``HEIGHT_TOLERANCE_M`` under it) for ``SUCCESS_HOLD_S`` = 1 s in a
-  row; it does not end the episode, which goes on to reward holding;
+- success (``HeldGoalCommand`` with ``criterion="height"``, logged as ``Command/object_pose/success``):
+  the object's origin at the goal's height (no lower than ``HEIGHT_TOLERANCE_M`` under it) for
+  ``SUCCESS_HOLD_S`` = 1 s in a row; it does not end the episode, which goes on to reward holding;
 - rewards: arm-lift's (reach x 1, lifted x 15, goal tracking x 16 and x 5, action rate and joint
   velocity x -1e-4 with arm-lift's curriculum) and holding at the goal's height during the
   episode's last ``HOLD_WINDOW_S`` s x 10;
@@ -140,6 +140,7 @@ def make_arm_pick_up_dropped_env_cfg(
                 **GOAL_RANGES,
                 "frame_body": BASE,
                 "object": OBJECT,
+                "criterion": "height",
                 "tolerance": HEIGHT_TOLERANCE_M,
                 "success_steps": round(SUCCESS_HOLD_S / (TIMESTEP * DECIMATION)),
             },

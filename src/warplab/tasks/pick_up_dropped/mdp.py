@@ -1,11 +1,11 @@
 """Terms only ``arm-pick-up-dropped`` uses: the drop that starts each episode, the goal command that
 also counts how long the object has been held at the goal's height (the success), the reward for
 holding it there at the end of the episode, and the termination for an object that rolled out of
-reach. Reaching, lifting and goal tracking are arm-lift's (``warplab.tasks.lift.mdp``)."""
+reach. Reaching, lifting and goal tracking are arm-lift's (``warplab.tasks.lift.mdp``), and so is the
+goal command's class, ``HeldGoalCommand`` (with ``criterion="height"`` here), re-exported."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,10 +15,9 @@ from warplab.envs.mdp.events import _rows
 from warplab.envs.mdp.math import quat_rotate_inverse, uniform
 from warplab.envs.mdp.object_events import reset_object_pose
 from warplab.envs.mdp.objects import object_free_joint, object_pos_in_frame
-from warplab.tasks.lift.mdp import BasePositionGoalCommand
+from warplab.tasks.lift.mdp import HeldGoalCommand
 
 if TYPE_CHECKING:
-    from warplab.envs.config import CommandTermCfg
     from warplab.envs.rl_env import RlEnv
 
 Range = tuple[float, float]
@@ -74,83 +73,6 @@ def drop_object(
 
 def _rotate_inverse(quat: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
     return quat_rotate_inverse(quat / torch.linalg.vector_norm(quat, dim=1, keepdim=True), vec)
-
-
-class HeldGoalCommand(BasePositionGoalCommand):
-    """arm-lift's goal position in the base frame (``BasePositionGoalCommand``), which also counts,
-    per world, the policy steps in a row the object has been held at the goal's height: its origin
-    no lower than ``tolerance`` m under the goal's z, in the base frame (``at_goal_height``). The
-    goal's z is at least 0.25 m over the table, so only an object carried up counts; an object still
-    falling from its drop passes that height for well under ``success_steps``.
-
-    State: ``held_steps [num_envs]`` (long, updated after the step's rewards and terminations) and
-    ``succeeded [num_envs]`` (bool: ``held_steps`` reached ``success_steps`` this episode).
-    Logged (``pop_log``): ``success``, the share of the episodes ended since the last call that
-    succeeded.
-
-    Params: arm-lift's ``x``, ``y``, ``z`` ranges (m) and ``frame_body``; ``object``; ``tolerance``
-    (m); ``success_steps`` (policy steps).
-    """
-
-    def __init__(self, cfg: CommandTermCfg, env: RlEnv) -> None:
-        p = dict(cfg.params)
-        own = {"object", "tolerance", "success_steps"}
-        missing = sorted(own - set(p))
-        if missing:
-            raise ValueError(f"HeldGoalCommand params: missing {missing}")
-        self.object = str(p.pop("object"))
-        self.tolerance = float(p.pop("tolerance"))
-        self.success_steps = int(p.pop("success_steps"))
-        if self.success_steps < 1:
-            raise ValueError(f"HeldGoalCommand success_steps must be >= 1, got {self.success_steps}")
-        super().__init__(_with_params(cfg, p), env)
-        n, dev = env.num_envs, env.device
-        self.held_steps = torch.zeros(n, dtype=torch.long, device=dev)
-        self.succeeded = torch.zeros(n, dtype=torch.bool, device=dev)
-        self.ended_episodes = torch.zeros((), dtype=torch.int64, device=dev)
-        self.ended_successes = torch.zeros((), dtype=torch.int64, device=dev)
-
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        """The goal and the episode state."""
-        return {"command": self.command, "held_steps": self.held_steps, "succeeded": self.succeeded}
-
-    def export_params(self) -> dict[str, object]:
-        """The goal's frame and the success test: ``frame_body``, ``tolerance`` (m), ``success_steps``."""
-        return {
-            "frame_body": self.frame_body,
-            "tolerance": self.tolerance,
-            "success_steps": self.success_steps,
-        }
-
-    def at_goal_height(self) -> torch.Tensor:
-        """``[num_envs]`` bool: the object's origin is at most ``tolerance`` m under the goal's z (base
-        frame) or higher."""
-        z = object_pos_in_frame(self._env, self.object, frame_body=self.frame_body)[:, 2]
-        return z >= self.command[:, 2] - self.tolerance
-
-    def update(self, dt: float) -> None:
-        self.held_steps.copy_(torch.where(self.at_goal_height(), self.held_steps + 1, 0))
-        self.succeeded |= self.held_steps >= self.success_steps
-
-    def reset(self, env: RlEnv, mask: torch.Tensor) -> None:
-        # A world that never stepped (the first reset) ended no episode.
-        ended = mask & (env.episode_length_buf > 0)
-        self.ended_episodes += ended.sum()
-        self.ended_successes += (self.succeeded & ended).sum()
-        self.held_steps.masked_fill_(mask, 0)
-        self.succeeded.masked_fill_(mask, False)
-
-    def pop_log(self) -> dict[str, float]:
-        """``{"success": share of the episodes ended since the last call}`` (empty when none ended);
-        reads the device once."""
-        ended, successes = int(self.ended_episodes.item()), int(self.ended_successes.item())
-        self.ended_episodes.zero_()
-        self.ended_successes.zero_()
-        return {"success": successes / ended} if ended else {}
-
-
-def _with_params(cfg: CommandTermCfg, params: dict[str, object]) -> CommandTermCfg:
-    return dataclasses.replace(cfg, params=params)
 
 
 def held_goal(env: RlEnv, command_name: str) -> HeldGoalCommand:

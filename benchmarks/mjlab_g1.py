@@ -6,7 +6,11 @@ The G1 is read at run time from mjlab's installed package (``--g1-xml``; on the 
 project. That file has no actuators: ``g1_robot_cfg`` supplies position servos whose gains are
 written here from the G1's public motor data (see ``MOTORS``). ``make_g1_env_cfg`` builds warplab's
 velocity task for it with ``make_velocity_env_cfg`` and sets what mjlab's
-``Mjlab-Velocity-Flat-Unitree-G1`` sets; ``DIFFERENCES`` lists what it cannot match.
+``Mjlab-Velocity-Flat-Unitree-G1`` sets; ``DIFFERENCES`` lists what it cannot match. ``--terrain rough``
+runs warplab's rough-terrain task on the G1 instead (``make_g1_rough_env_cfg``: the humanoid rough
+task's terrain, curriculum and height scans, stairs up to 15 cm) beside mjlab's
+``Mjlab-Velocity-Rough-Unitree-G1``; ``ROUGH_DIFFERENCES`` lists what differs there too. Its files
+carry ``rough`` in their names (``output_files``), so both comparisons can share one folder.
 
 Modes (each writes JSON under ``--out``):
 
@@ -16,10 +20,17 @@ Modes (each writes JSON under ``--out``):
          ``warplab_bench.json``.
   train  PPO for ``--iterations`` or ``--minutes`` from the command's start, whichever comes first,
          env steps/s as ``benchmarks/train_task.py`` reports them (per iteration, and the mean over
-         the iterations after the fifth): ``warplab_train.json``.
-  table  reads those two files and mjlab's console log (``--mjlab-log``), whose rsl_rl "Steps per
-         second" lines are the same quantity, averaged the same way: ``side_by_side.json`` and a
-         table with the ratio. Needs nothing but Python, so it runs outside both sets.
+         the iterations after the fifth): ``warplab_train.json``. Rough: also the policy
+         (``warplab_rough_policy.pt``, which ``--init-from`` continues), the curriculum's mean level,
+         and with ``--eval-envs N`` the terrain evaluation below right after training.
+  evaluate  (rough) ``task_eval.evaluate_rough`` of a trained policy (``--checkpoint``, default the
+         one in ``--out``): every terrain type at difficulties 0 to 1, 0.5 m/s forward, and
+         ``stairs_top``, the share of the top level's 15 cm steps climbed up and down:
+         ``warplab_rough_eval.json``.
+  table  reads those files and mjlab's console log (``--mjlab-log``), whose rsl_rl "Steps per
+         second" lines are the same quantity, averaged the same way: ``side_by_side.json`` (rough:
+         ``side_by_side_rough.json``) and a table with the ratio. Needs nothing but Python, so it
+         runs outside both sets.
 
 On the CPU, with mjlab's wheel unpacked outside the repository
 (``mkdir -p /tmp/mjlab_wheel && cd /tmp/mjlab_wheel && unzip -q -o .../mjlab-1.6.0-py3-none-any.whl``):
@@ -27,6 +38,8 @@ On the CPU, with mjlab's wheel unpacked outside the repository
   G1=/tmp/mjlab_wheel/mjlab/asset_zoo/robots/unitree_g1/xmls/g1.xml
   python benchmarks/mjlab_g1.py stand --g1-xml $G1
   python benchmarks/mjlab_g1.py train --g1-xml $G1 --device cpu --num-envs 4 --iterations 3 --out /tmp/g1
+  python benchmarks/mjlab_g1.py train --terrain rough --g1-xml $G1 --device cpu --num-envs 4 --iterations 2 \
+    --out /tmp/g1
 
 On the GPU machine (docs/benchmarking.md, "Side by side with mjlab", says why each call): the main
 set first, then mjlab's, back to back on one machine, the last call running both sides. ``.carry-3``
@@ -53,6 +66,31 @@ holds the mujoco_studio wheel moved out of ``.carry-1``, which with the tracked 
 Each set runs in its own subshell, so their PYTHONPATHs (warp 1.19 with mujoco 3.11 and MuJoCo Warp
 3.11 for mjlab; mujoco 4.0 and MuJoCo Warp 4.0 for warplab) never mix. ``--minutes 2`` counts from
 the start of warplab's ``train`` process; the timeouts keep the whole call under its 10 minutes.
+
+Rough terrain (docs/benchmarking.md): calls 1-6 as above, then two calls on the same warm machine.
+Call 7 compiles both sides' kernels with 64 worlds (mjlab's rough start-up compiles its terrain
+collisions cold; warplab's ``bench`` measures the rough task on the way); call 8 measures, trains and
+evaluates, with a timeout on every part so the call stays under 10 minutes, start-ups included:
+
+  call 7: carry [".carry-mjlab-3"]  command:
+  export MUJOCO_GL=disable PYTHONUNBUFFERED=1; ( . .carry-mjlab-3/install.sh && timeout 300 python3 -m \
+    mjlab.scripts.train Mjlab-Velocity-Rough-Unitree-G1 --env.scene.num-envs 64 --agent.max-iterations 2 \
+    --agent.logger tensorboard > $OUT/mjlab_rough_warmup.log 2>&1; tail -3 $OUT/mjlab_rough_warmup.log ); \
+    ( . .carry-2/install.sh && timeout 250 python3 benchmarks/mjlab_g1.py bench --terrain rough \
+    --num-envs 4096 --steps 50 --out /tmp/g1rough; cp /tmp/g1rough/* $OUT/ )
+  call 8: carry [".carry-mjlab-3"]  command:
+  export MUJOCO_GL=disable PYTHONUNBUFFERED=1; ( . .carry-mjlab-3/install.sh && timeout 240 python3 -m \
+    mjlab.scripts.train Mjlab-Velocity-Rough-Unitree-G1 --env.scene.num-envs 4096 --agent.max-iterations 40 \
+    --agent.logger tensorboard > $OUT/mjlab_rough_train.log 2>&1; grep -a "Steps per second" \
+    $OUT/mjlab_rough_train.log | tail -3 ); ( . .carry-2/install.sh && timeout 185 python3 \
+    benchmarks/mjlab_g1.py train --terrain rough --num-envs 4096 --minutes 2.6 \
+    --tensorboard /tmp/warplab_g1_rough_tb --out /tmp/g1rough; timeout 100 python3 benchmarks/mjlab_g1.py \
+    evaluate --terrain rough --eval-envs 1050 --out /tmp/g1rough; cp /tmp/g1rough/* $OUT/ ); python3 \
+    benchmarks/mjlab_g1.py table --terrain rough --mjlab-log $OUT/mjlab_rough_train.log --out $OUT
+
+The policy stays in /tmp/g1rough on the machine: a later call continues it for up to 9 minutes
+(``train --terrain rough --minutes 9 --init-from /tmp/g1rough/warplab_rough_policy.pt --out
+/tmp/g1rough``, then ``evaluate`` as above), while the machine is warm.
 """
 
 from __future__ import annotations
@@ -74,6 +112,11 @@ DEFAULT_G1_XML = Path("/tmp/site-mjlab/mjlab/asset_zoo/robots/unitree_g1/xmls/g1
 """Where mjlab's install on the GPU machine puts its G1 (``.carry-mjlab-*``, installed by ``install.sh``)."""
 TASK = "g1-velocity-flat-mjlab"
 """The name this script registers the task under (it is not one of warplab's built-in tasks)."""
+ROUGH_TASK = "g1-velocity-rough-mjlab"
+"""The name of the G1's rough-terrain task (``--terrain rough``)."""
+TERRAINS = ("flat", "rough")
+MJLAB_TASKS = {"flat": "Mjlab-Velocity-Flat-Unitree-G1", "rough": "Mjlab-Velocity-Rough-Unitree-G1"}
+"""mjlab's task ids for the same comparison (its ``tasks/velocity/config/g1/__init__.py``)."""
 NUM_ENVS = 4096
 
 # ---------------------------------------------------------------------------------------------- motors
@@ -346,14 +389,26 @@ model or the solver's work per step beyond what is said)."""
 def make_g1_env_cfg(xml: Path | str = DEFAULT_G1_XML, play: bool = False, stance_gains: bool = True):
     """warplab's velocity task on the G1 of ``xml``, with mjlab's settings (``MJLAB_SETTINGS``);
     ``stance_gains`` as in ``g1_robot_cfg``."""
+    return _g1_velocity_cfg(g1_robot_cfg(xml, stance_gains), play, MJLAB_SETTINGS)
+
+
+def _set_physics_options(spec, s: dict) -> None:
+    """mjlab's integrator, cone, solver and iteration counts of settings ``s`` on ``spec``."""
     import mujoco
 
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
+    spec.option.solver = mujoco.mjtSolver.mjSOL_NEWTON
+    spec.option.iterations, spec.option.ls_iterations = s["iterations"], s["ls_iterations"]
+    spec.option.ccd_iterations = s["ccd_iterations"]
+
+
+def _g1_velocity_cfg(robot, play: bool, s: dict):
+    # The flat task of ``robot`` with the settings ``s`` (MJLAB_SETTINGS or MJLAB_ROUGH_SETTINGS).
     from warplab.envs import mdp
     from warplab.envs.config import NoiseCfg, ObservationTermCfg
     from warplab.tasks.velocity import DomainRandomizationCfg, VelocityRanges, make_velocity_env_cfg
 
-    s = MJLAB_SETTINGS
-    robot = g1_robot_cfg(xml, stance_gains)
     randomization = DomainRandomizationCfg(
         friction=s["friction"],
         friction_per_geom=False,
@@ -367,11 +422,7 @@ def make_g1_env_cfg(xml: Path | str = DEFAULT_G1_XML, play: bool = False, stance
 
     def scene():
         spec = velocity_scene()
-        spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-        spec.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
-        spec.option.solver = mujoco.mjtSolver.mjSOL_NEWTON
-        spec.option.iterations, spec.option.ls_iterations = s["iterations"], s["ls_iterations"]
-        spec.option.ccd_iterations = s["ccd_iterations"]
+        _set_physics_options(spec, s)
         return spec
 
     cfg.scene = scene
@@ -396,12 +447,115 @@ def make_g1_env_cfg(xml: Path | str = DEFAULT_G1_XML, play: bool = False, stance
     return cfg
 
 
-def make_g1_agent_cfg():
-    """PPO with mjlab's G1 settings (``MJLAB_SETTINGS["ppo"]``)."""
+# ---------------------------------------------------------------------------------------------- rough task
+G1_TOP_RISER_M = 0.15
+"""Riser of the G1's stairs at the top level, m. warplab's humanoid climbs 0.12 m at the top, a
+building's 0.17-0.18 m riser scaled to its 0.6 m leg; the G1's leg (hip to sole in its home pose,
+about 0.7 m) is nearer an adult's, and issue 23 asks 0.15 m of it. The whole riser range is scaled
+by the same factor (0.15 / 0.12), so level 0 keeps the humanoid's ratio of easiest to hardest."""
+
+MJLAB_ROUGH_SETTINGS = {
+    **MJLAB_SETTINGS,
+    "ccd_iterations": 500,
+    "njmax": 1500,
+    "nconmax": 70,
+    "terrain": {
+        "tile_size_m": 8.0,
+        "border_width_m": 20.0,
+        "num_levels": 10,
+        "num_cols": 20,
+        "max_init_level": 5,
+        "curriculum": "up when the base is more than half a tile from the tile's centre at the end of "
+        "an episode; down when it covered less than half the commanded distance",
+        "height_scan": {"size_m": (1.6, 1.0), "resolution_m": 0.1, "frame": "pelvis, yaw only"},
+    },
+}
+"""mjlab 1.6's ``Mjlab-Velocity-Rough-Unitree-G1`` settings that this task matches, as read from its
+wheel: the flat task's (``MJLAB_SETTINGS``; mjlab builds its flat G1 from the rough one) except the
+collision work (``config/g1/env_cfgs.py``: 500 CCD iterations, 70 contacts a world; its base task's
+1,500 constraint rows a world, which its flat G1 lowers to 300), and the terrain grid, curriculum and
+height scan of ``tasks/velocity/velocity_env_cfg.py`` and ``terrains/config.py`` (``ROUGH_TERRAINS_CFG``),
+which warplab's rough task has too. The actor sees the scan in both."""
+
+ROUGH_DIFFERENCES = (
+    "Terrain types (mjlab's ROUGH_TERRAINS_CFG: flat 0.2, box stairs up and down 0.2 each with risers "
+    "0 -> 0.10 m on 0.3 m treads around a 3 m platform, height-field pyramid slopes up and down 0.1 each "
+    "with gradients 0 -> 1.0, random rough 0.1 (0.02-0.10 m), waves 0.1 (0 -> 0.2 m); warplab's: flat 0.1, "
+    "rough 0.2 (0.01 -> 0.06 m), slopes 0.1 each (0 -> 0.4), stairs 0.2 each with risers 0.025 -> 0.15 m on "
+    "0.3 m treads around a 2 m platform, stepping stones 0.1). warplab's stairs are height fields unless "
+    "--terrain-representation boxes (mjlab's are boxes).",
+    "Commands: warplab's rough task asks forward speed in [0, 1] m/s and no lateral speed (mjlab's rough "
+    "G1: the flat task's ranges, [-1, 1] m/s both ways); the yaw rate keeps mjlab's [-0.5, 0.5] rad/s.",
+    "Height scan: both read 1.6 m x 1.0 m every 0.1 m around the pelvis, heading-aligned. mjlab casts "
+    "its rays at the terrain's geoms each step, scales the distance by 1/5 and adds uniform noise of "
+    "+-0.1 m for the actor; warplab reads the generated height grid (no ray casts), clips to +-1 m and "
+    "gives the actor +-0.02 m noise, a one-step delay, 5 % dropout and a per-episode offset of +-0.03 m.",
+    "Foot sensors: mjlab's rough G1 also casts 2 x 6 rays for the feet's height (critic and foot "
+    "clearance rewards) and its contact sensors match up to 500 contacts; warplab has neither.",
+    "Terminations: mjlab also ends an episode (as a time-out) when the robot leaves the terrain; warplab's "
+    "20 m border leaves room, and both end on a 70 degree tilt alone.",
+    "Play mode: mjlab's plays a 5 x 5 grid with random levels; warplab's one tile of each type at the "
+    "middle difficulty (the evaluation builds its own grid).",
+)
+"""Every setting of mjlab's G1 rough task that this task does not match, beyond the flat task's
+``DIFFERENCES`` (which hold here too, but for the floor)."""
+
+
+def g1_rough_terrain_cfg(play: bool = False, representation: str = "hfield"):
+    """warplab's rough terrain (``rough_terrain_cfg``) with the stairs' risers scaled so that the top
+    level's is ``G1_TOP_RISER_M``; everything else as the humanoid's."""
+    from warplab.tasks.velocity.rough_env_cfg import rough_terrain_cfg
+
+    terrain = rough_terrain_cfg(play, representation)
+    low, high = terrain.step_height_range
+    scale = G1_TOP_RISER_M / high
+    terrain.step_height_range = (low * scale, G1_TOP_RISER_M)
+    return terrain
+
+
+def make_g1_rough_env_cfg(
+    xml: Path | str = DEFAULT_G1_XML,
+    play: bool = False,
+    stance_gains: bool = True,
+    terrain_representation: str = "hfield",
+):
+    """warplab's rough-terrain velocity task on the G1 of ``xml``, with mjlab's rough G1 settings
+    (``MJLAB_ROUGH_SETTINGS``; ``ROUGH_DIFFERENCES`` says what differs).
+
+    The G1's flat task (``make_g1_env_cfg``, with the rough task's collision settings) moved onto the
+    terrain of ``g1_rough_terrain_cfg`` by ``add_rough_terrain``, the humanoid's rough task's own
+    builder: spawn at the tile centres, the ``terrain_levels`` curriculum, the critic's height scan.
+    The actor sees the scan as well (``add_policy_height_scan``, as ``humanoid-velocity-rough-scan``),
+    as mjlab's G1 actor does. Commands: the rough task's forward-only speeds, mjlab's yaw rates.
+    """
+    from warplab.tasks.velocity import add_policy_height_scan, add_rough_terrain
+
+    s = MJLAB_ROUGH_SETTINGS
+    robot = g1_robot_cfg(xml, stance_gains)
+    cfg = _g1_velocity_cfg(robot, play, s)
+    terrain = g1_rough_terrain_cfg(play, terrain_representation)
+    add_rough_terrain(cfg, robot, terrain, nconmax=s["nconmax"], njmax=s["njmax"])
+    terrain_scene = cfg.scene
+
+    def scene():
+        spec = terrain_scene()
+        _set_physics_options(spec, s)
+        return spec
+
+    cfg.scene = scene
+    add_policy_height_scan(cfg, play)
+    command = cfg.commands["base_velocity"].params
+    command["lin_vel_x"], command["lin_vel_y"] = (0.0, 1.0), (0.0, 0.0)
+    return cfg
+
+
+def make_g1_agent_cfg(task: str = TASK):
+    """PPO with mjlab's G1 settings (``MJLAB_SETTINGS["ppo"]``, the same for its flat and rough tasks),
+    under the experiment name ``task``."""
     from warplab.tasks.velocity import make_velocity_agent_cfg
 
     p = dict(MJLAB_SETTINGS["ppo"])
-    agent = make_velocity_agent_cfg(TASK)
+    agent = make_velocity_agent_cfg(task)
     agent.policy.actor_hidden_dims = agent.policy.critic_hidden_dims = p.pop("hidden_dims")
     agent.policy.init_noise_std = p.pop("init_noise_std")
     for name, value in p.items():
@@ -409,21 +563,41 @@ def make_g1_agent_cfg():
     return agent
 
 
-def register(xml: Path | str, stance_gains: bool = True) -> None:
-    """Registers ``TASK`` for the G1 of ``xml`` (once per process)."""
+def task_name(terrain: str) -> str:
+    """The name this script registers the G1 task on ``terrain`` ("flat" or "rough") under."""
+    if terrain not in TERRAINS:
+        raise ValueError(f"terrain must be one of {TERRAINS}, got {terrain!r}")
+    return TASK if terrain == "flat" else ROUGH_TASK
+
+
+def register(
+    xml: Path | str, stance_gains: bool = True, terrain: str = "flat", terrain_representation: str = "hfield"
+) -> str:
+    """Registers the G1 task on ``terrain`` for the G1 of ``xml`` (once per process); returns its name.
+    ``terrain_representation``: the rough terrain's (``make_g1_rough_env_cfg``)."""
     from warplab.tasks import register_task
     from warplab.tasks.registry import _TASKS
 
-    if TASK in _TASKS:
-        return
+    name = task_name(terrain)
+    if name in _TASKS:
+        return name
+    if terrain == "flat":
+        env_factory = lambda play=False: make_g1_env_cfg(xml, play=play, stance_gains=stance_gains)  # noqa: E731
+        about = "warplab's velocity task on mjlab's G1 file, with mjlab's G1 flat settings."
+    else:
+        env_factory = lambda play=False: make_g1_rough_env_cfg(  # noqa: E731
+            xml, play=play, stance_gains=stance_gains, terrain_representation=terrain_representation
+        )
+        about = "warplab's rough-terrain velocity task on mjlab's G1 file, with mjlab's G1 rough settings."
     register_task(
-        TASK,
-        lambda play=False: make_g1_env_cfg(xml, play=play, stance_gains=stance_gains),
-        make_g1_agent_cfg,
-        "warplab's velocity task on mjlab's G1 file, with mjlab's G1 flat settings.",
+        name,
+        env_factory,
+        lambda: make_g1_agent_cfg(name),
+        about,
         num_envs_gpu=NUM_ENVS,
         num_envs_cpu=4,
     )
+    return name
 
 
 # ---------------------------------------------------------------------------------------------- stand
@@ -469,26 +643,56 @@ def stand(xml: Path | str, seconds: float = 5.0, stance_gains: bool = True) -> d
 
 
 # ---------------------------------------------------------------------------------------------- bench, train
-def bench(num_envs: list[int], device: str, steps: int, out: Path) -> dict:
-    """``warplab bench``'s four measurements for ``TASK``; writes ``out/warplab_bench.json``."""
+def output_files(terrain: str = "flat") -> dict[str, str]:
+    """The names of the files each mode writes under ``--out`` for ``terrain``: the flat names as they
+    always were, the rough ones with ``rough`` in them, so both comparisons can share one folder."""
+    tag = "" if terrain == "flat" else "_rough"
+    return {
+        "bench": f"warplab{tag}_bench.json",
+        "train": f"warplab{tag}_train.json",
+        "policy": f"warplab{tag}_policy.pt",
+        "eval": f"warplab{tag}_eval.json",
+        "table": f"side_by_side{tag}.json",
+    }
+
+
+def bench(num_envs: list[int], device: str, steps: int, out: Path, terrain: str = "flat") -> dict:
+    """``warplab bench``'s four measurements for the G1 task on ``terrain`` (registered first);
+    writes ``out/warplab_bench.json`` (rough: ``warplab_rough_bench.json``)."""
     from warplab.bench import BenchArgs, run
 
     args = BenchArgs(
-        task=[TASK], num_envs=num_envs, device=device, steps=steps, json=out / "warplab_bench.json"
+        task=[task_name(terrain)],
+        num_envs=num_envs,
+        device=device,
+        steps=steps,
+        json=out / output_files(terrain)["bench"],
     )
     return run(args, command=" ".join(sys.argv))
 
 
 def train(
-    num_envs: int, device: str, iterations: int | None, minutes: float | None, tensorboard: Path | None
+    num_envs: int,
+    device: str,
+    iterations: int | None,
+    minutes: float | None,
+    tensorboard: Path | None,
+    terrain: str = "flat",
+    policy_path: Path | None = None,
+    init_from: Path | None = None,
 ):
-    """PPO on ``TASK`` for ``iterations``, or until ``minutes`` after this command started, whichever
-    comes first.
+    """PPO on the G1 task on ``terrain`` (registered first) for ``iterations`` more, or until
+    ``minutes`` after this command started, whichever comes first.
 
     Rows and the summary carry the fields of ``benchmarks/train_task.py``: per iteration the
     collection and total env steps per second (samples over collection time, and over collection
     plus update time: rsl_rl's ``Perf/total_fps``), and their means over the iterations after the fifth.
     ``tensorboard``: a folder to log each iteration's scalars to, as mjlab's run does (None: no log).
+    ``policy_path``: where to save the trained runner's state (weights, normalizers, optimizer; not the
+    env's) for ``evaluate`` and ``init_from``. ``init_from``: such a file to continue from (the worlds
+    start again from the curriculum's first levels).
+
+    Returns the summary and the trained policy.
     """
     import torch
     from train_task import progress_row  # benchmarks/ is this script's folder, first on sys.path
@@ -497,12 +701,21 @@ def train(
     from warplab.rl import OnPolicyRunner
     from warplab.tasks import get_task, make_env_cfg
 
-    env_cfg = make_env_cfg(TASK)
+    task = task_name(terrain)
+    env_cfg = make_env_cfg(task)
     env_cfg.num_envs, env_cfg.device = num_envs, device
-    agent = get_task(TASK).agent_cfg_factory()
+    agent = get_task(task).agent_cfg_factory()
     agent.logger, agent.console, agent.save_interval = "none", "lines", 10**9
     env = RlEnv(env_cfg)
     runner = OnPolicyRunner(env, agent, log_dir=None)
+    if init_from is not None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="resuming from .* without the env's state")
+            runner.load(init_from)
+        print(f"continuing from {init_from} at iteration {runner.iteration}", flush=True)
+    first_iteration = runner.iteration
     writer = None
     if tensorboard is not None:
         from torch.utils.tensorboard import SummaryWriter
@@ -513,7 +726,7 @@ def train(
 
     def more() -> bool:
         # Whichever limit comes first; a wall-clock cap keeps a slow run inside its device call.
-        if iterations is not None and runner.iteration >= iterations:
+        if iterations is not None and runner.iteration - first_iteration >= iterations:
             return False
         return minutes is None or time.perf_counter() - T0 < minutes * 60.0
 
@@ -533,15 +746,25 @@ def train(
             )
     if writer is not None:
         writer.close()
+    if policy_path is not None:
+        from warplab.rl.checkpoint import save_checkpoint
+
+        # Without the env's state of thousands of worlds, which would make the file too large to bring back.
+        state = runner.state()
+        state.update(env_state=None, last_obs=None)
+        save_checkpoint(policy_path, state)
     steady = curve[5:] or curve
-    return {
+    summary = {
         "side": "warplab",
-        "task": TASK,
+        "task": task,
+        "terrain": terrain,
         "device": torch.cuda.get_device_name() if device != "cpu" and torch.cuda.is_available() else "cpu",
         "num_envs": num_envs,
         "startup_s": startup_s,
         "train_wall_s": time.perf_counter() - T0,
-        "iterations": runner.iteration,
+        "iterations": runner.iteration - first_iteration,
+        "first_iteration": first_iteration,
+        "init_from": None if init_from is None else str(init_from),
         "mean_collect_steps_per_s": _mean(r["collect_steps_per_s"] for r in steady),
         "mean_total_steps_per_s": _mean(r["total_steps_per_s"] for r in steady),
         "mean_collection_s": _mean(r["collection_s"] for r in steady),
@@ -550,10 +773,17 @@ def train(
         "nconmax": env.sim.capacity.nconmax,
         "observation_shapes": {g: list(v) for g, v in env.observation_shapes.items()},
         "action_dim": env.action_dim,
-        "settings": MJLAB_SETTINGS,
-        "differences_from_mjlab": list(DIFFERENCES),
+        "settings": MJLAB_SETTINGS if terrain == "flat" else MJLAB_ROUGH_SETTINGS,
+        "differences_from_mjlab": list(DIFFERENCES if terrain == "flat" else DIFFERENCES + ROUGH_DIFFERENCES),
         "curve": curve,
     }
+    if terrain == "rough":
+        from warplab.envs.mdp.terrain import terrain_levels_term
+
+        # Where the curriculum has taken the worlds (level 0 to 9): how far the training got.
+        levels = terrain_levels_term(env).levels.float()
+        summary.update(terrain_level_mean=float(levels.mean()), terrain_level_max=int(levels.max()))
+    return summary, runner.policy
 
 
 def _mean(values) -> float | None:
@@ -561,13 +791,58 @@ def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+# ---------------------------------------------------------------------------------------------- evaluate
+def evaluate(
+    policy,
+    num_envs: int,
+    episode_s: float = 20.0,
+    device: str = "auto",
+    types: tuple[str, ...] = (),
+    difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0),
+) -> dict:
+    """``task_eval.evaluate_rough`` of the G1 rough task (registered first) with ``policy``: each of
+    ``types`` (empty: every terrain type) at each of ``difficulties``, walking forward at 0.5 m/s for
+    ``episode_s``; ``num_envs`` worlds in all. Adds ``stairs_top``: for stairs up and down at the
+    highest difficulty, the riser (m), the steps to the rim and the share of them climbed
+    (``steps_reached / steps_to_rim``, mean over worlds)."""
+    import task_eval  # benchmarks/ is this script's folder, first on sys.path
+    import torch
+
+    from warplab.envs.rl_env import RlEnv
+
+    def build_env(cfg, n):
+        cfg.num_envs, cfg.seed, cfg.device = n, task_eval.EVAL_SEED, device
+        return RlEnv(cfg)
+
+    rough = task_eval.RoughEvalCfg(
+        task=ROUGH_TASK, types=tuple(types), difficulties=tuple(difficulties), episode_s=episode_s
+    )
+    result = task_eval.evaluate_rough(policy, num_envs, rough, build_env=build_env)
+    top = max(c["difficulty"] for c in result["cells"])
+    result["stairs_top"] = {
+        c["type"]: {
+            "step_height_m": c["step_height_m"],
+            "steps_to_rim": c["steps_to_rim"],
+            "steps_reached": c["steps_reached"],
+            "share_of_steps": c["steps_reached"] / c["steps_to_rim"] if c["steps_to_rim"] else None,
+            "fall": c["fall"],
+        }
+        for c in result["cells"]
+        if c["type"].startswith("stairs") and c["difficulty"] == top
+    }
+    result["device"] = (
+        torch.cuda.get_device_name() if device != "cpu" and torch.cuda.is_available() else "cpu"
+    )
+    return result
+
+
 # ---------------------------------------------------------------------------------------------- mjlab's log, table
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def read_mjlab_log(path: Path) -> dict:
-    """Per-iteration steps/s, collection and learning times from rsl_rl's console log of an mjlab run,
-    and their means over the iterations after the fifth (as for warplab)."""
+def read_mjlab_log(path: Path, terrain: str = "flat") -> dict:
+    """Per-iteration steps/s, collection and learning times from rsl_rl's console log of an mjlab run
+    (of ``MJLAB_TASKS[terrain]``), and their means over the iterations after the fifth (as for warplab)."""
     text = _ANSI.sub("", Path(path).read_text(errors="replace"))
     fps = [float(v) for v in re.findall(r"Steps per second:\s*([0-9.]+)", text)]
     collection = [float(v) for v in re.findall(r"Collection time:\s*([0-9.]+)s", text)]
@@ -575,7 +850,7 @@ def read_mjlab_log(path: Path) -> dict:
     steady = slice(5, None) if len(fps) > 5 else slice(None)
     return {
         "side": "mjlab",
-        "task": "Mjlab-Velocity-Flat-Unitree-G1",
+        "task": MJLAB_TASKS[terrain],
         "log": str(path),
         "iterations": len(fps),
         "mean_total_steps_per_s": _mean(fps[steady]),
@@ -585,23 +860,26 @@ def read_mjlab_log(path: Path) -> dict:
     }
 
 
-def table(out: Path, mjlab_log: Path | None) -> dict:
-    """Reads ``warplab_train.json``, ``warplab_bench.json`` and mjlab's log from ``out``; writes
-    ``side_by_side.json`` and prints one table."""
+def table(out: Path, mjlab_log: Path | None, terrain: str = "flat") -> dict:
+    """Reads warplab's train and bench files for ``terrain`` (``output_files``), its terrain evaluation
+    (rough) and mjlab's log from ``out``; writes ``side_by_side.json`` (rough: ``side_by_side_rough.json``)
+    and prints one table."""
     from warplab.atomic_files import atomic_write_json
 
-    result: dict = {"warplab": None, "mjlab": None, "bench": None}
-    for key, name in (("warplab", "warplab_train.json"), ("bench", "warplab_bench.json")):
-        if (out / name).exists():
-            result[key] = json.loads((out / name).read_text())
+    files = output_files(terrain)
+    result: dict = {"terrain": terrain, "warplab": None, "mjlab": None, "bench": None}
+    for key in ("train", "bench", "eval"):
+        if (out / files[key]).exists():
+            result["warplab" if key == "train" else key] = json.loads((out / files[key]).read_text())
     if mjlab_log is not None and mjlab_log.exists():
-        result["mjlab"] = read_mjlab_log(mjlab_log)
+        result["mjlab"] = read_mjlab_log(mjlab_log, terrain)
     w, m = result["warplab"] or {}, result["mjlab"] or {}
     ratio = None
     if w.get("mean_total_steps_per_s") and m.get("mean_total_steps_per_s"):
         ratio = w["mean_total_steps_per_s"] / m["mean_total_steps_per_s"]
     result["ratio_warplab_over_mjlab"] = ratio
-    lines = ["side      iterations  env steps/s (training)  collection s/it  learning s/it"]
+    lines = [f"G1 on {terrain} ground ({MJLAB_TASKS[terrain]} against {task_name(terrain)})"]
+    lines.append("side      iterations  env steps/s (training)  collection s/it  learning s/it")
     for name, r in (("mjlab", m), ("warplab", w)):
         lines.append(
             f"{name:<9} {r.get('iterations', '-')!s:>10}  {_fmt(r.get('mean_total_steps_per_s'), ',.0f'):>22}  "
@@ -614,7 +892,12 @@ def table(out: Path, mjlab_log: Path | None) -> dict:
             f"random {_fmt(row.get('env_steps_per_s_random'), ',.0f')}, "
             f"ppo {_fmt(row.get('ppo_env_steps_per_s'), ',.0f')} env steps/s"
         )
-    atomic_write_json(out / "side_by_side.json", result, indent=1)
+    for kind, c in ((result.get("eval") or {}).get("stairs_top") or {}).items():
+        lines.append(
+            f"warplab {kind} at {c['step_height_m']:.3f} m: {_fmt(c['steps_reached'], '.1f')} of "
+            f"{c['steps_to_rim']} steps ({_fmt(c['share_of_steps'], '.0%')}), falls {_fmt(c['fall'], '.0%')}"
+        )
+    atomic_write_json(out / files["table"], result, indent=1)
     print("\n".join(lines))
     return result
 
@@ -626,9 +909,21 @@ def _fmt(value, spec: str) -> str:
 # ---------------------------------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=("stand", "bench", "train", "table"))
+    ap.add_argument("mode", choices=("stand", "bench", "train", "evaluate", "table"))
     ap.add_argument(
         "--g1-xml", type=Path, default=DEFAULT_G1_XML, help="mjlab's g1.xml (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--terrain",
+        choices=TERRAINS,
+        default="flat",
+        help="bench, train, evaluate, table: mjlab's flat G1 task or its rough one (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--terrain-representation",
+        choices=("hfield", "boxes"),
+        default="hfield",
+        help="rough: the terrain as height fields, or stairs, stones and flat tiles as boxes (mjlab's stairs)",
     )
     ap.add_argument("--num-envs", type=int, nargs="+", default=[NUM_ENVS], help="worlds (bench: several)")
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -644,30 +939,87 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="every servo by the armature rule alone, as mjlab's (no stance stiffness on the legs)",
     )
+    ap.add_argument(
+        "--init-from", type=Path, default=None, help="train: continue from a policy file train wrote"
+    )
+    ap.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="evaluate: the policy file (default: --out's warplab_rough_policy.pt)",
+    )
+    ap.add_argument(
+        "--eval-envs",
+        type=int,
+        default=0,
+        help="train --terrain rough: after training, evaluate with this many worlds (0: no evaluation); "
+        "evaluate: the worlds (default 1,050, 30 a cell)",
+    )
+    ap.add_argument("--eval-episode-s", type=float, default=20.0, help="evaluate: episode length, s")
     ap.add_argument("--mjlab-log", type=Path, default=None, help="table: mjlab's console log")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ".")))
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    files = output_files(args.terrain)
     if args.mode == "table":
-        table(args.out, args.mjlab_log)
+        table(args.out, args.mjlab_log, args.terrain)
         return 0
     from warplab.atomic_files import atomic_write_json
 
-    register(args.g1_xml, stance_gains=not args.armature_gains_only)
+    register(
+        args.g1_xml,
+        stance_gains=not args.armature_gains_only,
+        terrain=args.terrain,
+        terrain_representation=args.terrain_representation,
+    )
     if args.mode == "stand":
         result = stand(args.g1_xml, args.seconds, stance_gains=not args.armature_gains_only)
         atomic_write_json(args.out / "g1_stand.json", result, indent=1)
         print(json.dumps(result, indent=1))
         return 0 if result["stood"] else 1
     if args.mode == "bench":
-        bench(args.num_envs, args.device, args.steps, args.out)
+        bench(args.num_envs, args.device, args.steps, args.out, args.terrain)
+        return 0
+    if args.mode in ("evaluate",) or (args.mode == "train" and args.eval_envs > 0):
+        if args.terrain != "rough":
+            ap.error("the terrain evaluation needs --terrain rough")
+    if args.mode == "evaluate":
+        from warplab.rl.inference import load_policy
+        from warplab.sim import resolve_device
+
+        checkpoint = args.checkpoint or args.out / files["policy"]
+        policy, _ = load_policy(checkpoint, device=resolve_device(args.device))
+        result = evaluate(policy, args.eval_envs or 1050, args.eval_episode_s, args.device)
+        result["checkpoint"] = str(checkpoint)
+        _write_eval(args.out / files["eval"], result)
         return 0
     if args.iterations is None and args.minutes is None:
         ap.error("train needs --iterations or --minutes")
-    summary = train(args.num_envs[0], args.device, args.iterations, args.minutes, args.tensorboard)
-    atomic_write_json(args.out / "warplab_train.json", summary, indent=1)
+    summary, policy = train(
+        args.num_envs[0],
+        args.device,
+        args.iterations,
+        args.minutes,
+        args.tensorboard,
+        terrain=args.terrain,
+        policy_path=args.out / files["policy"] if args.terrain == "rough" else None,
+        init_from=args.init_from,
+    )
+    atomic_write_json(args.out / files["train"], summary, indent=1)
     print(json.dumps({k: v for k, v in summary.items() if k not in ("curve", "settings")}, indent=1))
+    if args.eval_envs > 0:
+        policy.eval()
+        result = evaluate(policy, args.eval_envs, args.eval_episode_s, args.device)
+        result["checkpoint"] = str(args.out / files["policy"])
+        _write_eval(args.out / files["eval"], result)
     return 0
+
+
+def _write_eval(path: Path, result: dict) -> None:
+    from warplab.atomic_files import atomic_write_json
+
+    atomic_write_json(path, result, indent=1)
+    print(json.dumps({k: v for k, v in result.items() if k not in ("per_world", "cells")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -381,6 +381,10 @@ def summarize_success(per_world: dict[str, list], term_names: Sequence[str], pol
 class RoughEvalCfg:
     """The cells of the terrain evaluation and what each world is asked to do."""
 
+    task: str = ROUGH_TASK
+    """The registered task to evaluate: the humanoid's rough task, or another robot's velocity task
+    built on terrain the same way (``add_rough_terrain``: a ``terrain_levels`` curriculum holding the
+    ``TerrainCfg``, the ``base_velocity`` command)."""
     types: tuple[str, ...] = ()
     """Terrain types, one column each (empty: every one of ``TERRAIN_TYPES``)."""
     difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -402,7 +406,9 @@ def rough_eval_cfg(rough: RoughEvalCfg):
 
     types = tuple(rough.types) or TERRAIN_TYPES
     diffs = tuple(float(d) for d in rough.difficulties)
-    cfg = make_env_cfg(ROUGH_TASK, play=True)
+    cfg = make_env_cfg(rough.task, play=True)
+    if "terrain_levels" not in cfg.curriculum:
+        raise ValueError(f"task {rough.task!r} has no 'terrain_levels' curriculum: it is not on terrain")
     terrain = cfg.curriculum["terrain_levels"].params["terrain"]
     terrain.num_levels, terrain.num_cols = len(diffs), len(types)
     terrain.proportions = {t: (1.0 if t in types else 0.0) for t in TERRAIN_TYPES}
@@ -520,7 +526,7 @@ def evaluate_rough(
             )
             cells.append(row)
     return {
-        "task": ROUGH_TASK,
+        "task": rough.task,
         "worlds": num_envs,
         "worlds_per_cell": per_cell,
         "episode_s": steps * env.policy_dt,

@@ -4,7 +4,8 @@
   ``VelocityRanges`` and ``DomainRandomizationCfg``;
 - ``humanoid_env_cfg``: ``humanoid-velocity-flat`` and ``humanoid-velocity-flat-dr``;
 - ``rough_env_cfg``: ``humanoid-velocity-rough``, on generated terrain with a curriculum (blind
-  policy), and ``humanoid-velocity-rough-scan``, whose policy sees a height scan;
+  policy), and ``humanoid-velocity-rough-scan``, whose policy sees a height scan; its
+  ``add_rough_terrain`` and ``add_policy_height_scan`` move any robot's velocity task onto terrain;
 - ``mdp``: the terms only these tasks use;
 - ``agent_cfg``: the learner's settings, imported only when a learner asks for them
   (``make_velocity_agent_cfg`` is still importable from here; it loads ``warplab.rl`` on first use).
@@ -27,6 +28,8 @@ from warplab.tasks.velocity.humanoid_env_cfg import (
 )
 from warplab.tasks.velocity.mdp import joint_deviation_l1
 from warplab.tasks.velocity.rough_env_cfg import (
+    add_policy_height_scan,
+    add_rough_terrain,
     make_humanoid_rough_boxes_env_cfg,
     make_humanoid_rough_env_cfg,
     make_humanoid_rough_scan_env_cfg,
@@ -40,6 +43,8 @@ __all__ = [
     "DomainRandomizationCfg",
     "VelocityRanges",
     "joint_deviation_l1",
+    "add_policy_height_scan",
+    "add_rough_terrain",
     "make_humanoid_rough_boxes_env_cfg",
     "make_humanoid_rough_env_cfg",
     "make_humanoid_rough_scan_env_cfg",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from warplab.assets.robot_cfg import build_robot_spec
+from warplab.assets.robot_cfg import RobotCfg, build_robot_spec
 from warplab.assets.robots.humanoid import HUMANOID_ROBOT_CFG
 from warplab.assets.terrain import add_sky_and_lights
 from warplab.assets.terrain_generator import (
@@ -117,6 +117,29 @@ def make_humanoid_rough_env_cfg(play: bool = False, terrain_representation: str 
     robot = HUMANOID_ROBOT_CFG
     cfg = make_velocity_env_cfg(robot, play)
     terrain = rough_terrain_cfg(play, terrain_representation)
+    boxes = terrain.representation == "boxes"
+    add_rough_terrain(
+        cfg,
+        robot,
+        terrain,
+        nconmax=BOX_NCONMAX if boxes else NCONMAX,
+        njmax=BOX_NJMAX if boxes else NJMAX,
+    )
+    command = cfg.commands["base_velocity"].params
+    command["lin_vel_x"], command["lin_vel_y"] = (0.0, 1.0), (0.0, 0.0)
+    return cfg
+
+
+def add_rough_terrain(cfg: RlEnvCfg, robot: RobotCfg, terrain: TerrainCfg, nconmax: int, njmax: int) -> None:
+    """Moves the velocity task ``cfg`` of ``robot`` from flat ground onto ``terrain``, in place.
+
+    The scene becomes ``robot`` with the terrain (Newton capped at 10 iterations and 20 line-search
+    iterations, as on flat ground; a caller that sets other physics options wraps ``cfg.scene``
+    afterwards); contact capacity ``nconmax`` contacts and ``njmax`` constraint rows per world; the
+    ``terrain_levels`` curriculum (start levels up to 5); the critic's height scan read from the
+    terrain's grid (``SCAN_PARAMS``); the base reset moved to the spawn points; falls judged above the
+    ground under the base. Commands are left as they are.
+    """
 
     def scene():
         spec = build_robot_spec(robot)
@@ -128,10 +151,7 @@ def make_humanoid_rough_env_cfg(play: bool = False, terrain_representation: str 
         return spec
 
     cfg.scene = scene
-    boxes = terrain.representation == "boxes"
-    cfg.sim = dataclasses.replace(
-        cfg.sim, nconmax=BOX_NCONMAX if boxes else NCONMAX, njmax=BOX_NJMAX if boxes else NJMAX
-    )
+    cfg.sim = dataclasses.replace(cfg.sim, nconmax=nconmax, njmax=njmax)
     cfg.curriculum["terrain_levels"] = CurriculumTermCfg(
         func=TerrainLevels, params={"terrain": terrain, "command_name": "base_velocity", "max_init_level": 5}
     )
@@ -144,9 +164,6 @@ def make_humanoid_rough_env_cfg(play: bool = False, terrain_representation: str 
     cfg.reset_forward = "positions_velocities"
     _replace_spawn_events(cfg)
     _replace_fall_terminations(cfg, terrain)
-    command = cfg.commands["base_velocity"].params
-    command["lin_vel_x"], command["lin_vel_y"] = (0.0, 1.0), (0.0, 0.0)
-    return cfg
 
 
 def make_humanoid_rough_boxes_env_cfg(play: bool = False) -> RlEnvCfg:
@@ -188,6 +205,14 @@ def make_humanoid_rough_scan_env_cfg(play: bool = False) -> RlEnvCfg:
     docs/deployment.md); none of the corruptions is exported. The critic keeps its clean scan.
     """
     cfg = make_humanoid_rough_env_cfg(play)
+    add_policy_height_scan(cfg, play)
+    return cfg
+
+
+def add_policy_height_scan(cfg: RlEnvCfg, play: bool = False) -> None:
+    """Adds the critic's height scan (of a config built by ``add_rough_terrain``) to the policy's
+    observation, last, in place; in training with the imperfections ``make_humanoid_rough_scan_env_cfg``
+    describes, clean in play mode."""
     terrain = cfg.curriculum["terrain_levels"].params["terrain"]
     params = {**SCAN_PARAMS, "terrain": terrain}
     if not play:
@@ -203,4 +228,3 @@ def make_humanoid_rough_scan_env_cfg(play: bool = False) -> RlEnvCfg:
         # The noise may push a reading past the scan's own clip: clip again, as the robot's runtime does.
         clip=SCAN_CLIP,
     )
-    return cfg

@@ -53,7 +53,12 @@ def check_cpu_action_to_cuda_env() -> dict:
         env.step(torch.zeros(env.num_envs, env.action_dim))
     except Exception as error:  # the check is what the user sees: its type and its one line
         message = str(error)
-        return {"refused": True, "type": type(error).__name__, "message": message, "one_line": "\n" not in message}
+        return {
+            "refused": True,
+            "type": type(error).__name__,
+            "message": message,
+            "one_line": "\n" not in message,
+        }
     return {"refused": False}
 
 
@@ -79,8 +84,12 @@ def check_first_video_run(out: pathlib.Path) -> dict:
         with imageio.get_reader(videos[-1]) as reader:
             meta = reader.get_meta_data()
             frames = [frame for frame in reader]
-        result["video"] = {"frames": len(frames), "fps": meta.get("fps"), "duration_s": meta.get("duration"),
-                           "mean_pixel": float(sum(f.mean() for f in frames) / max(len(frames), 1))}
+        result["video"] = {
+            "frames": len(frames),
+            "fps": meta.get("fps"),
+            "duration_s": meta.get("duration"),
+            "mean_pixel": float(sum(f.mean() for f in frames) / max(len(frames), 1)),
+        }
     return result
 
 
@@ -91,7 +100,10 @@ def main() -> None:
     for name, run in (
         ("cpu_action_to_cuda_env", check_cpu_action_to_cuda_env),
         ("resolve_device_cuda7", check_resolve_device),
-        ("train_too_many_worlds", lambda: _cli(["train", "--num-envs", "100000000", "--max-iterations", "1"], 300)),
+        (
+            "train_too_many_worlds",
+            lambda: _cli(["train", "--num-envs", "100000000", "--max-iterations", "1"], 300),
+        ),
         ("first_video_run", lambda: check_first_video_run(out)),
     ):
         if name == "first_video_run" and importlib.util.find_spec("imageio_ffmpeg") is None:

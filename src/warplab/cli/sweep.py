@@ -125,6 +125,33 @@ def run_trial(config: dict[str, Any], setup: TrialSetup) -> None:
     _train(args, [*setup.overrides, *override_args(config)], on_iteration=report)
 
 
+def recording_asha(asha_class: type, **kwargs: Any) -> Any:
+    """An instance of Ray Tune's ASHA scheduler class ``asha_class`` (passed in: Ray is imported only when
+    a sweep runs) built with ``kwargs`` (``time_attr`` and ``max_t`` among them), which also records in
+    ``stopped`` (a set of trial ids) every trial it decided to stop before ``max_t``.
+
+    Tune ends a stopped trial's process asynchronously: a trial whose iterations take a second may report
+    one or more further iterations, even its last, before it ends, so the last reported iteration cannot
+    tell a stop from a finish.
+    """
+
+    time_attr, max_t = kwargs["time_attr"], kwargs["max_t"]
+
+    class RecordingAsha(asha_class):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.stopped: set[str] = set()
+
+        def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
+            action = super().on_trial_result(tune_controller, trial, result)
+            # ASHA also says STOP to a trial that reached max_t: that one finished.
+            if action == self.STOP and result.get(time_attr, 0) < max_t:
+                self.stopped.add(trial.trial_id)
+            return action
+
+    return RecordingAsha(**kwargs)
+
+
 def stop_points(
     scheduler: str, max_iterations: int, grace_period: int, reduction_factor: float
 ) -> frozenset[int]:
@@ -233,7 +260,8 @@ def sweep_command(args: SweepArgs, space_words: list[list[str]], unknown: list[s
         save_at=stop_points(args.scheduler, max_iterations, grace_period, args.reduction_factor),
     )
     scheduler: Any = (
-        ASHAScheduler(
+        recording_asha(
+            ASHAScheduler,
             time_attr="training_iteration",
             max_t=max_iterations,
             grace_period=grace_period,
@@ -276,7 +304,15 @@ def sweep_command(args: SweepArgs, space_words: list[list[str]], unknown: list[s
         result = results[index]
         metrics = result.metrics or {}
         iterations = int(metrics.get("iteration", 0))
-        status = "error" if result.error else ("done" if iterations >= max_iterations else "stopped early")
+        # A trial the scheduler stopped may still have reported an iteration or more (even its last)
+        # before Tune ended its process, so the scheduler's own record decides, not the count.
+        stopped = metrics.get("trial_id") in getattr(scheduler, "stopped", ())
+        if result.error:
+            status = "error"
+        elif stopped or iterations < max_iterations:
+            status = "stopped early"
+        else:
+            status = "done"
         run_folder = metrics.get("run_folder")
         trials.append(
             {

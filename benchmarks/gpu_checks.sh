@@ -6,6 +6,9 @@
 #
 # Sections, in the order they run:
 #   warmup    a tiny bench that fills the kernel cache (so the timeouts below are not spent compiling);
+#   warmup_manip  the same for the manipulation tasks: a tiny bench of WARMUP_MANIP_TASKS (default arm-lift
+#             arm-open-drawer), so that a later call's bench or training of them does not spend its
+#             time compiling (arm-lift's cold bench at 8,192 worlds printed nothing in 245 s on an H100);
 #   bench     (group `second`) warplab bench of humanoid-velocity-flat at 4,096 and 8,192 worlds:
 #             managers plain and compiled (RlEnvCfg.compile_managers), each row's PPO iterations
 #             with the update plain and as a CUDA graph (PpoCfg.graph_update); the task's own reset
@@ -71,9 +74,9 @@ for part in "${@:-all}"; do
     v5) sections+="bench_v5 " ;;
     third) sections+="compiled " ;;
     fast) sections+="compiled_bench " ;;
-    warmup | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | kernels_ab | sac_bench | bg_train | bg_wait)
+    warmup | warmup_manip | tests | graph | baseline | bench | bench_v5 | rough | compiled | compiled_bench | ab | tf32_learning | warmstart | memory | base_ab | kernels_ab | sac_bench | bg_train | bg_wait)
       sections+="$part " ;;
-    *) echo "gpu_checks.sh: unknown section '$part' (warmup tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab kernels_ab sac_bench bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
+    *) echo "gpu_checks.sh: unknown section '$part' (warmup warmup_manip tests graph baseline bench bench_v5 rough compiled compiled_bench ab tf32_learning warmstart memory base_ab kernels_ab sac_bench bg_train bg_wait, or first second third fast all)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ "$sections" == *" $1 "* ]]; }
@@ -110,6 +113,14 @@ section "warm-up"
 timeout 300 python3 -m warplab.bench --task humanoid-velocity-flat Humanoid-v5 --num-envs 64 --steps 5 \
   --compile-managers off > "$work/warmup.txt" 2>&1
 tail -n 3 "$work/warmup.txt" | tee -a "$work/summary.txt"
+fi
+
+if wants warmup_manip; then
+section "warm-up of the manipulation tasks: ${WARMUP_MANIP_TASKS:-arm-lift arm-open-drawer}"
+# shellcheck disable=SC2086
+timeout ${WARMUP_MANIP_TIMEOUT:-500} python3 -m warplab.bench --task ${WARMUP_MANIP_TASKS:-arm-lift arm-open-drawer} \
+  --num-envs 64 --steps 5 > "$work/warmup_manip.txt" 2>&1
+tail -n 4 "$work/warmup_manip.txt" | tee -a "$work/summary.txt"
 fi
 
 if wants bench; then

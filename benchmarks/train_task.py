@@ -267,6 +267,10 @@ def _plot(curve, task, num_envs, device, path, target: float | None = None) -> N
         plt.savefig(tmp, dpi=100)
 
 
+ROUGH_TASKS = ("humanoid-velocity-rough", "humanoid-velocity-rough-scan", "humanoid-velocity-rough-boxes")
+"""The humanoid's terrain tasks: the terrain evaluation runs each on its own task (the scanning policy
+needs its scan, the box terrain its boxes)."""
+
 EVALUATORS = ("velocity", "push", "getup", "rough", "success")
 """What ``evaluate`` can run; ``task_evaluators`` picks those that fit a task."""
 
@@ -282,7 +286,7 @@ def task_evaluators(task: str) -> list[str]:
         return ["push"]
     if task == "humanoid-getup":
         return ["getup"]
-    if task == "humanoid-velocity-rough":
+    if task in ROUGH_TASKS:
         return ["velocity", "rough"]
     return ["velocity"] if "velocity" in task else []
 
@@ -302,7 +306,9 @@ def evaluate(task: str, policy, num_envs: int, evaluators: list[str], rough_epis
         elif name == "getup":
             result["getup"] = task_eval.evaluate_getup(policy, num_envs, build_env=_eval_env)
         elif name == "rough":
-            rough = task_eval.RoughEvalCfg(episode_s=rough_episode_s)
+            rough = task_eval.RoughEvalCfg(
+                task=task if task in ROUGH_TASKS else task_eval.ROUGH_TASK, episode_s=rough_episode_s
+            )
             result["rough"] = task_eval.evaluate_rough(policy, num_envs, rough, build_env=_eval_env)
         elif name == "success":
             result["success"] = task_eval.evaluate_success(task, policy, num_envs, build_env=_eval_env)

@@ -236,3 +236,29 @@ def test_a_tile_video_shows_one_world_on_its_tile(tmp_path):
     # 0.4 s of 20 ms policy steps, every 2nd kept for 25 fps: 10 frames of 640 x 480, not blank.
     assert len(frames) == 10 and frames[0].shape == (480, 640, 3)
     assert frames[-1].std() > 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["humanoid-velocity-rough-scan", "humanoid-velocity-rough-boxes"])
+def test_the_terrain_evaluation_runs_the_scanning_and_box_variants_on_their_own_task(task):
+    """train_task.py evaluates these variants on their own task (the scanning policy needs its scan in
+    the observation, the box terrain its boxes): the evaluation's env is that task's, its stairs of the
+    generator's heights."""
+    import importlib
+
+    from warplab.assets.terrain_generator import TerrainCfg
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        train_task = importlib.import_module("train_task")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert train_task.task_evaluators(task) == ["velocity", "rough"]
+    rough = task_eval.RoughEvalCfg(
+        task=task, types=("flat", "stairs_up"), difficulties=(0.0, 1.0), episode_s=0.2
+    )
+    cfg, _ = task_eval.rough_eval_cfg(rough)
+    assert ("height_scan" in cfg.observations["policy"].terms) == task.endswith("-scan")
+    result = task_eval.evaluate_rough(_KneelOnOdd(), 4, rough)
+    cells = {(c["type"], c["difficulty"]): c for c in result["cells"]}
+    assert cells["stairs_up", 1.0]["step_height_m"] == pytest.approx(TerrainCfg().step_height_range[1])

@@ -1,16 +1,20 @@
 """``arm-pour``: the reset puts the cup in the closed gripper with every sphere inside it, the lip and
 the containers' counts against numbers worked out by hand, a scripted move over the bowl and tilt
 through the env's own actions that pours the spheres into the bowl, and the contact capacity's
-overflow error."""
+overflow error; the bowl's per-world scale against a bowl compiled at that size by MuJoCo, its walls'
+world positions against MuJoCo's C engine, and the spheres counted in it against the scaled shape."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
+import mujoco
 import numpy as np
 import pytest
 import torch
 
+from warplab.assets import props
 from warplab.envs.mdp.objects import object_free_joint, object_pos_w
 from warplab.envs.rl_env import RlEnv
 from warplab.sim import CapacityError
@@ -18,7 +22,12 @@ from warplab.tasks import make_env_cfg
 from warplab.tasks.pour import mdp as pour_mdp
 from warplab.tasks.pour.env_cfg import (
     BOWL,
+    BOWL_BOTTOM_RADIUS,
+    BOWL_FLOOR,
+    BOWL_HEIGHT,
+    BOWL_SCALE_RANGE,
     BOWL_SHAPE,
+    BOWL_TOP_RADIUS,
     CUP,
     CUP_HEIGHT,
     CUP_RADIUS,
@@ -98,6 +107,95 @@ def test_a_cup_on_its_side_has_its_lip_at_the_rims_lowest_point(env):
     torch.testing.assert_close(
         pour_mdp.tilt_over_bowl(env, CUP_SHAPE, BOWL, 0.05), expected_tilt, atol=1e-5, rtol=0
     )
+
+
+def _bowl_geoms(model: mujoco.MjModel) -> list[int]:
+    body = model.body(BOWL).id
+    return [g for g in range(model.ngeom) if model.geom_bodyid[g] == body]
+
+
+def test_each_world_draws_its_bowl_scale_and_gets_the_bowl_mujoco_compiles_at_that_size(env):
+    scale = pour_mdp.container_scale(env, BOWL).numpy()
+    assert len(set(scale.tolist())) == NUM_ENVS
+    assert ((scale >= BOWL_SCALE_RANGE[0]) & (scale <= BOWL_SCALE_RANGE[1])).all(), scale
+    torch.testing.assert_close(pour_mdp.container_scale(env, CUP), torch.ones(NUM_ENVS))
+    geoms = _bowl_geoms(env.mj_model)
+    body = env.mj_model.body(BOWL).id
+    fields = {k: v.numpy() for k, v in env.sim.fields.arrays().items()}
+    # MuJoCo Warp holds geom_aabb as [ngeom, 2, 3] (centre, half sizes), MuJoCo as [ngeom, 6]: compared
+    # flattened per geom.
+    for i, s in enumerate(scale.tolist()):
+        # The reference: MuJoCo compiles props.add_bowl with every length s times the built one (the
+        # 5 mm wall included), so its sizes, placements, collision bounds and inertia are MuJoCo's own.
+        spec = mujoco.MjSpec()
+        props.add_bowl(
+            spec,
+            name=BOWL,
+            bottom_radius=s * BOWL_BOTTOM_RADIUS,
+            top_radius=s * BOWL_TOP_RADIUS,
+            height=s * BOWL_HEIGHT,
+            wall=s * 0.005,
+            floor=s * BOWL_FLOOR,
+        )
+        ref = spec.compile()
+        ref_geoms = _bowl_geoms(ref)
+        for name in ("geom_size", "geom_pos", "geom_rbound", "geom_aabb"):
+            np.testing.assert_allclose(
+                fields[name][i][geoms].reshape(len(geoms), -1),
+                getattr(ref, name)[ref_geoms].reshape(len(geoms), -1),
+                atol=2e-6,
+                rtol=0,
+                err_msg=name,
+            )
+        ref_body = ref.body(BOWL).id
+        np.testing.assert_allclose(fields["body_ipos"][i][body], ref.body_ipos[ref_body], atol=2e-6, rtol=0)
+        np.testing.assert_allclose(
+            fields["body_inertia"][i][body], ref.body_inertia[ref_body], atol=1e-8, rtol=1e-4
+        )
+
+
+def test_the_bowls_walls_stand_where_mujocos_c_engine_puts_them_with_that_worlds_fields(env):
+    env.reset(seed=0)
+    model = env.mj_model
+    geoms = _bowl_geoms(model)
+    fields = {k: v.numpy() for k, v in env.sim.fields.arrays().items()}
+    for i in range(NUM_ENVS):
+        ref = copy.deepcopy(model)
+        ref.geom_size[:] = fields["geom_size"][i]
+        ref.geom_pos[:] = fields["geom_pos"][i]
+        d = mujoco.MjData(ref)
+        d.qpos[:] = env.sim.qpos[i].numpy()
+        mujoco.mj_forward(ref, d)
+        np.testing.assert_allclose(env.sim.geom_xpos[i, geoms].numpy(), d.geom_xpos[geoms], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(
+            env.sim.geom_xmat[i, geoms].numpy().reshape(-1, 9), d.geom_xmat[geoms], atol=1e-5
+        )
+
+
+def test_a_sphere_near_a_large_bowls_rim_is_inside_it_and_outside_a_smaller_bowl(env):
+    env.reset(seed=0)
+    scale = pour_mdp.container_scale(env, BOWL)
+    big, small = int(scale.argmax()), int(scale.argmin())
+    s_big = float(scale[big])
+    # Half-way up the large bowl, 95% of the way out to its wall there: the inside radius at bowl-frame
+    # height z of a bowl scaled by s is s * (5 cm + (z / s - 1.2 cm) / 4.8 cm * 4 cm), so 12 mm of the
+    # larger bowl's radius separate the largest and smallest drawn here.
+    z = 0.5 * s_big * BOWL_HEIGHT
+    rise = BOWL_HEIGHT - BOWL_FLOOR
+
+    def radius(s: float) -> float:
+        return s * (BOWL_BOTTOM_RADIUS + (z / s - BOWL_FLOOR) / rise * (BOWL_TOP_RADIUS - BOWL_BOTTOM_RADIUS))
+
+    x = 0.95 * radius(s_big)
+    assert x > radius(float(scale[small])) + 0.005  # the draw leaves the point well outside the small one
+    qpos = env.sim.qpos.clone()
+    adr = object_free_joint(env, SPHERES[0])[0]
+    qpos[:, adr : adr + 3] = object_pos_w(env, BOWL) + torch.tensor([x, 0.0, z])
+    env.set_physical_state(qpos=qpos)
+    inside = pour_mdp.spheres_inside(env, SPHERES, BOWL_SHAPE)[:, 0]
+    expected = torch.tensor([x <= radius(float(s)) for s in scale])
+    assert inside[big] and not inside[small]
+    torch.testing.assert_close(inside, expected)
 
 
 def _rot_y(angle: float) -> np.ndarray:

@@ -11,11 +11,11 @@ gripper closed on the cup.
 - actions: joint position targets for the seven arm joints, ``home + 0.5 * action`` rad (arm-lift's
   ``arm`` term);
 - scene: ``props.add_cup`` (3 cm inside radius so that its 7 cm outer width fits the gripper's 8 cm,
-  8 cm tall) in the gripper, ``props.add_bowl`` (5 to 9 cm, 6 cm tall, free on the table) placed per
-  world at each reset within ``BOWL_POS_RANGE`` of ``BOWL_POS``, ``NUM_SPHERES`` free spheres of
+  8 cm tall) in the gripper, ``props.add_bowl`` (5 to 9 cm, 6 cm tall, free on the table; scaled per
+  world, below) placed per world at each reset within ``BOWL_POS_RANGE`` of ``BOWL_POS``, ``NUM_SPHERES`` free spheres of
   ``SPHERE_RADIUS`` on a lattice in the cup with ``SPHERE_JITTER_M`` of jitter;
 - observations: joint positions and velocities, the cup's pose in the base frame, the bowl's position
-  relative to the cup, the share of the spheres in the bowl and in the cup (a count a camera could
+  relative to the cup and its rim's inside radius, the share of the spheres in the bowl and in the cup (a count a camera could
   give), the last action; the critic adds each sphere's position relative to the cup and the cup's
   velocities;
 - rewards, scaled by the policy step: the cup's lip over the bowl ``1 - tanh(d_xy / 0.1)`` x 1, tilt
@@ -24,10 +24,14 @@ gripper closed on the cup.
 - terminations: the 6 s time-out; success, ``SUCCESS_SHARE`` of the spheres in the bowl (a truncation,
   logged as ``Episode_Termination/success``); the cup lost from the gripper.
 
-Randomized per world (``PourRandomizationCfg``): the bowl's position (at each reset), the spheres' mass
-and the friction of the spheres, cup and bowl (at startup). The cup's and bowl's sizes are not: each
-is a ring of 12-16 wall boxes whose poses and sizes would all have to be redrawn together, and the
-cup's width is tied to the grasp. ``docs/tasks/manipulation.md`` has the tables of terms and weights.
+Randomized per world (``PourRandomizationCfg``): the bowl's position (at each reset); the bowl's size,
+the spheres' mass and the friction of the spheres, cup and bowl (at startup). The bowl is a ring of 16
+wall boxes around a bottom: one factor per world scales every length of it (``BOWL_SCALE_RANGE``,
+``pour_mdp.randomize_container_scale``), a similar bowl whose walls keep their slope, so only the
+geoms' sizes and places in the bowl's frame change (and its centre of mass and inertia, with the
+collision bounds that follow); every term that judges the bowl's inside (the counts, the spill
+height, the success) reads each world's scale (``pour_mdp.container_scale``). The cup's size is not
+drawn: its width is tied to the grasp. ``docs/tasks/manipulation.md`` has the tables of terms and weights.
 """
 
 from __future__ import annotations
@@ -109,19 +113,23 @@ BOWL_POS = (0.42, 0.0)
 """The centre of the bowl's positions, (x, y) in the base frame, m."""
 BOWL_POS_RANGE = {"x": (-0.04, 0.04), "y": (-0.15, 0.15)}
 SUCCESS_SHARE = 0.7
-SPILL_HEIGHT_M = TABLE_HEIGHT + BOWL_HEIGHT
-"""A sphere outside both containers with its centre under this height (world z, m) is spilled."""
+BOWL_SCALE_RANGE = (0.8, 1.3)
+"""The bowl's per-world scale (``PourRandomizationCfg.bowl_scale``): inside radius 4 to 6.5 cm at the
+bottom and 7.2 to 11.7 cm at the rim, 4.8 to 7.8 cm tall; its widest outer radius (12.4 cm) keeps it on
+the table anywhere in ``BOWL_POS_RANGE``."""
 DECIMATION = 4
 EPISODE_LENGTH_S = 6.0
 CUP_LOST_M = 0.05
 # Contact capacity, measured per world after each policy step (CPU, 2026-12, MuJoCo Warp 4.0, the
 # sizing lifted so nothing was cut): the scripted pour of tests/tasks/test_arm_pour.py (4 worlds) used
-# at most 80 contacts and 258 constraint rows (ten spheres against each other and the cup's walls, the
-# pads on the cup); 150 steps of random actions three times the action range (8 worlds: the cup dropped,
-# spheres scattered on the table) 105 and 205. These are 2.1 times the worst of each, as the probe's
-# own factor of 2 (SimCfg.capacity_headroom); an overflow raises CapacityError (env.pop_episode_stats).
+# at most 80 contacts and 258 constraint rows with the bowl as built, 104 and 300 with the bowl's
+# per-world scale (ten spheres against each other and the cup's and bowl's walls, the pads on the cup);
+# 150 steps of random actions three times the action range (8 worlds: the cup dropped, spheres scattered
+# on the table) 105 and 205 as built, 101 and 241 scaled. These are 2.1 times the worst of each, as the
+# probe's own factor of 2 (SimCfg.capacity_headroom); an overflow raises CapacityError
+# (env.pop_episode_stats).
 NCONMAX = 224
-NJMAX = 544
+NJMAX = 640
 
 
 @dataclasses.dataclass
@@ -133,6 +141,9 @@ class PourRandomizationCfg:
     """Offsets of the bowl's position from ``BOWL_POS`` (m, base frame), at every reset."""
     sphere_mass: Range | None = (0.5, 1.5)
     """The spheres' mass, one factor per sphere per world, at startup."""
+    bowl_scale: Range | None = BOWL_SCALE_RANGE
+    """One factor per world on every length of the bowl (inside radii, height, wall, bottom: a similar
+    bowl of the same mass), at startup (``pour_mdp.randomize_container_scale``)."""
     friction: Range | None = (0.7, 1.3)
     """Sliding friction of the spheres', cup's and bowl's geoms, one factor per world, at startup (a
     contact takes the larger of its geoms' coefficients, so all three are scaled together)."""
@@ -142,7 +153,7 @@ class PourRandomizationCfg:
     @classmethod
     def off(cls) -> PourRandomizationCfg:
         """No randomization: the bowl at ``BOWL_POS``, nominal spheres, exact observations."""
-        return cls(None, None, None, None)
+        return cls(None, None, None, None, None)
 
 
 def pour_scene(model_name: str = "warplab_arm_pour") -> mujoco.MjSpec:
@@ -218,6 +229,9 @@ def make_arm_pour_env_cfg(play: bool = False, randomization: PourRandomizationCf
             "bowl_rel_cup": ObservationTermCfg(
                 func=pour_mdp.bowl_pos_rel_cup, params={"cup": CUP, "bowl": BOWL}, noise=n(0.005)
             ),
+            "bowl_radius": ObservationTermCfg(
+                func=pour_mdp.container_top_radius, params={"container": BOWL_SHAPE}, noise=n(0.005)
+            ),
             "share_in_bowl": ObservationTermCfg(
                 func=pour_mdp.share_inside, params={"spheres": spheres, "container": BOWL_SHAPE}
             ),
@@ -250,7 +264,7 @@ def make_arm_pour_env_cfg(play: bool = False, randomization: PourRandomizationCf
         "spheres_spilled": RewardTermCfg(
             func=pour_mdp.share_spilled,
             weight=-10.0,
-            params={"spheres": spheres, "cup": CUP_SHAPE, "bowl": BOWL_SHAPE, "spill_height": SPILL_HEIGHT_M},
+            params={"spheres": spheres, "cup": CUP_SHAPE, "bowl": BOWL_SHAPE, "table_height": TABLE_HEIGHT},
         ),
         "action_rate": RewardTermCfg(func=mdp.action_rate_l2, weight=-1e-3),
         "joint_vel": RewardTermCfg(func=mdp.joint_vel_l2, weight=-1e-4, params={"joints": arm}),
@@ -274,6 +288,12 @@ def make_arm_pour_env_cfg(play: bool = False, randomization: PourRandomizationCf
             func=mdp.randomize_friction,
             mode="startup",
             params={"ranges": dr.friction, "geoms": r"(cup|bowl|sphere).*"},
+        )
+    if dr.bowl_scale is not None:
+        events["bowl_scale"] = EventTermCfg(
+            func=pour_mdp.randomize_container_scale,
+            mode="startup",
+            params={"container": BOWL, "scale_range": dr.bowl_scale},
         )
     if dr.sphere_mass is not None:
         events["sphere_mass"] = EventTermCfg(

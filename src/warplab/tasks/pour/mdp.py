@@ -5,7 +5,11 @@ success built on them.
 A sphere is *in* a round container when its centre lies inside the container's inner volume: above the
 bottom's upper face, below the rim, and within the inner radius at its height (the radius runs linearly
 from the bottom's to the rim's, as ``props.add_cup`` and ``props.add_bowl`` build the wall), all in the
-container's own frame, so a tilted cup still counts what it holds."""
+container's own frame, so a tilted cup still counts what it holds.
+
+A container may be scaled per world (``randomize_container_scale``: every length of it times one factor,
+a similar shape): the terms read each world's factor from its bottom's size (``container_scale``) and
+judge against the nominal shape scaled by it."""
 
 from __future__ import annotations
 
@@ -18,9 +22,12 @@ import mujoco
 import numpy as np
 import torch
 
+from warplab.envs.mdp.events import _rows, _set_const
 from warplab.envs.mdp.math import quat_from_matrix, quat_rotate, quat_rotate_inverse, uniform
 from warplab.envs.mdp.object_events import place_object_at_rest
 from warplab.envs.mdp.objects import object_free_joint, object_pos_w, object_quat_w
+
+Range = tuple[float, float]
 
 if TYPE_CHECKING:
     from warplab.envs.rl_env import RlEnv
@@ -48,6 +55,65 @@ def _container(params: dict[str, float | str]) -> Container:
     )
 
 
+def _bottom_geom(env: RlEnv, body: str) -> int:
+    return env.index.once(("pour_bottom_geom", body), lambda: env.index.ids("geom", f"{body}_bottom")[0])
+
+
+def container_scale(env: RlEnv, body: str) -> torch.Tensor:
+    """``[num_envs]`` each world's scale of the container ``body`` (no unit, 1 as built): its bottom's
+    half-thickness (``<body>_bottom``'s ``geom_size[1]``) over the compiled one, which
+    ``randomize_container_scale`` scales with every other length of the container."""
+    bottom = _bottom_geom(env, body)
+    if "geom_size" not in env.sim.fields.names:
+        # No size is per-world: every world has the compiled container.
+        return env.index.once(("pour_unit_scale",), lambda: torch.ones(env.num_envs, device=env.device))
+    size0 = env.sim.fields.default("geom_size")[bottom, 1]
+    return env.sim.model_field("geom_size")[:, bottom, 1] / size0
+
+
+def randomize_container_scale(env: RlEnv, mask: torch.Tensor, container: str, scale_range: Range) -> None:
+    """Scales every length of the container ``container`` (a body built by ``props.add_bowl`` or
+    ``props.add_cup``) by one uniform factor per world in ``scale_range`` (no unit), in the worlds of
+    ``mask``: a similar container, its inside radii, height, wall and bottom all ``s`` times the built
+    ones, its mass kept.
+
+    Writes ``geom_size = size0 * s`` and ``geom_pos = pos0 * s`` (body frame) of each of its geoms (their
+    orientations hold: the walls' slope is a ratio of lengths), ``body_ipos = ipos0 * s`` and
+    ``body_inertia = inertia0 * (mass / mass0) * s**2`` (a similar body of the same mass), then the
+    bounds that collision detection reads (``geom_rbound``, ``geom_aabb``) and the other constants
+    (``set_const``): costly, use at startup."""
+    lo, hi = scale_range
+    if not 0.0 < lo <= hi:
+        raise ValueError(f"randomize_container_scale: scale_range must be 0 < low <= high, got {scale_range}")
+    geoms = env.index.once(("pour_container_geoms", container), lambda: _body_geoms(env, container))
+    body = env.index.ids("body", container)[0]
+    scale = uniform(lo, hi, (env.num_envs, 1), env.rng, env.device)
+    for name in ("geom_size", "geom_pos"):
+        field, field0 = env.sim.model_field(name), env.sim.fields.default(name)[geoms]
+        field[:, geoms] = _rows(mask, field0 * scale[..., None], field[:, geoms])
+    ipos = env.sim.model_field("body_ipos")
+    ipos[:, body] = _rows(mask, env.sim.fields.default("body_ipos")[body] * scale, ipos[:, body])
+    mass = env.sim.model_field("body_mass")[:, body]
+    mass0 = env.sim.fields.default("body_mass")[body]
+    inertia = env.sim.model_field("body_inertia")
+    inertia0 = env.sim.fields.default("body_inertia")[body]
+    ratio = (mass / mass0.clamp(min=1e-12))[:, None] * scale**2
+    inertia[:, body] = _rows(mask, inertia0 * ratio, inertia[:, body])
+    _set_const(env, mask)
+
+
+def _body_geoms(env: RlEnv, body: str) -> torch.Tensor:
+    m = env.mj_model
+    bid = env.index.ids("body", body)[0]
+    geoms = [g for g in range(m.ngeom) if int(m.geom_bodyid[g]) == bid]
+    if f"{body}_bottom" not in [env.index.names["geom"][g] for g in geoms]:
+        raise ValueError(
+            f"randomize_container_scale: body {body!r} has no geom {body}_bottom; "
+            "build the container with props.add_bowl or props.add_cup"
+        )
+    return torch.as_tensor(geoms, dtype=torch.long, device=env.device)
+
+
 def sphere_positions_w(env: RlEnv, spheres: Sequence[str]) -> torch.Tensor:
     """``[num_envs, K, 3]`` the world positions of the K free spheres named ``spheres``, m."""
     adr = env.index.once(
@@ -58,6 +124,12 @@ def sphere_positions_w(env: RlEnv, spheres: Sequence[str]) -> torch.Tensor:
     return env.sim.qpos[:, cols]
 
 
+def container_top_radius(env: RlEnv, container: dict[str, float | str]) -> torch.Tensor:
+    """``[num_envs, 1]`` the inside radius of ``container``'s rim in each world, m (the built
+    ``top_radius`` times ``container_scale``: what a camera would measure of the bowl)."""
+    return (float(container["top_radius"]) * container_scale(env, str(container["body"])))[:, None]
+
+
 def sphere_positions_rel_cup(env: RlEnv, spheres: Sequence[str], cup: str) -> torch.Tensor:
     """``[num_envs, 3 K]`` each sphere's position minus the cup's origin, world axes, m, flattened
     sphere by sphere (privileged: the critic's)."""
@@ -66,7 +138,8 @@ def sphere_positions_rel_cup(env: RlEnv, spheres: Sequence[str], cup: str) -> to
 
 def spheres_inside(env: RlEnv, spheres: Sequence[str], container: dict[str, float | str]) -> torch.Tensor:
     """``[num_envs, K]`` bool: each sphere's centre inside ``container``'s inner volume (the module's
-    rule), judged in the container's frame. ``container``: ``Container``'s fields as a dict."""
+    rule), judged in the container's frame at each world's scale (``container_scale``).
+    ``container``: ``Container``'s fields as a dict, the shape as built."""
     c = _container(container)
     pos = sphere_positions_w(env, spheres)
     k = pos.shape[1]
@@ -76,6 +149,8 @@ def spheres_inside(env: RlEnv, spheres: Sequence[str], container: dict[str, floa
         quat[:, None].expand(-1, k, 4).reshape(-1, 4),
         (pos - object_pos_w(env, c.body)[:, None]).reshape(-1, 3),
     ).view(-1, k, 3)
+    # Back to the built container's lengths: a world's container is the built one scaled by s.
+    local = local / container_scale(env, c.body)[:, None, None]
     z = local[..., 2]
     share = ((z - c.floor) / (c.height - c.floor)).clamp(0.0, 1.0)
     radius = c.bottom_radius + share * (c.top_radius - c.bottom_radius)
@@ -94,13 +169,15 @@ def share_spilled(
     spheres: Sequence[str],
     cup: dict[str, float | str],
     bowl: dict[str, float | str],
-    spill_height: float,
+    table_height: float,
 ) -> torch.Tensor:
-    """``[num_envs]`` the share of the spheres in neither container whose centre is below
-    ``spill_height`` (world z, m): on the table or the floor, lost. A sphere still falling from the cup
-    towards the bowl is over that height (the bowl's rim) and not yet counted."""
+    """``[num_envs]`` the share of the spheres in neither container whose centre is below the bowl's
+    rim standing on the table: ``table_height`` (world z, m) plus the bowl's height at its world's scale
+    (``container_scale``). Those are on the table or the floor, lost; a sphere still falling from the
+    cup towards the bowl is over that height and not yet counted."""
     outside = ~spheres_inside(env, spheres, cup) & ~spheres_inside(env, spheres, bowl)
-    low = sphere_positions_w(env, spheres)[..., 2] < spill_height
+    rim = table_height + float(bowl["height"]) * container_scale(env, str(bowl["body"]))
+    low = sphere_positions_w(env, spheres)[..., 2] < rim[:, None]
     return (outside & low).float().mean(dim=1)
 
 
@@ -288,12 +365,15 @@ def reset_cup_in_gripper(
 __all__ = [
     "Container",
     "bowl_pos_rel_cup",
+    "container_scale",
+    "container_top_radius",
     "cup_axis_w",
     "cup_lip_w",
     "cup_lost",
     "cup_over_bowl_tanh",
     "lip_to_bowl_xy",
     "pour_succeeded",
+    "randomize_container_scale",
     "reset_cup_in_gripper",
     "share_in_bowl",
     "share_inside",

@@ -251,3 +251,28 @@ def test_a_world_whose_episode_never_ends_is_an_error():
 
     with pytest.raises(RuntimeError, match=r"arm-lift: 2 of 2 worlds had not ended after 6 steps"):
         task_eval.evaluate_success("arm-lift", policy, 2, build_env=build_env)
+
+
+def test_goals_reached_are_counted_to_the_success_cap_on_the_hand():
+    """The goal-count path (issue 21's figure): before every step the script puts each world's goal at
+    the cube's present orientation, so every step reaches its goal (the cube barely turns in one step
+    on the still hand) and a new one is drawn; after ``MAX_SUCCESSES`` goals the success cap ends the
+    episode. The evaluation then reports that count for every world."""
+    from warplab.envs.mdp.math import quat_normalize
+    from warplab.envs.mdp.objects import object_quat_w
+    from warplab.tasks.reorient.env_cfg import GOAL as HAND_GOAL
+    from warplab.tasks.reorient.env_cfg import MAX_SUCCESSES
+
+    def goal_at_the_cube(env: RlEnv) -> Iterator[torch.Tensor]:
+        term = env.command_manager.term(HAND_GOAL)
+        while True:
+            term.command[:, 3:7] = quat_normalize(object_quat_w(env, term.object))
+            yield torch.zeros(env.num_envs, env.action_dim)
+
+    policy = ScriptedPolicy(goal_at_the_cube)
+    result = task_eval.evaluate_success("hand-reorient-cube", policy, 2, build_env=policy.build_env)
+    assert result["per_world"]["consecutive_successes"] == [MAX_SUCCESSES, MAX_SUCCESSES]
+    assert result["per_world"]["episode_steps"] == [MAX_SUCCESSES, MAX_SUCCESSES]
+    assert all("success_cap" in ended for ended in result["per_world"]["ended_by"])
+    assert result["success"] == 1.0 and result["at_least_20"] == 1.0
+    assert result["consecutive_successes_mean"] == MAX_SUCCESSES

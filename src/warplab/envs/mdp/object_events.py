@@ -145,6 +145,19 @@ def _pose_constants(
     return centre, quat_normalize(base), axis
 
 
+def scale_body_inertia(env: RlEnv, mask: torch.Tensor, body: int, scale: torch.Tensor) -> None:
+    """Sets the inertia of ``body`` (its id) in the worlds of ``mask`` to that of the body scaled by
+    ``scale [num_envs, 1]`` (no unit) in every length at its present mass: ``inertia0 * (mass / mass0) *
+    s**2``, from the compiled model's ``inertia0`` and ``mass0`` (a similar body: inertia grows with mass
+    and with the square of length). The caller scales the geoms and runs ``set_const`` afterwards."""
+    mass = env.sim.model_field("body_mass")[:, body]
+    mass0 = env.sim.fields.default("body_mass")[body]
+    inertia = env.sim.model_field("body_inertia")
+    inertia0 = env.sim.fields.default("body_inertia")[body]
+    ratio = (mass / mass0.clamp(min=1e-12))[:, None] * scale**2
+    inertia[:, body] = _rows(mask, inertia0 * ratio, inertia[:, body])
+
+
 def randomize_object_size(env: RlEnv, mask: torch.Tensor, object: str, scale_range: Range) -> None:
     """Scales every dimension of the object's geoms by one uniform factor per world (no unit) from
     their nominal size, keeping its mass: ``geom_size = size0 * s``, ``body_inertia = inertia0 *
@@ -162,12 +175,7 @@ def randomize_object_size(env: RlEnv, mask: torch.Tensor, object: str, scale_ran
     size, size0 = env.sim.model_field("geom_size"), env.sim.fields.default("geom_size")
     scale = uniform(scale_range[0], scale_range[1], (env.num_envs, 1), env.rng, env.device)
     size[:, geoms] = _rows(mask, size0[geoms] * scale[..., None], size[:, geoms])
-    mass = env.sim.model_field("body_mass")[:, body]
-    mass0 = env.sim.fields.default("body_mass")[body]
-    inertia = env.sim.model_field("body_inertia")
-    inertia0 = env.sim.fields.default("body_inertia")[body]
-    ratio = (mass / mass0.clamp(min=1e-12))[:, None] * scale**2
-    inertia[:, body] = _rows(mask, inertia0 * ratio, inertia[:, body])
+    scale_body_inertia(env, mask, body, scale)
     _set_const(env, mask)
 
 

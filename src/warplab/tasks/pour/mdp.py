@@ -24,7 +24,7 @@ import torch
 
 from warplab.envs.mdp.events import _rows, _set_const
 from warplab.envs.mdp.math import quat_from_matrix, quat_rotate, quat_rotate_inverse, uniform
-from warplab.envs.mdp.object_events import place_object_at_rest
+from warplab.envs.mdp.object_events import place_object_at_rest, scale_body_inertia
 from warplab.envs.mdp.objects import object_free_joint, object_pos_w, object_quat_w
 
 Range = tuple[float, float]
@@ -93,12 +93,7 @@ def randomize_container_scale(env: RlEnv, mask: torch.Tensor, container: str, sc
         field[:, geoms] = _rows(mask, field0 * scale[..., None], field[:, geoms])
     ipos = env.sim.model_field("body_ipos")
     ipos[:, body] = _rows(mask, env.sim.fields.default("body_ipos")[body] * scale, ipos[:, body])
-    mass = env.sim.model_field("body_mass")[:, body]
-    mass0 = env.sim.fields.default("body_mass")[body]
-    inertia = env.sim.model_field("body_inertia")
-    inertia0 = env.sim.fields.default("body_inertia")[body]
-    ratio = (mass / mass0.clamp(min=1e-12))[:, None] * scale**2
-    inertia[:, body] = _rows(mask, inertia0 * ratio, inertia[:, body])
+    scale_body_inertia(env, mask, body, scale)
     _set_const(env, mask)
 
 
